@@ -1,0 +1,31 @@
+//! akuersi-core: the device side of the Akuersi authenticator.
+//!
+//! * [`protocol`], [`approval`], [`encoding`]: the open wire protocol and the
+//!   exact bytes a device signs (docs/PROTOCOL.md);
+//! * [`pin`], [`spake2plus`]: the PIN, proved to the service with SPAKE2+
+//!   (RFC 9383) and never stored or sent;
+//! * [`keystore`], [`store`]: the device key, the sealed device secret and
+//!   the SQLite store;
+//! * [`app`]: the device state machine ([`app::Installation`]);
+//! * [`clock`], [`transport`]: the traits through which time and the network
+//!   reach the core.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod approval;
+pub mod clock;
+pub mod crypto;
+pub mod encoding;
+pub mod error;
+pub mod identity;
+pub mod keystore;
+pub mod pin;
+pub mod protocol;
+pub mod request;
+pub mod spake2plus;
+pub mod store;
+pub mod transport;
+
+pub use error::{Error, Result};
