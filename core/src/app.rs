@@ -1,0 +1,723 @@
+//! The device state machine: one [`Installation`] per app install, holding any
+//! number of identities ("profiles"), each with its own user ID, device key,
+//! device secret and PIN.
+//!
+//! Nothing is pushed with content: the app learns of requests only when it
+//! calls [`Installation::refresh`], which a shell does when the owner opens it.
+//! All methods may block on storage, the key store or the network: call them
+//! off the main thread. `Installation` is `Send + Sync` and meant to live in an
+//! `Arc`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::params;
+use zeroize::Zeroizing;
+
+use crate::approval::{ApprovalStatement, Decision, PakeBinding};
+use crate::clock::Clock;
+use crate::crypto::{device_id_for, random_array, random_id};
+use crate::error::{Error, Result};
+use crate::identity::UserId;
+use crate::keystore::{KeyStore, SecretVault, SoftwareKeyStore};
+use crate::pin::{derive_pake_secrets, Pin, DEVICE_SECRET_LEN, PAKE_VERIFIER_ID};
+use crate::protocol::{
+    pake_context, paths, Activate, ActivateResponse, Decide, DecideResponse, DeviceSigned,
+    PakeProof, PendingQuery, PendingRequest, PendingResponse, PinStart, PinStartResponse,
+    RequestStatus, SignedBody, VerifierRegistration,
+};
+use crate::request::{pick_text, Action};
+use crate::spake2plus::{registration_record, PakeContext, Prover};
+use crate::store::{optional, Store};
+use crate::transport::{call, Transport};
+
+/// Longest device name, in characters.
+pub const MAX_DEVICE_NAME_CHARS: usize = 40;
+
+/// Settings for an installation.
+#[derive(Debug, Clone)]
+pub struct InstallationConfig {
+    /// Path of the SQLite file, or `":memory:"`.
+    pub database_path: String,
+    /// Platform label sent at activation ("android", "ios", "desktop").
+    pub platform: String,
+    /// PBKDF2 iterations for new PINs (see [`crate::pin`]).
+    pub kdf_iterations: u32,
+    /// Language for new profiles ("kl", "da", "en").
+    pub default_language: String,
+}
+
+/// An identity set up on this installation, as the app shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// Local id of the profile (pass it to the other calls).
+    pub profile_id: String,
+    /// The owner's user ID (shown only to the owner, on this device).
+    pub user_id: String,
+    /// The service's id for the identity.
+    pub identity_id: String,
+    /// This device's id at the service.
+    pub device_id: String,
+    /// This device's name.
+    pub device_name: String,
+    /// Preferred language for request texts.
+    pub language: String,
+}
+
+/// A pending request as the app shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestView {
+    /// The request's id.
+    pub request_id: String,
+    /// Requester id.
+    pub requester_id: String,
+    /// Requester name, to show prominently.
+    pub requester_name: String,
+    /// The action verb.
+    pub action: Action,
+    /// Language of `header` and `body`.
+    pub language: String,
+    /// Heading.
+    pub header: String,
+    /// Reference text (≤ 130 characters).
+    pub body: String,
+    /// Other languages the request carries.
+    pub other_languages: Vec<String>,
+    /// Absolute expiry, by the service's clock.
+    pub expires_at_ms: i64,
+    /// Whole seconds left by the service's clock (0 once lapsed).
+    pub seconds_left: u32,
+}
+
+/// What happened after a decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionOutcome {
+    /// The request.
+    pub request_id: String,
+    /// Its status at the service now.
+    pub status: RequestStatus,
+    /// When the service recorded the decision.
+    pub decided_at_ms: i64,
+}
+
+/// One line of the device's own activity log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityEntry {
+    /// When, by this device's clock.
+    pub at_ms: i64,
+    /// What: "activated", "approved", "rejected", "reported", "wrong_pin".
+    pub kind: String,
+    /// The request involved, if any.
+    pub request_id: Option<String>,
+    /// A short description.
+    pub detail: String,
+}
+
+struct ProfileSecrets {
+    device_id: String,
+    key_alias: String,
+    sealed_device_secret: Vec<u8>,
+    kdf_iterations: u32,
+}
+
+/// Requests fetched at the last refresh, with the clock offset measured then.
+struct Fetched {
+    requests: Vec<PendingRequest>,
+}
+
+/// One app installation. See the module documentation.
+pub struct Installation {
+    store: Arc<Store>,
+    keys: Arc<dyn KeyStore>,
+    vault: Arc<dyn SecretVault>,
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    config: InstallationConfig,
+    fetched: Mutex<HashMap<String, Fetched>>,
+}
+
+impl std::fmt::Debug for Installation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Installation")
+            .field("database_path", &self.config.database_path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Installation {
+    /// Open (or create) an installation. Without `key_store`, keys are kept by
+    /// the [`SoftwareKeyStore`] in the installation's database, sealed by
+    /// `vault`. Writes the database on first open (migrations).
+    pub fn open(
+        config: InstallationConfig,
+        transport: Arc<dyn Transport>,
+        clock: Arc<dyn Clock>,
+        vault: Arc<dyn SecretVault>,
+        key_store: Option<Arc<dyn KeyStore>>,
+    ) -> Result<Arc<Self>> {
+        let store = Arc::new(Store::open(&config.database_path)?);
+        let keys = match key_store {
+            Some(k) => k,
+            None => Arc::new(SoftwareKeyStore::new(store.clone(), vault.clone())),
+        };
+        Ok(Arc::new(Self {
+            store,
+            keys,
+            vault,
+            transport,
+            clock,
+            config,
+            fetched: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The identities set up on this installation.
+    pub fn profiles(&self) -> Result<Vec<Profile>> {
+        let conn = self.store.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT profile_id, user_id, identity_id, device_id, device_name, language
+             FROM profiles ORDER BY created_at_ms, profile_id",
+        )?;
+        let rows = stmt.query_map([], row_to_profile)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// One profile by id.
+    pub fn profile(&self, profile_id: &str) -> Result<Profile> {
+        let conn = self.store.conn()?;
+        optional(conn.query_row(
+            "SELECT profile_id, user_id, identity_id, device_id, device_name, language
+             FROM profiles WHERE profile_id = ?1",
+            [profile_id],
+            row_to_profile,
+        ))?
+        .ok_or(Error::UnknownProfile)
+    }
+
+    /// Activate this device for `user_id` with an activation code, choosing a
+    /// new PIN at the same time. Generates the device key and device secret,
+    /// registers the SPAKE2+ verifier with the service, and stores the profile
+    /// in one transaction. The PIN is wiped before this returns.
+    pub fn activate(
+        &self,
+        user_id: String,
+        activation_code: String,
+        new_pin: String,
+        device_name: String,
+    ) -> Result<Profile> {
+        let pin = Pin::new_chosen(new_pin)?;
+        let user = UserId::parse(&user_id)?;
+        let name = device_name.trim().to_owned();
+        let n = name.chars().count();
+        if n == 0
+            || n > MAX_DEVICE_NAME_CHARS
+            || name.chars().any(crate::request::is_forbidden_char)
+        {
+            return Err(Error::InvalidInput(format!(
+                "a device name has 1 to {MAX_DEVICE_NAME_CHARS} visible characters"
+            )));
+        }
+        if activation_code.trim().is_empty() || activation_code.len() > 64 {
+            return Err(Error::InvalidActivationCode);
+        }
+        {
+            let conn = self.store.conn()?;
+            let exists: bool = conn.query_row(
+                "SELECT EXISTS(SELECT 1 FROM profiles WHERE user_key = ?1)",
+                [user.key()],
+                |r| r.get(0),
+            )?;
+            if exists {
+                return Err(Error::ProfileExists);
+            }
+        }
+
+        let key_alias = format!("akuersi-device-{}", random_id()?);
+        let public_key = self.keys.generate(&key_alias)?;
+        let result = self.register(
+            &user,
+            &activation_code,
+            &pin,
+            &name,
+            &key_alias,
+            &public_key,
+        );
+        if result.is_err() {
+            // The service refused: the new key has no use.
+            let _ = self.keys.delete(&key_alias);
+        }
+        result
+    }
+
+    fn register(
+        &self,
+        user: &UserId,
+        activation_code: &str,
+        pin: &Pin,
+        name: &str,
+        key_alias: &str,
+        public_key: &[u8],
+    ) -> Result<Profile> {
+        let device_id = device_id_for(public_key);
+        let device_secret = Zeroizing::new(random_array::<DEVICE_SECRET_LEN>()?);
+        let iterations = self.config.kdf_iterations;
+        let (w0, w1) = derive_pake_secrets(pin, &device_secret[..], &device_id, iterations);
+        let record = registration_record(&w0, &w1);
+        let mut msg = Activate {
+            user_id: user.as_str().to_owned(),
+            activation_code: activation_code.trim().to_owned(),
+            device_id: device_id.clone(),
+            device_public_key: public_key.to_vec(),
+            device_name: name.to_owned(),
+            platform: self.config.platform.clone(),
+            verifier: VerifierRegistration {
+                w0: record.w0.to_bytes().to_vec(),
+                l: record.l.to_vec(),
+                kdf_iterations: iterations,
+            },
+            signature: Vec::new(),
+        };
+        msg.signature = self.keys.sign(key_alias, &msg.signed_bytes())?;
+        let sealed_secret = self
+            .vault
+            .seal(&secret_label(&device_id), &device_secret[..])?;
+        let answer: ActivateResponse = call(self.transport.as_ref(), paths::ACTIVATE, &msg)?;
+        if answer.device_id != device_id {
+            return Err(Error::Protocol(
+                "the service echoed another device id".into(),
+            ));
+        }
+        let now = self.clock.now_ms();
+        let profile = Profile {
+            profile_id: random_id()?,
+            user_id: user.as_str().to_owned(),
+            identity_id: answer.identity_id,
+            device_id,
+            device_name: name.to_owned(),
+            language: self.config.default_language.clone(),
+        };
+        self.store.write(|tx| {
+            tx.execute(
+                "INSERT INTO profiles(profile_id, user_id, user_key, identity_id, device_id, key_alias,
+                    sealed_device_secret, kdf_iterations, next_seq, clock_offset_ms, language,
+                    device_name, created_at_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11, ?12)",
+                params![
+                    profile.profile_id,
+                    profile.user_id,
+                    user.key(),
+                    profile.identity_id,
+                    profile.device_id,
+                    key_alias,
+                    sealed_secret,
+                    iterations,
+                    answer.server_time_ms - now,
+                    profile.language,
+                    profile.device_name,
+                    now
+                ],
+            )?;
+            log(tx, &profile.profile_id, now, "activated", None, "this device was activated")?;
+            Ok(())
+        })?;
+        Ok(profile)
+    }
+
+    /// Set the preferred language of a profile ("kl", "da", "en", …). Writes state.
+    pub fn set_language(&self, profile_id: &str, language: String) -> Result<()> {
+        if !(2..=3).contains(&language.len()) || !language.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(Error::InvalidInput(
+                "a language code is two or three lower-case letters".into(),
+            ));
+        }
+        self.store.write(|tx| {
+            let n = tx.execute(
+                "UPDATE profiles SET language = ?2 WHERE profile_id = ?1",
+                params![profile_id, language],
+            )?;
+            if n == 0 {
+                return Err(Error::UnknownProfile);
+            }
+            Ok(())
+        })
+    }
+
+    /// Ask the service for pending requests (the only way requests ever reach
+    /// the app) and return them as views. Measures the service's clock so
+    /// countdowns do not depend on this device's clock. Blocks on the network.
+    pub fn refresh(&self, profile_id: &str) -> Result<Vec<RequestView>> {
+        let secrets = self.secrets(profile_id)?;
+        let envelope = self.sign_envelope(profile_id, &secrets, PendingQuery {})?;
+        let answer: PendingResponse = call(self.transport.as_ref(), paths::PENDING, &envelope)?;
+        self.note_server_time(profile_id, answer.server_time_ms)?;
+        self.lock_fetched()?.insert(
+            profile_id.to_owned(),
+            Fetched {
+                requests: answer.requests,
+            },
+        );
+        self.pending(profile_id)
+    }
+
+    /// The requests fetched at the last refresh that have not lapsed, with
+    /// seconds left recomputed now. Does not touch the network.
+    pub fn pending(&self, profile_id: &str) -> Result<Vec<RequestView>> {
+        let profile = self.profile(profile_id)?;
+        let server_now = self.server_now(profile_id)?;
+        let mut fetched = self.lock_fetched()?;
+        let Some(f) = fetched.get_mut(profile_id) else {
+            return Ok(Vec::new());
+        };
+        f.requests.retain(|r| r.expires_at_ms > server_now);
+        Ok(f.requests
+            .iter()
+            .filter_map(|r| view(r, &profile.language, server_now))
+            .collect())
+    }
+
+    /// Approve a pending request with the PIN. Proves the PIN to the service
+    /// with SPAKE2+ (the PIN never leaves the device), then signs the approval
+    /// statement. Refuses a lapsed request without asking the service. Blocks
+    /// on PIN derivation (hundreds of ms at the default cost) and the network.
+    pub fn approve(
+        &self,
+        profile_id: &str,
+        request_id: &str,
+        pin: String,
+    ) -> Result<DecisionOutcome> {
+        let pin = Pin::new(pin)?;
+        let request = self.live_request(profile_id, request_id)?;
+        let secrets = self.secrets(profile_id)?;
+        let device_secret = self.vault.open(
+            &secret_label(&secrets.device_id),
+            &secrets.sealed_device_secret,
+        )?;
+        let (w0, w1) = derive_pake_secrets(
+            &pin,
+            &device_secret,
+            &secrets.device_id,
+            secrets.kdf_iterations,
+        );
+        drop(pin);
+        drop(device_secret);
+        let context = pake_context(&request.request_id, &request.nonce);
+        let ctx = PakeContext {
+            context: &context,
+            id_prover: secrets.device_id.as_bytes(),
+            id_verifier: PAKE_VERIFIER_ID,
+        };
+        let (prover, share_p) = Prover::start(&ctx, &w0, &w1);
+        drop((w0, w1));
+        let body = PinStart {
+            request_id: request.request_id.clone(),
+            share_p: share_p.to_vec(),
+        };
+        let envelope = self.sign_envelope(profile_id, &secrets, body)?;
+        let started: PinStartResponse = call(self.transport.as_ref(), paths::PIN_START, &envelope)
+            .inspect_err(|e| self.forget_if_gone(profile_id, request_id, e))?;
+        self.note_server_time(profile_id, started.server_time_ms)?;
+        let finish = match prover.finish(&started.share_v, &started.confirm_v) {
+            Ok(f) => f,
+            Err(crate::spake2plus::PakeError::ConfirmationFailed) => {
+                let now = self.clock.now_ms();
+                self.store.write(|tx| {
+                    log(
+                        tx,
+                        profile_id,
+                        now,
+                        "wrong_pin",
+                        Some(request_id),
+                        "a wrong PIN was entered",
+                    )
+                })?;
+                return Err(Error::WrongPin {
+                    attempts_left: started.attempts_left,
+                });
+            }
+            Err(_) => {
+                return Err(Error::Protocol(
+                    "the service's PIN-proof values are invalid".into(),
+                ))
+            }
+        };
+        let pake = PakeBinding {
+            session_id: started.session_id.clone(),
+            share_p: share_p.to_vec(),
+            share_v: started.share_v.clone(),
+        };
+        let proof = PakeProof {
+            session_id: started.session_id,
+            confirm_p: finish.confirm_p.to_vec(),
+        };
+        self.decide(
+            profile_id,
+            &secrets,
+            &request,
+            Decision::Approve,
+            Some(pake),
+            Some(proof),
+        )
+    }
+
+    /// Decline a pending request. Needs no PIN. Blocks on the network.
+    pub fn reject(&self, profile_id: &str, request_id: &str) -> Result<DecisionOutcome> {
+        let request = self.live_request(profile_id, request_id)?;
+        let secrets = self.secrets(profile_id)?;
+        self.decide(profile_id, &secrets, &request, Decision::Reject, None, None)
+    }
+
+    /// Decline a pending request and report "I did not start this": the
+    /// service records it as possible fraud. Needs no PIN. Blocks on the network.
+    pub fn report(&self, profile_id: &str, request_id: &str) -> Result<DecisionOutcome> {
+        let request = self.live_request(profile_id, request_id)?;
+        let secrets = self.secrets(profile_id)?;
+        self.decide(profile_id, &secrets, &request, Decision::Report, None, None)
+    }
+
+    /// The device's own activity log for a profile, newest first.
+    pub fn activity(&self, profile_id: &str) -> Result<Vec<ActivityEntry>> {
+        let conn = self.store.conn()?;
+        let mut stmt = conn.prepare(
+            "SELECT at_ms, kind, request_id, detail FROM activity WHERE profile_id = ?1 ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map([profile_id], |r| {
+            Ok(ActivityEntry {
+                at_ms: r.get(0)?,
+                kind: r.get(1)?,
+                request_id: r.get(2)?,
+                detail: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    // ------------------------------------------------------------ internals
+
+    fn decide(
+        &self,
+        profile_id: &str,
+        secrets: &ProfileSecrets,
+        request: &PendingRequest,
+        decision: Decision,
+        pake: Option<PakeBinding>,
+        proof: Option<PakeProof>,
+    ) -> Result<DecisionOutcome> {
+        let statement = ApprovalStatement {
+            request_id: request.request_id.clone(),
+            nonce: request.nonce.clone(),
+            requester_id: request.requester_id.clone(),
+            requester_name: request.requester_name.clone(),
+            action: request.action,
+            texts: request.texts.clone(),
+            expires_at_ms: request.expires_at_ms,
+            decision,
+            device_id: secrets.device_id.clone(),
+            pake,
+            channel_binding: None,
+        };
+        let signature = self.keys.sign(&secrets.key_alias, &statement.encode())?;
+        let msg = Decide {
+            device_id: secrets.device_id.clone(),
+            request_id: request.request_id.clone(),
+            decision,
+            pake: proof,
+            channel_binding: None,
+            signature,
+        };
+        let answer: DecideResponse = call(self.transport.as_ref(), paths::DECIDE, &msg)
+            .inspect_err(|e| self.forget_if_gone(profile_id, &request.request_id, e))?;
+        self.note_server_time(profile_id, answer.server_time_ms)?;
+        self.forget(profile_id, &request.request_id);
+        let now = self.clock.now_ms();
+        let kind = decision_kind(decision);
+        let detail = format!("{} – {}", request.requester_name, request.action.as_str());
+        self.store.write(|tx| {
+            log(
+                tx,
+                profile_id,
+                now,
+                kind,
+                Some(&request.request_id),
+                &detail,
+            )
+        })?;
+        Ok(DecisionOutcome {
+            request_id: answer.request_id,
+            status: answer.status,
+            decided_at_ms: answer.decided_at_ms,
+        })
+    }
+
+    /// The cached request, refused locally once lapsed by the service's clock.
+    fn live_request(&self, profile_id: &str, request_id: &str) -> Result<PendingRequest> {
+        let server_now = self.server_now(profile_id)?;
+        let mut fetched = self.lock_fetched()?;
+        let f = fetched.get_mut(profile_id).ok_or(Error::RequestNotFound)?;
+        let pos = f
+            .requests
+            .iter()
+            .position(|r| r.request_id == request_id)
+            .ok_or(Error::RequestNotFound)?;
+        if f.requests[pos].expires_at_ms <= server_now {
+            f.requests.remove(pos);
+            return Err(Error::RequestExpired);
+        }
+        Ok(f.requests[pos].clone())
+    }
+
+    fn forget(&self, profile_id: &str, request_id: &str) {
+        if let Ok(mut fetched) = self.lock_fetched() {
+            if let Some(f) = fetched.get_mut(profile_id) {
+                f.requests.retain(|r| r.request_id != request_id);
+            }
+        }
+    }
+
+    fn forget_if_gone(&self, profile_id: &str, request_id: &str, e: &Error) {
+        if matches!(
+            e,
+            Error::RequestExpired
+                | Error::AlreadyDecided
+                | Error::RequestCancelled
+                | Error::RequestNotFound
+        ) {
+            self.forget(profile_id, request_id);
+        }
+    }
+
+    fn lock_fetched(&self) -> Result<std::sync::MutexGuard<'_, HashMap<String, Fetched>>> {
+        self.fetched
+            .lock()
+            .map_err(|_| Error::Storage("request cache lock poisoned".into()))
+    }
+
+    fn secrets(&self, profile_id: &str) -> Result<ProfileSecrets> {
+        let conn = self.store.conn()?;
+        optional(conn.query_row(
+            "SELECT device_id, key_alias, sealed_device_secret, kdf_iterations FROM profiles WHERE profile_id = ?1",
+            [profile_id],
+            |r| {
+                Ok(ProfileSecrets {
+                    device_id: r.get(0)?,
+                    key_alias: r.get(1)?,
+                    sealed_device_secret: r.get(2)?,
+                    kdf_iterations: r.get(3)?,
+                })
+            },
+        ))?
+        .ok_or(Error::UnknownProfile)
+    }
+
+    /// Take the next sequence number (committed before the message is sent,
+    /// so it is never reused) and sign the envelope.
+    fn sign_envelope<T: SignedBody>(
+        &self,
+        profile_id: &str,
+        secrets: &ProfileSecrets,
+        body: T,
+    ) -> Result<DeviceSigned<T>> {
+        let seq: i64 = self.store.write(|tx| {
+            Ok(tx.query_row(
+                "UPDATE profiles SET next_seq = next_seq + 1 WHERE profile_id = ?1 RETURNING next_seq - 1",
+                [profile_id],
+                |r| r.get(0),
+            )?)
+        })?;
+        let seq = u64::try_from(seq).map_err(|_| Error::Storage("bad sequence number".into()))?;
+        let signature = self.keys.sign(
+            &secrets.key_alias,
+            &DeviceSigned::signed_bytes(&secrets.device_id, seq, &body),
+        )?;
+        Ok(DeviceSigned {
+            device_id: secrets.device_id.clone(),
+            seq,
+            body,
+            signature,
+        })
+    }
+
+    fn note_server_time(&self, profile_id: &str, server_time_ms: i64) -> Result<()> {
+        let offset = server_time_ms - self.clock.now_ms();
+        self.store.write(|tx| {
+            tx.execute(
+                "UPDATE profiles SET clock_offset_ms = ?2 WHERE profile_id = ?1",
+                params![profile_id, offset],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The service's clock, estimated from this device's clock and the offset
+    /// measured at the last answer.
+    fn server_now(&self, profile_id: &str) -> Result<i64> {
+        let conn = self.store.conn()?;
+        let offset: i64 = optional(conn.query_row(
+            "SELECT clock_offset_ms FROM profiles WHERE profile_id = ?1",
+            [profile_id],
+            |r| r.get(0),
+        ))?
+        .ok_or(Error::UnknownProfile)?;
+        Ok(self.clock.now_ms().saturating_add(offset))
+    }
+}
+
+fn row_to_profile(r: &rusqlite::Row<'_>) -> rusqlite::Result<Profile> {
+    Ok(Profile {
+        profile_id: r.get(0)?,
+        user_id: r.get(1)?,
+        identity_id: r.get(2)?,
+        device_id: r.get(3)?,
+        device_name: r.get(4)?,
+        language: r.get(5)?,
+    })
+}
+
+fn secret_label(device_id: &str) -> String {
+    format!("device-secret:{device_id}")
+}
+
+fn decision_kind(d: Decision) -> &'static str {
+    match d {
+        Decision::Approve => "approved",
+        Decision::Reject => "rejected",
+        Decision::Report => "reported",
+    }
+}
+
+fn log(
+    tx: &rusqlite::Transaction<'_>,
+    profile_id: &str,
+    at_ms: i64,
+    kind: &str,
+    request_id: Option<&str>,
+    detail: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO activity(profile_id, at_ms, kind, request_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![profile_id, at_ms, kind, request_id, detail],
+    )?;
+    Ok(())
+}
+
+fn view(r: &PendingRequest, language: &str, server_now: i64) -> Option<RequestView> {
+    let text = pick_text(&r.texts, language)?;
+    let left_ms = (r.expires_at_ms - server_now).max(0);
+    let seconds_left = u32::try_from((left_ms + 999) / 1000).unwrap_or(u32::MAX);
+    Some(RequestView {
+        request_id: r.request_id.clone(),
+        requester_id: r.requester_id.clone(),
+        requester_name: r.requester_name.clone(),
+        action: r.action,
+        language: text.lang.clone(),
+        header: text.header.clone(),
+        body: text.body.clone(),
+        other_languages: r
+            .texts
+            .iter()
+            .filter(|t| t.lang != text.lang)
+            .map(|t| t.lang.clone())
+            .collect(),
+        expires_at_ms: r.expires_at_ms,
+        seconds_left,
+    })
+}
