@@ -1,0 +1,92 @@
+//! The JSON front of the service: one function from (path, body) to
+//! (status, body), shared by the in-process transport and the HTTP server.
+
+use akuersi_core::crypto::ct_eq;
+use akuersi_core::protocol::{
+    paths, Activate, CreateIdentity, CreateIdentityResponse, CreateRequest, Decide, DeviceSigned,
+    ErrorCode, IssueActivationCode, PendingQuery, PinStart, PollRequest, MAX_MESSAGE_BYTES,
+};
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::error::{Result, ServiceError};
+use crate::service::Service;
+
+/// An answer: HTTP status and JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiResponse {
+    /// 200 on success.
+    pub status: u16,
+    /// JSON body: the answer, or an error body.
+    pub body: Vec<u8>,
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        // serde's message names the field and position; it never echoes more
+        // than a short fragment of the input.
+        ServiceError::new(ErrorCode::Malformed, format!("malformed message: {e}"))
+    })
+}
+
+fn ok<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(ServiceError::internal)
+}
+
+fn check_token(service: &Service, token: &str) -> Result<()> {
+    match &service.config().operator_token {
+        Some(expected) if ct_eq(expected.as_bytes(), token.as_bytes()) => Ok(()),
+        _ => Err(ServiceError::new(
+            ErrorCode::Unauthorized,
+            "the operator token is missing or wrong",
+        )),
+    }
+}
+
+fn route(service: &Service, path: &str, body: &[u8]) -> Result<Vec<u8>> {
+    match path {
+        paths::CREATE_REQUEST => ok(&service.create_request(parse::<CreateRequest>(body)?)?),
+        paths::POLL_REQUEST => ok(&service.poll(&parse::<PollRequest>(body)?.poll_handle)?),
+        paths::CANCEL_REQUEST => ok(&service.cancel(&parse::<PollRequest>(body)?.poll_handle)?),
+        paths::ACTIVATE => ok(&service.activate(parse::<Activate>(body)?)?),
+        paths::PENDING => ok(&service.pending(parse::<DeviceSigned<PendingQuery>>(body)?)?),
+        paths::PIN_START => ok(&service.pin_start(parse::<DeviceSigned<PinStart>>(body)?)?),
+        paths::DECIDE => ok(&service.decide(parse::<Decide>(body)?)?),
+        paths::OPERATOR_CREATE_IDENTITY => {
+            let m = parse::<CreateIdentity>(body)?;
+            check_token(service, &m.token)?;
+            ok(&CreateIdentityResponse {
+                identity_id: service.create_identity(&m.user_id)?,
+            })
+        }
+        paths::OPERATOR_ISSUE_CODE => {
+            let m = parse::<IssueActivationCode>(body)?;
+            check_token(service, &m.token)?;
+            ok(&service.issue_activation_code(&m.user_id, m.channel)?)
+        }
+        _ => Err(ServiceError::new(
+            ErrorCode::UnknownPath,
+            "no such endpoint in protocol v1",
+        )),
+    }
+}
+
+/// Handle one message. Never panics on any input; every refusal is a JSON
+/// error body with a stable code.
+pub fn handle(service: &Service, path: &str, body: &[u8]) -> ApiResponse {
+    let result = if body.len() > MAX_MESSAGE_BYTES {
+        Err(ServiceError::new(
+            ErrorCode::TooLarge,
+            format!("message is larger than {MAX_MESSAGE_BYTES} bytes"),
+        ))
+    } else {
+        route(service, path, body)
+    };
+    match result {
+        Ok(body) => ApiResponse { status: 200, body },
+        Err(e) => ApiResponse {
+            status: e.http_status(),
+            body: serde_json::to_vec(&e.body())
+                .unwrap_or_else(|_| br#"{"code":"internal","message":"internal error"}"#.to_vec()),
+        },
+    }
+}

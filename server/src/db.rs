@@ -1,0 +1,160 @@
+//! The service's SQLite database: schema, migrations and the transaction helper.
+
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use crate::error::{Result, ServiceError};
+
+const MIGRATIONS: &[&str] = &[
+    // 1: identities, devices, activation codes, requests, PIN-proof sessions, activity.
+    "CREATE TABLE identities (
+        identity_id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        user_key TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL DEFAULT 'active',
+        created_at_ms INTEGER NOT NULL
+    );
+    CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY,
+        identity_id TEXT NOT NULL REFERENCES identities(identity_id),
+        public_key BLOB NOT NULL,
+        name TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        status TEXT NOT NULL,
+        enrolled_at_ms INTEGER NOT NULL,
+        last_used_at_ms INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        pin_failures INTEGER NOT NULL DEFAULT 0,
+        last_pin_attempt_ms INTEGER NOT NULL DEFAULT 0,
+        verifier_w0 BLOB NOT NULL,
+        verifier_l BLOB NOT NULL,
+        kdf_iterations INTEGER NOT NULL
+    );
+    CREATE INDEX devices_by_identity ON devices(identity_id, status);
+    CREATE TABLE activation_codes (
+        code_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        identity_id TEXT NOT NULL REFERENCES identities(identity_id),
+        code_hash BLOB NOT NULL,
+        channel TEXT NOT NULL,
+        issued_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        used_at_ms INTEGER,
+        failures INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX codes_by_identity ON activation_codes(identity_id);
+    CREATE TABLE requests (
+        request_id TEXT PRIMARY KEY,
+        user_key TEXT NOT NULL,
+        identity_id TEXT,
+        nonce BLOB NOT NULL,
+        requester_id TEXT NOT NULL,
+        requester_name TEXT NOT NULL,
+        action TEXT NOT NULL,
+        texts_json TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        poll_handle_hash BLOB NOT NULL UNIQUE,
+        decided_at_ms INTEGER,
+        decided_by TEXT,
+        statement BLOB,
+        signature BLOB
+    );
+    CREATE INDEX requests_by_user ON requests(user_key, status, expires_at_ms);
+    CREATE INDEX requests_by_identity ON requests(identity_id, status, expires_at_ms);
+    CREATE TABLE pake_sessions (
+        session_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        share_p BLOB NOT NULL,
+        share_v BLOB NOT NULL,
+        expected_confirm_p BLOB NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE activity (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        identity_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        device_id TEXT,
+        request_id TEXT,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX activity_by_identity ON activity(identity_id, id);",
+];
+
+/// What a write transaction decided: commit and answer, or commit and refuse
+/// (used where a refusal must leave a trace, such as a counted PIN attempt).
+pub(crate) enum Outcome<T> {
+    /// Commit and return the value.
+    Done(T),
+    /// Commit what was written so far, then return the error.
+    Refuse(ServiceError),
+}
+
+/// The database behind a mutex: one writer at a time inside this process;
+/// `BEGIN IMMEDIATE` keeps other processes on the same file in line too.
+pub(crate) struct Db {
+    conn: Mutex<Connection>,
+}
+
+impl Db {
+    pub(crate) fn open(path: &str, synchronous_full: bool) -> Result<Self> {
+        let conn = if path == ":memory:" {
+            Connection::open_in_memory()?
+        } else {
+            Connection::open(path)?
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        if path != ":memory:" {
+            conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
+        }
+        conn.execute_batch(if synchronous_full {
+            "PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+        } else {
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        })?;
+        let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if current > MIGRATIONS.len() {
+            return Err(ServiceError::internal(
+                "database schema is newer than this service",
+            ));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+            conn.execute_batch(&format!(
+                "BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {}; COMMIT;",
+                i + 1
+            ))
+            .inspect_err(|_| {
+                let _ = conn.execute_batch("ROLLBACK");
+            })?;
+        }
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    pub(crate) fn conn(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.conn
+            .lock()
+            .map_err(|_| ServiceError::internal("database lock poisoned"))
+    }
+
+    /// Run `f` in one immediate transaction. `Ok(Done)` and `Ok(Refuse)` commit;
+    /// `Err` rolls back, so a refused message changes nothing.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<Outcome<T>>,
+    ) -> Result<T> {
+        let mut conn = self.conn()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        match out {
+            Outcome::Done(v) => Ok(v),
+            Outcome::Refuse(e) => Err(e),
+        }
+    }
+}

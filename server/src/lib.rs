@@ -1,0 +1,20 @@
+//! akuersi-server: the reference identity service (verifier) for Akuersi.
+//!
+//! [`service::Service`] holds identities, devices, requests and PIN verifiers
+//! in SQLite and checks every device signature and SPAKE2+ proof.
+//! [`api::handle`] is its JSON front; [`transport::InProcessTransport`]
+//! connects an app installation to it inside one process.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod api;
+mod db;
+pub mod error;
+pub mod lockout;
+pub mod service;
+pub mod transport;
+
+pub use error::ServiceError;
+pub use service::{Service, ServiceConfig};
+pub use transport::InProcessTransport;
