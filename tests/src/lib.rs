@@ -1,0 +1,443 @@
+//! Test harness: a service on a test clock, app installations wired to it in
+//! process, and a "raw device" that builds protocol messages by hand so tests
+//! can replay, tamper and race.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use akuersi_core::app::{Installation, InstallationConfig, Profile};
+use akuersi_core::approval::{ApprovalStatement, Decision, PakeBinding};
+use akuersi_core::clock::{Clock, TestClock};
+use akuersi_core::crypto::{device_id_for, random_array};
+use akuersi_core::keystore::SoftwareVault;
+use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
+use akuersi_core::protocol::*;
+use akuersi_core::request::{Action, LocalizedText};
+use akuersi_core::spake2plus::{registration_record, PakeContext, Prover};
+use akuersi_core::transport::{call, Transport, TransportError, TransportResponse};
+use akuersi_server::{InProcessTransport, Service, ServiceConfig};
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+
+/// Operator token used by every test service.
+pub const TOKEN: &str = "test-operator-token";
+/// A PIN that passes the blocklist.
+pub const PIN: &str = "482916";
+/// Another good PIN, used as the wrong one.
+pub const WRONG_PIN: &str = "730518";
+/// 2026-12-01T00:00:00Z.
+pub const T0: i64 = 1_796_083_200_000;
+
+/// A transport that counts calls and remembers every body it sent, so tests
+/// can replay or inspect them; optionally rewrites answers (a network attacker).
+pub struct Tap {
+    inner: InProcessTransport,
+    /// Number of calls so far.
+    pub calls: AtomicUsize,
+    /// (path, body) of every call, in order.
+    pub sent: Mutex<Vec<(String, Vec<u8>)>>,
+    /// Rewrites the answer body for a path.
+    #[allow(clippy::type_complexity)]
+    pub rewrite: Mutex<Option<Box<dyn Fn(&str, Vec<u8>) -> Vec<u8> + Send>>>,
+}
+
+impl Tap {
+    /// Last body sent to `path`.
+    pub fn last(&self, path: &str) -> Option<Vec<u8>> {
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(p, _)| p == path)
+            .map(|(_, b)| b.clone())
+    }
+}
+
+impl Transport for Tap {
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<TransportResponse, TransportError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.sent
+            .lock()
+            .unwrap()
+            .push((path.to_owned(), body.clone()));
+        let mut answer = self.inner.post(path, body)?;
+        if let Some(f) = self.rewrite.lock().unwrap().as_ref() {
+            answer.body = f(path, answer.body);
+        }
+        Ok(answer)
+    }
+}
+
+/// A service and everything around it, on a test clock.
+pub struct World {
+    /// The shared clock.
+    pub clock: Arc<TestClock>,
+    /// The service.
+    pub service: Arc<Service>,
+    /// The tapped transport every installation uses.
+    pub tap: Arc<Tap>,
+}
+
+/// An installation with one activated profile.
+pub struct App {
+    /// The installation.
+    pub app: Arc<Installation>,
+    /// Its profile.
+    pub profile: Profile,
+}
+
+impl App {
+    /// Profile id.
+    pub fn id(&self) -> &str {
+        &self.profile.profile_id
+    }
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl World {
+    /// A fresh in-memory service at [`T0`].
+    pub fn new() -> Self {
+        Self::with_service_path(":memory:")
+    }
+
+    /// A service stored at `path`.
+    pub fn with_service_path(path: &str) -> Self {
+        let clock = Arc::new(TestClock::new(T0));
+        let service = Arc::new(
+            Service::open(
+                path,
+                clock.clone(),
+                ServiceConfig {
+                    operator_token: Some(TOKEN.into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap(),
+        );
+        let tap = Arc::new(Tap {
+            inner: InProcessTransport::new(service.clone()),
+            calls: AtomicUsize::new(0),
+            sent: Mutex::new(Vec::new()),
+            rewrite: Mutex::new(None),
+        });
+        Self {
+            clock,
+            service,
+            tap,
+        }
+    }
+
+    /// Send raw JSON through the service's JSON front.
+    pub fn raw(&self, path: &str, body: &[u8]) -> TransportResponse {
+        self.tap.post(path, body.to_vec()).unwrap()
+    }
+
+    /// Send a typed message and decode the answer.
+    pub fn send<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        req: &Req,
+    ) -> akuersi_core::Result<Resp> {
+        call(self.tap.as_ref(), path, req)
+    }
+
+    /// Create an identity.
+    pub fn identity(&self, user_id: &str) -> String {
+        self.service.create_identity(user_id).unwrap()
+    }
+
+    /// Issue a paper activation code.
+    pub fn code(&self, user_id: &str) -> String {
+        self.service
+            .issue_activation_code(user_id, CodeChannel::Paper)
+            .unwrap()
+            .code
+    }
+
+    /// A new in-memory installation (not yet activated).
+    pub fn installation(&self, db: &str) -> Arc<Installation> {
+        Installation::open(
+            InstallationConfig {
+                database_path: db.into(),
+                platform: "desktop".into(),
+                kdf_iterations: MIN_KDF_ITERATIONS,
+                default_language: "kl".into(),
+            },
+            self.tap.clone(),
+            self.clock.clone(),
+            Arc::new(SoftwareVault::ephemeral().unwrap()),
+            None,
+        )
+        .unwrap()
+    }
+
+    /// A new installation activated for `user_id` with [`PIN`] (creates the
+    /// identity if needed).
+    pub fn app(&self, user_id: &str, name: &str) -> App {
+        let _ = self.service.create_identity(user_id);
+        let app = self.installation(":memory:");
+        let profile = app
+            .activate(user_id.into(), self.code(user_id), PIN.into(), name.into())
+            .unwrap();
+        App { app, profile }
+    }
+
+    /// A log-on request from Demo Bank.
+    pub fn request(&self, user_id: &str) -> CreateRequestResponse {
+        self.service.create_request(log_on(user_id)).unwrap()
+    }
+
+    /// Poll a request.
+    pub fn poll(&self, handle: &str) -> PollResponse {
+        self.service.poll(handle).unwrap()
+    }
+
+    /// Digest of the whole service database.
+    pub fn digest(&self) -> [u8; 32] {
+        self.service.state_digest().unwrap()
+    }
+}
+
+/// A Demo Bank log-on request in three languages.
+pub fn log_on(user_id: &str) -> CreateRequest {
+    CreateRequest {
+        user_id: user_id.into(),
+        requester_id: "demo-bank".into(),
+        requester_name: "Demo Bank".into(),
+        action: Action::LogOn,
+        texts: vec![
+            text(
+                "kl",
+                "Demo Bank-imut iserneq",
+                "Demo Bank-imut iserniarputit",
+            ),
+            text("da", "Log på Demo Bank", "Du er ved at logge på Demo Bank"),
+            text(
+                "en",
+                "Log on to Demo Bank",
+                "You are logging on to Demo Bank",
+            ),
+        ],
+        ttl_seconds: None,
+    }
+}
+
+/// A localized text.
+pub fn text(lang: &str, header: &str, body: &str) -> LocalizedText {
+    LocalizedText {
+        lang: lang.into(),
+        header: header.into(),
+        body: body.into(),
+    }
+}
+
+/// A device that builds every protocol message by hand.
+pub struct RawDevice {
+    key: EcdsaKeyPair,
+    /// Device id.
+    pub device_id: String,
+    secret: [u8; 32],
+    seq: u64,
+}
+
+impl RawDevice {
+    /// A device with a new key and secret (not enrolled).
+    pub fn new() -> Self {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        let device_id = device_id_for(key.public_key().as_ref());
+        Self {
+            key,
+            device_id,
+            secret: random_array().unwrap(),
+            seq: 0,
+        }
+    }
+
+    /// Sign bytes.
+    pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        self.key
+            .sign(&SystemRandom::new(), msg)
+            .unwrap()
+            .as_ref()
+            .to_vec()
+    }
+
+    /// Public key.
+    pub fn public_key(&self) -> Vec<u8> {
+        self.key.public_key().as_ref().to_vec()
+    }
+
+    /// The activation message for `user_id`/`code` with `pin`.
+    pub fn activation(&self, user_id: &str, code: &str, pin: &str) -> Activate {
+        let pin = Pin::new(pin.into()).unwrap();
+        let (w0, w1) = derive_pake_secrets(&pin, &self.secret, &self.device_id, MIN_KDF_ITERATIONS);
+        let rec = registration_record(&w0, &w1);
+        let mut m = Activate {
+            user_id: user_id.into(),
+            activation_code: code.into(),
+            device_id: self.device_id.clone(),
+            device_public_key: self.public_key(),
+            device_name: "raw".into(),
+            platform: "test".into(),
+            verifier: VerifierRegistration {
+                w0: rec.w0.to_bytes().to_vec(),
+                l: rec.l.to_vec(),
+                kdf_iterations: MIN_KDF_ITERATIONS,
+            },
+            signature: vec![],
+        };
+        m.signature = self.sign(&m.signed_bytes());
+        m
+    }
+
+    /// Enroll with a fresh code (creating the identity if needed).
+    pub fn enroll(world: &World, user_id: &str) -> Self {
+        let _ = world.service.create_identity(user_id);
+        let d = Self::new();
+        world
+            .service
+            .activate(d.activation(user_id, &world.code(user_id), PIN))
+            .unwrap();
+        d
+    }
+
+    /// A signed envelope with the next sequence number.
+    pub fn envelope<T: SignedBody>(&mut self, body: T) -> DeviceSigned<T> {
+        self.seq += 1;
+        let signature = self.sign(&DeviceSigned::signed_bytes(
+            &self.device_id,
+            self.seq,
+            &body,
+        ));
+        DeviceSigned {
+            device_id: self.device_id.clone(),
+            seq: self.seq,
+            body,
+            signature,
+        }
+    }
+
+    /// Fetch pending requests.
+    pub fn pending(&mut self, world: &World) -> akuersi_core::Result<PendingResponse> {
+        let m = self.envelope(PendingQuery {});
+        world.send(paths::PENDING, &m)
+    }
+
+    /// Run the PIN proof for `request` with `pin`. Returns the binding and the
+    /// confirmP to send — even for a wrong PIN (a hostile device ignores the
+    /// failed confirmV check and sends something anyway).
+    pub fn pin_proof(
+        &mut self,
+        world: &World,
+        request: &PendingRequest,
+        pin: &str,
+    ) -> akuersi_core::Result<(PakeBinding, PakeProof, PinStartResponse)> {
+        let pin = Pin::new(pin.into()).unwrap();
+        let (w0, w1) = derive_pake_secrets(&pin, &self.secret, &self.device_id, MIN_KDF_ITERATIONS);
+        let context = pake_context(&request.request_id, &request.nonce);
+        let ctx = PakeContext {
+            context: &context,
+            id_prover: self.device_id.as_bytes(),
+            id_verifier: PAKE_VERIFIER_ID,
+        };
+        let (prover, share_p) = Prover::start(&ctx, &w0, &w1);
+        let m = self.envelope(PinStart {
+            request_id: request.request_id.clone(),
+            share_p: share_p.to_vec(),
+        });
+        let started: PinStartResponse = world.send(paths::PIN_START, &m)?;
+        let confirm_p = match prover.finish(&started.share_v, &started.confirm_v) {
+            Ok(f) => f.confirm_p.to_vec(),
+            Err(_) => vec![0x5a; 32],
+        };
+        Ok((
+            PakeBinding {
+                session_id: started.session_id.clone(),
+                share_p: share_p.to_vec(),
+                share_v: started.share_v.clone(),
+            },
+            PakeProof {
+                session_id: started.session_id.clone(),
+                confirm_p,
+            },
+            started,
+        ))
+    }
+
+    /// The statement this device would sign for `request`.
+    pub fn statement(
+        &self,
+        request: &PendingRequest,
+        decision: Decision,
+        pake: Option<PakeBinding>,
+    ) -> ApprovalStatement {
+        ApprovalStatement {
+            request_id: request.request_id.clone(),
+            nonce: request.nonce.clone(),
+            requester_id: request.requester_id.clone(),
+            requester_name: request.requester_name.clone(),
+            action: request.action,
+            texts: request.texts.clone(),
+            expires_at_ms: request.expires_at_ms,
+            decision,
+            device_id: self.device_id.clone(),
+            pake,
+            channel_binding: None,
+        }
+    }
+
+    /// A decide message signing `statement`.
+    pub fn decide_msg(&self, statement: &ApprovalStatement, proof: Option<PakeProof>) -> Decide {
+        Decide {
+            device_id: self.device_id.clone(),
+            request_id: statement.request_id.clone(),
+            decision: statement.decision,
+            pake: proof,
+            channel_binding: None,
+            signature: self.sign(&statement.encode()),
+        }
+    }
+
+    /// Approve `request` with `pin`, end to end.
+    pub fn approve(
+        &mut self,
+        world: &World,
+        request: &PendingRequest,
+        pin: &str,
+    ) -> akuersi_core::Result<DecideResponse> {
+        let (binding, proof, _) = self.pin_proof(world, request, pin)?;
+        let st = self.statement(request, Decision::Approve, Some(binding));
+        world.send(paths::DECIDE, &self.decide_msg(&st, Some(proof)))
+    }
+
+    /// Reject or report `request`.
+    pub fn decline(
+        &self,
+        world: &World,
+        request: &PendingRequest,
+        decision: Decision,
+    ) -> akuersi_core::Result<DecideResponse> {
+        let st = self.statement(request, decision, None);
+        world.send(paths::DECIDE, &self.decide_msg(&st, None))
+    }
+}
+
+impl Default for RawDevice {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The clock's current time (for readability in tests).
+pub fn now(world: &World) -> i64 {
+    world.clock.now_ms()
+}

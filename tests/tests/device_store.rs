@@ -1,0 +1,171 @@
+//! What a thief who copies the device's files gets: no PIN, no PIN hash, no
+//! SPAKE2+ verifier — nothing a PIN guess can be checked against offline.
+
+use std::sync::Arc;
+
+use akuersi_core::app::{Installation, InstallationConfig};
+use akuersi_core::keystore::{SecretVault, SoftwareVault};
+use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS};
+use akuersi_core::spake2plus::registration_record;
+use akuersi_tests::*;
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn the_device_store_holds_nothing_a_pin_guess_can_be_checked_against() {
+    let dir = std::env::temp_dir().join(format!("akuersi-store-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("app.sqlite");
+    let key_file = dir.join("vault.key");
+
+    let w = World::new();
+    w.identity("Aviaja-Nuuk");
+    let vault = Arc::new(SoftwareVault::from_key_file(&key_file).unwrap());
+    let app = Installation::open(
+        InstallationConfig {
+            database_path: db.to_str().unwrap().into(),
+            platform: "desktop".into(),
+            kdf_iterations: MIN_KDF_ITERATIONS,
+            default_language: "kl".into(),
+        },
+        w.tap.clone(),
+        w.clock.clone(),
+        vault.clone(),
+        None,
+    )
+    .unwrap();
+    let p = app
+        .activate(
+            "Aviaja-Nuuk".into(),
+            w.code("Aviaja-Nuuk"),
+            PIN.into(),
+            "phone".into(),
+        )
+        .unwrap();
+    let req = w.request("Aviaja-Nuuk");
+    app.refresh(&p.profile_id).unwrap();
+    app.approve(&p.profile_id, &req.request_id, PIN.into())
+        .unwrap();
+    w.request("Aviaja-Nuuk");
+    w.clock.advance_secs(1);
+    let r = app.refresh(&p.profile_id).unwrap();
+    let _ = app.approve(&p.profile_id, &r[0].request_id, WRONG_PIN.into());
+
+    // What the PIN would give an attacker who also has the device secret.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let sealed: Vec<u8> = conn
+        .query_row("SELECT sealed_device_secret FROM profiles", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let secret = vault
+        .open(&format!("device-secret:{}", p.device_id), &sealed)
+        .unwrap();
+    let pin = Pin::new(PIN.into()).unwrap();
+    let (w0, w1) = derive_pake_secrets(&pin, &secret, &p.device_id, MIN_KDF_ITERATIONS);
+    let rec = registration_record(&w0, &w1);
+    let forbidden: Vec<(&str, Vec<u8>)> = vec![
+        ("PIN digits", PIN.as_bytes().to_vec()),
+        (
+            "PIN as UTF-16",
+            PIN.encode_utf16().flat_map(|u| u.to_le_bytes()).collect(),
+        ),
+        ("w0", w0.to_bytes().to_vec()),
+        ("w1", w1.to_bytes().to_vec()),
+        ("L", rec.l.to_vec()),
+        ("w0 (first 8 bytes)", w0.to_bytes()[..8].to_vec()),
+    ];
+    // The device secret itself must never be stored in the clear either.
+    let mut forbidden = forbidden;
+    forbidden.push(("device secret", secret.to_vec()));
+
+    // Structure: only these tables and columns exist, none of them PIN-shaped.
+    let mut columns = Vec::new();
+    let mut stmt = conn
+        .prepare("SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p WHERE m.type = 'table' ORDER BY 1, 2")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(format!(
+                "{}.{}",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?
+            ))
+        })
+        .unwrap();
+    for r in rows {
+        columns.push(r.unwrap());
+    }
+    for c in &columns {
+        let lc = c.to_lowercase();
+        assert!(
+            !lc.contains("pin") && !lc.contains("verifier") && !lc.contains("w0"),
+            "{c}"
+        );
+    }
+    drop(stmt);
+    drop(conn);
+    drop(app);
+
+    // Bytes: scan every file of the installation (database, WAL, shared memory).
+    let mut scanned = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path == key_file {
+            continue; // the platform keystore's stand-in, not app storage
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        scanned += 1;
+        for (what, needle) in &forbidden {
+            assert!(
+                !contains(&bytes, needle),
+                "{what} found in {}",
+                path.display()
+            );
+        }
+    }
+    assert!(scanned >= 1);
+    // The scan has teeth: what *is* stored (the sealed secret) is found.
+    let all: Vec<u8> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flat_map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(contains(&all, &sealed));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_service_stores_only_the_verifier_which_is_useless_without_the_device_secret() {
+    let dir = std::env::temp_dir().join(format!("akuersi-svc-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("service.sqlite");
+    let w = World::with_service_path(path.to_str().unwrap());
+    let dev = RawDevice::enroll(&w, "Aviaja-Nuuk");
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let (w0, l): (Vec<u8>, Vec<u8>) = conn
+        .query_row(
+            "SELECT verifier_w0, verifier_l FROM devices WHERE device_id = ?1",
+            [&dev.device_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    // An attacker with this row but a *guessed* device secret cannot reproduce
+    // w0 even with the right PIN: the device secret is 256 random bits.
+    let pin = Pin::new(PIN.into()).unwrap();
+    for guess in [[0u8; 32], [0xff; 32]] {
+        let (g0, g1) = derive_pake_secrets(&pin, &guess, &dev.device_id, MIN_KDF_ITERATIONS);
+        assert_ne!(g0.to_bytes().to_vec(), w0);
+        assert_ne!(registration_record(&g0, &g1).l.to_vec(), l);
+    }
+    // And the PIN itself is nowhere in the service's files.
+    drop(conn);
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        assert!(!contains(&bytes, PIN.as_bytes()));
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

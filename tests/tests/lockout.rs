@@ -1,0 +1,162 @@
+//! PIN lock-out, counted per device by the service: 5 failures suspend for
+//! 1 minute, then 5, 15, 60, 60 minutes; 10 block the device.
+
+use akuersi_core::protocol::RequestStatus;
+use akuersi_core::Error;
+use akuersi_tests::*;
+
+/// Make sure the phone has a live request to try a PIN on; returns its id.
+fn live_request(w: &World, phone: &App) -> String {
+    if let Some(v) = phone.app.refresh(phone.id()).unwrap().into_iter().next() {
+        return v.request_id;
+    }
+    let r = w.request("Aviaja-Nuuk");
+    phone.app.refresh(phone.id()).unwrap();
+    r.request_id
+}
+
+#[test]
+fn full_lock_out_schedule() {
+    let w = World::new();
+    let phone = w.app("Aviaja-Nuuk", "phone");
+    let device = phone.profile.device_id.clone();
+    let minute = 60_000;
+    // (failure number, suspension after it in minutes; None = no suspension)
+    let schedule = [
+        (1, None),
+        (2, None),
+        (3, None),
+        (4, None),
+        (5, Some(1)),
+        (6, Some(5)),
+        (7, Some(15)),
+        (8, Some(60)),
+        (9, Some(60)),
+    ];
+    for (n, suspension) in schedule {
+        let req = live_request(&w, &phone);
+        assert_eq!(
+            phone.app.approve(phone.id(), &req, WRONG_PIN.into()),
+            Err(Error::WrongPin {
+                attempts_left: 10 - n
+            }),
+            "failure {n}"
+        );
+        assert_eq!(w.service.device_info(&device).unwrap().pin_failures, n);
+        if let Some(minutes) = suspension {
+            let until = now(&w) + minutes * minute;
+            let req = live_request(&w, &phone);
+            // Even the right PIN is refused while suspended, and the refusal is
+            // not counted.
+            assert_eq!(
+                phone.app.approve(phone.id(), &req, PIN.into()),
+                Err(Error::DeviceSuspended { until_ms: until }),
+                "after failure {n}"
+            );
+            assert_eq!(w.service.device_info(&device).unwrap().pin_failures, n);
+            w.clock.advance_ms(minutes * minute - 1);
+            let req = live_request(&w, &phone);
+            assert_eq!(
+                phone.app.approve(phone.id(), &req, PIN.into()),
+                Err(Error::DeviceSuspended { until_ms: until }),
+                "1 ms before the end of suspension {n}"
+            );
+            w.clock.advance_ms(1);
+        }
+    }
+    // The tenth failure blocks the device for good.
+    let req = live_request(&w, &phone);
+    assert_eq!(
+        phone.app.approve(phone.id(), &req, WRONG_PIN.into()),
+        Err(Error::WrongPin { attempts_left: 0 })
+    );
+    assert_eq!(
+        w.service.device_info(&device).unwrap().lock,
+        akuersi_server::lockout::Lock::Blocked
+    );
+    // A blocked device cannot decide anything, not even a rejection.
+    assert_eq!(
+        phone.app.reject(phone.id(), &req),
+        Err(Error::DeviceBlocked)
+    );
+    w.clock.advance_secs(365 * 24 * 3600);
+    assert_eq!(phone.app.refresh(phone.id()), Err(Error::DeviceBlocked));
+    // Another device of the same identity is unaffected: lock-out is per device.
+    let fresh = w.request("Aviaja-Nuuk");
+    let tablet = w.app("Aviaja-Nuuk", "tablet");
+    tablet.app.refresh(tablet.id()).unwrap();
+    tablet
+        .app
+        .approve(tablet.id(), &fresh.request_id, PIN.into())
+        .unwrap();
+}
+
+#[test]
+fn a_success_resets_the_count_and_a_new_request_does_not() {
+    let w = World::new();
+    let phone = w.app("Aviaja-Nuuk", "phone");
+    let device = phone.profile.device_id.clone();
+    // Three failures on one request, one on the next: the count carries over.
+    let r1 = live_request(&w, &phone);
+    for _ in 0..3 {
+        phone
+            .app
+            .approve(phone.id(), &r1, WRONG_PIN.into())
+            .unwrap_err();
+    }
+    w.clock.advance_secs(300);
+    let r2 = live_request(&w, &phone);
+    assert_ne!(r1, r2);
+    assert_eq!(
+        phone.app.approve(phone.id(), &r2, WRONG_PIN.into()),
+        Err(Error::WrongPin { attempts_left: 6 })
+    );
+    assert_eq!(w.service.device_info(&device).unwrap().pin_failures, 4);
+    // Success resets.
+    let out = phone.app.approve(phone.id(), &r2, PIN.into()).unwrap();
+    assert_eq!(out.status, RequestStatus::Approved);
+    assert_eq!(w.service.device_info(&device).unwrap().pin_failures, 0);
+}
+
+#[test]
+fn the_attempt_is_counted_before_the_proof_is_checked() {
+    let w = World::new();
+    let mut dev = RawDevice::enroll(&w, "Aviaja-Nuuk");
+    w.request("Aviaja-Nuuk");
+    let p = dev.pending(&w).unwrap().requests.remove(0);
+    // Start a proof and walk away: it already counts as a failure.
+    let (_, _, started) = dev.pin_proof(&w, &p, PIN).unwrap();
+    assert_eq!(started.attempts_left, 9);
+    assert_eq!(
+        w.service.device_info(&dev.device_id).unwrap().pin_failures,
+        1
+    );
+    // Finishing correctly later resets it.
+    dev.approve(&w, &p, PIN).unwrap();
+    assert_eq!(
+        w.service.device_info(&dev.device_id).unwrap().pin_failures,
+        0
+    );
+}
+
+#[test]
+fn suspended_device_may_still_reject() {
+    let w = World::new();
+    let phone = w.app("Aviaja-Nuuk", "phone");
+    let req = live_request(&w, &phone);
+    for _ in 0..5 {
+        phone
+            .app
+            .approve(phone.id(), &req, WRONG_PIN.into())
+            .unwrap_err();
+    }
+    assert!(matches!(
+        phone.app.approve(phone.id(), &req, PIN.into()),
+        Err(Error::DeviceSuspended { .. })
+    ));
+    // Declining needs no PIN, so suspension does not stand in its way.
+    assert_eq!(
+        phone.app.report(phone.id(), &req).unwrap().status,
+        RequestStatus::Reported
+    );
+}
