@@ -1,0 +1,25 @@
+//! akuersi-sim: the desktop simulator for Akuersi.
+//!
+//! It runs the reference identity service ([`akuersi_server::Service`]) and
+//! app installations ([`akuersi_core::app::Installation`]) in one process,
+//! connected by the same JSON messages they would exchange over HTTP, and
+//! walks through scenes a person can read and follow ([`demo::run`]). All
+//! time comes from one [`akuersi_core::clock::TestClock`], so the demo moves
+//! time forward instead of waiting for requests to lapse.
+//!
+//! Every scene checks its own outcome, so the demo doubles as a smoke test:
+//! [`demo::DemoSummary::failures`] lists every expectation that did not hold.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod card;
+pub mod clock;
+pub mod demo;
+pub mod error;
+pub mod output;
+pub mod timefmt;
+pub mod wire;
+
+pub use demo::{run, DemoOptions, DemoSummary};
+pub use error::SimError;

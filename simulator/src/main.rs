@@ -1,0 +1,77 @@
+//! `akuersi-sim`: the Akuersi desktop simulator. See `akuersi-sim --help`.
+
+#![forbid(unsafe_code)]
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use akuersi_core::pin::{DEFAULT_KDF_ITERATIONS, MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
+use akuersi_sim::{run, DemoOptions};
+use clap::{Args, Parser, Subcommand};
+
+/// Akuersi desktop simulator: the reference identity service and app
+/// installations in one process.
+#[derive(Debug, Parser)]
+#[command(name = "akuersi-sim", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Walk through activation, approval, expiry, rejection, a report and a
+    /// race between two devices, checking each outcome (exit status 1 if any
+    /// check fails).
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Folder for the SQLite files (created if missing; must not hold an
+    /// earlier run's). Default: a fresh temporary folder, removed afterwards.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// PBKDF2 iterations for each device's PIN.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = DEFAULT_KDF_ITERATIONS,
+        value_parser = clap::value_parser!(u32)
+            .range(i64::from(MIN_KDF_ITERATIONS)..=i64::from(MAX_KDF_ITERATIONS)),
+    )]
+    kdf_iterations: u32,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Demo(args) => demo(args),
+    }
+}
+
+fn demo(args: DemoArgs) -> ExitCode {
+    let options = DemoOptions {
+        data_dir: args.data,
+        kdf_iterations: args.kdf_iterations,
+    };
+    let stdout = std::io::stdout();
+    let colour = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut out = stdout.lock();
+    match run(&options, &mut out, colour) {
+        Ok(summary) if summary.passed() => ExitCode::SUCCESS,
+        Ok(summary) => {
+            eprintln!(
+                "akuersi-sim: {} of {} checks failed",
+                summary.failures.len(),
+                summary.checks
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("akuersi-sim: the demo stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
