@@ -23,8 +23,8 @@ use crate::keystore::{KeyStore, SecretVault, SoftwareKeyStore};
 use crate::pin::{derive_pake_secrets, Pin, DEVICE_SECRET_LEN, PAKE_VERIFIER_ID};
 use crate::protocol::{
     pake_context, paths, Activate, ActivateResponse, Decide, DecideResponse, DeviceSigned,
-    PakeProof, PendingQuery, PendingRequest, PendingResponse, PinStart, PinStartResponse,
-    RequestStatus, SignedBody, VerifierRegistration,
+    PakeProof, PendingQuery, PendingRequest, PendingResponse, PinFailed, PinFailedResponse,
+    PinPurpose, PinStart, PinStartResponse, RequestStatus, SignedBody, VerifierRegistration,
 };
 use crate::request::{pick_text, Action};
 use crate::spake2plus::{registration_record, PakeContext, Prover};
@@ -36,6 +36,7 @@ pub const MAX_DEVICE_NAME_CHARS: usize = 40;
 
 /// Settings for an installation.
 #[derive(Debug, Clone)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct InstallationConfig {
     /// Path of the SQLite file, or `":memory:"`.
     pub database_path: String,
@@ -49,6 +50,7 @@ pub struct InstallationConfig {
 
 /// An identity set up on this installation, as the app shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Profile {
     /// Local id of the profile (pass it to the other calls).
     pub profile_id: String,
@@ -66,6 +68,7 @@ pub struct Profile {
 
 /// A pending request as the app shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RequestView {
     /// The request's id.
     pub request_id: String,
@@ -91,6 +94,7 @@ pub struct RequestView {
 
 /// What happened after a decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DecisionOutcome {
     /// The request.
     pub request_id: String,
@@ -102,6 +106,7 @@ pub struct DecisionOutcome {
 
 /// One line of the device's own activity log.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ActivityEntry {
     /// When, by this device's clock.
     pub at_ms: i64,
@@ -113,11 +118,20 @@ pub struct ActivityEntry {
     pub detail: String,
 }
 
-struct ProfileSecrets {
-    device_id: String,
-    key_alias: String,
-    sealed_device_secret: Vec<u8>,
-    kdf_iterations: u32,
+pub(crate) struct ProfileSecrets {
+    pub(crate) device_id: String,
+    pub(crate) key_alias: String,
+    pub(crate) sealed_device_secret: Vec<u8>,
+    pub(crate) kdf_iterations: u32,
+}
+
+/// Key, device secret and PIN verifier of a device being enrolled.
+pub(crate) struct NewDevice {
+    pub(crate) key_alias: String,
+    pub(crate) public_key: Vec<u8>,
+    pub(crate) device_id: String,
+    pub(crate) device_secret: Zeroizing<[u8; DEVICE_SECRET_LEN]>,
+    pub(crate) verifier: VerifierRegistration,
 }
 
 /// Requests fetched at the last refresh, with the clock offset measured then.
@@ -127,12 +141,12 @@ struct Fetched {
 
 /// One app installation. See the module documentation.
 pub struct Installation {
-    store: Arc<Store>,
-    keys: Arc<dyn KeyStore>,
-    vault: Arc<dyn SecretVault>,
-    transport: Arc<dyn Transport>,
-    clock: Arc<dyn Clock>,
-    config: InstallationConfig,
+    pub(crate) store: Arc<Store>,
+    pub(crate) keys: Arc<dyn KeyStore>,
+    pub(crate) vault: Arc<dyn SecretVault>,
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: InstallationConfig,
     fetched: Mutex<HashMap<String, Fetched>>,
 }
 
@@ -207,16 +221,7 @@ impl Installation {
     ) -> Result<Profile> {
         let pin = Pin::new_chosen(new_pin)?;
         let user = UserId::parse(&user_id)?;
-        let name = device_name.trim().to_owned();
-        let n = name.chars().count();
-        if n == 0
-            || n > MAX_DEVICE_NAME_CHARS
-            || name.chars().any(crate::request::is_forbidden_char)
-        {
-            return Err(Error::InvalidInput(format!(
-                "a device name has 1 to {MAX_DEVICE_NAME_CHARS} visible characters"
-            )));
-        }
+        let name = check_device_name(&device_name)?;
         if activation_code.trim().is_empty() || activation_code.len() > 64 {
             return Err(Error::InvalidActivationCode);
         }
@@ -232,67 +237,83 @@ impl Installation {
             }
         }
 
-        let key_alias = format!("akuersi-device-{}", random_id()?);
-        let public_key = self.keys.generate(&key_alias)?;
-        let result = self.register(
-            &user,
-            &activation_code,
-            &pin,
-            &name,
-            &key_alias,
-            &public_key,
-        );
+        let device = self.new_device_material(&pin)?;
+        let result = self.register(&user, &activation_code, &name, &device);
         if result.is_err() {
             // The service refused: the new key has no use.
-            let _ = self.keys.delete(&key_alias);
+            let _ = self.keys.delete(&device.key_alias);
         }
         result
+    }
+
+    /// Generate what a new device needs: key, device secret and PIN verifier.
+    pub(crate) fn new_device_material(&self, pin: &Pin) -> Result<NewDevice> {
+        let key_alias = format!("akuersi-device-{}", random_id()?);
+        let public_key = self.keys.generate(&key_alias)?;
+        let device_id = device_id_for(&public_key);
+        let device_secret = Zeroizing::new(random_array::<DEVICE_SECRET_LEN>()?);
+        let iterations = self.config.kdf_iterations;
+        let (w0, w1) = derive_pake_secrets(pin, &device_secret[..], &device_id, iterations);
+        let record = registration_record(&w0, &w1);
+        Ok(NewDevice {
+            key_alias,
+            public_key,
+            device_id,
+            device_secret,
+            verifier: VerifierRegistration {
+                w0: record.w0.to_bytes().to_vec(),
+                l: record.l.to_vec(),
+                kdf_iterations: iterations,
+            },
+        })
     }
 
     fn register(
         &self,
         user: &UserId,
         activation_code: &str,
-        pin: &Pin,
         name: &str,
-        key_alias: &str,
-        public_key: &[u8],
+        device: &NewDevice,
     ) -> Result<Profile> {
-        let device_id = device_id_for(public_key);
-        let device_secret = Zeroizing::new(random_array::<DEVICE_SECRET_LEN>()?);
-        let iterations = self.config.kdf_iterations;
-        let (w0, w1) = derive_pake_secrets(pin, &device_secret[..], &device_id, iterations);
-        let record = registration_record(&w0, &w1);
         let mut msg = Activate {
             user_id: user.as_str().to_owned(),
             activation_code: activation_code.trim().to_owned(),
-            device_id: device_id.clone(),
-            device_public_key: public_key.to_vec(),
+            device_id: device.device_id.clone(),
+            device_public_key: device.public_key.clone(),
             device_name: name.to_owned(),
             platform: self.config.platform.clone(),
-            verifier: VerifierRegistration {
-                w0: record.w0.to_bytes().to_vec(),
-                l: record.l.to_vec(),
-                kdf_iterations: iterations,
-            },
+            verifier: device.verifier.clone(),
             signature: Vec::new(),
         };
-        msg.signature = self.keys.sign(key_alias, &msg.signed_bytes())?;
-        let sealed_secret = self
-            .vault
-            .seal(&secret_label(&device_id), &device_secret[..])?;
+        msg.signature = self.keys.sign(&device.key_alias, &msg.signed_bytes())?;
         let answer: ActivateResponse = call(self.transport.as_ref(), paths::ACTIVATE, &msg)?;
-        if answer.device_id != device_id {
+        if answer.device_id != device.device_id {
             return Err(Error::Protocol(
                 "the service echoed another device id".into(),
             ));
         }
+        self.insert_profile(device, user, &answer, name, 1, "this device was activated")
+    }
+
+    /// Store a new profile, in one transaction.
+    pub(crate) fn insert_profile(
+        &self,
+        device: &NewDevice,
+        user: &UserId,
+        answer: &ActivateResponse,
+        name: &str,
+        next_seq: u64,
+        note: &str,
+    ) -> Result<Profile> {
+        let sealed_secret = self
+            .vault
+            .seal(&secret_label(&device.device_id), &device.device_secret[..])?;
         let now = self.clock.now_ms();
         let profile = Profile {
             profile_id: random_id()?,
             user_id: user.as_str().to_owned(),
-            identity_id: answer.identity_id,
-            device_id,
+            identity_id: answer.identity_id.clone(),
+            device_id: device.device_id.clone(),
             device_name: name.to_owned(),
             language: self.config.default_language.clone(),
         };
@@ -300,24 +321,26 @@ impl Installation {
             tx.execute(
                 "INSERT INTO profiles(profile_id, user_id, user_key, identity_id, device_id, key_alias,
                     sealed_device_secret, kdf_iterations, next_seq, clock_offset_ms, language,
-                    device_name, created_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11, ?12)",
+                    device_name, created_at_ms, service_public_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 params![
                     profile.profile_id,
                     profile.user_id,
                     user.key(),
                     profile.identity_id,
                     profile.device_id,
-                    key_alias,
+                    device.key_alias,
                     sealed_secret,
-                    iterations,
+                    device.verifier.kdf_iterations,
+                    i64::try_from(next_seq).unwrap_or(i64::MAX),
                     answer.server_time_ms - now,
                     profile.language,
                     profile.device_name,
-                    now
+                    now,
+                    answer.service_public_key
                 ],
             )?;
-            log(tx, &profile.profile_id, now, "activated", None, "this device was activated")?;
+            log(tx, &profile.profile_id, now, "activated", None, note)?;
             Ok(())
         })?;
         Ok(profile)
@@ -364,13 +387,15 @@ impl Installation {
     pub fn pending(&self, profile_id: &str) -> Result<Vec<RequestView>> {
         let profile = self.profile(profile_id)?;
         let server_now = self.server_now(profile_id)?;
-        let mut fetched = self.lock_fetched()?;
-        let Some(f) = fetched.get_mut(profile_id) else {
+        let fetched = self.lock_fetched()?;
+        let Some(f) = fetched.get(profile_id) else {
             return Ok(Vec::new());
         };
-        f.requests.retain(|r| r.expires_at_ms > server_now);
+        // Lapsed requests are hidden but kept, so that acting on a stale card
+        // still says "expired" rather than "not found".
         Ok(f.requests
             .iter()
+            .filter(|r| r.expires_at_ms > server_now)
             .filter_map(|r| view(r, &profile.language, server_now))
             .collect())
     }
@@ -388,6 +413,34 @@ impl Installation {
         let pin = Pin::new(pin)?;
         let request = self.live_request(profile_id, request_id)?;
         let secrets = self.secrets(profile_id)?;
+        let purpose = PinPurpose::Request {
+            request_id: request.request_id.clone(),
+        };
+        let context = pake_context(&request.request_id, &request.nonce);
+        let (pake, proof) = self
+            .prove_pin(profile_id, &secrets, pin, purpose, &context)
+            .inspect_err(|e| self.forget_if_gone(profile_id, request_id, e))?;
+        self.decide(
+            profile_id,
+            &secrets,
+            &request,
+            Decision::Approve,
+            Some(pake),
+            Some(proof),
+        )
+    }
+
+    /// Prove the PIN to the service for `purpose` with SPAKE2+. The service
+    /// counts the attempt before it can be checked; a wrong PIN shows up here
+    /// as a failed confirmation and is returned as [`Error::WrongPin`].
+    pub(crate) fn prove_pin(
+        &self,
+        profile_id: &str,
+        secrets: &ProfileSecrets,
+        pin: Pin,
+        purpose: PinPurpose,
+        context: &[u8],
+    ) -> Result<(PakeBinding, PakeProof)> {
         let device_secret = self.vault.open(
             &secret_label(&secrets.device_id),
             &secrets.sealed_device_secret,
@@ -400,21 +453,23 @@ impl Installation {
         );
         drop(pin);
         drop(device_secret);
-        let context = pake_context(&request.request_id, &request.nonce);
         let ctx = PakeContext {
-            context: &context,
+            context,
             id_prover: secrets.device_id.as_bytes(),
             id_verifier: PAKE_VERIFIER_ID,
         };
         let (prover, share_p) = Prover::start(&ctx, &w0, &w1);
         drop((w0, w1));
+        let request_id = match &purpose {
+            PinPurpose::Request { request_id } => Some(request_id.clone()),
+            _ => None,
+        };
         let body = PinStart {
-            request_id: request.request_id.clone(),
+            purpose,
             share_p: share_p.to_vec(),
         };
-        let envelope = self.sign_envelope(profile_id, &secrets, body)?;
-        let started: PinStartResponse = call(self.transport.as_ref(), paths::PIN_START, &envelope)
-            .inspect_err(|e| self.forget_if_gone(profile_id, request_id, e))?;
+        let envelope = self.sign_envelope(profile_id, secrets, body)?;
+        let started: PinStartResponse = call(self.transport.as_ref(), paths::PIN_START, &envelope)?;
         self.note_server_time(profile_id, started.server_time_ms)?;
         let finish = match prover.finish(&started.share_v, &started.confirm_v) {
             Ok(f) => f,
@@ -426,13 +481,28 @@ impl Installation {
                         profile_id,
                         now,
                         "wrong_pin",
-                        Some(request_id),
+                        request_id.as_deref(),
                         "a wrong PIN was entered",
                     )
                 })?;
-                return Err(Error::WrongPin {
-                    attempts_left: started.attempts_left,
-                });
+                // Tell the service, so the owner's log and channels learn of
+                // it; the attempt itself was counted at pin-start already.
+                let report = self.sign_envelope(
+                    profile_id,
+                    secrets,
+                    PinFailed {
+                        session_id: started.session_id.clone(),
+                    },
+                )?;
+                let attempts_left = match call::<_, PinFailedResponse>(
+                    self.transport.as_ref(),
+                    paths::PIN_FAILED,
+                    &report,
+                ) {
+                    Ok(r) => r.attempts_left,
+                    Err(_) => started.attempts_left,
+                };
+                return Err(Error::WrongPin { attempts_left });
             }
             Err(_) => {
                 return Err(Error::Protocol(
@@ -440,23 +510,17 @@ impl Installation {
                 ))
             }
         };
-        let pake = PakeBinding {
-            session_id: started.session_id.clone(),
-            share_p: share_p.to_vec(),
-            share_v: started.share_v.clone(),
-        };
-        let proof = PakeProof {
-            session_id: started.session_id,
-            confirm_p: finish.confirm_p.to_vec(),
-        };
-        self.decide(
-            profile_id,
-            &secrets,
-            &request,
-            Decision::Approve,
-            Some(pake),
-            Some(proof),
-        )
+        Ok((
+            PakeBinding {
+                session_id: started.session_id.clone(),
+                share_p: share_p.to_vec(),
+                share_v: started.share_v.clone(),
+            },
+            PakeProof {
+                session_id: started.session_id,
+                confirm_p: finish.confirm_p.to_vec(),
+            },
+        ))
     }
 
     /// Decline a pending request. Needs no PIN. Blocks on the network.
@@ -559,13 +623,12 @@ impl Installation {
             .position(|r| r.request_id == request_id)
             .ok_or(Error::RequestNotFound)?;
         if f.requests[pos].expires_at_ms <= server_now {
-            f.requests.remove(pos);
             return Err(Error::RequestExpired);
         }
         Ok(f.requests[pos].clone())
     }
 
-    fn forget(&self, profile_id: &str, request_id: &str) {
+    pub(crate) fn forget(&self, profile_id: &str, request_id: &str) {
         if let Ok(mut fetched) = self.lock_fetched() {
             if let Some(f) = fetched.get_mut(profile_id) {
                 f.requests.retain(|r| r.request_id != request_id);
@@ -591,7 +654,7 @@ impl Installation {
             .map_err(|_| Error::Storage("request cache lock poisoned".into()))
     }
 
-    fn secrets(&self, profile_id: &str) -> Result<ProfileSecrets> {
+    pub(crate) fn secrets(&self, profile_id: &str) -> Result<ProfileSecrets> {
         let conn = self.store.conn()?;
         optional(conn.query_row(
             "SELECT device_id, key_alias, sealed_device_secret, kdf_iterations FROM profiles WHERE profile_id = ?1",
@@ -610,7 +673,7 @@ impl Installation {
 
     /// Take the next sequence number (committed before the message is sent,
     /// so it is never reused) and sign the envelope.
-    fn sign_envelope<T: SignedBody>(
+    pub(crate) fn sign_envelope<T: SignedBody>(
         &self,
         profile_id: &str,
         secrets: &ProfileSecrets,
@@ -636,7 +699,7 @@ impl Installation {
         })
     }
 
-    fn note_server_time(&self, profile_id: &str, server_time_ms: i64) -> Result<()> {
+    pub(crate) fn note_server_time(&self, profile_id: &str, server_time_ms: i64) -> Result<()> {
         let offset = server_time_ms - self.clock.now_ms();
         self.store.write(|tx| {
             tx.execute(
@@ -649,7 +712,7 @@ impl Installation {
 
     /// The service's clock, estimated from this device's clock and the offset
     /// measured at the last answer.
-    fn server_now(&self, profile_id: &str) -> Result<i64> {
+    pub(crate) fn server_now(&self, profile_id: &str) -> Result<i64> {
         let conn = self.store.conn()?;
         let offset: i64 = optional(conn.query_row(
             "SELECT clock_offset_ms FROM profiles WHERE profile_id = ?1",
@@ -672,7 +735,19 @@ fn row_to_profile(r: &rusqlite::Row<'_>) -> rusqlite::Result<Profile> {
     })
 }
 
-fn secret_label(device_id: &str) -> String {
+/// Trim and check a device name: 1 to 40 visible characters.
+pub(crate) fn check_device_name(name: &str) -> Result<String> {
+    let name = name.trim().to_owned();
+    let n = name.chars().count();
+    if n == 0 || n > MAX_DEVICE_NAME_CHARS || name.chars().any(crate::request::is_forbidden_char) {
+        return Err(Error::InvalidInput(format!(
+            "a device name has 1 to {MAX_DEVICE_NAME_CHARS} visible characters"
+        )));
+    }
+    Ok(name)
+}
+
+pub(crate) fn secret_label(device_id: &str) -> String {
     format!("device-secret:{device_id}")
 }
 
@@ -684,7 +759,7 @@ fn decision_kind(d: Decision) -> &'static str {
     }
 }
 
-fn log(
+pub(crate) fn log(
     tx: &rusqlite::Transaction<'_>,
     profile_id: &str,
     at_ms: i64,

@@ -15,6 +15,7 @@ pub const APPROVAL_DOMAIN: &str = "akuersi/v1/approval-statement";
 /// What the owner decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Decision {
     /// The owner approved, proving the PIN.
     Approve,

@@ -76,7 +76,7 @@ impl CanonicalWriter {
     }
 
     /// A presence byte, then the value if present.
-    pub fn option<T>(&mut self, v: Option<&T>, f: impl FnOnce(&mut Self, &T)) -> &mut Self {
+    pub fn option<T: ?Sized>(&mut self, v: Option<&T>, f: impl FnOnce(&mut Self, &T)) -> &mut Self {
         match v {
             None => self.u8(0),
             Some(x) => {

@@ -1,5 +1,14 @@
 //! User IDs: what the owner types to start a log-on. Hard to guess, easy to
 //! remember, case-insensitive, and never a civil registration number.
+//!
+//! Rules (each refusal names the rule it broke):
+//! * 5 to 48 characters;
+//! * letters of the Latin alphabets (a–z, æ ø å, ä ö ü é, Greenlandic ĸ, …, in
+//!   either case), digits 0–9, the space, and these symbols:
+//!   `! # $ % & ' ( ) * + , - . / : ; < = > ? @ [ ] ^ _ { | } ~`;
+//! * no space at the start or the end;
+//! * not a 10-digit number (that is what a CPR number looks like);
+//! * compared without regard to case: "Aviaja" and "aviaja" are the same ID.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,9 +29,9 @@ pub enum UserIdError {
     /// Ten digits: that is a civil registration number, which must never be a user ID.
     #[error("a user ID cannot be a 10-digit number (that looks like a CPR number)")]
     LooksLikeCpr,
-    /// A character that is not a letter, digit or ordinary symbol.
-    #[error("a user ID may only contain letters, digits and the symbols on a keyboard")]
-    Character,
+    /// A character that is not an allowed letter, digit, space or symbol.
+    #[error("a user ID may contain letters, digits, spaces and the symbols ! # $ % & ' ( ) * + , - . / : ; < = > ? @ [ ] ^ _ {{ | }} ~ (not {0:?})")]
+    Character(char),
 }
 
 /// A validated user ID. `as_str` is what the owner typed; `key` is the
@@ -44,11 +53,8 @@ impl UserId {
         if input.starts_with(char::is_whitespace) || input.ends_with(char::is_whitespace) {
             return Err(UserIdError::OuterSpace);
         }
-        if !input
-            .chars()
-            .all(|c| c.is_alphanumeric() || c.is_ascii_punctuation())
-        {
-            return Err(UserIdError::Character);
+        if let Some(c) = input.chars().find(|c| !is_allowed_char(*c)) {
+            return Err(UserIdError::Character(c));
         }
         if n == 10 && input.chars().all(|c| c.is_ascii_digit()) {
             return Err(UserIdError::LooksLikeCpr);
@@ -69,6 +75,17 @@ impl UserId {
     pub fn key(&self) -> &str {
         &self.key
     }
+}
+
+/// The symbols a user ID may contain besides letters, digits and the space.
+pub const USER_ID_SYMBOLS: &str = "!#$%&'()*+,-./:;<=>?@[]^_{|}~";
+
+/// True for the characters a user ID may contain.
+pub fn is_allowed_char(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || c == ' '
+        || USER_ID_SYMBOLS.contains(c)
+        || (matches!(c, '\u{00C0}'..='\u{024F}') && c.is_alphabetic())
 }
 
 impl std::fmt::Debug for UserId {
@@ -113,9 +130,24 @@ mod tests {
         assert_eq!(UserId::parse("abcde "), Err(UserIdError::OuterSpace));
         assert_eq!(UserId::parse("0101901234"), Err(UserIdError::LooksLikeCpr));
         assert!(UserId::parse("01019012345").is_ok());
-        assert_eq!(UserId::parse("ab cde"), Err(UserIdError::Character));
-        assert_eq!(UserId::parse("abc\u{202e}de"), Err(UserIdError::Character));
-        assert_eq!(UserId::parse("abc\u{0}de"), Err(UserIdError::Character));
+        assert!(UserId::parse("ab cde").is_ok(), "spaces inside are allowed");
+        assert_eq!(
+            UserId::parse("abc\u{202e}de"),
+            Err(UserIdError::Character('\u{202e}'))
+        );
+        assert_eq!(
+            UserId::parse("abc\u{0}de"),
+            Err(UserIdError::Character('\u{0}'))
+        );
+        assert_eq!(UserId::parse("abc\\de"), Err(UserIdError::Character('\\')));
+        assert_eq!(UserId::parse("abc\"de"), Err(UserIdError::Character('"')));
+        // Look-alike letters from other scripts are refused (Cyrillic а).
+        assert_eq!(
+            UserId::parse("\u{0430}viaja"),
+            Err(UserIdError::Character('\u{0430}'))
+        );
+        assert_eq!(UserId::parse("abc×de"), Err(UserIdError::Character('×')));
+        assert!(UserId::parse("ĸalâleĸ-77").is_ok());
     }
 
     #[test]

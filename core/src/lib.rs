@@ -13,10 +13,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod activity;
 pub mod app;
 pub mod approval;
 pub mod clock;
 pub mod crypto;
+pub mod device;
 pub mod encoding;
 pub mod error;
 pub mod identity;
@@ -29,3 +31,7 @@ pub mod store;
 pub mod transport;
 
 pub use error::{Error, Result};
+
+// uniffi derives on the plain data types, for bindings/ (akuersi-ffi).
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

@@ -36,8 +36,48 @@ pub mod paths {
     pub const PENDING: &str = "/v1/device/pending";
     /// Device: start the SPAKE2+ PIN proof for a request.
     pub const PIN_START: &str = "/v1/device/pin-start";
+    /// Device: report a PIN proof that failed on the device.
+    pub const PIN_FAILED: &str = "/v1/device/pin-failed";
     /// Device: submit a signed decision.
     pub const DECIDE: &str = "/v1/device/decide";
+    /// Device: the identity's devices.
+    pub const DEVICES: &str = "/v1/device/devices";
+    /// Device: rename a device.
+    pub const RENAME_DEVICE: &str = "/v1/device/devices/rename";
+    /// Device: remove a device (PIN).
+    pub const REMOVE_DEVICE: &str = "/v1/device/devices/remove";
+    /// Device: freeze the identity (no PIN).
+    pub const FREEZE: &str = "/v1/device/freeze";
+    /// Device: one proof towards unfreezing (PIN).
+    pub const UNFREEZE: &str = "/v1/device/unfreeze";
+    /// Device: the identity's state.
+    pub const STATUS: &str = "/v1/device/status";
+    /// Device: start adding a device (PIN).
+    pub const ADDITION_START: &str = "/v1/device/addition/start";
+    /// Device: veto an addition.
+    pub const ADDITION_VETO: &str = "/v1/device/addition/veto";
+    /// Device: get the pairing payload after the wait.
+    pub const ADDITION_PAIRING: &str = "/v1/device/addition/pairing";
+    /// New device: join with a pairing payload.
+    pub const ADDITION_COMPLETE: &str = "/v1/device/addition/complete";
+    /// Device: app-channel notifications.
+    pub const NOTIFICATIONS: &str = "/v1/device/notifications";
+    /// Device: the activity log and its signed head.
+    pub const ACTIVITY: &str = "/v1/device/activity";
+    /// Device: change the user ID (PIN).
+    pub const CHANGE_USER_ID: &str = "/v1/device/user-id";
+    /// Device: change contact data (PIN).
+    pub const CHANGE_CONTACT: &str = "/v1/device/contact";
+    /// Device: change settings (PIN).
+    pub const CHANGE_SETTINGS: &str = "/v1/device/settings";
+    /// Device: change the PIN (old PIN).
+    pub const CHANGE_PIN: &str = "/v1/device/pin";
+    /// Operator: freeze or unfreeze an identity.
+    pub const OPERATOR_FREEZE: &str = "/v1/operator/freeze";
+    /// Operator: set contact data.
+    pub const OPERATOR_SET_CONTACT: &str = "/v1/operator/contact";
+    /// Operator: read the notification outbox.
+    pub const OPERATOR_OUTBOX: &str = "/v1/operator/outbox";
     /// Operator: create an identity.
     pub const OPERATOR_CREATE_IDENTITY: &str = "/v1/operator/identities/create";
     /// Operator: issue an activation code.
@@ -91,6 +131,7 @@ pub struct PollRequest {
 /// A request's status, as requester and device see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum RequestStatus {
     /// Waiting for the owner.
     Pending,
@@ -240,12 +281,80 @@ pub struct PendingResponse {
     pub requests: Vec<PendingRequest>,
 }
 
-/// Device → service: start the PIN proof for one request with SPAKE2+ shareP.
+/// What a PIN proof authorizes. A PIN-proof session is bound to one purpose
+/// and one device, and is used up by the message it authorizes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PinPurpose {
+    /// Approve this request.
+    Request {
+        /// The request.
+        request_id: String,
+    },
+    /// Start adding a new device to the identity.
+    AddDevice,
+    /// Remove a device of the identity.
+    RemoveDevice {
+        /// The device to remove.
+        device_id: String,
+    },
+    /// Lift a freeze (one of two proofs).
+    Unfreeze,
+    /// Change the user ID.
+    ChangeUserId,
+    /// Change the contact data (phone, e-mail).
+    ChangeContact,
+    /// Change notification settings.
+    ChangeSettings,
+    /// Choose a new PIN (proved with the old one).
+    ChangePin,
+}
+
+impl PinPurpose {
+    /// Stable wire name of the purpose.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PinPurpose::Request { .. } => "request",
+            PinPurpose::AddDevice => "add_device",
+            PinPurpose::RemoveDevice { .. } => "remove_device",
+            PinPurpose::Unfreeze => "unfreeze",
+            PinPurpose::ChangeUserId => "change_user_id",
+            PinPurpose::ChangeContact => "change_contact",
+            PinPurpose::ChangeSettings => "change_settings",
+            PinPurpose::ChangePin => "change_pin",
+        }
+    }
+
+    /// Append the purpose in canonical form: its kind, then its field if any.
+    pub fn encode(&self, w: &mut CanonicalWriter) {
+        w.str(self.kind());
+        match self {
+            PinPurpose::Request { request_id } => {
+                w.str(request_id);
+            }
+            PinPurpose::RemoveDevice { device_id } => {
+                w.str(device_id);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The SPAKE2+ context for a PIN proof that is not for a request: binds the
+/// proof to the device and the purpose.
+pub fn operation_pake_context(device_id: &str, purpose: &PinPurpose) -> Vec<u8> {
+    let mut w = CanonicalWriter::new("akuersi/v1/pake-context/operation");
+    w.str(device_id);
+    purpose.encode(&mut w);
+    w.finish()
+}
+
+/// Device → service: start a PIN proof with SPAKE2+ shareP.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PinStart {
-    /// The request the PIN will approve.
-    pub request_id: String,
+    /// What the PIN will authorize.
+    pub purpose: PinPurpose,
     /// SPAKE2+ shareP (65 bytes).
     #[serde(with = "b64")]
     pub share_p: Vec<u8>,
@@ -254,7 +363,8 @@ pub struct PinStart {
 impl SignedBody for PinStart {
     const DOMAIN: &'static str = "akuersi/v1/device/pin-start";
     fn encode_fields(&self, w: &mut CanonicalWriter) {
-        w.str(&self.request_id).bytes(&self.share_p);
+        self.purpose.encode(w);
+        w.bytes(&self.share_p);
     }
 }
 
@@ -273,6 +383,36 @@ pub struct PinStartResponse {
     pub confirm_v: Vec<u8>,
     /// Attempts left before the device is blocked, if this one fails.
     pub attempts_left: u32,
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Device → service: the PIN proof failed here (confirmV did not match, so
+/// the PIN was wrong). The attempt is already counted; this report closes the
+/// session so the service can log it and tell the owner about a suspension.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinFailed {
+    /// The session from [`PinStartResponse`].
+    pub session_id: String,
+}
+
+impl SignedBody for PinFailed {
+    const DOMAIN: &'static str = "akuersi/v1/device/pin-failed";
+    fn encode_fields(&self, w: &mut CanonicalWriter) {
+        w.str(&self.session_id);
+    }
+}
+
+/// Service → device: the device's PIN counters after a failure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinFailedResponse {
+    /// Attempts left before the device is blocked.
+    pub attempts_left: u32,
+    /// End of the suspension this failure caused, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suspended_until_ms: Option<i64>,
     /// The service's clock.
     pub server_time_ms: i64,
 }
@@ -399,6 +539,9 @@ pub struct ActivateResponse {
     pub identity_id: String,
     /// The device's id, echoed.
     pub device_id: String,
+    /// The service's public key (65 bytes), which signs activity-log heads.
+    #[serde(with = "b64")]
+    pub service_public_key: Vec<u8>,
     /// The service's clock.
     pub server_time_ms: i64,
 }
@@ -426,6 +569,7 @@ pub struct CreateIdentityResponse {
 /// How an activation code reaches the owner; it sets the code's lifetime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum CodeChannel {
     /// Printed on paper at a service desk: valid 48 hours.
     Paper,
@@ -463,6 +607,484 @@ pub struct IssueActivationCodeResponse {
     pub code: String,
     /// When it lapses.
     pub expires_at_ms: i64,
+}
+
+// ------------------------------------------------- identity care (devices)
+
+macro_rules! signed_body {
+    ($t:ty, $domain:literal, |$s:ident, $w:ident| $body:block) => {
+        impl SignedBody for $t {
+            const DOMAIN: &'static str = $domain;
+            #[allow(unused_variables)]
+            fn encode_fields(&self, $w: &mut CanonicalWriter) {
+                let $s = self;
+                $body
+            }
+        }
+    };
+}
+
+impl PakeProof {
+    /// Append the proof in canonical form.
+    pub fn encode(&self, w: &mut CanonicalWriter) {
+        w.str(&self.session_id).bytes(&self.confirm_p);
+    }
+}
+
+/// A plain "done" answer with the service's clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ack {
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Device → service: the identity's devices (signed, empty body).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceListQuery {}
+signed_body!(DeviceListQuery, "akuersi/v1/device/devices", |s, w| {});
+
+/// A device as the owner sees it in the device list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSummary {
+    /// Device id.
+    pub device_id: String,
+    /// Name.
+    pub name: String,
+    /// Platform label.
+    pub platform: String,
+    /// "active", "suspended" or "blocked".
+    pub status: String,
+    /// When it was enrolled.
+    pub enrolled_at_ms: i64,
+    /// When it was last used.
+    pub last_used_at_ms: i64,
+}
+
+/// Service → device: the identity's active devices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceListResponse {
+    /// Devices, oldest first.
+    pub devices: Vec<DeviceSummary>,
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Device → service: rename a device of the identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameDevice {
+    /// The device to rename (this one or another).
+    pub device_id: String,
+    /// The new name (1–40 visible characters).
+    pub name: String,
+}
+signed_body!(RenameDevice, "akuersi/v1/device/rename", |s, w| {
+    w.str(&s.device_id).str(&s.name);
+});
+
+/// Device → service: remove a device (PIN proof with purpose `remove_device`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveDevice {
+    /// The device to remove.
+    pub device_id: String,
+    /// Set to remove the identity's last device (it then needs a new activation code).
+    pub allow_last: bool,
+    /// The PIN proof.
+    pub pake: PakeProof,
+}
+signed_body!(RemoveDevice, "akuersi/v1/device/remove", |s, w| {
+    w.str(&s.device_id).u8(u8::from(s.allow_last));
+    s.pake.encode(w);
+});
+
+/// Device → service: freeze the whole identity at once (no PIN needed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Freeze {}
+signed_body!(Freeze, "akuersi/v1/device/freeze", |s, w| {});
+
+/// Device → service: one proof towards lifting a freeze: this device's PIN,
+/// plus optionally an activation code as the second proof. Without a code, a
+/// second active device must send its own `Unfreeze` within 15 minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unfreeze {
+    /// PIN proof with purpose `unfreeze`.
+    pub pake: PakeProof,
+    /// An activation code issued to the owner, as the second proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation_code: Option<String>,
+}
+signed_body!(Unfreeze, "akuersi/v1/device/unfreeze", |s, w| {
+    s.pake.encode(w);
+    w.option(s.activation_code.as_ref(), |w, c| {
+        w.str(c);
+    });
+});
+
+/// Service → device: where the unfreeze stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnfreezeResponse {
+    /// True once the identity is no longer frozen.
+    pub unfrozen: bool,
+    /// True when this proof was recorded and a second one is still needed.
+    pub waiting_for_second_proof: bool,
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Device → service: the identity's state (frozen, device additions under
+/// way, channels, settings). Signed, empty body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityStatusQuery {}
+signed_body!(IdentityStatusQuery, "akuersi/v1/device/status", |s, w| {});
+
+/// A device addition under way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdditionView {
+    /// Id of the addition.
+    pub addition_id: String,
+    /// "waiting" (veto possible), "ready" (pairing may be shown), "completed", "vetoed", "lapsed".
+    pub status: String,
+    /// The device that started it.
+    pub started_by: String,
+    /// When it started.
+    pub started_at_ms: i64,
+    /// End of the waiting period.
+    pub wait_until_ms: i64,
+}
+
+/// Service → device: the identity's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityStatus {
+    /// The user ID as the owner chose it.
+    pub user_id: String,
+    /// True while the identity is frozen.
+    pub frozen: bool,
+    /// Device additions waiting or ready.
+    pub additions: Vec<AdditionView>,
+    /// Channels set up: always "app", plus "sms" and "email" when contact data exists.
+    pub channels: Vec<String>,
+    /// The owner opted in to a notice on every use.
+    pub notify_every_use: bool,
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Device → service: start adding a new device (PIN proof with purpose `add_device`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartAddition {
+    /// The PIN proof.
+    pub pake: PakeProof,
+}
+signed_body!(StartAddition, "akuersi/v1/device/addition/start", |s, w| {
+    s.pake.encode(w);
+});
+
+/// Device → service: veto an addition during its waiting period (no PIN needed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VetoAddition {
+    /// The addition to stop.
+    pub addition_id: String,
+}
+signed_body!(VetoAddition, "akuersi/v1/device/addition/veto", |s, w| {
+    w.str(&s.addition_id);
+});
+
+/// Device → service: after the wait, ask for the one-time pairing payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairingOffer {
+    /// The addition this device started.
+    pub addition_id: String,
+}
+signed_body!(
+    PairingOffer,
+    "akuersi/v1/device/addition/pairing",
+    |s, w| {
+        w.str(&s.addition_id);
+    }
+);
+
+/// Service → device: the one-time pairing payload to show as a QR code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairingPayloadResponse {
+    /// `AKUERSI-PAIR:1:<addition id>:<base64url 16-byte secret>`.
+    pub payload: String,
+    /// When it lapses (3 minutes after issue).
+    pub expires_at_ms: i64,
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Prefix of a pairing payload (the text in the QR code).
+pub const PAIRING_PREFIX: &str = "AKUERSI-PAIR:1:";
+
+/// The pairing payload for an addition and its 16-byte secret:
+/// `AKUERSI-PAIR:1:<addition id>:<base64url secret>`.
+pub fn pairing_payload(addition_id: &str, secret: &[u8]) -> String {
+    format!(
+        "{PAIRING_PREFIX}{addition_id}:{}",
+        crate::encoding::b64_encode(secret)
+    )
+}
+
+/// Split a pairing payload into (addition id, 16-byte secret); `None` if it is not one.
+pub fn parse_pairing_payload(payload: &str) -> Option<(String, zeroize::Zeroizing<[u8; 16]>)> {
+    let rest = payload.trim().strip_prefix(PAIRING_PREFIX)?;
+    let (id, secret) = rest.split_once(':')?;
+    if !crate::crypto::is_hex_id(id) {
+        return None;
+    }
+    let bytes = zeroize::Zeroizing::new(crate::encoding::b64_decode(secret).ok()?);
+    let mut out = zeroize::Zeroizing::new([0u8; 16]);
+    if bytes.len() != 16 {
+        return None;
+    }
+    out.copy_from_slice(&bytes);
+    Some((id.to_owned(), out))
+}
+
+/// The HMAC-SHA256 under the pairing secret that proves a new device saw the payload.
+pub fn pairing_proof(secret: &[u8], signed_bytes: &[u8]) -> Vec<u8> {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    ring::hmac::sign(&key, signed_bytes).as_ref().to_vec()
+}
+
+/// New device → service: join the identity with a pairing payload. Signed by
+/// the new device's key (proof of possession) and carrying an HMAC under the
+/// pairing secret (proof the payload was seen).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompletePairing {
+    /// The addition, from the payload.
+    pub addition_id: String,
+    /// The new device's id.
+    pub device_id: String,
+    /// The new device's public key.
+    #[serde(with = "b64")]
+    pub device_public_key: Vec<u8>,
+    /// Its name.
+    pub device_name: String,
+    /// Platform label.
+    pub platform: String,
+    /// The new device's own PIN verifier.
+    pub verifier: VerifierRegistration,
+    /// HMAC-SHA256 under the pairing secret over [`CompletePairing::signed_bytes`].
+    #[serde(with = "b64")]
+    pub pairing_proof: Vec<u8>,
+    /// Signature by the new device's key over [`CompletePairing::signed_bytes`].
+    #[serde(with = "b64")]
+    pub signature: Vec<u8>,
+}
+
+impl CompletePairing {
+    /// Domain tag.
+    pub const DOMAIN: &'static str = "akuersi/v1/device/addition/complete";
+
+    /// Canonical bytes covered by both the HMAC and the signature.
+    pub fn signed_bytes(&self) -> Vec<u8> {
+        let mut w = CanonicalWriter::new(Self::DOMAIN);
+        w.str(&self.addition_id)
+            .str(&self.device_id)
+            .bytes(&self.device_public_key)
+            .str(&self.device_name)
+            .str(&self.platform)
+            .bytes(&self.verifier.w0)
+            .bytes(&self.verifier.l)
+            .u32(self.verifier.kdf_iterations);
+        w.finish()
+    }
+}
+
+/// Device → service: app-channel notifications after `after_id`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsQuery {
+    /// Only notifications with a larger id (0 for all).
+    pub after_id: u64,
+}
+signed_body!(
+    NotificationsQuery,
+    "akuersi/v1/device/notifications",
+    |s, w| {
+        w.u64(s.after_id);
+    }
+);
+
+/// A notification as a channel carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationItem {
+    /// Increasing id.
+    pub id: u64,
+    /// When.
+    pub at_ms: i64,
+    /// "app", "sms" or "email".
+    pub channel: String,
+    /// Phone number or e-mail address (empty for the app channel).
+    pub address: String,
+    /// Event name ("device_addition_started", "identity_frozen", …).
+    pub event: String,
+    /// The rendered message.
+    pub text: String,
+}
+
+/// Service → device: app-channel notifications.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsResponse {
+    /// Oldest first.
+    pub items: Vec<NotificationItem>,
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Device → service: the whole activity log and a signed head.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityQuery {}
+signed_body!(ActivityQuery, "akuersi/v1/device/activity", |s, w| {});
+
+/// Service → device: the activity log from its first entry, and the signed head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityResponse {
+    /// Every entry, oldest first.
+    pub entries: Vec<crate::activity::LogEntry>,
+    /// The head the service signs.
+    pub head: crate::activity::SignedHead,
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Device → service: change the user ID (PIN proof with purpose `change_user_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeUserId {
+    /// The new user ID.
+    pub new_user_id: String,
+    /// The PIN proof.
+    pub pake: PakeProof,
+}
+signed_body!(ChangeUserId, "akuersi/v1/device/user-id", |s, w| {
+    w.str(&s.new_user_id);
+    s.pake.encode(w);
+});
+
+/// Device → service: change contact data (PIN proof with purpose `change_contact`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeContact {
+    /// Phone number for SMS, or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// E-mail address, or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The PIN proof.
+    pub pake: PakeProof,
+}
+signed_body!(ChangeContact, "akuersi/v1/device/contact", |s, w| {
+    w.option(s.phone.as_ref(), |w, p| {
+        w.str(p);
+    });
+    w.option(s.email.as_ref(), |w, e| {
+        w.str(e);
+    });
+    s.pake.encode(w);
+});
+
+/// Device → service: change settings (PIN proof with purpose `change_settings`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSettings {
+    /// Send a notice on every use.
+    pub notify_every_use: bool,
+    /// The PIN proof.
+    pub pake: PakeProof,
+}
+signed_body!(ChangeSettings, "akuersi/v1/device/settings", |s, w| {
+    w.u8(u8::from(s.notify_every_use));
+    s.pake.encode(w);
+});
+
+/// Device → service: choose a new PIN, proved with the old one (purpose `change_pin`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePin {
+    /// The new verifier.
+    pub verifier: VerifierRegistration,
+    /// The PIN proof with the old PIN.
+    pub pake: PakeProof,
+}
+signed_body!(ChangePin, "akuersi/v1/device/pin", |s, w| {
+    w.bytes(&s.verifier.w0)
+        .bytes(&s.verifier.l)
+        .u32(s.verifier.kdf_iterations);
+    s.pake.encode(w);
+});
+
+/// Operator → service: freeze or unfreeze an identity (support route).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorFreeze {
+    /// Operator token.
+    pub token: String,
+    /// The owner's user ID.
+    pub user_id: String,
+    /// True to freeze, false to unfreeze.
+    pub frozen: bool,
+}
+
+/// Operator → service: set an identity's contact data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorSetContact {
+    /// Operator token.
+    pub token: String,
+    /// The owner's user ID.
+    pub user_id: String,
+    /// Phone number, or none.
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// E-mail address, or none.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// Operator → service: read the notification outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorOutbox {
+    /// Operator token.
+    pub token: String,
+    /// Only this user ID's notifications, or all.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// Only after this id.
+    #[serde(default)]
+    pub after_id: u64,
+}
+
+/// Service → operator: outbox entries of every channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxResponse {
+    /// Oldest first.
+    pub items: Vec<NotificationItem>,
 }
 
 // ------------------------------------------------------------------- errors
@@ -521,6 +1143,16 @@ pub enum ErrorCode {
     PinRequired,
     /// Wrong or missing operator token.
     Unauthorized,
+    /// The identity is frozen: nothing can be decided until it is unfrozen.
+    IdentityFrozen,
+    /// Removing this device would leave the identity without devices (set `allow_last`).
+    LastDevice,
+    /// The device addition's waiting period is not over yet.
+    AdditionNotReady,
+    /// The device addition or pairing payload is unknown, used, lapsed, vetoed or another identity's.
+    PairingInvalid,
+    /// A phone number or e-mail address is not valid.
+    InvalidContact,
     /// Something failed inside the service; nothing was changed.
     Internal,
 }
@@ -557,13 +1189,41 @@ mod tests {
     fn signed_bytes_are_domain_separated() {
         let p = PendingQuery {};
         let s = PinStart {
-            request_id: String::new(),
+            purpose: PinPurpose::AddDevice,
             share_p: vec![],
         };
         let a = DeviceSigned::signed_bytes("dev", 1, &p);
         let b = DeviceSigned::signed_bytes("dev", 1, &s);
         assert_ne!(a, b);
         assert_ne!(a, DeviceSigned::signed_bytes("dev", 2, &p));
+    }
+
+    #[test]
+    fn purposes_encode_distinctly_and_round_trip_as_json() {
+        let all = [
+            PinPurpose::Request {
+                request_id: "r".into(),
+            },
+            PinPurpose::AddDevice,
+            PinPurpose::RemoveDevice {
+                device_id: "d".into(),
+            },
+            PinPurpose::Unfreeze,
+            PinPurpose::ChangeUserId,
+            PinPurpose::ChangeContact,
+            PinPurpose::ChangeSettings,
+            PinPurpose::ChangePin,
+        ];
+        let mut seen = std::collections::HashSet::new();
+        for p in &all {
+            assert!(seen.insert(operation_pake_context("dev", p)), "{p:?}");
+            let json = serde_json::to_string(p).unwrap();
+            assert_eq!(&serde_json::from_str::<PinPurpose>(&json).unwrap(), p);
+        }
+        assert_ne!(
+            operation_pake_context("dev-a", &PinPurpose::AddDevice),
+            operation_pake_context("dev-b", &PinPurpose::AddDevice)
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub const MAX_LANGUAGES: usize = 8;
 /// The action the owner is asked to take, shown as a verb in the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Action {
     /// Log on to a service.
     LogOn,
@@ -68,6 +69,7 @@ impl Action {
 /// A request text in one language.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LocalizedText {
     /// ISO 639-1 language code in lower case: "kl", "da", "en", …
     pub lang: String,

@@ -27,7 +27,9 @@ const MIGRATIONS: &[&str] = &[
         clock_offset_ms INTEGER NOT NULL DEFAULT 0,
         language TEXT NOT NULL,
         device_name TEXT NOT NULL,
-        created_at_ms INTEGER NOT NULL
+        created_at_ms INTEGER NOT NULL,
+        service_public_key BLOB NOT NULL,
+        last_notification_id INTEGER NOT NULL DEFAULT 0
     );
     CREATE TABLE software_keys (
         alias TEXT PRIMARY KEY,

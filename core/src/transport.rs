@@ -9,6 +9,7 @@ use crate::protocol::{ErrorBody, MAX_MESSAGE_BYTES};
 
 /// A raw answer: HTTP-like status and JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct TransportResponse {
     /// 200 for success; 4xx/5xx with an [`ErrorBody`] otherwise.
     pub status: u16,

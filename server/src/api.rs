@@ -3,8 +3,9 @@
 
 use akuersi_core::crypto::ct_eq;
 use akuersi_core::protocol::{
-    paths, Activate, CreateIdentity, CreateIdentityResponse, CreateRequest, Decide, DeviceSigned,
-    ErrorCode, IssueActivationCode, PendingQuery, PinStart, PollRequest, MAX_MESSAGE_BYTES,
+    paths, Ack, Activate, CreateIdentity, CreateIdentityResponse, CreateRequest, Decide,
+    DeviceSigned, ErrorCode, IssueActivationCode, OperatorFreeze, OperatorOutbox,
+    OperatorSetContact, OutboxResponse, PendingQuery, PinStart, PollRequest, MAX_MESSAGE_BYTES,
 };
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -50,7 +51,47 @@ fn route(service: &Service, path: &str, body: &[u8]) -> Result<Vec<u8>> {
         paths::ACTIVATE => ok(&service.activate(parse::<Activate>(body)?)?),
         paths::PENDING => ok(&service.pending(parse::<DeviceSigned<PendingQuery>>(body)?)?),
         paths::PIN_START => ok(&service.pin_start(parse::<DeviceSigned<PinStart>>(body)?)?),
+        paths::PIN_FAILED => ok(&service.pin_failed(parse(body)?)?),
         paths::DECIDE => ok(&service.decide(parse::<Decide>(body)?)?),
+        paths::DEVICES => ok(&service.devices(parse(body)?)?),
+        paths::RENAME_DEVICE => ok(&service.rename_device(parse(body)?)?),
+        paths::REMOVE_DEVICE => ok(&service.remove_device(parse(body)?)?),
+        paths::FREEZE => ok(&service.freeze(parse(body)?)?),
+        paths::UNFREEZE => ok(&service.unfreeze(parse(body)?)?),
+        paths::STATUS => ok(&service.identity_status(parse(body)?)?),
+        paths::ADDITION_START => ok(&service.start_addition(parse(body)?)?),
+        paths::ADDITION_VETO => ok(&service.veto_addition(parse(body)?)?),
+        paths::ADDITION_PAIRING => ok(&service.pairing_offer(parse(body)?)?),
+        paths::ADDITION_COMPLETE => ok(&service.complete_pairing(parse(body)?)?),
+        paths::NOTIFICATIONS => ok(&service.notifications(parse(body)?)?),
+        paths::ACTIVITY => ok(&service.activity_log(parse(body)?)?),
+        paths::CHANGE_USER_ID => ok(&service.change_user_id(parse(body)?)?),
+        paths::CHANGE_CONTACT => ok(&service.change_contact(parse(body)?)?),
+        paths::CHANGE_SETTINGS => ok(&service.change_settings(parse(body)?)?),
+        paths::CHANGE_PIN => ok(&service.change_pin(parse(body)?)?),
+        paths::OPERATOR_FREEZE => {
+            let m = parse::<OperatorFreeze>(body)?;
+            check_token(service, &m.token)?;
+            service.operator_freeze(&m.user_id, m.frozen)?;
+            ok(&Ack {
+                server_time_ms: service.now_ms(),
+            })
+        }
+        paths::OPERATOR_SET_CONTACT => {
+            let m = parse::<OperatorSetContact>(body)?;
+            check_token(service, &m.token)?;
+            service.operator_set_contact(&m.user_id, m.phone.as_deref(), m.email.as_deref())?;
+            ok(&Ack {
+                server_time_ms: service.now_ms(),
+            })
+        }
+        paths::OPERATOR_OUTBOX => {
+            let m = parse::<OperatorOutbox>(body)?;
+            check_token(service, &m.token)?;
+            ok(&OutboxResponse {
+                items: service.outbox(m.user_id.as_deref(), m.after_id)?,
+            })
+        }
         paths::OPERATOR_CREATE_IDENTITY => {
             let m = parse::<CreateIdentity>(body)?;
             check_token(service, &m.token)?;

@@ -7,13 +7,20 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use crate::error::{Result, ServiceError};
 
 const MIGRATIONS: &[&str] = &[
-    // 1: identities, devices, activation codes, requests, PIN-proof sessions, activity.
+    // 1: identities, devices, activation codes, requests, PIN-proof sessions,
+    // the hash-chained activity log, device additions, the notification
+    // outbox, unfreeze proofs and the service's signing key.
     "CREATE TABLE identities (
         identity_id TEXT PRIMARY KEY,
         user_id TEXT NOT NULL,
         user_key TEXT NOT NULL UNIQUE,
         status TEXT NOT NULL DEFAULT 'active',
-        created_at_ms INTEGER NOT NULL
+        created_at_ms INTEGER NOT NULL,
+        frozen INTEGER NOT NULL DEFAULT 0,
+        phone TEXT,
+        email TEXT,
+        notify_every_use INTEGER NOT NULL DEFAULT 0,
+        language TEXT NOT NULL DEFAULT 'en'
     );
     CREATE TABLE devices (
         device_id TEXT PRIMARY KEY,
@@ -71,18 +78,56 @@ const MIGRATIONS: &[&str] = &[
         share_v BLOB NOT NULL,
         expected_confirm_p BLOB NOT NULL,
         expires_at_ms INTEGER NOT NULL,
-        used INTEGER NOT NULL DEFAULT 0
+        used INTEGER NOT NULL DEFAULT 0,
+        purpose TEXT NOT NULL
     );
     CREATE TABLE activity (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
         identity_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
         at_ms INTEGER NOT NULL,
         kind TEXT NOT NULL,
         device_id TEXT,
         request_id TEXT,
-        detail TEXT NOT NULL
+        detail TEXT NOT NULL,
+        prev_hash BLOB NOT NULL,
+        hash BLOB NOT NULL,
+        PRIMARY KEY (identity_id, seq)
     );
-    CREATE INDEX activity_by_identity ON activity(identity_id, id);",
+    CREATE TABLE device_additions (
+        addition_id TEXT PRIMARY KEY,
+        identity_id TEXT NOT NULL REFERENCES identities(identity_id),
+        started_by TEXT NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        wait_until_ms INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        pairing_secret BLOB,
+        pairing_expires_at_ms INTEGER,
+        pairing_failures INTEGER NOT NULL DEFAULT 0,
+        new_device_id TEXT,
+        closed_at_ms INTEGER,
+        closed_by TEXT
+    );
+    CREATE INDEX additions_by_identity ON device_additions(identity_id, status);
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        identity_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        event TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX notifications_by_identity ON notifications(identity_id, channel, id);
+    CREATE TABLE unfreeze_proofs (
+        identity_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        PRIMARY KEY (identity_id, device_id)
+    );
+    CREATE TABLE service_key (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pkcs8 BLOB NOT NULL
+    );",
 ];
 
 /// What a write transaction decided: commit and answer, or commit and refuse

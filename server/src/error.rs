@@ -32,15 +32,18 @@ impl ServiceError {
     pub fn http_status(&self) -> u16 {
         use ErrorCode::*;
         match self.code {
-            Malformed | InvalidUserId | InvalidText | InvalidTtl | PinRequired => 400,
+            Malformed | InvalidUserId | InvalidText | InvalidTtl | PinRequired | InvalidContact => {
+                400
+            }
             Unauthorized | BadSignature => 401,
             UnknownDevice | WrongPin | InvalidActivationCode => 403,
             UnknownPath | RequestNotFound => 404,
             AlreadyDecided | PendingRequestExists | DeviceExists | IdentityExists
-            | RequestCancelled | DeviceLimit | Replayed | PinSessionInvalid => 409,
+            | RequestCancelled | DeviceLimit | Replayed | PinSessionInvalid | LastDevice
+            | AdditionNotReady | PairingInvalid => 409,
             RequestExpired => 410,
             TooLarge => 413,
-            DeviceSuspended | DeviceBlocked | ActivationCodeBlocked => 423,
+            DeviceSuspended | DeviceBlocked | ActivationCodeBlocked | IdentityFrozen => 423,
             Internal => 500,
         }
     }

@@ -10,9 +10,14 @@
 
 pub mod api;
 mod db;
+pub mod devices;
+pub mod enrollment;
 pub mod error;
+pub mod freeze;
 pub mod lockout;
+pub mod notify;
 pub mod service;
+pub mod settings;
 pub mod transport;
 
 pub use error::ServiceError;

@@ -5,36 +5,45 @@
 
 use std::sync::Arc;
 
+use akuersi_core::activity::{entry_hash, GENESIS};
 use akuersi_core::approval::{ApprovalStatement, Decision, Evidence, PakeBinding};
 use akuersi_core::clock::Clock;
-use akuersi_core::crypto::{
-    ct_eq, device_id_for, is_hex_id, random_array, random_id, sha256, verify_p256,
-};
+use akuersi_core::crypto::{is_hex_id, random_array, random_id, sha256, verify_p256};
 use akuersi_core::encoding::b64_encode;
 use akuersi_core::identity::UserId;
-use akuersi_core::pin::{MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
+use akuersi_core::pin::PAKE_VERIFIER_ID;
 use akuersi_core::protocol::{
-    pake_context, Activate, ActivateResponse, CodeChannel, CreateRequest, CreateRequestResponse,
-    Decide, DecideResponse, DeviceSigned, ErrorCode, IssueActivationCodeResponse, PendingQuery,
-    PendingRequest, PendingResponse, PinStart, PinStartResponse, PollResponse, RequestStatus,
-    SignedBody, MAX_TTL_SECONDS, MIN_TTL_SECONDS,
+    operation_pake_context, pake_context, CodeChannel, CreateRequest, CreateRequestResponse,
+    Decide, DecideResponse, DeviceSigned, ErrorCode, IssueActivationCodeResponse, PakeProof,
+    PendingQuery, PendingRequest, PendingResponse, PinFailed, PinFailedResponse, PinPurpose,
+    PinStart, PinStartResponse, PollResponse, RequestStatus, SignedBody, MAX_TTL_SECONDS,
+    MIN_TTL_SECONDS,
 };
-use akuersi_core::request::{
-    is_forbidden_char, validate_requester, validate_texts, Action, LocalizedText,
-};
+use akuersi_core::request::{validate_requester, validate_texts, Action, LocalizedText};
 use akuersi_core::spake2plus::{verifier_respond, verify_confirm_p, PakeContext, VerifierRecord};
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::db::{Db, Outcome};
 use crate::error::{Result, ServiceError};
 use crate::lockout::{Lock, LockoutPolicy};
+use crate::notify::{notify, Event};
+
+/// The error for anything a frozen identity cannot do.
+pub(crate) fn frozen_error() -> ServiceError {
+    err(
+        ErrorCode::IdentityFrozen,
+        "this identity is frozen; unfreeze it with the PIN and a second proof, or call support",
+    )
+}
 
 /// Alphabet of activation codes: no 0/O, 1/I/L.
-const CODE_ALPHABET: &[u8; 32] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789#";
+pub(crate) const CODE_ALPHABET: &[u8; 32] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789#";
 /// Characters in an activation code (60 bits).
 const CODE_CHARS: usize = 12;
 /// Wrong tries after which an activation code is blocked.
-const CODE_MAX_FAILURES: u32 = 3;
+pub(crate) const CODE_MAX_FAILURES: u32 = 3;
 
 /// Settings of the service.
 #[derive(Debug, Clone)]
@@ -49,6 +58,8 @@ pub struct ServiceConfig {
     pub synchronous_full: bool,
     /// How long a PIN-proof session may stay open, in milliseconds.
     pub pin_session_ttl_ms: i64,
+    /// Waiting period before a new device can be added, in milliseconds (1 hour).
+    pub addition_wait_ms: i64,
 }
 
 impl Default for ServiceConfig {
@@ -59,6 +70,7 @@ impl Default for ServiceConfig {
             lockout: LockoutPolicy::default(),
             synchronous_full: true,
             pin_session_ttl_ms: 120_000,
+            addition_wait_ms: 3_600_000,
         }
     }
 }
@@ -99,9 +111,11 @@ pub struct ActivityRecord {
 
 /// The reference identity service. `Send + Sync`; calls block on SQLite.
 pub struct Service {
-    db: Db,
-    clock: Arc<dyn Clock>,
-    config: ServiceConfig,
+    pub(crate) db: Db,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: ServiceConfig,
+    /// Signs activity-log heads. Generated on first open and kept in the database.
+    pub(crate) key: EcdsaKeyPair,
 }
 
 impl std::fmt::Debug for Service {
@@ -110,15 +124,16 @@ impl std::fmt::Debug for Service {
     }
 }
 
-struct DeviceRow {
-    identity_id: String,
-    public_key: Vec<u8>,
-    status: String,
-    last_seq: i64,
-    pin_failures: u32,
-    last_pin_attempt_ms: i64,
-    w0: Vec<u8>,
-    l: Vec<u8>,
+pub(crate) struct DeviceRow {
+    pub(crate) identity_id: String,
+    pub(crate) public_key: Vec<u8>,
+    pub(crate) name: String,
+    pub(crate) status: String,
+    pub(crate) last_seq: i64,
+    pub(crate) pin_failures: u32,
+    pub(crate) last_pin_attempt_ms: i64,
+    pub(crate) w0: Vec<u8>,
+    pub(crate) l: Vec<u8>,
 }
 
 struct RequestRow {
@@ -179,11 +194,11 @@ fn read_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
     })
 }
 
-fn err(code: ErrorCode, message: &str) -> ServiceError {
+pub(crate) fn err(code: ErrorCode, message: &str) -> ServiceError {
     ServiceError::new(code, message)
 }
 
-fn malformed(message: &str) -> ServiceError {
+pub(crate) fn malformed(message: &str) -> ServiceError {
     err(ErrorCode::Malformed, message)
 }
 
@@ -191,12 +206,12 @@ fn hash_handle(handle: &str) -> [u8; 32] {
     sha256(&[b"akuersi/v1/poll-handle", handle.as_bytes()])
 }
 
-fn hash_code(normalized: &str) -> [u8; 32] {
+pub(crate) fn hash_code(normalized: &str) -> [u8; 32] {
     sha256(&[b"akuersi/v1/activation-code", normalized.as_bytes()])
 }
 
 /// Upper-case, drop spaces and dashes; `None` unless 12 characters of the alphabet remain.
-fn normalize_code(input: &str) -> Option<String> {
+pub(crate) fn normalize_code(input: &str) -> Option<String> {
     let s: String = input
         .chars()
         .filter(|c| *c != '-' && *c != ' ')
@@ -205,7 +220,8 @@ fn normalize_code(input: &str) -> Option<String> {
     (s.len() == CODE_CHARS && s.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(s)
 }
 
-fn log(
+/// Append an entry to the identity's hash-chained activity log.
+pub(crate) fn log(
     tx: &Transaction<'_>,
     identity_id: &str,
     at_ms: i64,
@@ -214,23 +230,72 @@ fn log(
     request_id: Option<&str>,
     detail: &str,
 ) -> Result<()> {
+    let (last_seq, prev): (u64, Vec<u8>) = tx
+        .query_row(
+            "SELECT seq, hash FROM activity WHERE identity_id = ?1 ORDER BY seq DESC LIMIT 1",
+            [identity_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .unwrap_or((0, GENESIS.to_vec()));
+    let seq = last_seq + 1;
+    let hash = entry_hash(
+        identity_id,
+        seq,
+        at_ms,
+        kind,
+        device_id,
+        request_id,
+        detail,
+        &prev,
+    );
     tx.execute(
-        "INSERT INTO activity(identity_id, at_ms, kind, device_id, request_id, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![identity_id, at_ms, kind, device_id, request_id, detail],
+        "INSERT INTO activity(identity_id, seq, at_ms, kind, device_id, request_id, detail, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![identity_id, seq, at_ms, kind, device_id, request_id, detail, prev, hash.to_vec()],
     )?;
     Ok(())
+}
+
+/// Load or create the service's signing key (one transaction).
+fn load_or_create_key(db: &Db) -> Result<EcdsaKeyPair> {
+    let rng = SystemRandom::new();
+    let pkcs8: Vec<u8> = db.write(|tx| {
+        if let Some(k) = tx
+            .query_row("SELECT pkcs8 FROM service_key WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .optional()?
+        {
+            return Ok(Outcome::Done(k));
+        }
+        let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|_| ServiceError::internal("key generation failed"))?;
+        let k = doc.as_ref().to_vec();
+        tx.execute("INSERT INTO service_key(id, pkcs8) VALUES (1, ?1)", [&k])?;
+        Ok(Outcome::Done(k))
+    })?;
+    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
+        .map_err(|_| ServiceError::internal("stored service key is damaged"))
 }
 
 impl Service {
     /// Open (or create) the service's database at `path` (`":memory:"` for a
     /// private in-memory one) and run migrations.
     pub fn open(path: &str, clock: Arc<dyn Clock>, config: ServiceConfig) -> Result<Self> {
+        let db = Db::open(path, config.synchronous_full)?;
+        let key = load_or_create_key(&db)?;
         Ok(Self {
-            db: Db::open(path, config.synchronous_full)?,
+            db,
             clock,
             config,
+            key,
         })
+    }
+
+    /// The service's public key (uncompressed P-256), which signs activity-log heads.
+    pub fn public_key(&self) -> Vec<u8> {
+        self.key.public_key().as_ref().to_vec()
     }
 
     /// The service's settings.
@@ -356,9 +421,10 @@ impl Service {
         let now = self.now_ms();
         let expires_at_ms = now + i64::from(ttl) * 1000;
         self.db.write(|tx| {
+            // A frozen identity answers exactly like an unknown user ID.
             let identity_id: Option<String> = tx
                 .query_row(
-                    "SELECT identity_id FROM identities WHERE user_key = ?1",
+                    "SELECT identity_id FROM identities WHERE user_key = ?1 AND frozen = 0",
                     [user.key()],
                     |r| r.get(0),
                 )
@@ -494,184 +560,14 @@ impl Service {
 
     // ---------------------------------------------------------------- device
 
-    /// Enroll a device with an activation code and register its PIN verifier.
-    /// A wrong code is counted (3 wrong tries block it). Writes state.
-    pub fn activate(&self, msg: Activate) -> Result<ActivateResponse> {
-        let user = UserId::parse(&msg.user_id)
-            .map_err(|e| err(ErrorCode::InvalidUserId, &e.to_string()))?;
-        if device_id_for(&msg.device_public_key) != msg.device_id {
-            return Err(malformed("device_id does not belong to device_public_key"));
-        }
-        verify_p256(&msg.device_public_key, &msg.signed_bytes(), &msg.signature).map_err(|_| {
-            err(
-                ErrorCode::BadSignature,
-                "the activation signature does not verify",
-            )
-        })?;
-        VerifierRecord::from_parts(&msg.verifier.w0, &msg.verifier.l)
-            .map_err(|_| malformed("the PIN verifier is not a valid SPAKE2+ record"))?;
-        if !(MIN_KDF_ITERATIONS..=MAX_KDF_ITERATIONS).contains(&msg.verifier.kdf_iterations) {
-            return Err(malformed("kdf_iterations is out of range"));
-        }
-        let name_chars = msg.device_name.chars().count();
-        if name_chars == 0 || name_chars > 40 || msg.device_name.chars().any(is_forbidden_char) {
-            return Err(err(
-                ErrorCode::InvalidText,
-                "a device name has 1 to 40 visible characters",
-            ));
-        }
-        if msg.platform.is_empty()
-            || msg.platform.len() > 20
-            || !msg
-                .platform
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            return Err(malformed("platform must be 1 to 20 letters, digits or '-'"));
-        }
-        let invalid = || {
-            err(
-                ErrorCode::InvalidActivationCode,
-                "the activation code is not valid",
-            )
-        };
-        let code = normalize_code(&msg.activation_code).ok_or_else(invalid)?;
-        let code_hash = hash_code(&code);
-        let now = self.now_ms();
-        self.db.write(|tx| {
-            let Some(identity_id) = tx
-                .query_row(
-                    "SELECT identity_id FROM identities WHERE user_key = ?1",
-                    [user.key()],
-                    |r| r.get::<_, String>(0),
-                )
-                .optional()?
-            else {
-                return Ok(Outcome::Refuse(invalid()));
-            };
-            let mut stmt = tx.prepare(
-                "SELECT code_id, code_hash, failures FROM activation_codes
-                 WHERE identity_id = ?1 AND used_at_ms IS NULL AND expires_at_ms > ?2",
-            )?;
-            let codes: Vec<(i64, Vec<u8>, u32)> = stmt
-                .query_map(params![identity_id, now], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?
-                .collect::<rusqlite::Result<_>>()?;
-            drop(stmt);
-            let live: Vec<&(i64, Vec<u8>, u32)> =
-                codes.iter().filter(|c| c.2 < CODE_MAX_FAILURES).collect();
-            if live.is_empty() {
-                return Ok(Outcome::Refuse(if codes.is_empty() {
-                    invalid()
-                } else {
-                    err(
-                        ErrorCode::ActivationCodeBlocked,
-                        "the activation code is blocked after 3 wrong tries; ask for a new one",
-                    )
-                }));
-            }
-            let Some(&&(code_id, _, _)) = live.iter().find(|c| ct_eq(&c.1, &code_hash)) else {
-                // Count the wrong try against every live code of the identity.
-                let mut blocked = false;
-                for c in &live {
-                    tx.execute(
-                        "UPDATE activation_codes SET failures = failures + 1 WHERE code_id = ?1",
-                        [c.0],
-                    )?;
-                    blocked |= c.2 + 1 >= CODE_MAX_FAILURES;
-                }
-                log(
-                    tx,
-                    &identity_id,
-                    now,
-                    "activation_code_wrong",
-                    None,
-                    None,
-                    "a wrong activation code was entered",
-                )?;
-                return Ok(Outcome::Refuse(if blocked {
-                    err(
-                        ErrorCode::ActivationCodeBlocked,
-                        "the activation code is blocked after 3 wrong tries; ask for a new one",
-                    )
-                } else {
-                    invalid()
-                }));
-            };
-            let active: u32 = tx.query_row(
-                "SELECT count(*) FROM devices WHERE identity_id = ?1 AND status = 'active'",
-                [&identity_id],
-                |r| r.get(0),
-            )?;
-            if active >= self.config.max_active_devices {
-                return Err(err(
-                    ErrorCode::DeviceLimit,
-                    &format!(
-                        "an identity can have at most {} active devices",
-                        self.config.max_active_devices
-                    ),
-                ));
-            }
-            let exists: bool = tx.query_row(
-                "SELECT EXISTS(SELECT 1 FROM devices WHERE device_id = ?1)",
-                [&msg.device_id],
-                |r| r.get(0),
-            )?;
-            if exists {
-                return Err(err(
-                    ErrorCode::DeviceExists,
-                    "this device is already enrolled",
-                ));
-            }
-            tx.execute(
-                "INSERT INTO devices(device_id, identity_id, public_key, name, platform, status,
-                    enrolled_at_ms, last_used_at_ms, verifier_w0, verifier_l, kdf_iterations)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?6, ?7, ?8, ?9)",
-                params![
-                    msg.device_id,
-                    identity_id,
-                    msg.device_public_key,
-                    msg.device_name,
-                    msg.platform,
-                    now,
-                    msg.verifier.w0,
-                    msg.verifier.l,
-                    msg.verifier.kdf_iterations
-                ],
-            )?;
-            tx.execute(
-                "UPDATE activation_codes SET used_at_ms = ?2 WHERE code_id = ?1",
-                params![code_id, now],
-            )?;
-            log(
-                tx,
-                &identity_id,
-                now,
-                "device_activated",
-                Some(&msg.device_id),
-                None,
-                &format!(
-                    "device \"{}\" ({}) activated with an activation code",
-                    msg.device_name, msg.platform
-                ),
-            )?;
-            Ok(Outcome::Done(ActivateResponse {
-                identity_id: identity_id.clone(),
-                device_id: msg.device_id.clone(),
-                server_time_ms: now,
-            }))
-        })
-    }
-
-    fn load_device(tx: &rusqlite::Connection, device_id: &str) -> Result<DeviceRow> {
+    pub(crate) fn load_device(tx: &rusqlite::Connection, device_id: &str) -> Result<DeviceRow> {
         let unknown = || err(ErrorCode::UnknownDevice, "this device is not enrolled");
         if !is_hex_id(device_id) {
             return Err(unknown());
         }
         tx.query_row(
             "SELECT identity_id, public_key, status, last_seq, pin_failures, last_pin_attempt_ms,
-                    verifier_w0, verifier_l
+                    verifier_w0, verifier_l, name
              FROM devices WHERE device_id = ?1",
             [device_id],
             |r| {
@@ -684,6 +580,7 @@ impl Service {
                     last_pin_attempt_ms: r.get(5)?,
                     w0: r.get(6)?,
                     l: r.get(7)?,
+                    name: r.get(8)?,
                 })
             },
         )
@@ -693,7 +590,8 @@ impl Service {
     }
 
     /// Check a signed device envelope and consume its sequence number.
-    fn authenticate<T: SignedBody>(
+    /// Check a signed device envelope and consume its sequence number.
+    fn authenticate_any<T: SignedBody>(
         &self,
         tx: &Transaction<'_>,
         msg: &DeviceSigned<T>,
@@ -718,6 +616,18 @@ impl Service {
             "UPDATE devices SET last_seq = ?2, last_used_at_ms = ?3 WHERE device_id = ?1",
             params![msg.device_id, seq, now],
         )?;
+        Ok(device)
+    }
+
+    /// Check a signed device envelope and consume its sequence number;
+    /// refuse a device blocked after too many wrong PINs.
+    pub(crate) fn authenticate<T: SignedBody>(
+        &self,
+        tx: &Transaction<'_>,
+        msg: &DeviceSigned<T>,
+        now: i64,
+    ) -> Result<DeviceRow> {
+        let device = self.authenticate_any(tx, msg, now)?;
         if self
             .config
             .lockout
@@ -807,26 +717,50 @@ impl Service {
         })
     }
 
-    /// Start a SPAKE2+ PIN proof for a request. The attempt is counted and
-    /// committed here, before the proof can be checked. Writes state.
+    /// Start a SPAKE2+ PIN proof for a request or an operation. The attempt
+    /// is counted and committed here, before the proof can be checked.
+    /// Writes state.
     pub fn pin_start(&self, msg: DeviceSigned<PinStart>) -> Result<PinStartResponse> {
         let now = self.now_ms();
         let session_id = random_id().map_err(ServiceError::internal)?;
+        let purpose_json =
+            serde_json::to_string(&msg.body.purpose).map_err(ServiceError::internal)?;
         self.db.write(|tx| {
             let device = self.authenticate(tx, &msg, now)?;
             if let Lock::Suspended { until_ms } =
-                self.config.lockout.state(device.pin_failures, device.last_pin_attempt_ms, now)
+                self.config
+                    .lockout
+                    .state(device.pin_failures, device.last_pin_attempt_ms, now)
             {
                 return Ok(Outcome::Refuse(ServiceError {
                     until_ms: Some(until_ms),
-                    ..err(ErrorCode::DeviceSuspended, "too many wrong PINs; this device is suspended for a while")
+                    ..err(
+                        ErrorCode::DeviceSuspended,
+                        "too many wrong PINs; this device is suspended for a while",
+                    )
                 }));
             }
-            let request = Self::load_request(tx, &msg.body.request_id, &device.identity_id)?;
-            Self::require_pending(&request, now)?;
+            if msg.body.purpose != PinPurpose::Unfreeze && self.is_frozen(tx, &device.identity_id)? {
+                return Err(frozen_error());
+            }
+            let (context, request_id, session_expiry) = match &msg.body.purpose {
+                PinPurpose::Request { request_id } => {
+                    let request = Self::load_request(tx, request_id, &device.identity_id)?;
+                    Self::require_pending(&request, now)?;
+                    (
+                        pake_context(&request.request_id, &request.nonce),
+                        request.request_id.clone(),
+                        request.expires_at_ms,
+                    )
+                }
+                other => (
+                    operation_pake_context(&msg.device_id, other),
+                    String::new(),
+                    i64::MAX,
+                ),
+            };
             let record = VerifierRecord::from_parts(&device.w0, &device.l)
                 .map_err(|_| ServiceError::internal("stored verifier is damaged"))?;
-            let context = pake_context(&request.request_id, &request.nonce);
             let ctx = PakeContext {
                 context: &context,
                 id_prover: msg.device_id.as_bytes(),
@@ -839,19 +773,20 @@ impl Service {
                 "UPDATE devices SET pin_failures = ?2, last_pin_attempt_ms = ?3 WHERE device_id = ?1",
                 params![msg.device_id, failures, now],
             )?;
-            let expires = (now + self.config.pin_session_ttl_ms).min(request.expires_at_ms);
+            let expires = (now + self.config.pin_session_ttl_ms).min(session_expiry);
             tx.execute(
                 "INSERT INTO pake_sessions(session_id, device_id, request_id, share_p, share_v,
-                    expected_confirm_p, expires_at_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    expected_confirm_p, expires_at_ms, purpose)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 params![
                     session_id,
                     msg.device_id,
-                    request.request_id,
+                    request_id,
                     msg.body.share_p,
                     response.share_v.to_vec(),
                     response.expected_confirm_p.to_vec(),
-                    expires
+                    expires,
+                    purpose_json
                 ],
             )?;
             Ok(Outcome::Done(PinStartResponse {
@@ -862,6 +797,149 @@ impl Service {
                 server_time_ms: now,
             }))
         })
+    }
+
+    /// Load an open PIN-proof session of `device_id` for `purpose`:
+    /// (shareP, shareV, expected confirmP).
+    pub(crate) fn pin_session(
+        tx: &rusqlite::Connection,
+        device_id: &str,
+        purpose: &PinPurpose,
+        proof: &PakeProof,
+        now: i64,
+    ) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+        let purpose_json = serde_json::to_string(purpose).map_err(ServiceError::internal)?;
+        tx.query_row(
+            "SELECT share_p, share_v, expected_confirm_p FROM pake_sessions
+             WHERE session_id = ?1 AND device_id = ?2 AND purpose = ?3
+               AND used = 0 AND expires_at_ms > ?4",
+            params![proof.session_id, device_id, purpose_json, now],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?
+        .ok_or_else(|| {
+            err(
+                ErrorCode::PinSessionInvalid,
+                "the PIN-proof session is unknown, used, lapsed or for something else",
+            )
+        })
+    }
+
+    /// Use up a PIN-proof session and check its confirmation. A wrong one is
+    /// refused with the attempt already counted (commit, then refuse); a right
+    /// one resets the failure count.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn consume_pin_proof(
+        &self,
+        tx: &Transaction<'_>,
+        device_id: &str,
+        device: &DeviceRow,
+        expected_confirm_p: &[u8],
+        proof: &PakeProof,
+        request_id: Option<&str>,
+        now: i64,
+    ) -> Result<Option<ServiceError>> {
+        tx.execute(
+            "UPDATE pake_sessions SET used = 1 WHERE session_id = ?1",
+            [&proof.session_id],
+        )?;
+        if verify_confirm_p(expected_confirm_p, &proof.confirm_p).is_err() {
+            return Ok(Some(
+                self.record_wrong_pin(tx, device_id, device, request_id, now)?,
+            ));
+        }
+        tx.execute(
+            "UPDATE devices SET pin_failures = 0 WHERE device_id = ?1",
+            [device_id],
+        )?;
+        Ok(None)
+    }
+
+    /// Log a wrong PIN (already counted at pin-start), tell the owner about a
+    /// suspension or block it caused, and build the refusal.
+    fn record_wrong_pin(
+        &self,
+        tx: &Transaction<'_>,
+        device_id: &str,
+        device: &DeviceRow,
+        request_id: Option<&str>,
+        now: i64,
+    ) -> Result<ServiceError> {
+        log(
+            tx,
+            &device.identity_id,
+            now,
+            "wrong_pin",
+            Some(device_id),
+            request_id,
+            "a wrong PIN was used",
+        )?;
+        let lock = self
+            .config
+            .lockout
+            .state(device.pin_failures, device.last_pin_attempt_ms, now);
+        match lock {
+            Lock::Blocked => notify(
+                tx,
+                &device.identity_id,
+                now,
+                &Event::DeviceBlocked { name: &device.name },
+            )?,
+            Lock::Suspended { until_ms } => notify(
+                tx,
+                &device.identity_id,
+                now,
+                &Event::DeviceSuspended {
+                    name: &device.name,
+                    minutes: (until_ms - now + 59_999) / 60_000,
+                },
+            )?,
+            Lock::Open => {}
+        }
+        Ok(ServiceError {
+            attempts_left: Some(self.config.lockout.attempts_left(device.pin_failures)),
+            until_ms: match lock {
+                Lock::Suspended { until_ms } => Some(until_ms),
+                _ => None,
+            },
+            ..err(ErrorCode::WrongPin, "wrong PIN")
+        })
+    }
+
+    /// A device reports that a PIN proof failed on its side (wrong PIN). The
+    /// attempt was counted at pin-start; this closes the session, logs it and
+    /// tells the owner about any suspension. Writes state.
+    pub fn pin_failed(&self, msg: DeviceSigned<PinFailed>) -> Result<PinFailedResponse> {
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let device = self.authenticate_any(tx, &msg, now)?;
+            let request_id: Option<String> = tx
+                .query_row(
+                    "SELECT request_id FROM pake_sessions WHERE session_id = ?1 AND device_id = ?2 AND used = 0",
+                    params![msg.body.session_id, msg.device_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(request_id) = request_id else {
+                return Err(err(ErrorCode::PinSessionInvalid, "the PIN-proof session is unknown or closed"));
+            };
+            tx.execute("UPDATE pake_sessions SET used = 1 WHERE session_id = ?1", [&msg.body.session_id])?;
+            let request_id = Some(request_id).filter(|r| !r.is_empty());
+            let e = self.record_wrong_pin(tx, &msg.device_id, &device, request_id.as_deref(), now)?;
+            Ok(Outcome::Done(PinFailedResponse {
+                attempts_left: e.attempts_left.unwrap_or(0),
+                suspended_until_ms: e.until_ms,
+                server_time_ms: now,
+            }))
+        })
+    }
+
+    pub(crate) fn is_frozen(&self, tx: &rusqlite::Connection, identity_id: &str) -> Result<bool> {
+        Ok(tx.query_row(
+            "SELECT frozen FROM identities WHERE identity_id = ?1",
+            [identity_id],
+            |r| r.get(0),
+        )?)
     }
 
     /// Record a decision: the request is pending and unexpired, the device is
@@ -877,24 +955,43 @@ impl Service {
                 return Err(err(ErrorCode::DeviceBlocked, "this device is blocked after too many wrong PINs; activate it again"));
             }
             let request = Self::load_request(tx, &msg.request_id, &device.identity_id)?;
-            Self::require_pending(&request, now)?;
+            if self.is_frozen(tx, &device.identity_id)? {
+                return Err(frozen_error());
+            }
+            if let Err(gone) = Self::require_pending(&request, now) {
+                // Another device won the race, or the request lapsed while the
+                // PIN was being proved. A correct PIN must not stay counted as
+                // a failure, so check the proof anyway (a wrong one stays counted).
+                if let (Decision::Approve, Some(proof)) = (msg.decision, &msg.pake) {
+                    let purpose = PinPurpose::Request {
+                        request_id: request.request_id.clone(),
+                    };
+                    if let Ok((_, _, expected)) =
+                        Self::pin_session(tx, &msg.device_id, &purpose, proof, i64::MIN)
+                    {
+                        let refusal = self.consume_pin_proof(
+                            tx,
+                            &msg.device_id,
+                            &device,
+                            &expected,
+                            proof,
+                            Some(&msg.request_id),
+                            now,
+                        )?;
+                        return Ok(Outcome::Refuse(refusal.unwrap_or(gone)));
+                    }
+                }
+                return Err(gone);
+            }
             let session = match (msg.decision, &msg.pake) {
                 (Decision::Approve, None) => {
                     return Err(err(ErrorCode::PinRequired, "an approval needs a PIN proof"))
                 }
                 (Decision::Approve, Some(proof)) => {
-                    let invalid = || err(ErrorCode::PinSessionInvalid, "the PIN-proof session is unknown, used, lapsed or for another request");
-                    let s: (Vec<u8>, Vec<u8>, Vec<u8>) = tx
-                        .query_row(
-                            "SELECT share_p, share_v, expected_confirm_p FROM pake_sessions
-                             WHERE session_id = ?1 AND device_id = ?2 AND request_id = ?3
-                               AND used = 0 AND expires_at_ms > ?4",
-                            params![proof.session_id, msg.device_id, msg.request_id, now],
-                            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                        )
-                        .optional()?
-                        .ok_or_else(invalid)?;
-                    Some((proof, s))
+                    let purpose = PinPurpose::Request {
+                        request_id: request.request_id.clone(),
+                    };
+                    Some((proof, Self::pin_session(tx, &msg.device_id, &purpose, proof, now)?))
                 }
                 (_, Some(_)) => return Err(malformed("only approvals carry a PIN proof")),
                 (_, None) => None,
@@ -921,21 +1018,17 @@ impl Service {
                 err(ErrorCode::BadSignature, "the signature does not cover this request as the service holds it")
             })?;
             if let Some((proof, (_, _, expected))) = &session {
-                tx.execute(
-                    "UPDATE pake_sessions SET used = 1 WHERE session_id = ?1",
-                    [&proof.session_id],
-                )?;
-                if verify_confirm_p(expected, &proof.confirm_p).is_err() {
-                    log(tx, &device.identity_id, now, "wrong_pin", Some(&msg.device_id), Some(&msg.request_id), "a wrong PIN was used")?;
-                    return Ok(Outcome::Refuse(ServiceError {
-                        attempts_left: Some(self.config.lockout.attempts_left(device.pin_failures)),
-                        ..err(ErrorCode::WrongPin, "wrong PIN")
-                    }));
+                if let Some(refusal) = self.consume_pin_proof(
+                    tx,
+                    &msg.device_id,
+                    &device,
+                    expected,
+                    proof,
+                    Some(&msg.request_id),
+                    now,
+                )? {
+                    return Ok(Outcome::Refuse(refusal));
                 }
-                tx.execute(
-                    "UPDATE devices SET pin_failures = 0 WHERE device_id = ?1",
-                    [&msg.device_id],
-                )?;
             }
             let status = RequestStatus::for_decision(msg.decision);
             let changed = tx.execute(
@@ -959,6 +1052,24 @@ impl Service {
                 Some(&request.request_id),
                 &format!("{} – {}", request.requester_name, request.action.as_str()),
             )?;
+            let every_use: bool = tx.query_row(
+                "SELECT notify_every_use FROM identities WHERE identity_id = ?1",
+                [&device.identity_id],
+                |r| r.get(0),
+            )?;
+            if every_use {
+                notify(
+                    tx,
+                    &device.identity_id,
+                    now,
+                    &Event::Used {
+                        requester: &request.requester_name,
+                        action: request.action.as_str(),
+                        decision: msg.decision.as_str(),
+                        device: &device.name,
+                    },
+                )?;
+            }
             Ok(Outcome::Done(DecideResponse {
                 request_id: request.request_id.clone(),
                 status,
@@ -1000,7 +1111,7 @@ impl Service {
     pub fn activity(&self, identity_id: &str) -> Result<Vec<ActivityRecord>> {
         let conn = self.db.conn()?;
         let mut stmt = conn.prepare(
-            "SELECT at_ms, kind, device_id, request_id, detail FROM activity WHERE identity_id = ?1 ORDER BY id",
+            "SELECT at_ms, kind, device_id, request_id, detail FROM activity WHERE identity_id = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([identity_id], |r| {
             Ok(ActivityRecord {
@@ -1026,6 +1137,9 @@ impl Service {
             "requests",
             "pake_sessions",
             "activity",
+            "device_additions",
+            "notifications",
+            "unfreeze_proofs",
         ] {
             let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY rowid"))?;
             let n = stmt.column_count();

@@ -351,7 +351,9 @@ impl RawDevice {
         };
         let (prover, share_p) = Prover::start(&ctx, &w0, &w1);
         let m = self.envelope(PinStart {
-            request_id: request.request_id.clone(),
+            purpose: PinPurpose::Request {
+                request_id: request.request_id.clone(),
+            },
             share_p: share_p.to_vec(),
         });
         let started: PinStartResponse = world.send(paths::PIN_START, &m)?;

@@ -132,19 +132,28 @@ fn decide_at_300_seconds_is_refused_by_app_and_service() {
     w.clock.advance_ms(299_999);
     let (binding, proof, _) = dev.pin_proof(&w, &pending, PIN).unwrap();
     w.clock.advance_ms(1);
-    let before = w.digest();
+    assert_eq!(
+        w.service.device_info(&dev.device_id).unwrap().pin_failures,
+        1
+    );
     let st = dev.statement(&pending, Decision::Approve, Some(binding));
     let r: akuersi_core::Result<akuersi_core::protocol::DecideResponse> = w.send(
         akuersi_core::protocol::paths::DECIDE,
         &dev.decide_msg(&st, Some(proof)),
     );
     assert_eq!(r.unwrap_err(), Error::RequestExpired);
-    assert_eq!(w.digest(), before, "a refused decision changes nothing");
-    // Reject at 300 s is refused as well.
+    // The right PIN, late, is not left counted as a failure.
+    assert_eq!(
+        w.service.device_info(&dev.device_id).unwrap().pin_failures,
+        0
+    );
+    // Reject at 300 s is refused as well, and changes nothing.
+    let before = w.digest();
     assert_eq!(
         dev.decline(&w, &pending, Decision::Reject).unwrap_err(),
         Error::RequestExpired
     );
+    assert_eq!(w.digest(), before, "a refused decision changes nothing");
     assert_eq!(w.poll(&req.poll_handle).status, RequestStatus::Expired);
 }
 
@@ -193,6 +202,24 @@ fn two_devices_racing_on_threads_give_one_winner() {
         "{results:?}"
     );
     assert!(results.contains(&Err(Error::AlreadyDecided)), "{results:?}");
+    // The loser typed the right PIN: it must not stay counted as a failure.
+    for dev in [&phone.profile.device_id, &tablet.profile.device_id] {
+        assert_eq!(w.service.device_info(dev).unwrap().pin_failures, 0);
+    }
+}
+
+#[test]
+fn a_stale_card_says_expired_not_missing() {
+    let w = World::new();
+    let phone = w.app("Aviaja-Nuuk", "phone");
+    let req = w.request("Aviaja-Nuuk");
+    phone.app.refresh(phone.id()).unwrap();
+    w.clock.advance_secs(300);
+    assert!(phone.app.pending(phone.id()).unwrap().is_empty());
+    assert_eq!(
+        phone.app.reject(phone.id(), &req.request_id),
+        Err(Error::RequestExpired)
+    );
 }
 
 #[test]

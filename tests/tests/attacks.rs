@@ -459,7 +459,7 @@ fn bad_request_content_is_refused_without_change() {
         "abc",
         "0101901234",
         " Aviaja-Nuuk",
-        "Aviaja Nuuk",
+        "Aviaja\u{202e}Nuuk",
         &"a".repeat(49),
     ] {
         let e = w.service.create_request(log_on(bad_user)).unwrap_err();

@@ -1,0 +1,226 @@
+//! The identity's activity log: every security event and every decided
+//! request, each entry carrying the hash of the one before, and a head the
+//! service signs. Any device can fetch the log and check the whole chain.
+//!
+//! Entry hash = SHA-256 over the canonical bytes of
+//! ("akuersi/v1/activity-entry", identity id, seq, at, kind, device id?,
+//! request id?, detail, previous hash). The first entry's previous hash is 32
+//! zero bytes. The head statement is ("akuersi/v1/activity-head", identity id,
+//! seq of the last entry, its hash, signed-at), signed by the service's P-256 key.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{sha256, verify_p256};
+use crate::encoding::{b64, CanonicalWriter};
+
+/// Domain tag of an activity entry.
+pub const ENTRY_DOMAIN: &str = "akuersi/v1/activity-entry";
+/// Domain tag of the signed head.
+pub const HEAD_DOMAIN: &str = "akuersi/v1/activity-head";
+/// The previous hash of the first entry.
+pub const GENESIS: [u8; 32] = [0; 32];
+
+/// One entry of an identity's activity log, as stored and sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogEntry {
+    /// Position in the log, from 1.
+    pub seq: u64,
+    /// When, by the service's clock.
+    pub at_ms: i64,
+    /// Event kind ("device_activated", "request_approved", "identity_frozen", …).
+    pub kind: String,
+    /// The device involved, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// The request involved, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// A short description.
+    pub detail: String,
+    /// Hash of the previous entry (zeros for the first).
+    #[serde(with = "b64")]
+    pub prev_hash: Vec<u8>,
+    /// This entry's hash.
+    #[serde(with = "b64")]
+    pub hash: Vec<u8>,
+}
+
+/// Compute an entry's hash from its fields.
+#[allow(clippy::too_many_arguments)]
+pub fn entry_hash(
+    identity_id: &str,
+    seq: u64,
+    at_ms: i64,
+    kind: &str,
+    device_id: Option<&str>,
+    request_id: Option<&str>,
+    detail: &str,
+    prev_hash: &[u8],
+) -> [u8; 32] {
+    let mut w = CanonicalWriter::new(ENTRY_DOMAIN);
+    w.str(identity_id)
+        .u64(seq)
+        .i64(at_ms)
+        .str(kind)
+        .option(device_id, |w, d| {
+            w.str(d);
+        })
+        .option(request_id, |w, r| {
+            w.str(r);
+        })
+        .str(detail)
+        .bytes(prev_hash);
+    sha256(&[&w.finish()])
+}
+
+/// The head of a log, signed by the service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedHead {
+    /// Seq of the last entry (0 for an empty log).
+    pub seq: u64,
+    /// Hash of the last entry (zeros for an empty log).
+    #[serde(with = "b64")]
+    pub hash: Vec<u8>,
+    /// When the service signed it.
+    pub signed_at_ms: i64,
+    /// The service's signature (r ‖ s) over [`head_bytes`].
+    #[serde(with = "b64")]
+    pub signature: Vec<u8>,
+}
+
+/// Canonical bytes the service signs for a head.
+pub fn head_bytes(identity_id: &str, seq: u64, hash: &[u8], signed_at_ms: i64) -> Vec<u8> {
+    let mut w = CanonicalWriter::new(HEAD_DOMAIN);
+    w.str(identity_id).u64(seq).bytes(hash).i64(signed_at_ms);
+    w.finish()
+}
+
+/// Why a log did not check out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainError {
+    /// The service's signature over the head does not verify.
+    #[error("the service's signature over the log head does not verify")]
+    BadHeadSignature,
+    /// Entries are missing, repeated or out of order.
+    #[error("activity log entry {0} is missing or out of order")]
+    Gap(u64),
+    /// An entry's hash does not match its content, or does not link to the one before.
+    #[error("activity log entry {0} was altered")]
+    Altered(u64),
+    /// The last entry is not the signed head.
+    #[error("the activity log does not end at the signed head")]
+    HeadMismatch,
+}
+
+/// Check a whole log (entries in order from seq 1) against a signed head.
+pub fn verify_chain(
+    identity_id: &str,
+    entries: &[LogEntry],
+    head: &SignedHead,
+    service_public_key: &[u8],
+) -> Result<(), ChainError> {
+    verify_p256(
+        service_public_key,
+        &head_bytes(identity_id, head.seq, &head.hash, head.signed_at_ms),
+        &head.signature,
+    )
+    .map_err(|_| ChainError::BadHeadSignature)?;
+    let mut prev = GENESIS.to_vec();
+    for (i, e) in entries.iter().enumerate() {
+        let expected_seq = i as u64 + 1;
+        if e.seq != expected_seq {
+            return Err(ChainError::Gap(expected_seq));
+        }
+        let h = entry_hash(
+            identity_id,
+            e.seq,
+            e.at_ms,
+            &e.kind,
+            e.device_id.as_deref(),
+            e.request_id.as_deref(),
+            &e.detail,
+            &prev,
+        );
+        if e.prev_hash != prev || e.hash != h {
+            return Err(ChainError::Altered(e.seq));
+        }
+        prev = h.to_vec();
+    }
+    let last_seq = entries.len() as u64;
+    if head.seq != last_seq || head.hash != prev {
+        return Err(ChainError::HeadMismatch);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::rand::SystemRandom;
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+
+    fn chain(n: u64) -> Vec<LogEntry> {
+        let mut prev = GENESIS.to_vec();
+        (1..=n)
+            .map(|seq| {
+                let h = entry_hash("id", seq, seq as i64, "k", None, None, "d", &prev);
+                let e = LogEntry {
+                    seq,
+                    at_ms: seq as i64,
+                    kind: "k".into(),
+                    device_id: None,
+                    request_id: None,
+                    detail: "d".into(),
+                    prev_hash: prev.clone(),
+                    hash: h.to_vec(),
+                };
+                prev = h.to_vec();
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chain_checks_and_tampering_fails() {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        let entries = chain(5);
+        let last = entries.last().unwrap();
+        let sig = key.sign(&rng, &head_bytes("id", 5, &last.hash, 9)).unwrap();
+        let head = SignedHead {
+            seq: 5,
+            hash: last.hash.clone(),
+            signed_at_ms: 9,
+            signature: sig.as_ref().to_vec(),
+        };
+        let pk = key.public_key().as_ref();
+        verify_chain("id", &entries, &head, pk).unwrap();
+
+        let mut edited = entries.clone();
+        edited[2].detail = "other".into();
+        assert_eq!(
+            verify_chain("id", &edited, &head, pk),
+            Err(ChainError::Altered(3))
+        );
+        let mut removed = entries.clone();
+        removed.remove(4);
+        assert_eq!(
+            verify_chain("id", &removed, &head, pk),
+            Err(ChainError::HeadMismatch)
+        );
+        let mut reordered = entries.clone();
+        reordered.swap(1, 2);
+        assert_eq!(
+            verify_chain("id", &reordered, &head, pk),
+            Err(ChainError::Gap(2))
+        );
+        assert_eq!(
+            verify_chain("other-id", &entries, &head, pk),
+            Err(ChainError::BadHeadSignature)
+        );
+    }
+}

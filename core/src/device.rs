@@ -1,0 +1,603 @@
+//! Device care on the app side: the device list, renaming and removing
+//! devices, adding a backup device (start with the PIN, wait while every
+//! device and channel is told, show a one-time pairing code, join on the new
+//! device), freeze and unfreeze, notifications, settings and the activity log.
+//!
+//! Every call here may block on storage, the key store or the network (and,
+//! where a PIN is taken, on PIN derivation): keep them off the main thread.
+
+use rusqlite::params;
+use serde::de::DeserializeOwned;
+
+use crate::activity::{verify_chain, LogEntry};
+use crate::app::{log, Installation, Profile, ProfileSecrets};
+use crate::error::{Error, Result};
+use crate::identity::UserId;
+use crate::pin::Pin;
+use crate::protocol::{
+    operation_pake_context, pairing_proof, parse_pairing_payload, paths, Ack, ActivateResponse,
+    ActivityQuery, ActivityResponse, AdditionView, ChangeContact, ChangePin, ChangeSettings,
+    ChangeUserId, CompletePairing, DeviceListQuery, DeviceListResponse, DeviceSigned, Freeze,
+    IdentityStatus, IdentityStatusQuery, NotificationItem, NotificationsQuery,
+    NotificationsResponse, PairingOffer, PairingPayloadResponse, PakeProof, PinPurpose,
+    RemoveDevice, RenameDevice, SignedBody, StartAddition, Unfreeze, UnfreezeResponse,
+    VetoAddition,
+};
+use crate::store::optional;
+use crate::transport::call;
+
+/// A device of the identity, as the device list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceView {
+    /// Device id.
+    pub device_id: String,
+    /// Name.
+    pub name: String,
+    /// Platform label.
+    pub platform: String,
+    /// "active", "suspended" or "blocked".
+    pub status: String,
+    /// When it was enrolled (service clock).
+    pub enrolled_at_ms: i64,
+    /// When it was last used (service clock).
+    pub last_used_at_ms: i64,
+    /// True for the device this app runs on.
+    pub this_device: bool,
+}
+
+/// The identity's state, as the app's home and settings screens show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityStatusView {
+    /// The user ID.
+    pub user_id: String,
+    /// True while the identity is frozen.
+    pub frozen: bool,
+    /// Device additions waiting (veto possible) or ready.
+    pub additions: Vec<AdditionView>,
+    /// Notification channels set up ("app", "sms", "email").
+    pub channels: Vec<String>,
+    /// Warnings to show, such as fewer than two channels.
+    pub warnings: Vec<String>,
+    /// The owner opted in to a notice on every use.
+    pub notify_every_use: bool,
+}
+
+/// Where an unfreeze stands after one proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnfreezeOutcome {
+    /// True once the identity is no longer frozen.
+    pub unfrozen: bool,
+    /// True when a second proof (another device's PIN, or an activation code) is still needed.
+    pub waiting_for_second_proof: bool,
+}
+
+/// A verified page of the identity's activity log, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityPage {
+    /// Entries, newest first.
+    pub entries: Vec<LogEntry>,
+    /// Number of entries in the whole log.
+    pub total: u64,
+}
+
+/// The warning shown when fewer than two notification channels are set up.
+pub const FEWER_THAN_TWO_CHANNELS: &str =
+    "Only the app can tell you about changes to your identity. Add a phone number or an e-mail address so you are warned even if you lose this device.";
+
+impl Installation {
+    fn signed_call<T: SignedBody, R: DeserializeOwned>(
+        &self,
+        profile_id: &str,
+        secrets: &ProfileSecrets,
+        path: &str,
+        body: T,
+    ) -> Result<R> {
+        let envelope = self.sign_envelope(profile_id, secrets, body)?;
+        call(self.transport.as_ref(), path, &envelope)
+    }
+
+    /// Prove the PIN for an operation (not a request).
+    fn operation_proof(
+        &self,
+        profile_id: &str,
+        secrets: &ProfileSecrets,
+        pin: String,
+        purpose: PinPurpose,
+    ) -> Result<PakeProof> {
+        let pin = Pin::new(pin)?;
+        let context = operation_pake_context(&secrets.device_id, &purpose);
+        let (_, proof) = self.prove_pin(profile_id, secrets, pin, purpose, &context)?;
+        Ok(proof)
+    }
+
+    /// The identity's active devices, marking this one.
+    pub fn devices(&self, profile_id: &str) -> Result<Vec<DeviceView>> {
+        let secrets = self.secrets(profile_id)?;
+        let r: DeviceListResponse =
+            self.signed_call(profile_id, &secrets, paths::DEVICES, DeviceListQuery {})?;
+        self.note_server_time(profile_id, r.server_time_ms)?;
+        Ok(r.devices
+            .into_iter()
+            .map(|d| DeviceView {
+                this_device: d.device_id == secrets.device_id,
+                device_id: d.device_id,
+                name: d.name,
+                platform: d.platform,
+                status: d.status,
+                enrolled_at_ms: d.enrolled_at_ms,
+                last_used_at_ms: d.last_used_at_ms,
+            })
+            .collect())
+    }
+
+    /// Rename a device of the identity (this one or another). Writes state.
+    pub fn rename_device(&self, profile_id: &str, device_id: String, name: String) -> Result<()> {
+        let secrets = self.secrets(profile_id)?;
+        let name = name.trim().to_owned();
+        let this = device_id == secrets.device_id;
+        let _: Ack = self.signed_call(
+            profile_id,
+            &secrets,
+            paths::RENAME_DEVICE,
+            RenameDevice {
+                device_id,
+                name: name.clone(),
+            },
+        )?;
+        if this {
+            self.store.write(|tx| {
+                tx.execute(
+                    "UPDATE profiles SET device_name = ?2 WHERE profile_id = ?1",
+                    params![profile_id, name],
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Remove a device of the identity, with the PIN. Removing the identity's
+    /// last device fails with `Error::Service { code: LastDevice }` unless
+    /// `allow_last` is set: the identity then needs a new activation code.
+    /// Removing this device also deletes its profile, key and secret here.
+    pub fn remove_device(
+        &self,
+        profile_id: &str,
+        device_id: String,
+        pin: String,
+        allow_last: bool,
+    ) -> Result<()> {
+        let secrets = self.secrets(profile_id)?;
+        let purpose = PinPurpose::RemoveDevice {
+            device_id: device_id.clone(),
+        };
+        let pake = self.operation_proof(profile_id, &secrets, pin, purpose)?;
+        let this = device_id == secrets.device_id;
+        let _: Ack = self.signed_call(
+            profile_id,
+            &secrets,
+            paths::REMOVE_DEVICE,
+            RemoveDevice {
+                device_id,
+                allow_last,
+                pake,
+            },
+        )?;
+        if this {
+            self.forget_profile(profile_id, &secrets)?;
+        }
+        Ok(())
+    }
+
+    /// Delete a profile and its key from this installation (local only).
+    pub(crate) fn forget_profile(&self, profile_id: &str, secrets: &ProfileSecrets) -> Result<()> {
+        self.store.write(|tx| {
+            tx.execute("DELETE FROM profiles WHERE profile_id = ?1", [profile_id])?;
+            tx.execute("DELETE FROM activity WHERE profile_id = ?1", [profile_id])?;
+            Ok(())
+        })?;
+        self.keys.delete(&secrets.key_alias)
+    }
+
+    /// The identity's state: frozen or not, device additions under way (any
+    /// device can veto them), channels and warnings.
+    pub fn identity_status(&self, profile_id: &str) -> Result<IdentityStatusView> {
+        let secrets = self.secrets(profile_id)?;
+        let s: IdentityStatus =
+            self.signed_call(profile_id, &secrets, paths::STATUS, IdentityStatusQuery {})?;
+        self.note_server_time(profile_id, s.server_time_ms)?;
+        let mut warnings = Vec::new();
+        if s.channels.len() < 2 {
+            warnings.push(FEWER_THAN_TWO_CHANNELS.to_owned());
+        }
+        if s.user_id != self.profile(profile_id)?.user_id {
+            // The user ID was changed from another device: keep up.
+            if let Ok(user) = UserId::parse(&s.user_id) {
+                self.store.write(|tx| {
+                    tx.execute(
+                        "UPDATE profiles SET user_id = ?2, user_key = ?3 WHERE profile_id = ?1",
+                        params![profile_id, user.as_str(), user.key()],
+                    )?;
+                    Ok(())
+                })?;
+            }
+        }
+        Ok(IdentityStatusView {
+            user_id: s.user_id,
+            frozen: s.frozen,
+            additions: s.additions,
+            channels: s.channels,
+            warnings,
+            notify_every_use: s.notify_every_use,
+        })
+    }
+
+    /// Start adding a new device, with the PIN. The service tells every device
+    /// and channel at once; the pairing code can be shown after the waiting
+    /// period (1 hour by default). Writes state.
+    pub fn start_device_addition(&self, profile_id: &str, pin: String) -> Result<AdditionView> {
+        let secrets = self.secrets(profile_id)?;
+        let pake = self.operation_proof(profile_id, &secrets, pin, PinPurpose::AddDevice)?;
+        self.signed_call(
+            profile_id,
+            &secrets,
+            paths::ADDITION_START,
+            StartAddition { pake },
+        )
+    }
+
+    /// Stop a device addition during its wait ("this was not me"). No PIN: any
+    /// device of the identity can do it. The app should then offer to freeze.
+    pub fn veto_device_addition(&self, profile_id: &str, addition_id: String) -> Result<()> {
+        let secrets = self.secrets(profile_id)?;
+        let _: Ack = self.signed_call(
+            profile_id,
+            &secrets,
+            paths::ADDITION_VETO,
+            VetoAddition { addition_id },
+        )?;
+        Ok(())
+    }
+
+    /// After the wait, the one-time pairing code to show as a QR code on this
+    /// device (valid 3 minutes, usable once).
+    pub fn pairing_code(
+        &self,
+        profile_id: &str,
+        addition_id: String,
+    ) -> Result<PairingPayloadResponse> {
+        let secrets = self.secrets(profile_id)?;
+        self.signed_call(
+            profile_id,
+            &secrets,
+            paths::ADDITION_PAIRING,
+            PairingOffer { addition_id },
+        )
+    }
+
+    /// On the new device: join the identity with the pairing code scanned from
+    /// the existing device, choosing this device's own PIN. Generates this
+    /// device's key and device secret. Writes state.
+    pub fn activate_with_pairing_code(
+        &self,
+        pairing_code: String,
+        new_pin: String,
+        device_name: String,
+    ) -> Result<Profile> {
+        let pin = Pin::new_chosen(new_pin)?;
+        let name = crate::app::check_device_name(&device_name)?;
+        let (addition_id, secret) = parse_pairing_payload(&pairing_code)
+            .ok_or_else(|| Error::InvalidInput("this is not an Akuersi pairing code".into()))?;
+        let device = self.new_device_material(&pin)?;
+        let result = (|| {
+            let mut msg = CompletePairing {
+                addition_id,
+                device_id: device.device_id.clone(),
+                device_public_key: device.public_key.clone(),
+                device_name: name.clone(),
+                platform: self.config.platform.clone(),
+                verifier: device.verifier.clone(),
+                pairing_proof: Vec::new(),
+                signature: Vec::new(),
+            };
+            let bytes = msg.signed_bytes();
+            msg.pairing_proof = pairing_proof(&secret[..], &bytes);
+            msg.signature = self.keys.sign(&device.key_alias, &bytes)?;
+            let answer: ActivateResponse =
+                call(self.transport.as_ref(), paths::ADDITION_COMPLETE, &msg)?;
+            // Learn the user ID with a first signed message (sequence number 1).
+            let body = IdentityStatusQuery {};
+            let signature = self.keys.sign(
+                &device.key_alias,
+                &DeviceSigned::signed_bytes(&device.device_id, 1, &body),
+            )?;
+            let status: IdentityStatus = call(
+                self.transport.as_ref(),
+                paths::STATUS,
+                &DeviceSigned {
+                    device_id: device.device_id.clone(),
+                    seq: 1,
+                    body,
+                    signature,
+                },
+            )?;
+            let user = UserId::parse(&status.user_id)?;
+            let exists: bool = self.store.conn()?.query_row(
+                "SELECT EXISTS(SELECT 1 FROM profiles WHERE user_key = ?1)",
+                [user.key()],
+                |r| r.get(0),
+            )?;
+            if exists {
+                return Err(Error::ProfileExists);
+            }
+            self.insert_profile(
+                &device,
+                &user,
+                &answer,
+                &name,
+                2,
+                "this device was added from an existing device",
+            )
+        })();
+        if result.is_err() {
+            let _ = self.keys.delete(&device.key_alias);
+        }
+        result
+    }
+
+    /// Activate this device again with an activation code and a new PIN, for
+    /// a device blocked after too many wrong PINs (or whose PIN is forgotten).
+    /// Keeps the device key; makes a new device secret. Writes state.
+    pub fn reactivate(
+        &self,
+        profile_id: &str,
+        activation_code: String,
+        new_pin: String,
+    ) -> Result<()> {
+        let pin = Pin::new_chosen(new_pin)?;
+        let profile = self.profile(profile_id)?;
+        let secrets = self.secrets(profile_id)?;
+        let public_key = self.keys.public_key(&secrets.key_alias)?;
+        let device_secret = zeroize::Zeroizing::new(crate::crypto::random_array::<
+            { crate::pin::DEVICE_SECRET_LEN },
+        >()?);
+        let iterations = self.config.kdf_iterations;
+        let (w0, w1) = crate::pin::derive_pake_secrets(
+            &pin,
+            &device_secret[..],
+            &secrets.device_id,
+            iterations,
+        );
+        let record = crate::spake2plus::registration_record(&w0, &w1);
+        let mut msg = crate::protocol::Activate {
+            user_id: profile.user_id.clone(),
+            activation_code: activation_code.trim().to_owned(),
+            device_id: secrets.device_id.clone(),
+            device_public_key: public_key,
+            device_name: profile.device_name.clone(),
+            platform: self.config.platform.clone(),
+            verifier: crate::protocol::VerifierRegistration {
+                w0: record.w0.to_bytes().to_vec(),
+                l: record.l.to_vec(),
+                kdf_iterations: iterations,
+            },
+            signature: Vec::new(),
+        };
+        msg.signature = self.keys.sign(&secrets.key_alias, &msg.signed_bytes())?;
+        let answer: ActivateResponse = call(self.transport.as_ref(), paths::ACTIVATE, &msg)?;
+        let sealed = self.vault.seal(
+            &crate::app::secret_label(&secrets.device_id),
+            &device_secret[..],
+        )?;
+        let now = self.clock.now_ms();
+        self.store.write(|tx| {
+            tx.execute(
+                "UPDATE profiles SET sealed_device_secret = ?2, kdf_iterations = ?3, clock_offset_ms = ?4
+                 WHERE profile_id = ?1",
+                params![profile_id, sealed, iterations, answer.server_time_ms - now],
+            )?;
+            log(tx, profile_id, now, "reactivated", None, "this device was activated again with a new PIN")
+        })
+    }
+
+    /// Freeze the whole identity at once. No PIN: speed matters more than a
+    /// thief's nuisance. Every device and channel is told.
+    pub fn freeze(&self, profile_id: &str) -> Result<()> {
+        let secrets = self.secrets(profile_id)?;
+        let _: Ack = self.signed_call(profile_id, &secrets, paths::FREEZE, Freeze {})?;
+        let now = self.clock.now_ms();
+        self.store.write(|tx| {
+            log(
+                tx,
+                profile_id,
+                now,
+                "frozen",
+                None,
+                "the identity was frozen",
+            )
+        })
+    }
+
+    /// One proof towards unfreezing: this device's PIN, plus optionally an
+    /// activation code. Without a code, another device must do the same within
+    /// 15 minutes.
+    pub fn unfreeze(
+        &self,
+        profile_id: &str,
+        pin: String,
+        activation_code: Option<String>,
+    ) -> Result<UnfreezeOutcome> {
+        let secrets = self.secrets(profile_id)?;
+        let pake = self.operation_proof(profile_id, &secrets, pin, PinPurpose::Unfreeze)?;
+        let r: UnfreezeResponse = self.signed_call(
+            profile_id,
+            &secrets,
+            paths::UNFREEZE,
+            Unfreeze {
+                pake,
+                activation_code,
+            },
+        )?;
+        Ok(UnfreezeOutcome {
+            unfrozen: r.unfrozen,
+            waiting_for_second_proof: r.waiting_for_second_proof,
+        })
+    }
+
+    /// App-channel notifications that arrived since the last call (fetched
+    /// only when asked, like requests). Writes the last seen id.
+    pub fn notifications(&self, profile_id: &str) -> Result<Vec<NotificationItem>> {
+        let secrets = self.secrets(profile_id)?;
+        let after: i64 = optional(self.store.conn()?.query_row(
+            "SELECT last_notification_id FROM profiles WHERE profile_id = ?1",
+            [profile_id],
+            |r| r.get(0),
+        ))?
+        .ok_or(Error::UnknownProfile)?;
+        let r: NotificationsResponse = self.signed_call(
+            profile_id,
+            &secrets,
+            paths::NOTIFICATIONS,
+            NotificationsQuery {
+                after_id: u64::try_from(after).unwrap_or(0),
+            },
+        )?;
+        if let Some(last) = r.items.last() {
+            let id = i64::try_from(last.id).unwrap_or(i64::MAX);
+            self.store.write(|tx| {
+                tx.execute(
+                    "UPDATE profiles SET last_notification_id = ?2 WHERE profile_id = ?1",
+                    params![profile_id, id],
+                )?;
+                Ok(())
+            })?;
+        }
+        Ok(r.items)
+    }
+
+    /// A page of the identity's activity log, newest first, after checking
+    /// the whole hash chain against the head the service signed (with the key
+    /// learned at activation). A log edited, cut or reordered anywhere fails
+    /// with `Error::Protocol`.
+    pub fn activity_log(&self, profile_id: &str, offset: u32, limit: u32) -> Result<ActivityPage> {
+        let secrets = self.secrets(profile_id)?;
+        let profile = self.profile(profile_id)?;
+        let service_key: Vec<u8> = self.store.conn()?.query_row(
+            "SELECT service_public_key FROM profiles WHERE profile_id = ?1",
+            [profile_id],
+            |r| r.get(0),
+        )?;
+        let r: ActivityResponse =
+            self.signed_call(profile_id, &secrets, paths::ACTIVITY, ActivityQuery {})?;
+        verify_chain(&profile.identity_id, &r.entries, &r.head, &service_key)
+            .map_err(|e| Error::Protocol(format!("the activity log does not check out: {e}")))?;
+        let total = r.entries.len() as u64;
+        Ok(ActivityPage {
+            entries: r
+                .entries
+                .into_iter()
+                .rev()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .collect(),
+            total,
+        })
+    }
+
+    /// Change the user ID, with the PIN. Every channel is told. Writes state.
+    pub fn change_user_id(&self, profile_id: &str, new_user_id: String, pin: String) -> Result<()> {
+        let user = UserId::parse(&new_user_id)?;
+        let secrets = self.secrets(profile_id)?;
+        let pake = self.operation_proof(profile_id, &secrets, pin, PinPurpose::ChangeUserId)?;
+        let _: Ack = self.signed_call(
+            profile_id,
+            &secrets,
+            paths::CHANGE_USER_ID,
+            ChangeUserId {
+                new_user_id: user.as_str().to_owned(),
+                pake,
+            },
+        )?;
+        self.store.write(|tx| {
+            tx.execute(
+                "UPDATE profiles SET user_id = ?2, user_key = ?3 WHERE profile_id = ?1",
+                params![profile_id, user.as_str(), user.key()],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Change contact data (phone for SMS, e-mail), with the PIN. The old and
+    /// the new addresses are told.
+    pub fn change_contact(
+        &self,
+        profile_id: &str,
+        phone: Option<String>,
+        email: Option<String>,
+        pin: String,
+    ) -> Result<()> {
+        let secrets = self.secrets(profile_id)?;
+        let pake = self.operation_proof(profile_id, &secrets, pin, PinPurpose::ChangeContact)?;
+        let _: Ack = self.signed_call(
+            profile_id,
+            &secrets,
+            paths::CHANGE_CONTACT,
+            ChangeContact { phone, email, pake },
+        )?;
+        Ok(())
+    }
+
+    /// Opt in to (or out of) a notice on every use, with the PIN.
+    pub fn set_notify_every_use(&self, profile_id: &str, on: bool, pin: String) -> Result<()> {
+        let secrets = self.secrets(profile_id)?;
+        let pake = self.operation_proof(profile_id, &secrets, pin, PinPurpose::ChangeSettings)?;
+        let _: Ack = self.signed_call(
+            profile_id,
+            &secrets,
+            paths::CHANGE_SETTINGS,
+            ChangeSettings {
+                notify_every_use: on,
+                pake,
+            },
+        )?;
+        Ok(())
+    }
+
+    /// Choose a new PIN for this device, proved with the old one. The device
+    /// secret stays; only the verifier at the service changes.
+    pub fn change_pin(&self, profile_id: &str, old_pin: String, new_pin: String) -> Result<()> {
+        let new_pin = Pin::new_chosen(new_pin)?;
+        let secrets = self.secrets(profile_id)?;
+        let pake = self.operation_proof(profile_id, &secrets, old_pin, PinPurpose::ChangePin)?;
+        let device_secret = self.vault.open(
+            &crate::app::secret_label(&secrets.device_id),
+            &secrets.sealed_device_secret,
+        )?;
+        let (w0, w1) = crate::pin::derive_pake_secrets(
+            &new_pin,
+            &device_secret,
+            &secrets.device_id,
+            self.config.kdf_iterations,
+        );
+        let record = crate::spake2plus::registration_record(&w0, &w1);
+        let verifier = crate::protocol::VerifierRegistration {
+            w0: record.w0.to_bytes().to_vec(),
+            l: record.l.to_vec(),
+            kdf_iterations: self.config.kdf_iterations,
+        };
+        let _: Ack = self.signed_call(
+            profile_id,
+            &secrets,
+            paths::CHANGE_PIN,
+            ChangePin { verifier, pake },
+        )?;
+        let iterations = self.config.kdf_iterations;
+        self.store.write(|tx| {
+            tx.execute(
+                "UPDATE profiles SET kdf_iterations = ?2 WHERE profile_id = ?1",
+                params![profile_id, iterations],
+            )?;
+            Ok(())
+        })
+    }
+}

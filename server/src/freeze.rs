@@ -1,0 +1,164 @@
+//! Freeze: any enrolled device (no PIN) or support can lock the whole identity
+//! at once. While frozen nothing can be decided, and requesters get the same
+//! answer as for an unknown user ID. Unfreezing takes the PIN on an active
+//! device plus a second proof: the PIN on another active device within 15
+//! minutes, or an activation code.
+
+use akuersi_core::protocol::{
+    Ack, DeviceSigned, ErrorCode, Freeze, PinPurpose, Unfreeze, UnfreezeResponse,
+};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use crate::db::Outcome;
+use crate::error::Result;
+use crate::notify::{notify, Event};
+use crate::service::{err, log, Service};
+
+/// How long the first unfreeze proof waits for the second.
+pub const UNFREEZE_WINDOW_MS: i64 = 15 * 60 * 1000;
+
+impl Service {
+    fn set_frozen(
+        &self,
+        tx: &Transaction<'_>,
+        identity_id: &str,
+        now: i64,
+        by: &str,
+        by_device: Option<&str>,
+    ) -> Result<()> {
+        tx.execute(
+            "UPDATE identities SET frozen = 1 WHERE identity_id = ?1",
+            [identity_id],
+        )?;
+        tx.execute(
+            "DELETE FROM unfreeze_proofs WHERE identity_id = ?1",
+            [identity_id],
+        )?;
+        self.close_additions(tx, identity_id, now, by_device.unwrap_or("support"))?;
+        log(
+            tx,
+            identity_id,
+            now,
+            "identity_frozen",
+            by_device,
+            None,
+            &format!("identity frozen by {by}"),
+        )?;
+        notify(tx, identity_id, now, &Event::Frozen { by })
+    }
+
+    fn set_unfrozen(
+        &self,
+        tx: &Transaction<'_>,
+        identity_id: &str,
+        now: i64,
+        how: &str,
+    ) -> Result<()> {
+        tx.execute(
+            "UPDATE identities SET frozen = 0 WHERE identity_id = ?1",
+            [identity_id],
+        )?;
+        tx.execute(
+            "DELETE FROM unfreeze_proofs WHERE identity_id = ?1",
+            [identity_id],
+        )?;
+        log(
+            tx,
+            identity_id,
+            now,
+            "identity_unfrozen",
+            None,
+            None,
+            &format!("identity unfrozen ({how})"),
+        )?;
+        notify(tx, identity_id, now, &Event::Unfrozen)
+    }
+
+    /// Freeze the device's identity at once (no PIN). Freezing a frozen
+    /// identity is a no-op. Writes state.
+    pub fn freeze(&self, msg: DeviceSigned<Freeze>) -> Result<Ack> {
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let device = self.authenticate(tx, &msg, now)?;
+            if !self.is_frozen(tx, &device.identity_id)? {
+                let by = format!("the device \"{}\"", device.name);
+                self.set_frozen(tx, &device.identity_id, now, &by, Some(&msg.device_id))?;
+            }
+            Ok(Outcome::Done(Ack {
+                server_time_ms: now,
+            }))
+        })
+    }
+
+    /// One proof towards unfreezing: this device's PIN, and optionally an
+    /// activation code as the second proof. Writes state.
+    pub fn unfreeze(&self, msg: DeviceSigned<Unfreeze>) -> Result<UnfreezeResponse> {
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let device = self.authenticate(tx, &msg, now)?;
+            if !self.is_frozen(tx, &device.identity_id)? {
+                return Err(err(ErrorCode::Malformed, "this identity is not frozen"));
+            }
+            let (_, _, expected) =
+                Self::pin_session(tx, &msg.device_id, &PinPurpose::Unfreeze, &msg.body.pake, now)?;
+            if let Some(refusal) =
+                self.consume_pin_proof(tx, &msg.device_id, &device, &expected, &msg.body.pake, None, now)?
+            {
+                return Ok(Outcome::Refuse(refusal));
+            }
+            if let Some(code) = &msg.body.activation_code {
+                if let Err(refusal) = self.use_activation_code(tx, &device.identity_id, code, now)? {
+                    return Ok(Outcome::Refuse(refusal));
+                }
+                self.set_unfrozen(tx, &device.identity_id, now, "PIN and activation code")?;
+                return Ok(Outcome::Done(UnfreezeResponse {
+                    unfrozen: true,
+                    waiting_for_second_proof: false,
+                    server_time_ms: now,
+                }));
+            }
+            let other: Option<String> = tx
+                .query_row(
+                    "SELECT p.device_id FROM unfreeze_proofs p JOIN devices d ON d.device_id = p.device_id
+                     WHERE p.identity_id = ?1 AND p.device_id != ?2 AND p.at_ms > ?3 AND d.status = 'active'",
+                    params![device.identity_id, msg.device_id, now - UNFREEZE_WINDOW_MS],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if other.is_some() {
+                self.set_unfrozen(tx, &device.identity_id, now, "PIN on two devices")?;
+                return Ok(Outcome::Done(UnfreezeResponse {
+                    unfrozen: true,
+                    waiting_for_second_proof: false,
+                    server_time_ms: now,
+                }));
+            }
+            tx.execute(
+                "INSERT OR REPLACE INTO unfreeze_proofs(identity_id, device_id, at_ms) VALUES (?1, ?2, ?3)",
+                params![device.identity_id, msg.device_id, now],
+            )?;
+            log(tx, &device.identity_id, now, "unfreeze_proof", Some(&msg.device_id), None,
+                "first proof to unfreeze given; waiting for a second device or an activation code")?;
+            Ok(Outcome::Done(UnfreezeResponse {
+                unfrozen: false,
+                waiting_for_second_proof: true,
+                server_time_ms: now,
+            }))
+        })
+    }
+
+    /// Support freezes or unfreezes an identity (operator API). Writes state.
+    pub fn operator_freeze(&self, user_id: &str, frozen: bool) -> Result<()> {
+        let identity_id = self.identity_by_user_id(user_id)?;
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let is = self.is_frozen(tx, &identity_id)?;
+            if frozen && !is {
+                self.set_frozen(tx, &identity_id, now, "support", None)?;
+            } else if !frozen && is {
+                self.set_unfrozen(tx, &identity_id, now, "by support")?;
+            }
+            Ok(Outcome::Done(()))
+        })
+    }
+}

@@ -1,0 +1,245 @@
+//! The notification outbox: every significant event is told to the owner on
+//! every channel set up (the app, SMS to the phone, e-mail), from templates
+//! with parameters, rendered in the owner's language (English for now).
+//!
+//! The reference service does not send SMS or e-mail; it keeps them in the
+//! outbox, which the operator API and the simulator show as inboxes. App-channel
+//! notifications reach a device only when it asks (like requests).
+
+use rusqlite::{params, Transaction};
+
+use crate::error::Result;
+
+/// Something the owner must be told about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event<'a> {
+    /// A device addition started: the waiting period runs.
+    AdditionStarted {
+        /// The device that started it.
+        by: &'a str,
+        /// Minutes of waiting.
+        minutes: i64,
+    },
+    /// A device addition was vetoed.
+    AdditionVetoed {
+        /// The device that vetoed.
+        by: &'a str,
+    },
+    /// A device addition completed.
+    AdditionCompleted {
+        /// The new device.
+        name: &'a str,
+    },
+    /// A device was removed.
+    DeviceRemoved {
+        /// The removed device.
+        name: &'a str,
+    },
+    /// A device was suspended after wrong PINs.
+    DeviceSuspended {
+        /// The device.
+        name: &'a str,
+        /// For how many minutes.
+        minutes: i64,
+    },
+    /// A device was blocked after wrong PINs.
+    DeviceBlocked {
+        /// The device.
+        name: &'a str,
+    },
+    /// A device was re-activated with an activation code.
+    DeviceReactivated {
+        /// The device.
+        name: &'a str,
+    },
+    /// An activation code was used.
+    ActivationCodeUsed {
+        /// The device it was used on.
+        name: &'a str,
+    },
+    /// A device's PIN was changed.
+    PinChanged {
+        /// The device.
+        name: &'a str,
+    },
+    /// Contact data changed (told to the old and the new addresses).
+    ContactChanged,
+    /// The user ID changed.
+    UserIdChanged,
+    /// The identity was frozen.
+    Frozen {
+        /// Who froze it: a device name or "support".
+        by: &'a str,
+    },
+    /// The identity was unfrozen.
+    Unfrozen,
+    /// Every-use notice (opt-in).
+    Used {
+        /// Requester name.
+        requester: &'a str,
+        /// Action verb.
+        action: &'a str,
+        /// Decision.
+        decision: &'a str,
+        /// Deciding device.
+        device: &'a str,
+    },
+}
+
+impl Event<'_> {
+    /// Stable event name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::AdditionStarted { .. } => "device_addition_started",
+            Event::AdditionVetoed { .. } => "device_addition_vetoed",
+            Event::AdditionCompleted { .. } => "device_addition_completed",
+            Event::DeviceRemoved { .. } => "device_removed",
+            Event::DeviceSuspended { .. } => "device_suspended",
+            Event::DeviceBlocked { .. } => "device_blocked",
+            Event::DeviceReactivated { .. } => "device_reactivated",
+            Event::ActivationCodeUsed { .. } => "activation_code_used",
+            Event::PinChanged { .. } => "pin_changed",
+            Event::ContactChanged => "contact_changed",
+            Event::UserIdChanged => "user_id_changed",
+            Event::Frozen { .. } => "identity_frozen",
+            Event::Unfrozen => "identity_unfrozen",
+            Event::Used { .. } => "identity_used",
+        }
+    }
+
+    fn params(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Event::AdditionStarted { by, minutes } => {
+                vec![("device", (*by).into()), ("minutes", minutes.to_string())]
+            }
+            Event::AdditionVetoed { by } => vec![("device", (*by).into())],
+            Event::AdditionCompleted { name }
+            | Event::DeviceRemoved { name }
+            | Event::DeviceBlocked { name }
+            | Event::DeviceReactivated { name }
+            | Event::ActivationCodeUsed { name }
+            | Event::PinChanged { name } => vec![("device", (*name).into())],
+            Event::DeviceSuspended { name, minutes } => {
+                vec![("device", (*name).into()), ("minutes", minutes.to_string())]
+            }
+            Event::Frozen { by } => vec![("by", (*by).into())],
+            Event::ContactChanged | Event::UserIdChanged | Event::Unfrozen => vec![],
+            Event::Used {
+                requester,
+                action,
+                decision,
+                device,
+            } => vec![
+                ("requester", (*requester).into()),
+                ("action", (*action).into()),
+                ("decision", (*decision).into()),
+                ("device", (*device).into()),
+            ],
+        }
+    }
+}
+
+/// English templates, one per event; `{name}` is replaced by the parameter.
+pub fn template_en(event: &str) -> &'static str {
+    match event {
+        "device_addition_started" => "A new device is being added to your identity from \"{device}\". It becomes possible in {minutes} minutes. If this was not you, stop it in the app and freeze your identity.",
+        "device_addition_vetoed" => "The addition of a new device was stopped from \"{device}\". Consider freezing your identity if you did not start it.",
+        "device_addition_completed" => "A new device, \"{device}\", was added to your identity. If this was not you, freeze your identity now and call support.",
+        "device_removed" => "The device \"{device}\" was removed from your identity.",
+        "device_suspended" => "Too many wrong PINs on \"{device}\": it is paused for {minutes} minutes.",
+        "device_blocked" => "Too many wrong PINs on \"{device}\": it is blocked and needs a new activation code.",
+        "device_reactivated" => "The device \"{device}\" was activated again with an activation code.",
+        "activation_code_used" => "An activation code was used on the device \"{device}\". If this was not you, freeze your identity now and call support.",
+        "pin_changed" => "The PIN of \"{device}\" was changed.",
+        "contact_changed" => "The contact data of your identity were changed. If this was not you, freeze your identity now and call support.",
+        "user_id_changed" => "Your user ID was changed. If this was not you, freeze your identity now and call support.",
+        "identity_frozen" => "Your identity was frozen by {by}. Nothing can be approved until it is unfrozen.",
+        "identity_unfrozen" => "Your identity is no longer frozen.",
+        "identity_used" => "Your identity was used: {action} at {requester} ({decision}, on \"{device}\").",
+        _ => "Something happened to your identity.",
+    }
+}
+
+/// Render an event in a language (English now; other languages arrive with the
+/// display issue and fall back to English until then).
+pub fn render(event: &Event<'_>, _language: &str) -> String {
+    let mut text = template_en(event.name()).to_owned();
+    for (k, v) in event.params() {
+        text = text.replace(&format!("{{{k}}}"), &v);
+    }
+    text
+}
+
+/// Put `event` in the outbox of every channel of the identity (app always,
+/// SMS and e-mail when set up), plus any `extra` (channel, address) pairs —
+/// such as the old address when contact data changes.
+pub(crate) fn notify_to(
+    tx: &Transaction<'_>,
+    identity_id: &str,
+    now: i64,
+    event: &Event<'_>,
+    extra: &[(&str, &str)],
+) -> Result<()> {
+    let (phone, email, language): (Option<String>, Option<String>, String) = tx.query_row(
+        "SELECT phone, email, language FROM identities WHERE identity_id = ?1",
+        [identity_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    let text = render(event, &language);
+    let mut targets: Vec<(&str, String)> = vec![("app", String::new())];
+    if let Some(p) = phone {
+        targets.push(("sms", p));
+    }
+    if let Some(e) = email {
+        targets.push(("email", e));
+    }
+    for (c, a) in extra {
+        if !targets.iter().any(|(tc, ta)| tc == c && ta == a) {
+            targets.push((c, (*a).to_owned()));
+        }
+    }
+    for (channel, address) in targets {
+        tx.execute(
+            "INSERT INTO notifications(identity_id, at_ms, channel, address, event, text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![identity_id, now, channel, address, event.name(), text],
+        )?;
+    }
+    Ok(())
+}
+
+/// Put `event` in the outbox of every channel of the identity.
+pub(crate) fn notify(
+    tx: &Transaction<'_>,
+    identity_id: &str,
+    now: i64,
+    event: &Event<'_>,
+) -> Result<()> {
+    notify_to(tx, identity_id, now, event, &[])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_fill_every_parameter() {
+        let e = Event::AdditionStarted {
+            by: "Aviaja's phone",
+            minutes: 60,
+        };
+        let t = render(&e, "en");
+        assert!(
+            t.contains("Aviaja's phone") && t.contains("60 minutes"),
+            "{t}"
+        );
+        assert!(!t.contains('{'));
+        let e = Event::Used {
+            requester: "Demo Bank",
+            action: "log_on",
+            decision: "approve",
+            device: "phone",
+        };
+        assert!(!render(&e, "en").contains('{'));
+    }
+}

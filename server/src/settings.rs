@@ -1,0 +1,392 @@
+//! What the owner can change with the PIN: user ID, contact data, notice on
+//! every use, the PIN itself; the operator's contact-data and outbox calls;
+//! and the signed activity log.
+
+use akuersi_core::activity::{head_bytes, LogEntry, SignedHead, GENESIS};
+use akuersi_core::identity::UserId;
+use akuersi_core::pin::{MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
+use akuersi_core::protocol::{
+    Ack, ActivityQuery, ActivityResponse, ChangeContact, ChangePin, ChangeSettings, ChangeUserId,
+    DeviceSigned, ErrorCode, NotificationItem, NotificationsQuery, NotificationsResponse,
+    PinPurpose,
+};
+use akuersi_core::spake2plus::VerifierRecord;
+use ring::rand::SystemRandom;
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use crate::db::Outcome;
+use crate::error::{Result, ServiceError};
+use crate::notify::{notify, notify_to, Event};
+use crate::service::{err, frozen_error, log, malformed, DeviceRow, Service};
+
+/// Check a phone number: `+` and 7–15 digits (E.164).
+pub fn valid_phone(p: &str) -> bool {
+    let digits = p.strip_prefix('+').unwrap_or("");
+    (7..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Check an e-mail address: one `@`, a dot in the domain, no spaces or controls, ≤ 254 bytes.
+pub fn valid_email(e: &str) -> bool {
+    let Some((local, domain)) = e.split_once('@') else {
+        return false;
+    };
+    e.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && e.chars().all(|c| !c.is_whitespace() && !c.is_control())
+}
+
+fn check_contact(phone: Option<&str>, email: Option<&str>) -> Result<()> {
+    if phone.is_some_and(|p| !valid_phone(p)) {
+        return Err(err(
+            ErrorCode::InvalidContact,
+            "a phone number is + and 7 to 15 digits",
+        ));
+    }
+    if email.is_some_and(|e| !valid_email(e)) {
+        return Err(err(
+            ErrorCode::InvalidContact,
+            "the e-mail address is not valid",
+        ));
+    }
+    Ok(())
+}
+
+impl Service {
+    /// The identity id of a user ID (operator calls).
+    pub(crate) fn identity_by_user_id(&self, user_id: &str) -> Result<String> {
+        let user =
+            UserId::parse(user_id).map_err(|e| err(ErrorCode::InvalidUserId, &e.to_string()))?;
+        let conn = self.db.conn()?;
+        conn.query_row(
+            "SELECT identity_id FROM identities WHERE user_key = ?1",
+            [user.key()],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| err(ErrorCode::InvalidUserId, "no identity has this user ID"))
+    }
+
+    /// Authenticate, refuse while frozen, and check a PIN proof for `purpose`.
+    /// `Ok(Err(_))`: a wrong PIN, to be committed and refused.
+    fn pin_guarded<T: akuersi_core::protocol::SignedBody>(
+        &self,
+        tx: &Transaction<'_>,
+        msg: &DeviceSigned<T>,
+        purpose: &PinPurpose,
+        proof: &akuersi_core::protocol::PakeProof,
+        now: i64,
+    ) -> Result<Result<DeviceRow, ServiceError>> {
+        let device = self.authenticate(tx, msg, now)?;
+        if self.is_frozen(tx, &device.identity_id)? {
+            return Err(frozen_error());
+        }
+        let (_, _, expected) = Self::pin_session(tx, &msg.device_id, purpose, proof, now)?;
+        if let Some(refusal) =
+            self.consume_pin_proof(tx, &msg.device_id, &device, &expected, proof, None, now)?
+        {
+            return Ok(Err(refusal));
+        }
+        Ok(Ok(device))
+    }
+
+    /// Change the user ID, with the PIN; every channel is told. Writes state.
+    pub fn change_user_id(&self, msg: DeviceSigned<ChangeUserId>) -> Result<Ack> {
+        let now = self.now_ms();
+        let user = UserId::parse(&msg.body.new_user_id)
+            .map_err(|e| err(ErrorCode::InvalidUserId, &e.to_string()))?;
+        self.db.write(|tx| {
+            let device =
+                match self.pin_guarded(tx, &msg, &PinPurpose::ChangeUserId, &msg.body.pake, now)? {
+                    Ok(d) => d,
+                    Err(refusal) => return Ok(Outcome::Refuse(refusal)),
+                };
+            let taken: bool = tx.query_row(
+                "SELECT EXISTS(SELECT 1 FROM identities WHERE user_key = ?1 AND identity_id != ?2)",
+                params![user.key(), device.identity_id],
+                |r| r.get(0),
+            )?;
+            if taken {
+                return Err(err(
+                    ErrorCode::IdentityExists,
+                    "this user ID is taken; choose another",
+                ));
+            }
+            tx.execute(
+                "UPDATE identities SET user_id = ?2, user_key = ?3 WHERE identity_id = ?1",
+                params![device.identity_id, user.as_str(), user.key()],
+            )?;
+            log(
+                tx,
+                &device.identity_id,
+                now,
+                "user_id_changed",
+                Some(&msg.device_id),
+                None,
+                "user ID changed",
+            )?;
+            notify(tx, &device.identity_id, now, &Event::UserIdChanged)?;
+            Ok(Outcome::Done(Ack {
+                server_time_ms: now,
+            }))
+        })
+    }
+
+    fn store_contact(
+        &self,
+        tx: &Transaction<'_>,
+        identity_id: &str,
+        phone: Option<&str>,
+        email: Option<&str>,
+        now: i64,
+        by: Option<&str>,
+    ) -> Result<()> {
+        let (old_phone, old_email): (Option<String>, Option<String>) = tx.query_row(
+            "SELECT phone, email FROM identities WHERE identity_id = ?1",
+            [identity_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        tx.execute(
+            "UPDATE identities SET phone = ?2, email = ?3 WHERE identity_id = ?1",
+            params![identity_id, phone, email],
+        )?;
+        log(
+            tx,
+            identity_id,
+            now,
+            "contact_changed",
+            by,
+            None,
+            "contact data changed",
+        )?;
+        // Tell the old addresses too: a thief changing them must not silence the owner.
+        let mut extra: Vec<(&str, &str)> = Vec::new();
+        if let Some(p) = old_phone.as_deref() {
+            extra.push(("sms", p));
+        }
+        if let Some(e) = old_email.as_deref() {
+            extra.push(("email", e));
+        }
+        notify_to(tx, identity_id, now, &Event::ContactChanged, &extra)
+    }
+
+    /// Change contact data, with the PIN; old and new addresses are told. Writes state.
+    pub fn change_contact(&self, msg: DeviceSigned<ChangeContact>) -> Result<Ack> {
+        let now = self.now_ms();
+        check_contact(msg.body.phone.as_deref(), msg.body.email.as_deref())?;
+        self.db.write(|tx| {
+            let device = match self.pin_guarded(
+                tx,
+                &msg,
+                &PinPurpose::ChangeContact,
+                &msg.body.pake,
+                now,
+            )? {
+                Ok(d) => d,
+                Err(refusal) => return Ok(Outcome::Refuse(refusal)),
+            };
+            self.store_contact(
+                tx,
+                &device.identity_id,
+                msg.body.phone.as_deref(),
+                msg.body.email.as_deref(),
+                now,
+                Some(&msg.device_id),
+            )?;
+            Ok(Outcome::Done(Ack {
+                server_time_ms: now,
+            }))
+        })
+    }
+
+    /// Support sets contact data (operator API). Writes state.
+    pub fn operator_set_contact(
+        &self,
+        user_id: &str,
+        phone: Option<&str>,
+        email: Option<&str>,
+    ) -> Result<()> {
+        check_contact(phone, email)?;
+        let identity_id = self.identity_by_user_id(user_id)?;
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            self.store_contact(tx, &identity_id, phone, email, now, None)?;
+            Ok(Outcome::Done(()))
+        })
+    }
+
+    /// Change settings (notice on every use), with the PIN. Writes state.
+    pub fn change_settings(&self, msg: DeviceSigned<ChangeSettings>) -> Result<Ack> {
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let device = match self.pin_guarded(
+                tx,
+                &msg,
+                &PinPurpose::ChangeSettings,
+                &msg.body.pake,
+                now,
+            )? {
+                Ok(d) => d,
+                Err(refusal) => return Ok(Outcome::Refuse(refusal)),
+            };
+            tx.execute(
+                "UPDATE identities SET notify_every_use = ?2 WHERE identity_id = ?1",
+                params![device.identity_id, msg.body.notify_every_use],
+            )?;
+            let what = if msg.body.notify_every_use {
+                "on"
+            } else {
+                "off"
+            };
+            log(
+                tx,
+                &device.identity_id,
+                now,
+                "settings_changed",
+                Some(&msg.device_id),
+                None,
+                &format!("notice on every use turned {what}"),
+            )?;
+            Ok(Outcome::Done(Ack {
+                server_time_ms: now,
+            }))
+        })
+    }
+
+    /// Replace this device's PIN verifier, proved with the old PIN. Writes state.
+    pub fn change_pin(&self, msg: DeviceSigned<ChangePin>) -> Result<Ack> {
+        let now = self.now_ms();
+        VerifierRecord::from_parts(&msg.body.verifier.w0, &msg.body.verifier.l)
+            .map_err(|_| malformed("the PIN verifier is not a valid SPAKE2+ record"))?;
+        if !(MIN_KDF_ITERATIONS..=MAX_KDF_ITERATIONS).contains(&msg.body.verifier.kdf_iterations) {
+            return Err(malformed("kdf_iterations is out of range"));
+        }
+        self.db.write(|tx| {
+            let device = match self.pin_guarded(tx, &msg, &PinPurpose::ChangePin, &msg.body.pake, now)? {
+                Ok(d) => d,
+                Err(refusal) => return Ok(Outcome::Refuse(refusal)),
+            };
+            tx.execute(
+                "UPDATE devices SET verifier_w0 = ?2, verifier_l = ?3, kdf_iterations = ?4 WHERE device_id = ?1",
+                params![msg.device_id, msg.body.verifier.w0, msg.body.verifier.l, msg.body.verifier.kdf_iterations],
+            )?;
+            log(tx, &device.identity_id, now, "pin_changed", Some(&msg.device_id), None, "PIN changed")?;
+            notify(tx, &device.identity_id, now, &Event::PinChanged { name: &device.name })?;
+            Ok(Outcome::Done(Ack { server_time_ms: now }))
+        })
+    }
+
+    /// App-channel notifications after `after_id`. Consumes the envelope's sequence number.
+    pub fn notifications(
+        &self,
+        msg: DeviceSigned<NotificationsQuery>,
+    ) -> Result<NotificationsResponse> {
+        let now = self.now_ms();
+        self.db.write(|tx| {
+            let device = self.authenticate(tx, &msg, now)?;
+            let items = outbox(
+                tx,
+                Some(&device.identity_id),
+                Some("app"),
+                msg.body.after_id,
+            )?;
+            Ok(Outcome::Done(NotificationsResponse {
+                items,
+                server_time_ms: now,
+            }))
+        })
+    }
+
+    /// The outbox of every channel (operator API; the simulator shows it as inboxes).
+    pub fn outbox(&self, user_id: Option<&str>, after_id: u64) -> Result<Vec<NotificationItem>> {
+        let identity = user_id.map(|u| self.identity_by_user_id(u)).transpose()?;
+        let conn = self.db.conn()?;
+        outbox(&conn, identity.as_deref(), None, after_id)
+    }
+
+    /// The whole activity log with a head signed now. Consumes the envelope's sequence number.
+    pub fn activity_log(&self, msg: DeviceSigned<ActivityQuery>) -> Result<ActivityResponse> {
+        let now = self.now_ms();
+        let device = self
+            .db
+            .write(|tx| Ok(Outcome::Done(self.authenticate(tx, &msg, now)?)))?;
+        let (entries, head) = self.signed_log(&device.identity_id)?;
+        Ok(ActivityResponse {
+            entries,
+            head,
+            server_time_ms: now,
+        })
+    }
+
+    /// An identity's log entries and a freshly signed head.
+    pub fn signed_log(&self, identity_id: &str) -> Result<(Vec<LogEntry>, SignedHead)> {
+        let now = self.now_ms();
+        let entries = {
+            let conn = self.db.conn()?;
+            let mut stmt = conn.prepare(
+                "SELECT seq, at_ms, kind, device_id, request_id, detail, prev_hash, hash
+                 FROM activity WHERE identity_id = ?1 ORDER BY seq",
+            )?;
+            let rows = stmt.query_map([identity_id], |r| {
+                Ok(LogEntry {
+                    seq: r.get(0)?,
+                    at_ms: r.get(1)?,
+                    kind: r.get(2)?,
+                    device_id: r.get(3)?,
+                    request_id: r.get(4)?,
+                    detail: r.get(5)?,
+                    prev_hash: r.get(6)?,
+                    hash: r.get(7)?,
+                })
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()?
+        };
+        let (seq, hash) = entries
+            .last()
+            .map(|e| (e.seq, e.hash.clone()))
+            .unwrap_or((0, GENESIS.to_vec()));
+        let signature = self
+            .key
+            .sign(
+                &SystemRandom::new(),
+                &head_bytes(identity_id, seq, &hash, now),
+            )
+            .map_err(|_| ServiceError::internal("signing failed"))?;
+        Ok((
+            entries,
+            SignedHead {
+                seq,
+                hash,
+                signed_at_ms: now,
+                signature: signature.as_ref().to_vec(),
+            },
+        ))
+    }
+}
+
+fn outbox(
+    conn: &rusqlite::Connection,
+    identity_id: Option<&str>,
+    channel: Option<&str>,
+    after_id: u64,
+) -> Result<Vec<NotificationItem>> {
+    let mut stmt = conn.prepare(
+        "SELECT id, at_ms, channel, address, event, text FROM notifications
+         WHERE (?1 IS NULL OR identity_id = ?1) AND (?2 IS NULL OR channel = ?2) AND id > ?3
+         ORDER BY id LIMIT 1000",
+    )?;
+    let rows = stmt.query_map(params![identity_id, channel, after_id], |r| {
+        Ok(NotificationItem {
+            id: r.get(0)?,
+            at_ms: r.get(1)?,
+            channel: r.get(2)?,
+            address: r.get(3)?,
+            event: r.get(4)?,
+            text: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
