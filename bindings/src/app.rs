@@ -1,0 +1,250 @@
+//! The facade: one [`Akuersi`] object per app installation.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use akuersi_core::app::{
+    ActivityEntry, DecisionOutcome, Installation, InstallationConfig, Profile, RequestView,
+};
+use akuersi_core::clock::{Clock, SystemClock};
+use akuersi_core::keystore::{self as core_keys, SoftwareVault};
+use akuersi_core::pin::DEFAULT_KDF_ITERATIONS;
+
+use crate::error::{guard, AkuersiError};
+use crate::foreign::{
+    KeyStore, KeyStoreBridge, SecretVault, Transport, TransportBridge, VaultBridge,
+};
+
+/// The PIN-derivation cost for new PINs that the core recommends (PBKDF2-HMAC-SHA256
+/// iterations); put it in [`InstallationConfig::kdf_iterations`].
+#[uniffi::export]
+pub fn default_kdf_iterations() -> u32 {
+    DEFAULT_KDF_ITERATIONS
+}
+
+/// Settings with the recommended defaults: the database at `database_path`
+/// (an app-private file, or `":memory:"`), the platform label ("android",
+/// "ios"), PIN derivation at [`default_kdf_iterations`], and Greenlandic
+/// ("kl") as the language of new profiles. Does not block.
+#[uniffi::export]
+pub fn default_config(database_path: String, platform: String) -> InstallationConfig {
+    InstallationConfig {
+        database_path,
+        platform,
+        kdf_iterations: DEFAULT_KDF_ITERATIONS,
+        default_language: "kl".into(),
+    }
+}
+
+/// The version of this library (the Rust crate's version). Does not block.
+#[uniffi::export]
+pub fn library_version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// One app installation: any number of identities ("profiles"), each with
+/// its own user ID, device key, device secret and PIN, kept in one SQLite
+/// database.
+///
+/// Nothing ever pops up by itself: requests reach the app only through
+/// [`Akuersi::refresh`], which a shell calls when the owner opens the app.
+///
+/// Threading: `Akuersi` is `Send + Sync`; share one instance across the app.
+/// Every method except [`Akuersi::pending`] may block on storage, the key
+/// store or the network (`approve` also on PIN derivation, hundreds of
+/// milliseconds): call them off the main thread. `pending` reads only
+/// memory and the local database and is quick, but is still best kept off the
+/// main thread.
+///
+/// Secrets: only the PIN ever comes in from the shell; the core wipes its copy
+/// as soon as it is used. No call returns key material.
+#[derive(uniffi::Object)]
+pub struct Akuersi {
+    inner: Arc<Installation>,
+}
+
+impl std::fmt::Debug for Akuersi {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Akuersi").finish_non_exhaustive()
+    }
+}
+
+#[uniffi::export]
+impl Akuersi {
+    /// Open (or create, on first use) the installation described by `config`.
+    ///
+    /// * `transport`: the platform's HTTP stack, pointed at the identity
+    ///   service (the core has no network stack of its own).
+    /// * `key_store`: where device keys live (Android Keystore, Secure
+    ///   Enclave). Without it, keys are generated in software and kept in the
+    ///   database, sealed by the vault.
+    /// * `vault`: seals the device secret. Without it, a software vault with a
+    ///   random 256-bit key kept in the file `<database_path>.vault-key`
+    ///   (mode 0600) applies; an in-memory database gets a vault that lives
+    ///   as long as the object.
+    ///
+    /// Blocks: opens and migrates the database.
+    #[uniffi::constructor(default(key_store = None, vault = None))]
+    pub fn new(
+        config: InstallationConfig,
+        transport: Arc<dyn Transport>,
+        key_store: Option<Arc<dyn KeyStore>>,
+        vault: Option<Arc<dyn SecretVault>>,
+    ) -> Result<Arc<Self>, AkuersiError> {
+        guard("opening the installation", || {
+            Self::with_clock(config, transport, key_store, vault, Arc::new(SystemClock))
+        })
+    }
+
+    /// The identities set up on this installation, oldest first. Blocks on storage.
+    pub fn profiles(&self) -> Result<Vec<Profile>, AkuersiError> {
+        guard("profiles", || Ok(self.inner.profiles()?))
+    }
+
+    /// One profile by its id. Blocks on storage.
+    pub fn profile(&self, profile_id: &str) -> Result<Profile, AkuersiError> {
+        guard("profile", || Ok(self.inner.profile(profile_id)?))
+    }
+
+    /// Activate this device for `user_id` with an activation code (from a
+    /// citizen service centre, on paper or by SMS), choosing a new six-digit
+    /// PIN at the same time. Generates the device key and device secret,
+    /// registers the PIN verifier with the service and stores the profile in
+    /// one transaction; on any failure nothing is kept. The PIN is wiped
+    /// before this returns and never leaves the device.
+    ///
+    /// Blocks on the key store, PIN derivation, storage and the network.
+    pub fn activate(
+        &self,
+        user_id: String,
+        activation_code: String,
+        new_pin: String,
+        device_name: String,
+    ) -> Result<Profile, AkuersiError> {
+        guard("activate", || {
+            Ok(self
+                .inner
+                .activate(user_id, activation_code, new_pin, device_name)?)
+        })
+    }
+
+    /// Set the language in which a profile's requests are shown ("kl", "da",
+    /// "en", …). Blocks on storage.
+    pub fn set_language(&self, profile_id: &str, language: String) -> Result<(), AkuersiError> {
+        guard("set_language", || {
+            Ok(self.inner.set_language(profile_id, language)?)
+        })
+    }
+
+    /// Ask the service for the profile's pending requests (the only way a
+    /// request ever reaches the app) and return them as views: requester,
+    /// action, the text in the profile's language and the seconds left by the
+    /// service's clock. Call it when the owner opens the app.
+    ///
+    /// Blocks on the network.
+    pub fn refresh(&self, profile_id: &str) -> Result<Vec<RequestView>, AkuersiError> {
+        guard("refresh", || Ok(self.inner.refresh(profile_id)?))
+    }
+
+    /// The requests fetched at the last [`Akuersi::refresh`] that have not
+    /// lapsed, with the seconds left recomputed now: call it every second to
+    /// drive a countdown. Does not touch the network.
+    pub fn pending(&self, profile_id: &str) -> Result<Vec<RequestView>, AkuersiError> {
+        guard("pending", || Ok(self.inner.pending(profile_id)?))
+    }
+
+    /// Approve a pending request with the PIN. The PIN is proved to the
+    /// service (SPAKE2+) without being sent; then the device signs everything
+    /// the owner was shown together with the decision. A lapsed request is
+    /// refused here without asking the service. A wrong PIN gives
+    /// [`AkuersiError::WrongPin`] with the attempts left.
+    ///
+    /// Blocks on PIN derivation (hundreds of milliseconds at the default
+    /// cost), the key store and the network.
+    pub fn approve(
+        &self,
+        profile_id: &str,
+        request_id: &str,
+        pin: String,
+    ) -> Result<DecisionOutcome, AkuersiError> {
+        guard("approve", || {
+            Ok(self.inner.approve(profile_id, request_id, pin)?)
+        })
+    }
+
+    /// Decline a pending request. Needs no PIN. Blocks on the key store and
+    /// the network.
+    pub fn reject(
+        &self,
+        profile_id: &str,
+        request_id: &str,
+    ) -> Result<DecisionOutcome, AkuersiError> {
+        guard("reject", || {
+            Ok(self.inner.reject(profile_id, request_id)?)
+        })
+    }
+
+    /// Decline a pending request and report "I did not start this": the
+    /// service records it as possible fraud. Needs no PIN. Blocks on the key
+    /// store and the network.
+    pub fn report(
+        &self,
+        profile_id: &str,
+        request_id: &str,
+    ) -> Result<DecisionOutcome, AkuersiError> {
+        guard("report", || {
+            Ok(self.inner.report(profile_id, request_id)?)
+        })
+    }
+
+    /// This device's own activity log for a profile, newest first
+    /// (activation, approvals, rejections, reports, wrong PINs). Blocks on
+    /// storage.
+    pub fn activity(&self, profile_id: &str) -> Result<Vec<ActivityEntry>, AkuersiError> {
+        guard("activity", || Ok(self.inner.activity(profile_id)?))
+    }
+}
+
+impl Akuersi {
+    /// Like [`Akuersi::new`] with a clock of the caller's choosing (Rust only:
+    /// tests and the simulator use a test clock).
+    pub fn with_clock(
+        config: InstallationConfig,
+        transport: Arc<dyn Transport>,
+        key_store: Option<Arc<dyn KeyStore>>,
+        vault: Option<Arc<dyn SecretVault>>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, AkuersiError> {
+        let vault: Arc<dyn core_keys::SecretVault> = match vault {
+            Some(v) => Arc::new(VaultBridge(v)),
+            None if is_in_memory(&config.database_path) => Arc::new(SoftwareVault::ephemeral()?),
+            None => Arc::new(SoftwareVault::from_key_file(&vault_key_path(
+                &config.database_path,
+            ))?),
+        };
+        let key_store =
+            key_store.map(|k| Arc::new(KeyStoreBridge(k)) as Arc<dyn core_keys::KeyStore>);
+        let inner = Installation::open(
+            config,
+            Arc::new(TransportBridge(transport)),
+            clock,
+            vault,
+            key_store,
+        )?;
+        Ok(Arc::new(Self { inner }))
+    }
+
+    /// The core's installation behind this facade (Rust only).
+    pub fn installation(&self) -> &Arc<Installation> {
+        &self.inner
+    }
+}
+
+fn is_in_memory(path: &str) -> bool {
+    path == ":memory:" || path.is_empty()
+}
+
+/// Where the software vault's key lives: next to the database.
+fn vault_key_path(database_path: &str) -> PathBuf {
+    PathBuf::from(format!("{database_path}.vault-key"))
+}

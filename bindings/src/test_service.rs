@@ -1,0 +1,231 @@
+//! Test only (feature `test-service`): the reference identity service in
+//! process, on a test clock, with the operator and requester calls a test
+//! needs. Never part of a release build.
+
+use std::sync::Arc;
+
+use akuersi_core::app::InstallationConfig;
+use akuersi_core::approval::Decision;
+use akuersi_core::clock::{Clock, TestClock};
+use akuersi_core::protocol::{CodeChannel, CreateRequest, RequestStatus};
+use akuersi_core::request::{Action, LocalizedText};
+use akuersi_core::transport::{Transport as _, TransportResponse};
+use akuersi_server::{InProcessTransport, Service, ServiceConfig, ServiceError};
+
+use crate::error::{guard, AkuersiError};
+use crate::foreign::{KeyStore, SecretVault, Transport};
+use crate::Akuersi;
+
+/// 2026-12-01T00:00:00Z, where every test service's clock starts.
+const T0: i64 = 1_796_083_200_000;
+
+fn service_error(e: ServiceError) -> AkuersiError {
+    akuersi_core::Error::from(e.body()).into()
+}
+
+/// A request as the requester (a bank, say) sees it after creating it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TestRequest {
+    /// The request's id.
+    pub request_id: String,
+    /// The requester's secret handle for polling.
+    pub poll_handle: String,
+    /// Absolute expiry by the service's clock.
+    pub expires_at_ms: i64,
+}
+
+/// A request's state as the requester polls it.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct TestPoll {
+    /// Its status now.
+    pub status: RequestStatus,
+    /// The decision in the device's signed evidence, once decided.
+    pub decision: Option<Decision>,
+    /// Whether that evidence verifies (signature, key and device id agree);
+    /// `None` while there is none.
+    pub evidence_valid: Option<bool>,
+}
+
+/// The reference identity service in process, on a clock that moves only when
+/// told to. For tests only: the `test-service` feature is never enabled in a
+/// release build. All calls block briefly on an in-memory SQLite database.
+#[derive(uniffi::Object)]
+pub struct TestService {
+    clock: Arc<TestClock>,
+    service: Arc<Service>,
+}
+
+/// The service's JSON front, as a [`Transport`] the foreign side can hold,
+/// wrap (to count calls or fail on purpose) and pass to [`Akuersi`].
+struct InProcess(InProcessTransport);
+
+impl Transport for InProcess {
+    fn post(&self, path: String, body: Vec<u8>) -> Result<TransportResponse, AkuersiError> {
+        self.0
+            .post(&path, body)
+            .map_err(|e| AkuersiError::Network { reason: e.reason })
+    }
+}
+
+#[uniffi::export]
+impl TestService {
+    /// A fresh in-memory service whose clock stands at 2026-12-01T00:00:00Z.
+    #[uniffi::constructor]
+    pub fn new() -> Result<Arc<Self>, AkuersiError> {
+        guard("starting the test service", || {
+            let clock = Arc::new(TestClock::new(T0));
+            let service = Service::open(
+                ":memory:",
+                clock.clone(),
+                ServiceConfig {
+                    operator_token: Some("test-operator-token".into()),
+                    ..Default::default()
+                },
+            )
+            .map_err(service_error)?;
+            Ok(Arc::new(Self {
+                clock,
+                service: Arc::new(service),
+            }))
+        })
+    }
+
+    /// A transport to this service (the same JSON as over HTTP).
+    pub fn transport(&self) -> Arc<dyn Transport> {
+        Arc::new(InProcess(InProcessTransport::new(self.service.clone())))
+    }
+
+    /// An installation on this service's clock (so countdowns and expiry
+    /// follow [`TestService::advance_secs`]), talking through `transport`.
+    #[uniffi::method(default(key_store = None, vault = None))]
+    pub fn open_app(
+        &self,
+        config: InstallationConfig,
+        transport: Arc<dyn Transport>,
+        key_store: Option<Arc<dyn KeyStore>>,
+        vault: Option<Arc<dyn SecretVault>>,
+    ) -> Result<Arc<Akuersi>, AkuersiError> {
+        guard("opening a test installation", || {
+            Akuersi::with_clock(config, transport, key_store, vault, self.clock.clone())
+        })
+    }
+
+    /// Operator: create an identity for `user_id`; returns its id.
+    pub fn create_identity(&self, user_id: &str) -> Result<String, AkuersiError> {
+        guard("create_identity", || {
+            self.service.create_identity(user_id).map_err(service_error)
+        })
+    }
+
+    /// Operator: issue a paper activation code (valid 48 hours) for `user_id`.
+    pub fn issue_activation_code(&self, user_id: &str) -> Result<String, AkuersiError> {
+        guard("issue_activation_code", || {
+            Ok(self
+                .service
+                .issue_activation_code(user_id, CodeChannel::Paper)
+                .map_err(service_error)?
+                .code)
+        })
+    }
+
+    /// Requester: ask the owner of `user_id` to take `action`, with the given
+    /// texts and lifetime (30–300 s; 300 when `None`).
+    #[uniffi::method(default(ttl_seconds = None))]
+    pub fn create_request(
+        &self,
+        user_id: String,
+        requester_id: String,
+        requester_name: String,
+        action: Action,
+        texts: Vec<LocalizedText>,
+        ttl_seconds: Option<u32>,
+    ) -> Result<TestRequest, AkuersiError> {
+        guard("create_request", || {
+            let r = self
+                .service
+                .create_request(CreateRequest {
+                    user_id,
+                    requester_id,
+                    requester_name,
+                    action,
+                    texts,
+                    ttl_seconds,
+                })
+                .map_err(service_error)?;
+            Ok(TestRequest {
+                request_id: r.request_id,
+                poll_handle: r.poll_handle,
+                expires_at_ms: r.expires_at_ms,
+            })
+        })
+    }
+
+    /// Requester: a "log on to Demo Bank" request in Greenlandic, Danish and
+    /// English, with the full 300 s lifetime.
+    pub fn create_log_on(&self, user_id: String) -> Result<TestRequest, AkuersiError> {
+        let text = |lang: &str, header: &str, body: &str| LocalizedText {
+            lang: lang.into(),
+            header: header.into(),
+            body: body.into(),
+        };
+        self.create_request(
+            user_id,
+            "demo-bank".into(),
+            "Demo Bank".into(),
+            Action::LogOn,
+            vec![
+                text(
+                    "kl",
+                    "Demo Bank-imut iserneq",
+                    "Demo Bank-imut iserniarputit",
+                ),
+                text("da", "Log på Demo Bank", "Du er ved at logge på Demo Bank"),
+                text(
+                    "en",
+                    "Log on to Demo Bank",
+                    "You are logging on to Demo Bank",
+                ),
+            ],
+            None,
+        )
+    }
+
+    /// Requester: the request's status and, once decided, whether the
+    /// device's signed evidence verifies.
+    pub fn poll(&self, poll_handle: &str) -> Result<TestPoll, AkuersiError> {
+        guard("poll", || {
+            let p = self.service.poll(poll_handle).map_err(service_error)?;
+            let verified = p.evidence.as_ref().map(|e| e.verify());
+            Ok(TestPoll {
+                status: p.status,
+                decision: verified
+                    .as_ref()
+                    .and_then(|v| v.as_ref().ok())
+                    .map(|s| s.decision),
+                evidence_valid: verified.map(|v| v.is_ok()),
+            })
+        })
+    }
+
+    /// Consecutive PIN failures the service counts for a device.
+    pub fn pin_failures(&self, device_id: &str) -> Result<u32, AkuersiError> {
+        guard("pin_failures", || {
+            Ok(self
+                .service
+                .device_info(device_id)
+                .map_err(service_error)?
+                .pin_failures)
+        })
+    }
+
+    /// Move the service's clock (and every installation opened with
+    /// [`TestService::open_app`]) forward by `secs` seconds.
+    pub fn advance_secs(&self, secs: i64) {
+        self.clock.advance_secs(secs);
+    }
+
+    /// The service's clock, in milliseconds since the epoch.
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
+}
