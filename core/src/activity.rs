@@ -23,6 +23,7 @@ pub const GENESIS: [u8; 32] = [0; 32];
 /// One entry of an identity's activity log, as stored and sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LogEntry {
     /// Position in the log, from 1.
     pub seq: u64,

@@ -28,6 +28,7 @@ use crate::transport::call;
 
 /// A device of the identity, as the device list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DeviceView {
     /// Device id.
     pub device_id: String,
@@ -47,6 +48,7 @@ pub struct DeviceView {
 
 /// The identity's state, as the app's home and settings screens show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct IdentityStatusView {
     /// The user ID.
     pub user_id: String,
@@ -64,6 +66,7 @@ pub struct IdentityStatusView {
 
 /// Where an unfreeze stands after one proof.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct UnfreezeOutcome {
     /// True once the identity is no longer frozen.
     pub unfrozen: bool,
@@ -73,6 +76,7 @@ pub struct UnfreezeOutcome {
 
 /// A verified page of the identity's activity log, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ActivityPage {
     /// Entries, newest first.
     pub entries: Vec<LogEntry>,

@@ -749,6 +749,7 @@ signed_body!(IdentityStatusQuery, "akuersi/v1/device/status", |s, w| {});
 /// A device addition under way.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct AdditionView {
     /// Id of the addition.
     pub addition_id: String,
@@ -820,6 +821,7 @@ signed_body!(
 /// Service → device: the one-time pairing payload to show as a QR code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PairingPayloadResponse {
     /// `AKUERSI-PAIR:1:<addition id>:<base64url 16-byte secret>`.
     pub payload: String,
@@ -927,6 +929,7 @@ signed_body!(
 /// A notification as a channel carries it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NotificationItem {
     /// Increasing id.
     pub id: u64,
