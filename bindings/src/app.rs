@@ -7,8 +7,10 @@ use akuersi_core::app::{
     ActivityEntry, DecisionOutcome, Installation, InstallationConfig, Profile, RequestView,
 };
 use akuersi_core::clock::{Clock, SystemClock};
+use akuersi_core::device::{ActivityPage, DeviceView, IdentityStatusView, UnfreezeOutcome};
 use akuersi_core::keystore::{self as core_keys, SoftwareVault};
 use akuersi_core::pin::DEFAULT_KDF_ITERATIONS;
+use akuersi_core::protocol::{AdditionView, NotificationItem, PairingPayloadResponse};
 
 use crate::error::{guard, AkuersiError};
 use crate::foreign::{
@@ -202,6 +204,234 @@ impl Akuersi {
     /// storage.
     pub fn activity(&self, profile_id: &str) -> Result<Vec<ActivityEntry>, AkuersiError> {
         guard("activity", || Ok(self.inner.activity(profile_id)?))
+    }
+
+    // ------------------------------------------------------------ devices
+
+    /// The identity's devices, this one marked. Blocks on the network.
+    pub fn devices(&self, profile_id: &str) -> Result<Vec<DeviceView>, AkuersiError> {
+        guard("devices", || Ok(self.inner.devices(profile_id)?))
+    }
+
+    /// Rename a device of the identity (this one or another). Blocks on the
+    /// network and storage.
+    pub fn rename_device(
+        &self,
+        profile_id: &str,
+        device_id: String,
+        name: String,
+    ) -> Result<(), AkuersiError> {
+        guard("rename_device", || {
+            Ok(self.inner.rename_device(profile_id, device_id, name)?)
+        })
+    }
+
+    /// Remove a device of the identity (a lost phone, say), with this
+    /// device's PIN. Removing the last active device needs `allow_last`,
+    /// otherwise [`AkuersiError::LastDevice`]. Blocks on PIN derivation and
+    /// the network.
+    #[uniffi::method(default(allow_last = false))]
+    pub fn remove_device(
+        &self,
+        profile_id: &str,
+        device_id: String,
+        pin: String,
+        allow_last: bool,
+    ) -> Result<(), AkuersiError> {
+        guard("remove_device", || {
+            Ok(self
+                .inner
+                .remove_device(profile_id, device_id, pin, allow_last)?)
+        })
+    }
+
+    /// The identity's state for the home and settings screens: frozen or not,
+    /// device additions under way (to veto), notification channels and
+    /// warnings. Blocks on the network.
+    pub fn identity_status(&self, profile_id: &str) -> Result<IdentityStatusView, AkuersiError> {
+        guard("identity_status", || {
+            Ok(self.inner.identity_status(profile_id)?)
+        })
+    }
+
+    // ------------------------------------------------------ backup device
+
+    /// On an existing device: start adding a new (backup) device, with the
+    /// PIN. Every device and channel is told at once and can veto during the
+    /// waiting period (1 hour by default); afterwards
+    /// [`Akuersi::pairing_code`] gives the code to show. Blocks on PIN
+    /// derivation and the network.
+    pub fn start_device_addition(
+        &self,
+        profile_id: &str,
+        pin: String,
+    ) -> Result<AdditionView, AkuersiError> {
+        guard("start_device_addition", || {
+            Ok(self.inner.start_device_addition(profile_id, pin)?)
+        })
+    }
+
+    /// Stop a device addition during its wait ("this was not me"). Needs no
+    /// PIN; any device of the identity can do it. Offer to freeze next.
+    /// Blocks on the network.
+    pub fn veto_device_addition(
+        &self,
+        profile_id: &str,
+        addition_id: String,
+    ) -> Result<(), AkuersiError> {
+        guard("veto_device_addition", || {
+            Ok(self.inner.veto_device_addition(profile_id, addition_id)?)
+        })
+    }
+
+    /// After the wait, on the existing device: the one-time pairing code to
+    /// show as a QR code (valid 3 minutes, usable once). Blocks on the network.
+    pub fn pairing_code(
+        &self,
+        profile_id: &str,
+        addition_id: String,
+    ) -> Result<PairingPayloadResponse, AkuersiError> {
+        guard("pairing_code", || {
+            Ok(self.inner.pairing_code(profile_id, addition_id)?)
+        })
+    }
+
+    /// On the new device: join the identity with the pairing code scanned
+    /// from the existing device, choosing this device's own PIN. Blocks on
+    /// the key store, PIN derivation, storage and the network.
+    pub fn activate_with_pairing_code(
+        &self,
+        pairing_code: String,
+        new_pin: String,
+        device_name: String,
+    ) -> Result<Profile, AkuersiError> {
+        guard("activate_with_pairing_code", || {
+            Ok(self
+                .inner
+                .activate_with_pairing_code(pairing_code, new_pin, device_name)?)
+        })
+    }
+
+    /// Activate this device again with an activation code and a new PIN
+    /// (after [`AkuersiError::DeviceBlocked`], or a forgotten PIN). Keeps the
+    /// device key. Blocks on PIN derivation, storage and the network.
+    pub fn reactivate(
+        &self,
+        profile_id: &str,
+        activation_code: String,
+        new_pin: String,
+    ) -> Result<(), AkuersiError> {
+        guard("reactivate", || {
+            Ok(self
+                .inner
+                .reactivate(profile_id, activation_code, new_pin)?)
+        })
+    }
+
+    // ------------------------------------------------------------- freeze
+
+    /// Freeze the whole identity at once ("I think someone has my app").
+    /// Needs no PIN; every device and channel is told. Blocks on the network.
+    pub fn freeze(&self, profile_id: &str) -> Result<(), AkuersiError> {
+        guard("freeze", || Ok(self.inner.freeze(profile_id)?))
+    }
+
+    /// One proof towards unfreezing: this device's PIN, plus optionally an
+    /// activation code. Without a code another device must give its PIN too
+    /// within 15 minutes (`waiting_for_second_proof`). Blocks on PIN
+    /// derivation and the network.
+    #[uniffi::method(default(activation_code = None))]
+    pub fn unfreeze(
+        &self,
+        profile_id: &str,
+        pin: String,
+        activation_code: Option<String>,
+    ) -> Result<UnfreezeOutcome, AkuersiError> {
+        guard("unfreeze", || {
+            Ok(self.inner.unfreeze(profile_id, pin, activation_code)?)
+        })
+    }
+
+    // ------------------------------------------------- notifications, log
+
+    /// App-channel notifications that arrived since the last call (fetched
+    /// only when asked, like requests). Blocks on the network and storage.
+    pub fn notifications(&self, profile_id: &str) -> Result<Vec<NotificationItem>, AkuersiError> {
+        guard("notifications", || {
+            Ok(self.inner.notifications(profile_id)?)
+        })
+    }
+
+    /// A page of the identity's activity log at the service, newest first,
+    /// after checking the whole hash chain against the head the service
+    /// signed; a log edited, cut or reordered anywhere fails with
+    /// [`AkuersiError::Protocol`]. Blocks on the network.
+    pub fn activity_log(
+        &self,
+        profile_id: &str,
+        offset: u32,
+        limit: u32,
+    ) -> Result<ActivityPage, AkuersiError> {
+        guard("activity_log", || {
+            Ok(self.inner.activity_log(profile_id, offset, limit)?)
+        })
+    }
+
+    // ----------------------------------------------------------- settings
+
+    /// Change the user ID, with the PIN; every channel is told. Blocks on PIN
+    /// derivation, the network and storage.
+    pub fn change_user_id(
+        &self,
+        profile_id: &str,
+        new_user_id: String,
+        pin: String,
+    ) -> Result<(), AkuersiError> {
+        guard("change_user_id", || {
+            Ok(self.inner.change_user_id(profile_id, new_user_id, pin)?)
+        })
+    }
+
+    /// Change the phone number (SMS) and e-mail address notices go to, with
+    /// the PIN; the old and new addresses are told. `None` leaves one as it
+    /// is. Blocks on PIN derivation and the network.
+    pub fn change_contact(
+        &self,
+        profile_id: &str,
+        phone: Option<String>,
+        email: Option<String>,
+        pin: String,
+    ) -> Result<(), AkuersiError> {
+        guard("change_contact", || {
+            Ok(self.inner.change_contact(profile_id, phone, email, pin)?)
+        })
+    }
+
+    /// Opt in to (or out of) a notice on every use, with the PIN. Blocks on
+    /// PIN derivation and the network.
+    pub fn set_notify_every_use(
+        &self,
+        profile_id: &str,
+        on: bool,
+        pin: String,
+    ) -> Result<(), AkuersiError> {
+        guard("set_notify_every_use", || {
+            Ok(self.inner.set_notify_every_use(profile_id, on, pin)?)
+        })
+    }
+
+    /// Change the PIN: the old PIN is proved to the service, the new one
+    /// (checked against the blocklist) replaces it. Both are wiped after use.
+    /// Blocks on PIN derivation, the network and storage.
+    pub fn change_pin(
+        &self,
+        profile_id: &str,
+        old_pin: String,
+        new_pin: String,
+    ) -> Result<(), AkuersiError> {
+        guard("change_pin", || {
+            Ok(self.inner.change_pin(profile_id, old_pin, new_pin)?)
+        })
     }
 }
 

@@ -1,6 +1,7 @@
 //! The one error type of the bindings, mapped from the core's error.
 
 use akuersi_core::pin::PinError;
+use akuersi_core::protocol::ErrorCode;
 use akuersi_core::Error;
 
 /// Everything that can go wrong in a call. Kotlin sees it as
@@ -65,6 +66,13 @@ pub enum AkuersiError {
     /// The identity already has the most active devices allowed.
     #[error("the identity already has the most devices allowed")]
     DeviceLimit,
+    /// The identity is frozen: nothing can be approved until it is unfrozen
+    /// (this device's PIN plus a second device's PIN or an activation code).
+    #[error("the identity is frozen; unfreeze it before going on")]
+    IdentityFrozen,
+    /// This is the identity's last device: removing it needs `allow_last`.
+    #[error("this is the identity's last active device")]
+    LastDevice,
     /// An argument is invalid (an empty device name, a bad language code, …).
     #[error("invalid input: {reason}")]
     InvalidInput {
@@ -152,6 +160,14 @@ impl From<Error> for AkuersiError {
             Error::DeviceLimit => AkuersiError::DeviceLimit,
             Error::InvalidInput(reason) => AkuersiError::InvalidInput { reason },
             Error::Network(reason) => AkuersiError::Network { reason },
+            Error::Service {
+                code: ErrorCode::IdentityFrozen,
+                ..
+            } => AkuersiError::IdentityFrozen,
+            Error::Service {
+                code: ErrorCode::LastDevice,
+                ..
+            } => AkuersiError::LastDevice,
             Error::Service { code, message } => AkuersiError::Refused {
                 code: wire_code(&code),
                 reason: message,
@@ -188,7 +204,7 @@ fn pin_reason(p: &PinError) -> String {
 }
 
 /// The protocol's snake_case name of an error code.
-fn wire_code(code: &akuersi_core::protocol::ErrorCode) -> String {
+fn wire_code(code: &ErrorCode) -> String {
     match serde_json::to_value(code) {
         Ok(serde_json::Value::String(s)) => s,
         _ => format!("{code:?}"),
@@ -213,7 +229,6 @@ pub(crate) fn guard<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use akuersi_core::protocol::ErrorCode;
 
     #[test]
     fn core_errors_map_to_self_explaining_variants() {

@@ -1,7 +1,10 @@
 //! akuersi-ffi: the Akuersi core as Android and iOS apps consume it, through
 //! [uniffi](https://mozilla.github.io/uniffi-rs/) (proc-macros, no UDL).
 //!
-//! * [`Akuersi`]: one app installation, the facade every shell talks to;
+//! * [`Akuersi`]: one app installation, the facade every shell talks to:
+//!   activation and PIN, requests (refresh, pending, approve, reject,
+//!   report), devices and backup-device enrollment, freeze, notifications,
+//!   the device's and the identity's activity logs, user ID and settings;
 //! * [`KeyStore`], [`SecretVault`], [`Transport`]: traits the platform may
 //!   implement (Android Keystore / Secure Enclave, the platform's HTTP stack);
 //!   without a key store or vault the core's software ones apply;
@@ -32,11 +35,15 @@ mod foreign;
 #[cfg(feature = "test-service")]
 mod test_service;
 
+pub use akuersi_core::activity::LogEntry;
 pub use akuersi_core::app::{
     ActivityEntry, DecisionOutcome, InstallationConfig, Profile, RequestView,
 };
 pub use akuersi_core::approval::Decision;
-pub use akuersi_core::protocol::{CodeChannel, RequestStatus};
+pub use akuersi_core::device::{ActivityPage, DeviceView, IdentityStatusView, UnfreezeOutcome};
+pub use akuersi_core::protocol::{
+    AdditionView, CodeChannel, NotificationItem, PairingPayloadResponse, RequestStatus,
+};
 pub use akuersi_core::request::{Action, LocalizedText};
 pub use akuersi_core::transport::TransportResponse;
 pub use app::{default_kdf_iterations, Akuersi};
