@@ -1,7 +1,8 @@
 //! The facade: one [`Akuersi`] object per app installation.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use akuersi_core::app::{
     ActivityEntry, DecisionOutcome, Installation, InstallationConfig, Profile, RequestView,
@@ -52,6 +53,9 @@ pub fn library_version() -> String {
 /// [`Akuersi::refresh`], which a shell calls when the owner opens the app.
 ///
 /// Threading: `Akuersi` is `Send + Sync`; share one instance across the app.
+/// Calls for one profile that talk to the service run one at a time (a
+/// `refresh` started while an `approve` is under way waits for it), because
+/// the service requires each device's signed messages in order.
 /// Every method except [`Akuersi::pending`] may block on storage, the key
 /// store or the network (`approve` also on PIN derivation, hundreds of
 /// milliseconds): call them off the main thread. `pending` reads only
@@ -63,6 +67,11 @@ pub fn library_version() -> String {
 #[derive(uniffi::Object)]
 pub struct Akuersi {
     inner: Arc<Installation>,
+    /// One lock per profile: its signed messages carry increasing sequence
+    /// numbers, so they must reach the service in the order they were
+    /// numbered. Calls for one profile that talk to the service therefore go
+    /// one at a time; local calls (`pending`, `profiles`, `activity`) never wait.
+    in_flight: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for Akuersi {
@@ -145,7 +154,9 @@ impl Akuersi {
     ///
     /// Blocks on the network.
     pub fn refresh(&self, profile_id: &str) -> Result<Vec<RequestView>, AkuersiError> {
-        guard("refresh", || Ok(self.inner.refresh(profile_id)?))
+        self.one_at_a_time(profile_id, "refresh", || {
+            Ok(self.inner.refresh(profile_id)?)
+        })
     }
 
     /// The requests fetched at the last [`Akuersi::refresh`] that have not
@@ -169,7 +180,7 @@ impl Akuersi {
         request_id: &str,
         pin: String,
     ) -> Result<DecisionOutcome, AkuersiError> {
-        guard("approve", || {
+        self.one_at_a_time(profile_id, "approve", || {
             Ok(self.inner.approve(profile_id, request_id, pin)?)
         })
     }
@@ -181,7 +192,7 @@ impl Akuersi {
         profile_id: &str,
         request_id: &str,
     ) -> Result<DecisionOutcome, AkuersiError> {
-        guard("reject", || {
+        self.one_at_a_time(profile_id, "reject", || {
             Ok(self.inner.reject(profile_id, request_id)?)
         })
     }
@@ -194,7 +205,7 @@ impl Akuersi {
         profile_id: &str,
         request_id: &str,
     ) -> Result<DecisionOutcome, AkuersiError> {
-        guard("report", || {
+        self.one_at_a_time(profile_id, "report", || {
             Ok(self.inner.report(profile_id, request_id)?)
         })
     }
@@ -210,7 +221,9 @@ impl Akuersi {
 
     /// The identity's devices, this one marked. Blocks on the network.
     pub fn devices(&self, profile_id: &str) -> Result<Vec<DeviceView>, AkuersiError> {
-        guard("devices", || Ok(self.inner.devices(profile_id)?))
+        self.one_at_a_time(profile_id, "devices", || {
+            Ok(self.inner.devices(profile_id)?)
+        })
     }
 
     /// Rename a device of the identity (this one or another). Blocks on the
@@ -221,7 +234,7 @@ impl Akuersi {
         device_id: String,
         name: String,
     ) -> Result<(), AkuersiError> {
-        guard("rename_device", || {
+        self.one_at_a_time(profile_id, "rename_device", || {
             Ok(self.inner.rename_device(profile_id, device_id, name)?)
         })
     }
@@ -238,7 +251,7 @@ impl Akuersi {
         pin: String,
         allow_last: bool,
     ) -> Result<(), AkuersiError> {
-        guard("remove_device", || {
+        self.one_at_a_time(profile_id, "remove_device", || {
             Ok(self
                 .inner
                 .remove_device(profile_id, device_id, pin, allow_last)?)
@@ -249,7 +262,7 @@ impl Akuersi {
     /// device additions under way (to veto), notification channels and
     /// warnings. Blocks on the network.
     pub fn identity_status(&self, profile_id: &str) -> Result<IdentityStatusView, AkuersiError> {
-        guard("identity_status", || {
+        self.one_at_a_time(profile_id, "identity_status", || {
             Ok(self.inner.identity_status(profile_id)?)
         })
     }
@@ -266,7 +279,7 @@ impl Akuersi {
         profile_id: &str,
         pin: String,
     ) -> Result<AdditionView, AkuersiError> {
-        guard("start_device_addition", || {
+        self.one_at_a_time(profile_id, "start_device_addition", || {
             Ok(self.inner.start_device_addition(profile_id, pin)?)
         })
     }
@@ -279,7 +292,7 @@ impl Akuersi {
         profile_id: &str,
         addition_id: String,
     ) -> Result<(), AkuersiError> {
-        guard("veto_device_addition", || {
+        self.one_at_a_time(profile_id, "veto_device_addition", || {
             Ok(self.inner.veto_device_addition(profile_id, addition_id)?)
         })
     }
@@ -291,7 +304,7 @@ impl Akuersi {
         profile_id: &str,
         addition_id: String,
     ) -> Result<PairingPayloadResponse, AkuersiError> {
-        guard("pairing_code", || {
+        self.one_at_a_time(profile_id, "pairing_code", || {
             Ok(self.inner.pairing_code(profile_id, addition_id)?)
         })
     }
@@ -321,7 +334,7 @@ impl Akuersi {
         activation_code: String,
         new_pin: String,
     ) -> Result<(), AkuersiError> {
-        guard("reactivate", || {
+        self.one_at_a_time(profile_id, "reactivate", || {
             Ok(self
                 .inner
                 .reactivate(profile_id, activation_code, new_pin)?)
@@ -333,7 +346,9 @@ impl Akuersi {
     /// Freeze the whole identity at once ("I think someone has my app").
     /// Needs no PIN; every device and channel is told. Blocks on the network.
     pub fn freeze(&self, profile_id: &str) -> Result<(), AkuersiError> {
-        guard("freeze", || Ok(self.inner.freeze(profile_id)?))
+        self.one_at_a_time(profile_id, "freeze", || {
+            Ok(self.inner.freeze(profile_id)?)
+        })
     }
 
     /// One proof towards unfreezing: this device's PIN, plus optionally an
@@ -347,7 +362,7 @@ impl Akuersi {
         pin: String,
         activation_code: Option<String>,
     ) -> Result<UnfreezeOutcome, AkuersiError> {
-        guard("unfreeze", || {
+        self.one_at_a_time(profile_id, "unfreeze", || {
             Ok(self.inner.unfreeze(profile_id, pin, activation_code)?)
         })
     }
@@ -357,7 +372,7 @@ impl Akuersi {
     /// App-channel notifications that arrived since the last call (fetched
     /// only when asked, like requests). Blocks on the network and storage.
     pub fn notifications(&self, profile_id: &str) -> Result<Vec<NotificationItem>, AkuersiError> {
-        guard("notifications", || {
+        self.one_at_a_time(profile_id, "notifications", || {
             Ok(self.inner.notifications(profile_id)?)
         })
     }
@@ -372,7 +387,7 @@ impl Akuersi {
         offset: u32,
         limit: u32,
     ) -> Result<ActivityPage, AkuersiError> {
-        guard("activity_log", || {
+        self.one_at_a_time(profile_id, "activity_log", || {
             Ok(self.inner.activity_log(profile_id, offset, limit)?)
         })
     }
@@ -387,7 +402,7 @@ impl Akuersi {
         new_user_id: String,
         pin: String,
     ) -> Result<(), AkuersiError> {
-        guard("change_user_id", || {
+        self.one_at_a_time(profile_id, "change_user_id", || {
             Ok(self.inner.change_user_id(profile_id, new_user_id, pin)?)
         })
     }
@@ -402,7 +417,7 @@ impl Akuersi {
         email: Option<String>,
         pin: String,
     ) -> Result<(), AkuersiError> {
-        guard("change_contact", || {
+        self.one_at_a_time(profile_id, "change_contact", || {
             Ok(self.inner.change_contact(profile_id, phone, email, pin)?)
         })
     }
@@ -415,7 +430,7 @@ impl Akuersi {
         on: bool,
         pin: String,
     ) -> Result<(), AkuersiError> {
-        guard("set_notify_every_use", || {
+        self.one_at_a_time(profile_id, "set_notify_every_use", || {
             Ok(self.inner.set_notify_every_use(profile_id, on, pin)?)
         })
     }
@@ -429,7 +444,7 @@ impl Akuersi {
         old_pin: String,
         new_pin: String,
     ) -> Result<(), AkuersiError> {
-        guard("change_pin", || {
+        self.one_at_a_time(profile_id, "change_pin", || {
             Ok(self.inner.change_pin(profile_id, old_pin, new_pin)?)
         })
     }
@@ -461,7 +476,30 @@ impl Akuersi {
             vault,
             key_store,
         )?;
-        Ok(Arc::new(Self { inner }))
+        Ok(Arc::new(Self {
+            inner,
+            in_flight: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// Run a call that sends signed messages for `profile_id`, after any
+    /// other such call for the same profile has finished.
+    fn one_at_a_time<T>(
+        &self,
+        profile_id: &str,
+        what: &str,
+        f: impl FnOnce() -> Result<T, AkuersiError>,
+    ) -> Result<T, AkuersiError> {
+        guard(what, || {
+            let lock = {
+                let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+                map.entry(profile_id.to_owned()).or_default().clone()
+            };
+            // A panic while holding the lock is turned into an error by
+            // `guard`; the lock guards no data, so a poisoned one is fine.
+            let _turn = lock.lock().unwrap_or_else(|p| p.into_inner());
+            f()
+        })
     }
 
     /// The core's installation behind this facade (Rust only).
