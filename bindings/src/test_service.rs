@@ -150,6 +150,9 @@ impl TestService {
                     action,
                     texts,
                     ttl_seconds,
+                    channel_binding: None,
+                    amount: None,
+                    account: None,
                 })
                 .map_err(service_error)?;
             Ok(TestRequest {

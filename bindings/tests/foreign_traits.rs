@@ -94,6 +94,9 @@ impl World {
                     body: "You are logging on to Demo Bank".into(),
                 }],
                 ttl_seconds: None,
+                channel_binding: None,
+                amount: None,
+                account: None,
             })
             .unwrap();
         (r.request_id, r.poll_handle)

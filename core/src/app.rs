@@ -22,11 +22,14 @@ use crate::identity::UserId;
 use crate::keystore::{KeyStore, SecretVault, SoftwareKeyStore};
 use crate::pin::{derive_pake_secrets, Pin, DEVICE_SECRET_LEN, PAKE_VERIFIER_ID};
 use crate::protocol::{
-    pake_context, paths, Activate, ActivateResponse, Decide, DecideResponse, DeviceSigned,
-    PakeProof, PendingQuery, PendingRequest, PendingResponse, PinFailed, PinFailedResponse,
-    PinPurpose, PinStart, PinStartResponse, RequestStatus, SignedBody, VerifierRegistration,
+    pake_context, paths, Activate, ActivateResponse, ChannelBindingKind, ChannelCheck, Decide,
+    DecideResponse, DeviceSigned, PakeProof, PendingQuery, PendingRequest, PendingResponse,
+    PinFailed, PinFailedResponse, PinPurpose, PinStart, PinStartResponse, RequestStatus,
+    SignedBody, VerifierRegistration,
 };
-use crate::request::{pick_text, Action};
+use crate::request::{
+    pick_text, render_account, validate_account, validate_requester, validate_texts, Action,
+};
 use crate::spake2plus::{registration_record, PakeContext, Prover};
 use crate::store::{optional, Store};
 use crate::transport::{call, Transport};
@@ -90,6 +93,20 @@ pub struct RequestView {
     pub expires_at_ms: i64,
     /// Whole seconds left by the service's clock (0 once lapsed).
     pub seconds_left: u32,
+    /// The amount, rendered in the owner's locale ("9.000,00 kr."), if any.
+    pub amount: Option<String>,
+    /// The account number in groups of four, if any.
+    pub account: Option<String>,
+    /// Channel binding the request needs before it can be approved, if any.
+    pub channel_binding: Option<ChannelBindingKind>,
+    /// True once the channel-binding answer was accepted by the service.
+    pub channel_confirmed: bool,
+    /// Requests from this requester the owner recently declined or let
+    /// lapse; from 2 on, show the push-fatigue warning.
+    pub recent_declined: u32,
+    /// True while the shell reports a phone call: show a strong warning; an
+    /// approval then needs [`Installation::confirm_despite_call`] first.
+    pub call_warning: bool,
 }
 
 /// What happened after a decision.
@@ -137,6 +154,10 @@ pub(crate) struct NewDevice {
 /// Requests fetched at the last refresh, with the clock offset measured then.
 struct Fetched {
     requests: Vec<PendingRequest>,
+    /// Channel-binding answers the service accepted, by request id.
+    channel_answers: HashMap<String, String>,
+    /// Requests the owner chose to approve despite a phone call.
+    call_confirmed: std::collections::HashSet<String>,
 }
 
 /// One app installation. See the module documentation.
@@ -148,6 +169,7 @@ pub struct Installation {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: InstallationConfig,
     fetched: Mutex<HashMap<String, Fetched>>,
+    call_active: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Installation {
@@ -182,6 +204,7 @@ impl Installation {
             clock,
             config,
             fetched: Mutex::new(HashMap::new()),
+            call_active: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -373,13 +396,81 @@ impl Installation {
         let envelope = self.sign_envelope(profile_id, &secrets, PendingQuery {})?;
         let answer: PendingResponse = call(self.transport.as_ref(), paths::PENDING, &envelope)?;
         self.note_server_time(profile_id, answer.server_time_ms)?;
-        self.lock_fetched()?.insert(
+        // The service checked the texts already; check again, so a faulty or
+        // hostile service cannot make the app show a spoofed text.
+        for r in &answer.requests {
+            check_fetched(r)?;
+        }
+        let mut fetched = self.lock_fetched()?;
+        let previous = fetched.remove(profile_id);
+        let (mut channel_answers, mut call_confirmed) = previous
+            .map(|p| (p.channel_answers, p.call_confirmed))
+            .unwrap_or_default();
+        channel_answers.retain(|id, _| answer.requests.iter().any(|r| &r.request_id == id));
+        call_confirmed.retain(|id| answer.requests.iter().any(|r| &r.request_id == id));
+        fetched.insert(
             profile_id.to_owned(),
             Fetched {
                 requests: answer.requests,
+                channel_answers,
+                call_confirmed,
             },
         );
+        drop(fetched);
         self.pending(profile_id)
+    }
+
+    /// Tell the core whether a phone call is in progress (the shell knows).
+    /// While one is, request cards carry a strong warning and an approval
+    /// needs [`Installation::confirm_despite_call`] first.
+    pub fn set_call_active(&self, active: bool) {
+        self.call_active
+            .store(active, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The owner insists on approving this request although a call is in
+    /// progress (a second, deliberate step in the shell).
+    pub fn confirm_despite_call(&self, profile_id: &str, request_id: &str) -> Result<()> {
+        let mut fetched = self.lock_fetched()?;
+        let f = fetched.get_mut(profile_id).ok_or(Error::RequestNotFound)?;
+        if !f.requests.iter().any(|r| r.request_id == request_id) {
+            return Err(Error::RequestNotFound);
+        }
+        f.call_confirmed.insert(request_id.to_owned());
+        Ok(())
+    }
+
+    /// Send the channel-binding answer the owner typed (4-digit code) or
+    /// scanned (QR value) to the service. Wrong answers are counted there:
+    /// 3 cancel the request. Blocks on the network.
+    pub fn confirm_channel(
+        &self,
+        profile_id: &str,
+        request_id: &str,
+        answer: String,
+    ) -> Result<()> {
+        let answer = answer.trim().to_owned();
+        if answer.is_empty() || answer.len() > 200 {
+            return Err(Error::InvalidInput("the code is empty or too long".into()));
+        }
+        self.live_request(profile_id, request_id)?;
+        let secrets = self.secrets(profile_id)?;
+        let envelope = self.sign_envelope(
+            profile_id,
+            &secrets,
+            ChannelCheck {
+                request_id: request_id.to_owned(),
+                answer: answer.clone(),
+            },
+        )?;
+        let _: crate::protocol::Ack =
+            call(self.transport.as_ref(), paths::CHANNEL_CHECK, &envelope)
+                .inspect_err(|e| self.forget_if_gone(profile_id, request_id, e))?;
+        let mut fetched = self.lock_fetched()?;
+        if let Some(f) = fetched.get_mut(profile_id) {
+            f.channel_answers.insert(request_id.to_owned(), answer);
+        }
+        Ok(())
     }
 
     /// The requests fetched at the last refresh that have not lapsed, with
@@ -393,10 +484,16 @@ impl Installation {
         };
         // Lapsed requests are hidden but kept, so that acting on a stale card
         // still says "expired" rather than "not found".
+        let call = self.call_active.load(std::sync::atomic::Ordering::SeqCst);
         Ok(f.requests
             .iter()
             .filter(|r| r.expires_at_ms > server_now)
-            .filter_map(|r| view(r, &profile.language, server_now))
+            .filter_map(|r| {
+                let mut v = view(r, &profile.language, server_now)?;
+                v.channel_confirmed = f.channel_answers.contains_key(&r.request_id);
+                v.call_warning = call;
+                Some(v)
+            })
             .collect())
     }
 
@@ -412,6 +509,7 @@ impl Installation {
     ) -> Result<DecisionOutcome> {
         let pin = Pin::new(pin)?;
         let request = self.live_request(profile_id, request_id)?;
+        let channel_answer = self.approval_gate(profile_id, &request)?;
         let secrets = self.secrets(profile_id)?;
         let purpose = PinPurpose::Request {
             request_id: request.request_id.clone(),
@@ -427,7 +525,26 @@ impl Installation {
             Decision::Approve,
             Some(pake),
             Some(proof),
+            channel_answer,
         )
+    }
+
+    /// What must hold before the PIN is even asked for: a verified
+    /// channel-binding answer when the request wants one, and the owner's
+    /// extra confirmation while a call is in progress.
+    fn approval_gate(&self, profile_id: &str, request: &PendingRequest) -> Result<Option<String>> {
+        let fetched = self.lock_fetched()?;
+        let f = fetched.get(profile_id).ok_or(Error::RequestNotFound)?;
+        let answer = f.channel_answers.get(&request.request_id).cloned();
+        if request.channel_binding.is_some() && answer.is_none() {
+            return Err(Error::ChannelBindingRequired);
+        }
+        if self.call_active.load(std::sync::atomic::Ordering::SeqCst)
+            && !f.call_confirmed.contains(&request.request_id)
+        {
+            return Err(Error::CallInProgress);
+        }
+        Ok(answer)
     }
 
     /// Prove the PIN to the service for `purpose` with SPAKE2+. The service
@@ -527,7 +644,15 @@ impl Installation {
     pub fn reject(&self, profile_id: &str, request_id: &str) -> Result<DecisionOutcome> {
         let request = self.live_request(profile_id, request_id)?;
         let secrets = self.secrets(profile_id)?;
-        self.decide(profile_id, &secrets, &request, Decision::Reject, None, None)
+        self.decide(
+            profile_id,
+            &secrets,
+            &request,
+            Decision::Reject,
+            None,
+            None,
+            None,
+        )
     }
 
     /// Decline a pending request and report "I did not start this": the
@@ -535,7 +660,15 @@ impl Installation {
     pub fn report(&self, profile_id: &str, request_id: &str) -> Result<DecisionOutcome> {
         let request = self.live_request(profile_id, request_id)?;
         let secrets = self.secrets(profile_id)?;
-        self.decide(profile_id, &secrets, &request, Decision::Report, None, None)
+        self.decide(
+            profile_id,
+            &secrets,
+            &request,
+            Decision::Report,
+            None,
+            None,
+            None,
+        )
     }
 
     /// The device's own activity log for a profile, newest first.
@@ -557,6 +690,7 @@ impl Installation {
 
     // ------------------------------------------------------------ internals
 
+    #[allow(clippy::too_many_arguments)]
     fn decide(
         &self,
         profile_id: &str,
@@ -565,6 +699,7 @@ impl Installation {
         decision: Decision,
         pake: Option<PakeBinding>,
         proof: Option<PakeProof>,
+        channel_answer: Option<String>,
     ) -> Result<DecisionOutcome> {
         let statement = ApprovalStatement {
             request_id: request.request_id.clone(),
@@ -573,11 +708,13 @@ impl Installation {
             requester_name: request.requester_name.clone(),
             action: request.action,
             texts: request.texts.clone(),
+            amount: request.amount.clone(),
+            account: request.account.clone(),
             expires_at_ms: request.expires_at_ms,
             decision,
             device_id: secrets.device_id.clone(),
             pake,
-            channel_binding: None,
+            channel_binding: channel_answer.clone(),
         };
         let signature = self.keys.sign(&secrets.key_alias, &statement.encode())?;
         let msg = Decide {
@@ -585,7 +722,7 @@ impl Installation {
             request_id: request.request_id.clone(),
             decision,
             pake: proof,
-            channel_binding: None,
+            channel_binding: channel_answer,
             signature,
         };
         let answer: DecideResponse = call(self.transport.as_ref(), paths::DECIDE, &msg)
@@ -794,5 +931,34 @@ fn view(r: &PendingRequest, language: &str, server_now: i64) -> Option<RequestVi
             .collect(),
         expires_at_ms: r.expires_at_ms,
         seconds_left,
+        amount: r.amount.as_ref().map(|a| a.render(language)),
+        account: r.account.as_deref().map(render_account),
+        channel_binding: r.channel_binding,
+        channel_confirmed: false,
+        recent_declined: r.recent_declined,
+        call_warning: false,
     })
+}
+
+/// Check a fetched request against the same rules the service applies.
+fn check_fetched(r: &PendingRequest) -> Result<()> {
+    let bad = |what: String| {
+        Error::Protocol(format!(
+            "the service sent a request that breaks the text rules: {what}"
+        ))
+    };
+    validate_requester(&r.requester_id, &r.requester_name).map_err(|e| bad(e.to_string()))?;
+    let checked = validate_texts(r.texts.clone()).map_err(|e| bad(e.to_string()))?;
+    if checked != r.texts {
+        return Err(bad("texts are not in canonical form".into()));
+    }
+    if let Some(a) = &r.amount {
+        a.validate().map_err(|e| bad(e.to_string()))?;
+    }
+    if let Some(a) = &r.account {
+        if validate_account(a).map_err(|e| bad(e.to_string()))? != *a {
+            return Err(bad("account is not in canonical form".into()));
+        }
+    }
+    Ok(())
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{device_id_for, verify_p256};
 use crate::encoding::{b64, CanonicalReader, CanonicalWriter, DecodeError};
-use crate::request::{Action, LocalizedText, MAX_LANGUAGES};
+use crate::request::{Action, Amount, LocalizedText, MAX_LANGUAGES};
 
 /// Domain tag of the approval statement.
 pub const APPROVAL_DOMAIN: &str = "akuersi/v1/approval-statement";
@@ -74,6 +74,10 @@ pub struct ApprovalStatement {
     pub action: Action,
     /// Every language's text, sorted by language code.
     pub texts: Vec<LocalizedText>,
+    /// The amount shown, if any.
+    pub amount: Option<Amount>,
+    /// The account number shown, if any.
+    pub account: Option<String>,
     /// Absolute expiry, milliseconds since the epoch, by the service's clock.
     pub expires_at_ms: i64,
     /// The decision.
@@ -97,6 +101,12 @@ impl ApprovalStatement {
             .str(self.action.as_str())
             .list(&self.texts, |w, t| {
                 w.str(&t.lang).str(&t.header).str(&t.body);
+            })
+            .option(self.amount.as_ref(), |w, a| {
+                w.i64(a.minor_units).str(&a.currency);
+            })
+            .option(self.account.as_deref(), |w, a| {
+                w.str(a);
             })
             .i64(self.expires_at_ms)
             .str(self.decision.as_str())
@@ -127,6 +137,19 @@ impl ApprovalStatement {
                 body: r.str()?.to_owned(),
             });
         }
+        let amount = if r.present()? {
+            Some(Amount {
+                minor_units: r.i64()?,
+                currency: r.str()?.to_owned(),
+            })
+        } else {
+            None
+        };
+        let account = if r.present()? {
+            Some(r.str()?.to_owned())
+        } else {
+            None
+        };
         let expires_at_ms = r.i64()?;
         let decision = Decision::from_wire(r.str()?).ok_or(DecodeError("unknown decision"))?;
         let device_id = r.str()?.to_owned();
@@ -152,6 +175,8 @@ impl ApprovalStatement {
             requester_name,
             action,
             texts,
+            amount,
+            account,
             expires_at_ms,
             decision,
             device_id,
@@ -233,6 +258,11 @@ mod tests {
                     body: "Demo Bank-mut iserit".into(),
                 },
             ],
+            amount: Some(Amount {
+                minor_units: 900_000,
+                currency: "DKK".into(),
+            }),
+            account: Some("GL8964710001000206".into()),
             expires_at_ms: 1_800_000_300_000,
             decision: Decision::Approve,
             device_id: "fedcba9876543210fedcba9876543210".into(),
@@ -269,6 +299,9 @@ mod tests {
             |s| s.texts[1].header.push('x'),
             |s| s.texts[1].lang = "en".into(),
             |s| s.expires_at_ms += 1,
+            |s| s.amount.as_mut().unwrap().minor_units = 90_000,
+            |s| s.amount.as_mut().unwrap().currency = "EUR".into(),
+            |s| s.account = None,
             |s| s.decision = Decision::Reject,
             |s| s.device_id.push('0'),
             |s| s.pake = None,

@@ -35,6 +35,24 @@ pub enum Error {
     /// The request was already decided, here or on another device.
     #[error("the request was already decided")]
     AlreadyDecided,
+    /// The request asks for channel binding: type the code or scan the QR
+    /// value from the screen that started it first.
+    #[error("enter the code shown on the screen where you started this, before approving")]
+    ChannelBindingRequired,
+    /// The code or QR value was wrong; 3 wrong answers cancel the request.
+    #[error(
+        "the code does not match the screen that started this request: {attempts_left} tries left"
+    )]
+    WrongChannelCode {
+        /// Tries left before the request is cancelled.
+        attempts_left: u32,
+    },
+    /// A phone call is in progress: confirm once more before approving.
+    #[error("a phone call is in progress; nobody who calls you may ask you to approve. Confirm separately if you really started this yourself")]
+    CallInProgress,
+    /// Too many requests for this user ID in the last hour.
+    #[error("too many requests for this user ID in the last hour; try again later")]
+    RateLimited,
     /// The requester withdrew the request.
     #[error("the request was cancelled by the requester")]
     RequestCancelled,
@@ -104,6 +122,11 @@ impl From<ErrorBody> for Error {
             ErrorCode::InvalidActivationCode => Error::InvalidActivationCode,
             ErrorCode::ActivationCodeBlocked => Error::ActivationCodeBlocked,
             ErrorCode::DeviceLimit => Error::DeviceLimit,
+            ErrorCode::ChannelBindingRequired => Error::ChannelBindingRequired,
+            ErrorCode::WrongChannelCode => Error::WrongChannelCode {
+                attempts_left: e.attempts_left.unwrap_or(0),
+            },
+            ErrorCode::RateLimited => Error::RateLimited,
             code => Error::Service {
                 code,
                 message: e.message,

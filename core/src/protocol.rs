@@ -10,7 +10,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::approval::{Decision, Evidence};
 use crate::encoding::{b64, CanonicalWriter};
-use crate::request::{Action, LocalizedText};
+use crate::request::{Action, Amount, LocalizedText};
 
 /// The protocol version these types implement; it is the `v1` in every path
 /// and every domain tag.
@@ -36,6 +36,8 @@ pub mod paths {
     pub const PENDING: &str = "/v1/device/pending";
     /// Device: start the SPAKE2+ PIN proof for a request.
     pub const PIN_START: &str = "/v1/device/pin-start";
+    /// Device: check a channel-binding answer.
+    pub const CHANNEL_CHECK: &str = "/v1/device/channel-check";
     /// Device: report a PIN proof that failed on the device.
     pub const PIN_FAILED: &str = "/v1/device/pin-failed";
     /// Device: submit a signed decision.
@@ -103,6 +105,56 @@ pub struct CreateRequest {
     /// Lifetime in seconds, 30 to 300; 300 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_seconds: Option<u32>,
+    /// Ask for channel binding: the initiating screen shows a code or an
+    /// animated QR value that must reach the app before it can approve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_binding: Option<ChannelBindingKind>,
+    /// An amount, rendered by the app in the owner's locale (and signed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+    /// An account number (A–Z, 0–9; shown in groups of four, and signed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+/// How the owner proves they are at the screen that started a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum ChannelBindingKind {
+    /// A 4-digit code shown on the screen, typed into the app.
+    Code,
+    /// An animated QR value shown on the screen, scanned by the app.
+    Qr,
+}
+
+/// Prefix of an animated QR value.
+pub const QR_PREFIX: &str = "AKQR1";
+
+/// The QR value for a request at a counter: `AKQR1.<request id>.<half>.<counter>.<mac>`,
+/// where half is "a" or "b" (alternating each second) and mac is the first 16
+/// bytes of HMAC-SHA256(secret, canonical("akuersi/v1/qr", request id, half, counter)),
+/// base64url. Only the service holds the secret.
+pub fn qr_value(request_id: &str, secret: &[u8], counter: u64) -> String {
+    let half = if counter.is_multiple_of(2) { "a" } else { "b" };
+    let mut w = CanonicalWriter::new("akuersi/v1/qr");
+    w.str(request_id).str(half).u64(counter);
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    let tag = ring::hmac::sign(&key, &w.finish());
+    format!(
+        "{QR_PREFIX}.{request_id}.{half}.{counter}.{}",
+        crate::encoding::b64_encode(&tag.as_ref()[..16])
+    )
+}
+
+/// The counter in a QR value, if it is one for `request_id`.
+pub fn qr_counter(value: &str, request_id: &str) -> Option<u64> {
+    let mut parts = value.split('.');
+    if parts.next()? != QR_PREFIX || parts.next()? != request_id {
+        return None;
+    }
+    let _half = parts.next()?;
+    parts.next()?.parse().ok()
 }
 
 /// Service → requester: the request exists (or seems to: an unknown user ID
@@ -118,6 +170,9 @@ pub struct CreateRequestResponse {
     pub poll_handle: String,
     /// The service's clock when it answered.
     pub server_time_ms: i64,
+    /// For channel binding by code: the 4 digits to show on the initiating screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_code: Option<String>,
 }
 
 /// Requester → service: poll or cancel by handle.
@@ -199,6 +254,13 @@ pub struct PollResponse {
     /// The device's signature and statement, for approved, rejected and reported requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<Evidence>,
+    /// While pending, with channel binding by code: the code to show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_code: Option<String>,
+    /// While pending, with channel binding by QR: the value to show now
+    /// (poll every second; it changes every second).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_value: Option<String>,
 }
 
 // ------------------------------------------------------------------- device
@@ -269,6 +331,37 @@ pub struct PendingRequest {
     pub created_at_ms: i64,
     /// Absolute expiry, by the service's clock.
     pub expires_at_ms: i64,
+    /// The channel binding the requester asked for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_binding: Option<ChannelBindingKind>,
+    /// Amount to show (rendered by the app), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+    /// Account number to show, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// Requests from this requester in the last 24 hours that the owner
+    /// rejected, reported or let lapse (push-fatigue warning from 2 on).
+    #[serde(default)]
+    pub recent_declined: u32,
+}
+
+/// Device → service: the channel-binding answer the owner typed or scanned.
+/// Wrong answers are counted: 3 cancel the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelCheck {
+    /// The request.
+    pub request_id: String,
+    /// The 4-digit code or the scanned QR value.
+    pub answer: String,
+}
+
+impl SignedBody for ChannelCheck {
+    const DOMAIN: &'static str = "akuersi/v1/device/channel-check";
+    fn encode_fields(&self, w: &mut CanonicalWriter) {
+        w.str(&self.request_id).str(&self.answer);
+    }
 }
 
 /// Service → device: pending requests and the service's clock.
@@ -1156,6 +1249,12 @@ pub enum ErrorCode {
     PairingInvalid,
     /// A phone number or e-mail address is not valid.
     InvalidContact,
+    /// The request asks for channel binding and no verified answer came with the approval.
+    ChannelBindingRequired,
+    /// The channel-binding code or QR value is wrong or stale (3 wrong cancel the request).
+    WrongChannelCode,
+    /// Too many requests for this user ID in the last hour.
+    RateLimited,
     /// Something failed inside the service; nothing was changed.
     Internal,
 }

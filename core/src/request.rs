@@ -133,6 +133,147 @@ pub enum TextError {
     /// A requester name that is empty or too long.
     #[error("requester name must have 1 to {MAX_REQUESTER_NAME_CHARS} characters")]
     RequesterNameLength,
+    /// Letters from more than one of the Latin, Greek and Cyrillic scripts in
+    /// the requester name: the classic look-alike trick ("Dеmo Bank" with a Cyrillic е).
+    #[error("the requester name mixes letters of different scripts ({0}), which can imitate another name")]
+    MixedScripts(String),
+    /// An amount that is negative, too large, or in a malformed currency.
+    #[error("invalid amount: {0}")]
+    Amount(&'static str),
+    /// An account number with characters other than A–Z, 0–9 and spaces, or too long.
+    #[error("an account number has 1 to 34 letters A-Z and digits")]
+    Account,
+}
+
+/// A sum of money, passed as a structured field so the core renders it in
+/// the owner's locale: no requester can make "9.000,00" look like "900,00".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct Amount {
+    /// The amount in the currency's minor unit (øre, cents): 900000 is 9,000.00 DKK.
+    pub minor_units: i64,
+    /// ISO 4217 code in capitals ("DKK", "EUR", "ISK").
+    pub currency: String,
+}
+
+/// Largest amount accepted, in minor units (10^15).
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+
+impl Amount {
+    /// Check sign, size and currency code.
+    pub fn validate(&self) -> Result<(), TextError> {
+        if self.minor_units < 0 {
+            return Err(TextError::Amount("the amount is negative"));
+        }
+        if self.minor_units > MAX_AMOUNT_MINOR {
+            return Err(TextError::Amount("the amount is too large"));
+        }
+        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(TextError::Amount(
+                "the currency is not three capital letters",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Digits after the decimal mark for the currency (ISO 4217 exponent).
+    pub fn exponent(&self) -> u32 {
+        match self.currency.as_str() {
+            "ISK" | "JPY" | "KRW" | "CLP" | "VND" => 0,
+            "BHD" | "KWD" | "OMR" | "TND" | "JOD" | "IQD" | "LYD" => 3,
+            _ => 2,
+        }
+    }
+
+    /// The amount as the owner reads it: Danish and Greenlandic "9.000,00 kr."
+    /// (other currencies "9.000,00 EUR"); English "DKK 9,000.00".
+    pub fn render(&self, lang: &str) -> String {
+        let exp = self.exponent();
+        let scale = 10i64.pow(exp);
+        let whole = self.minor_units / scale;
+        let frac = self.minor_units % scale;
+        let english = !matches!(lang, "da" | "kl");
+        let (group, decimal) = if english { (',', '.') } else { ('.', ',') };
+        let digits = whole.to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                grouped.push(group);
+            }
+            grouped.push(c);
+        }
+        let number = if exp == 0 {
+            grouped
+        } else {
+            format!("{grouped}{decimal}{frac:0width$}", width = exp as usize)
+        };
+        if english {
+            format!("{} {number}", self.currency)
+        } else if self.currency == "DKK" {
+            format!("{number} kr.")
+        } else {
+            format!("{number} {}", self.currency)
+        }
+    }
+}
+
+/// Check an account number (IBAN or domestic): 1–34 of A–Z and 0–9, spaces
+/// ignored; returns it without spaces.
+pub fn validate_account(account: &str) -> Result<String, TextError> {
+    let compact: String = account.chars().filter(|c| *c != ' ').collect();
+    if compact.is_empty()
+        || compact.len() > 34
+        || !compact
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        return Err(TextError::Account);
+    }
+    Ok(compact)
+}
+
+/// An account number in groups of four, as the app shows it.
+pub fn render_account(account: &str) -> String {
+    let chars: Vec<char> = account.chars().collect();
+    chars
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The script of a letter, for the three scripts whose letters imitate each other.
+fn confusable_script(c: char) -> Option<&'static str> {
+    if !c.is_alphabetic() {
+        return None;
+    }
+    match c as u32 {
+        0x0041..=0x024F | 0x1E00..=0x1EFF => Some("Latin"),
+        0x0370..=0x03FF | 0x1F00..=0x1FFF => Some("Greek"),
+        0x0400..=0x052F | 0x2DE0..=0x2DFF | 0xA640..=0xA69F => Some("Cyrillic"),
+        _ => None,
+    }
+}
+
+/// Refuse a name whose letters come from more than one of Latin, Greek and Cyrillic.
+pub fn check_single_script(name: &str) -> Result<(), TextError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for s in name.chars().filter_map(confusable_script) {
+        if !seen.contains(&s) {
+            seen.push(s);
+        }
+    }
+    if seen.len() > 1 {
+        return Err(TextError::MixedScripts(seen.join(" and ")));
+    }
+    Ok(())
+}
+
+/// Unicode NFC form of a text.
+pub fn nfc(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    s.nfc().collect()
 }
 
 /// True for characters that can make displayed text differ from what it seems:
@@ -189,11 +330,20 @@ pub fn validate_requester(id: &str, name: &str) -> Result<(), TextError> {
     if n == 0 || n > MAX_REQUESTER_NAME_CHARS || name.trim().is_empty() {
         return Err(TextError::RequesterNameLength);
     }
-    check_chars("requester name", name)
+    check_chars("requester name", name)?;
+    check_single_script(name)
 }
 
-/// Check every text and return them in canonical order (sorted by language).
-pub fn validate_texts(mut texts: Vec<LocalizedText>) -> Result<Vec<LocalizedText>, TextError> {
+/// Check every text and return them in NFC and in canonical order (sorted by language).
+pub fn validate_texts(texts: Vec<LocalizedText>) -> Result<Vec<LocalizedText>, TextError> {
+    let mut texts: Vec<LocalizedText> = texts
+        .into_iter()
+        .map(|t| LocalizedText {
+            lang: t.lang,
+            header: nfc(&t.header),
+            body: nfc(&t.body),
+        })
+        .collect();
     if texts.is_empty() {
         return Err(TextError::NoTexts);
     }
@@ -292,6 +442,88 @@ mod tests {
         assert_eq!(validate_texts(vec![]), Err(TextError::NoTexts));
         let sorted = validate_texts(vec![t("kl", "a", "b"), t("da", "c", "d")]).unwrap();
         assert_eq!(sorted[0].lang, "da");
+    }
+
+    #[test]
+    fn texts_are_normalized_to_nfc() {
+        // "æ" is already composed; "å" as a + combining ring becomes one code point.
+        let texts = validate_texts(vec![t("da", "Log på", "Tilla\u{030a}d")]).unwrap();
+        assert_eq!(texts[0].body, "Till\u{00e5}d");
+        // Counting happens after normalization: 130 decomposed letters pass.
+        let decomposed = "a\u{030a}".repeat(130);
+        assert!(validate_texts(vec![t("da", "x", &decomposed)]).is_ok());
+    }
+
+    #[test]
+    fn mixed_script_requester_names_are_refused() {
+        // Cyrillic е (U+0435) in a Latin name.
+        assert_eq!(
+            validate_requester("demo", "D\u{0435}mo Bank"),
+            Err(TextError::MixedScripts("Latin and Cyrillic".into()))
+        );
+        // Greek omicron in a Latin name.
+        assert!(validate_requester("demo", "Dem\u{03bf} Bank").is_err());
+        // A name wholly in one script is fine, and so are digits and symbols.
+        assert!(validate_requester("demo", "Сбербанк").is_ok());
+        assert!(validate_requester("demo", "Nuna Bank A/S 2").is_ok());
+        assert!(validate_requester("demo", "Pilersuisoq Ærø").is_ok());
+    }
+
+    #[test]
+    fn amounts_render_in_the_owners_locale() {
+        let a = Amount {
+            minor_units: 900_000,
+            currency: "DKK".into(),
+        };
+        assert_eq!(a.render("da"), "9.000,00 kr.");
+        assert_eq!(a.render("kl"), "9.000,00 kr.");
+        assert_eq!(a.render("en"), "DKK 9,000.00");
+        let small = Amount {
+            minor_units: 90_000,
+            currency: "DKK".into(),
+        };
+        assert_eq!(small.render("da"), "900,00 kr.");
+        assert_ne!(small.render("da"), a.render("da"));
+        let isk = Amount {
+            minor_units: 1_234_567,
+            currency: "ISK".into(),
+        };
+        assert_eq!(isk.render("da"), "1.234.567 ISK");
+        let eur = Amount {
+            minor_units: 5,
+            currency: "EUR".into(),
+        };
+        assert_eq!(eur.render("en"), "EUR 0.05");
+        for bad in [
+            Amount {
+                minor_units: -1,
+                currency: "DKK".into(),
+            },
+            Amount {
+                minor_units: 1,
+                currency: "dkk".into(),
+            },
+            Amount {
+                minor_units: MAX_AMOUNT_MINOR + 1,
+                currency: "DKK".into(),
+            },
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn accounts_are_checked_and_grouped() {
+        assert_eq!(
+            validate_account("GL89 6471 0001 0002 06").unwrap(),
+            "GL8964710001000206"
+        );
+        assert_eq!(
+            render_account("GL8964710001000206"),
+            "GL89 6471 0001 0002 06"
+        );
+        assert_eq!(validate_account("12-34"), Err(TextError::Account));
+        assert_eq!(validate_account(""), Err(TextError::Account));
     }
 
     #[test]

@@ -51,6 +51,7 @@ fn route(service: &Service, path: &str, body: &[u8]) -> Result<Vec<u8>> {
         paths::ACTIVATE => ok(&service.activate(parse::<Activate>(body)?)?),
         paths::PENDING => ok(&service.pending(parse::<DeviceSigned<PendingQuery>>(body)?)?),
         paths::PIN_START => ok(&service.pin_start(parse::<DeviceSigned<PinStart>>(body)?)?),
+        paths::CHANNEL_CHECK => ok(&service.channel_check(parse(body)?)?),
         paths::PIN_FAILED => ok(&service.pin_failed(parse(body)?)?),
         paths::DECIDE => ok(&service.decide(parse::<Decide>(body)?)?),
         paths::DEVICES => ok(&service.devices(parse(body)?)?),

@@ -66,8 +66,18 @@ const MIGRATIONS: &[&str] = &[
         decided_at_ms INTEGER,
         decided_by TEXT,
         statement BLOB,
-        signature BLOB
+        signature BLOB,
+        channel_kind TEXT,
+        channel_code TEXT,
+        channel_secret BLOB,
+        channel_failures INTEGER NOT NULL DEFAULT 0,
+        channel_ok_device TEXT,
+        channel_ok_answer TEXT,
+        amount_minor INTEGER,
+        amount_currency TEXT,
+        account TEXT
     );
+    CREATE INDEX requests_by_user_time ON requests(user_key, created_at_ms);
     CREATE INDEX requests_by_user ON requests(user_key, status, expires_at_ms);
     CREATE INDEX requests_by_identity ON requests(identity_id, status, expires_at_ms);
     CREATE TABLE pake_sessions (

@@ -13,7 +13,9 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use crate::db::Outcome;
 use crate::error::{Result, ServiceError};
 use crate::notify::{notify, Event};
-use crate::service::{err, hash_code, log, malformed, normalize_code, Service, CODE_MAX_FAILURES};
+use crate::service::{
+    err, frozen_error, log, malformed, normalize_code, Service, CODE_MAX_FAILURES,
+};
 
 /// Longest device name, in characters.
 pub const MAX_DEVICE_NAME_CHARS: usize = 40;
@@ -98,7 +100,7 @@ impl Service {
         let Some(code) = normalize_code(code) else {
             return Ok(Err(invalid_code()));
         };
-        let code_hash = hash_code(&code);
+        let code_hash = self.code_hash(&code);
         let mut stmt = tx.prepare(
             "SELECT code_id, code_hash, failures FROM activation_codes
              WHERE identity_id = ?1 AND used_at_ms IS NULL AND expires_at_ms > ?2",
@@ -241,6 +243,17 @@ impl Service {
             else {
                 return Ok(Outcome::Refuse(invalid_code()));
             };
+            // The code is checked first, so nothing about the identity
+            // (frozen, full, this device known) shows to someone without one.
+            if let Err(refusal) =
+                self.use_activation_code(tx, &identity_id, &msg.activation_code, now)?
+            {
+                return Ok(Outcome::Refuse(refusal));
+            }
+            // The checks below roll back, leaving the code unused.
+            if self.is_frozen(tx, &identity_id)? {
+                return Err(frozen_error());
+            }
             let existing: Option<(String, String)> = tx
                 .query_row(
                     "SELECT identity_id, status FROM devices WHERE device_id = ?1",
@@ -260,11 +273,6 @@ impl Service {
             };
             if !reactivate {
                 self.check_device_room(tx, &identity_id)?;
-            }
-            if let Err(refusal) =
-                self.use_activation_code(tx, &identity_id, &msg.activation_code, now)?
-            {
-                return Ok(Outcome::Refuse(refusal));
             }
             if reactivate {
                 tx.execute(

@@ -32,11 +32,15 @@ impl ServiceError {
     pub fn http_status(&self) -> u16 {
         use ErrorCode::*;
         match self.code {
-            Malformed | InvalidUserId | InvalidText | InvalidTtl | PinRequired | InvalidContact => {
-                400
-            }
+            Malformed
+            | InvalidUserId
+            | InvalidText
+            | InvalidTtl
+            | PinRequired
+            | InvalidContact
+            | ChannelBindingRequired => 400,
             Unauthorized | BadSignature => 401,
-            UnknownDevice | WrongPin | InvalidActivationCode => 403,
+            UnknownDevice | WrongPin | InvalidActivationCode | WrongChannelCode => 403,
             UnknownPath | RequestNotFound => 404,
             AlreadyDecided | PendingRequestExists | DeviceExists | IdentityExists
             | RequestCancelled | DeviceLimit | Replayed | PinSessionInvalid | LastDevice
@@ -44,6 +48,7 @@ impl ServiceError {
             RequestExpired => 410,
             TooLarge => 413,
             DeviceSuspended | DeviceBlocked | ActivationCodeBlocked | IdentityFrozen => 423,
+            RateLimited => 429,
             Internal => 500,
         }
     }

@@ -13,18 +13,21 @@ use akuersi_core::encoding::b64_encode;
 use akuersi_core::identity::UserId;
 use akuersi_core::pin::PAKE_VERIFIER_ID;
 use akuersi_core::protocol::{
-    operation_pake_context, pake_context, CodeChannel, CreateRequest, CreateRequestResponse,
-    Decide, DecideResponse, DeviceSigned, ErrorCode, IssueActivationCodeResponse, PakeProof,
-    PendingQuery, PendingRequest, PendingResponse, PinFailed, PinFailedResponse, PinPurpose,
-    PinStart, PinStartResponse, PollResponse, RequestStatus, SignedBody, MAX_TTL_SECONDS,
-    MIN_TTL_SECONDS,
+    operation_pake_context, pake_context, qr_value, ChannelBindingKind, CodeChannel, CreateRequest,
+    CreateRequestResponse, Decide, DecideResponse, DeviceSigned, ErrorCode,
+    IssueActivationCodeResponse, PakeProof, PendingQuery, PendingRequest, PendingResponse,
+    PinFailed, PinFailedResponse, PinPurpose, PinStart, PinStartResponse, PollResponse,
+    RequestStatus, SignedBody, MAX_TTL_SECONDS, MIN_TTL_SECONDS,
 };
-use akuersi_core::request::{validate_requester, validate_texts, Action, LocalizedText};
+use akuersi_core::request::{
+    nfc, validate_account, validate_requester, validate_texts, Action, Amount, LocalizedText,
+};
 use akuersi_core::spake2plus::{verifier_respond, verify_confirm_p, PakeContext, VerifierRecord};
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use rusqlite::{params, OptionalExtension, Transaction};
 
+use crate::channel::qr_counter_at;
 use crate::db::{Db, Outcome};
 use crate::error::{Result, ServiceError};
 use crate::lockout::{Lock, LockoutPolicy};
@@ -39,7 +42,9 @@ pub(crate) fn frozen_error() -> ServiceError {
 }
 
 /// Alphabet of activation codes: no 0/O, 1/I/L.
-pub(crate) const CODE_ALPHABET: &[u8; 32] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789#";
+/// Crockford's base32 alphabet: no I, L, O or U, so codes read aloud or typed
+/// from paper are hard to get wrong.
+pub(crate) const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Characters in an activation code (60 bits).
 const CODE_CHARS: usize = 12;
 /// Wrong tries after which an activation code is blocked.
@@ -60,6 +65,8 @@ pub struct ServiceConfig {
     pub pin_session_ttl_ms: i64,
     /// Waiting period before a new device can be added, in milliseconds (1 hour).
     pub addition_wait_ms: i64,
+    /// Most requests per user ID per hour (flooding and push-fatigue defence).
+    pub max_requests_per_hour: u32,
 }
 
 impl Default for ServiceConfig {
@@ -71,6 +78,7 @@ impl Default for ServiceConfig {
             synchronous_full: true,
             pin_session_ttl_ms: 120_000,
             addition_wait_ms: 3_600_000,
+            max_requests_per_hour: 10,
         }
     }
 }
@@ -116,6 +124,8 @@ pub struct Service {
     pub(crate) config: ServiceConfig,
     /// Signs activity-log heads. Generated on first open and kept in the database.
     pub(crate) key: EcdsaKeyPair,
+    /// Keys the stored hashes of activation codes (derived from the service key).
+    code_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Service {
@@ -136,9 +146,9 @@ pub(crate) struct DeviceRow {
     pub(crate) l: Vec<u8>,
 }
 
-struct RequestRow {
-    request_id: String,
-    identity_id: Option<String>,
+pub(crate) struct RequestRow {
+    pub(crate) request_id: String,
+    pub(crate) identity_id: Option<String>,
     nonce: Vec<u8>,
     requester_id: String,
     requester_name: String,
@@ -150,10 +160,22 @@ struct RequestRow {
     decided_by: Option<String>,
     statement: Option<Vec<u8>>,
     signature: Option<Vec<u8>>,
+    pub(crate) channel_kind: Option<ChannelBindingKind>,
+    pub(crate) channel_code: Option<String>,
+    pub(crate) channel_secret: Option<Vec<u8>>,
+    pub(crate) channel_failures: u32,
+    pub(crate) channel_ok_device: Option<String>,
+    pub(crate) channel_ok_answer: Option<String>,
+    amount: Option<Amount>,
+    account: Option<String>,
 }
 
 impl RequestRow {
-    fn status_at(&self, now_ms: i64) -> RequestStatus {
+    pub(crate) fn created_at(&self) -> i64 {
+        self.created_at_ms
+    }
+
+    pub(crate) fn status_at(&self, now_ms: i64) -> RequestStatus {
         if self.status == RequestStatus::Pending && now_ms >= self.expires_at_ms {
             RequestStatus::Expired
         } else {
@@ -164,7 +186,9 @@ impl RequestRow {
 
 const REQUEST_COLUMNS: &str =
     "request_id, identity_id, nonce, requester_id, requester_name, action,
-    texts_json, created_at_ms, expires_at_ms, status, decided_by, statement, signature";
+    texts_json, created_at_ms, expires_at_ms, status, decided_by, statement, signature,
+    channel_kind, channel_code, channel_secret, channel_failures, channel_ok_device,
+    channel_ok_answer, amount_minor, amount_currency, account";
 
 fn read_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
     let bad = |i: usize, what: &str| {
@@ -191,6 +215,28 @@ fn read_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
         decided_by: r.get(10)?,
         statement: r.get(11)?,
         signature: r.get(12)?,
+        channel_kind: match r.get::<_, Option<String>>(13)?.as_deref() {
+            None => None,
+            Some("code") => Some(ChannelBindingKind::Code),
+            Some("qr") => Some(ChannelBindingKind::Qr),
+            Some(_) => return Err(bad(13, "channel kind")),
+        },
+        channel_code: r.get(14)?,
+        channel_secret: r.get(15)?,
+        channel_failures: r.get(16)?,
+        channel_ok_device: r.get(17)?,
+        channel_ok_answer: r.get(18)?,
+        amount: match (
+            r.get::<_, Option<i64>>(19)?,
+            r.get::<_, Option<String>>(20)?,
+        ) {
+            (Some(minor_units), Some(currency)) => Some(Amount {
+                minor_units,
+                currency,
+            }),
+            _ => None,
+        },
+        account: r.get(21)?,
     })
 }
 
@@ -206,16 +252,22 @@ fn hash_handle(handle: &str) -> [u8; 32] {
     sha256(&[b"akuersi/v1/poll-handle", handle.as_bytes()])
 }
 
-pub(crate) fn hash_code(normalized: &str) -> [u8; 32] {
+/// Unkeyed code hash; see [`Service::code_hash`] for what is stored.
+fn hash_code(normalized: &str) -> [u8; 32] {
     sha256(&[b"akuersi/v1/activation-code", normalized.as_bytes()])
 }
 
 /// Upper-case, drop spaces and dashes; `None` unless 12 characters of the alphabet remain.
 pub(crate) fn normalize_code(input: &str) -> Option<String> {
+    // Crockford's reading rules: O is 0, I and L are 1; case does not matter.
     let s: String = input
         .chars()
         .filter(|c| *c != '-' && *c != ' ')
-        .map(|c| c.to_ascii_uppercase())
+        .map(|c| match c.to_ascii_uppercase() {
+            'O' => '0',
+            'I' | 'L' => '1',
+            other => other,
+        })
         .collect();
     (s.len() == CODE_CHARS && s.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(s)
 }
@@ -258,7 +310,7 @@ pub(crate) fn log(
 }
 
 /// Load or create the service's signing key (one transaction).
-fn load_or_create_key(db: &Db) -> Result<EcdsaKeyPair> {
+fn load_or_create_key(db: &Db) -> Result<(EcdsaKeyPair, [u8; 32])> {
     let rng = SystemRandom::new();
     let pkcs8: Vec<u8> = db.write(|tx| {
         if let Some(k) = tx
@@ -275,8 +327,9 @@ fn load_or_create_key(db: &Db) -> Result<EcdsaKeyPair> {
         tx.execute("INSERT INTO service_key(id, pkcs8) VALUES (1, ?1)", [&k])?;
         Ok(Outcome::Done(k))
     })?;
-    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
-        .map_err(|_| ServiceError::internal("stored service key is damaged"))
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
+        .map_err(|_| ServiceError::internal("stored service key is damaged"))?;
+    Ok((pair, sha256(&[b"akuersi/v1/code-key", &pkcs8])))
 }
 
 impl Service {
@@ -284,13 +337,25 @@ impl Service {
     /// private in-memory one) and run migrations.
     pub fn open(path: &str, clock: Arc<dyn Clock>, config: ServiceConfig) -> Result<Self> {
         let db = Db::open(path, config.synchronous_full)?;
-        let key = load_or_create_key(&db)?;
+        let (key, code_key) = load_or_create_key(&db)?;
         Ok(Self {
             db,
             clock,
             config,
             key,
+            code_key,
         })
+    }
+
+    /// What is stored for an activation code: HMAC-SHA256 under a key only
+    /// the service holds, so a copy of the codes table alone cannot be
+    /// searched for the (60-bit) codes.
+    pub(crate) fn code_hash(&self, normalized: &str) -> [u8; 32] {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.code_key);
+        let tag = ring::hmac::sign(&key, &hash_code(normalized));
+        let mut out = [0u8; 32];
+        out.copy_from_slice(tag.as_ref());
+        out
     }
 
     /// The service's public key (uncompressed P-256), which signs activity-log heads.
@@ -376,7 +441,7 @@ impl Service {
             tx.execute(
                 "INSERT INTO activation_codes(identity_id, code_hash, channel, issued_at_ms, expires_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![identity_id, hash_code(&code).to_vec(), channel_name, now, expires_at_ms],
+                params![identity_id, self.code_hash(&code).to_vec(), channel_name, now, expires_at_ms],
             )?;
             log(
                 tx,
@@ -403,10 +468,21 @@ impl Service {
     pub fn create_request(&self, req: CreateRequest) -> Result<CreateRequestResponse> {
         let user = UserId::parse(&req.user_id)
             .map_err(|e| err(ErrorCode::InvalidUserId, &e.to_string()))?;
-        validate_requester(&req.requester_id, &req.requester_name)
+        let requester_name = nfc(&req.requester_name);
+        validate_requester(&req.requester_id, &requester_name)
             .map_err(|e| err(ErrorCode::InvalidText, &e.to_string()))?;
         let texts =
             validate_texts(req.texts).map_err(|e| err(ErrorCode::InvalidText, &e.to_string()))?;
+        if let Some(a) = &req.amount {
+            a.validate()
+                .map_err(|e| err(ErrorCode::InvalidText, &e.to_string()))?;
+        }
+        let account = req
+            .account
+            .as_deref()
+            .map(validate_account)
+            .transpose()
+            .map_err(|e| err(ErrorCode::InvalidText, &e.to_string()))?;
         let ttl = req.ttl_seconds.unwrap_or(MAX_TTL_SECONDS);
         if !(MIN_TTL_SECONDS..=MAX_TTL_SECONDS).contains(&ttl) {
             return Err(err(
@@ -418,9 +494,41 @@ impl Service {
         let request_id = random_id().map_err(ServiceError::internal)?;
         let nonce = random_array::<32>().map_err(ServiceError::internal)?;
         let poll_handle = b64_encode(&random_array::<32>().map_err(ServiceError::internal)?);
+        // Channel binding material is made the same way for unknown user IDs.
+        let (channel_code, channel_secret) = match req.channel_binding {
+            None => (None, None),
+            Some(ChannelBindingKind::Code) => {
+                let r = random_array::<4>().map_err(ServiceError::internal)?;
+                (Some(format!("{:04}", u32::from_be_bytes(r) % 10_000)), None)
+            }
+            Some(ChannelBindingKind::Qr) => (
+                None,
+                Some(
+                    random_array::<32>()
+                        .map_err(ServiceError::internal)?
+                        .to_vec(),
+                ),
+            ),
+        };
+        let channel_kind = req.channel_binding.map(|k| match k {
+            ChannelBindingKind::Code => "code",
+            ChannelBindingKind::Qr => "qr",
+        });
         let now = self.now_ms();
         let expires_at_ms = now + i64::from(ttl) * 1000;
         self.db.write(|tx| {
+            // Keyed by user ID, not identity, so unknown IDs behave the same.
+            let recent: u32 = tx.query_row(
+                "SELECT count(*) FROM requests WHERE user_key = ?1 AND created_at_ms > ?2",
+                params![user.key(), now - 3_600_000],
+                |r| r.get(0),
+            )?;
+            if recent >= self.config.max_requests_per_hour {
+                return Err(err(
+                    ErrorCode::RateLimited,
+                    "too many requests for this user ID in the last hour",
+                ));
+            }
             // A frozen identity answers exactly like an unknown user ID.
             let identity_id: Option<String> = tx
                 .query_row(
@@ -429,7 +537,6 @@ impl Service {
                     |r| r.get(0),
                 )
                 .optional()?;
-            // Keyed by user ID, not identity, so unknown IDs behave the same.
             let busy: bool = tx.query_row(
                 "SELECT EXISTS(SELECT 1 FROM requests
                    WHERE user_key = ?1 AND status = 'pending' AND expires_at_ms > ?2)",
@@ -445,20 +552,27 @@ impl Service {
             tx.execute(
                 "INSERT INTO requests(request_id, user_key, identity_id, nonce, requester_id,
                     requester_name, action, texts_json, created_at_ms, expires_at_ms, status,
-                    poll_handle_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11)",
+                    poll_handle_hash, channel_kind, channel_code, channel_secret, amount_minor,
+                    amount_currency, account)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'pending', ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
                 params![
                     request_id,
                     user.key(),
                     identity_id,
                     nonce.to_vec(),
                     req.requester_id,
-                    req.requester_name,
+                    requester_name,
                     req.action.as_str(),
                     texts_json,
                     now,
                     expires_at_ms,
-                    hash_handle(&poll_handle).to_vec()
+                    hash_handle(&poll_handle).to_vec(),
+                    channel_kind,
+                    channel_code,
+                    channel_secret,
+                    req.amount.as_ref().map(|a| a.minor_units),
+                    req.amount.as_ref().map(|a| a.currency.clone()),
+                    account
                 ],
             )?;
             Ok(Outcome::Done(()))
@@ -468,6 +582,7 @@ impl Service {
             expires_at_ms,
             poll_handle,
             server_time_ms: now,
+            channel_code,
         })
     }
 
@@ -514,12 +629,20 @@ impl Service {
             }
             _ => None,
         };
+        let status = row.status_at(now);
+        let pending = status == RequestStatus::Pending;
         Ok(PollResponse {
             request_id: row.request_id.clone(),
-            status: row.status_at(now),
+            status,
             expires_at_ms: row.expires_at_ms,
             server_time_ms: now,
             evidence,
+            channel_code: row.channel_code.clone().filter(|_| pending),
+            qr_value: row
+                .channel_secret
+                .as_ref()
+                .filter(|_| pending)
+                .map(|secret| qr_value(&row.request_id, secret, qr_counter_at(row, now))),
         })
     }
 
@@ -666,6 +789,19 @@ impl Service {
         .ok_or_else(not_found)
     }
 
+    /// A pending request of this identity, for device calls.
+    pub(crate) fn request_for_device(
+        &self,
+        tx: &rusqlite::Connection,
+        request_id: &str,
+        identity_id: &str,
+        now: i64,
+    ) -> Result<RequestRow> {
+        let row = Self::load_request(tx, request_id, identity_id)?;
+        Self::require_pending(&row, now)?;
+        Ok(row)
+    }
+
     fn require_pending(row: &RequestRow, now: i64) -> Result<()> {
         match row.status_at(now) {
             RequestStatus::Pending => Ok(()),
@@ -697,9 +833,27 @@ impl Service {
             let rows = stmt
                 .query_map(params![device.identity_id, now], read_request)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let requests = rows
-                .into_iter()
-                .map(|r| PendingRequest {
+            drop(stmt);
+            let mut requests = Vec::with_capacity(rows.len());
+            for r in rows {
+                // Push-fatigue: what this requester sent lately that the owner
+                // did not accept (rejected, reported, or left to lapse).
+                let recent_declined: u32 = tx.query_row(
+                    "SELECT count(*) FROM requests
+                     WHERE identity_id = ?1 AND requester_id = ?2 AND created_at_ms > ?3
+                       AND request_id != ?4
+                       AND (status IN ('rejected', 'reported')
+                            OR (status = 'pending' AND expires_at_ms <= ?5))",
+                    params![
+                        device.identity_id,
+                        r.requester_id,
+                        now - 24 * 3_600_000,
+                        r.request_id,
+                        now
+                    ],
+                    |x| x.get(0),
+                )?;
+                requests.push(PendingRequest {
                     request_id: r.request_id,
                     nonce: r.nonce,
                     requester_id: r.requester_id,
@@ -708,8 +862,12 @@ impl Service {
                     texts: r.texts,
                     created_at_ms: r.created_at_ms,
                     expires_at_ms: r.expires_at_ms,
-                })
-                .collect();
+                    channel_binding: r.channel_kind,
+                    amount: r.amount,
+                    account: r.account,
+                    recent_declined,
+                });
+            }
             Ok(Outcome::Done(PendingResponse {
                 server_time_ms: now,
                 requests,
@@ -843,6 +1001,9 @@ impl Service {
             "UPDATE pake_sessions SET used = 1 WHERE session_id = ?1",
             [&proof.session_id],
         )?;
+        if proof.confirm_p.len() != expected_confirm_p.len() {
+            return Err(malformed("confirm_p must be 32 bytes"));
+        }
         if verify_confirm_p(expected_confirm_p, &proof.confirm_p).is_err() {
             return Ok(Some(
                 self.record_wrong_pin(tx, device_id, device, request_id, now)?,
@@ -951,7 +1112,10 @@ impl Service {
         self.db.write(|tx| {
             let device = Self::load_device(tx, &msg.device_id)?;
             let lock = self.config.lockout.state(device.pin_failures, device.last_pin_attempt_ms, now);
-            if lock == Lock::Blocked {
+            // The tenth attempt is proved in a session opened before the
+            // block: let its (possibly right) proof be checked.
+            let proving = msg.decision == Decision::Approve && msg.pake.is_some();
+            if lock == Lock::Blocked && !proving {
                 return Err(err(ErrorCode::DeviceBlocked, "this device is blocked after too many wrong PINs; activate it again"));
             }
             let request = Self::load_request(tx, &msg.request_id, &device.identity_id)?;
@@ -996,6 +1160,26 @@ impl Service {
                 (_, Some(_)) => return Err(malformed("only approvals carry a PIN proof")),
                 (_, None) => None,
             };
+            // Channel binding: an approval must carry the answer this device
+            // had accepted; declining needs none, and none may be sent without it.
+            match (msg.decision, &request.channel_kind) {
+                (Decision::Approve, Some(_)) => {
+                    let ok = request.channel_ok_device.as_deref() == Some(msg.device_id.as_str())
+                        && request.channel_ok_answer.is_some()
+                        && request.channel_ok_answer == msg.channel_binding;
+                    if !ok {
+                        return Err(err(
+                            ErrorCode::ChannelBindingRequired,
+                            "this request needs the code from the screen that started it",
+                        ));
+                    }
+                }
+                _ => {
+                    if msg.channel_binding.is_some() {
+                        return Err(malformed("channel_binding is only for approvals of requests that ask for it"));
+                    }
+                }
+            }
             let statement = ApprovalStatement {
                 request_id: request.request_id.clone(),
                 nonce: request.nonce.clone(),
@@ -1003,6 +1187,8 @@ impl Service {
                 requester_name: request.requester_name.clone(),
                 action: request.action,
                 texts: request.texts.clone(),
+                amount: request.amount.clone(),
+                account: request.account.clone(),
                 expires_at_ms: request.expires_at_ms,
                 decision: msg.decision,
                 device_id: msg.device_id.clone(),

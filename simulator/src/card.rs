@@ -136,6 +136,12 @@ mod tests {
             other_languages: vec!["da".into(), "en".into()],
             expires_at_ms: 0,
             seconds_left: 299,
+            amount: None,
+            account: None,
+            channel_binding: None,
+            channel_confirmed: false,
+            recent_declined: 0,
+            call_warning: false,
         };
         let lines = render(&view, 300);
         let w = lines[0].chars().count();

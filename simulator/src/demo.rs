@@ -419,6 +419,9 @@ impl World {
             action: Action::LogOn,
             texts: log_on_texts(),
             ttl_seconds: None,
+            channel_binding: None,
+            amount: None,
+            account: None,
         };
         let transport: &dyn Transport = self.requester.as_ref();
         let answer: CreateRequestResponse = must(

@@ -225,6 +225,9 @@ pub fn log_on(user_id: &str) -> CreateRequest {
             ),
         ],
         ttl_seconds: None,
+        channel_binding: None,
+        amount: None,
+        account: None,
     }
 }
 
@@ -389,6 +392,8 @@ impl RawDevice {
             requester_name: request.requester_name.clone(),
             action: request.action,
             texts: request.texts.clone(),
+            amount: request.amount.clone(),
+            account: request.account.clone(),
             expires_at_ms: request.expires_at_ms,
             decision,
             device_id: self.device_id.clone(),

@@ -160,3 +160,29 @@ fn suspended_device_may_still_reject() {
         RequestStatus::Reported
     );
 }
+
+#[test]
+fn the_tenth_attempt_with_the_right_pin_still_succeeds() {
+    let w = World::new();
+    let phone = w.app("Aviaja-Nuuk", "phone");
+    let mut failures = 0;
+    while failures < 9 {
+        let req = live_request(&w, &phone);
+        match phone.app.approve(phone.id(), &req, WRONG_PIN.into()) {
+            Err(Error::WrongPin { .. }) => failures += 1,
+            Err(Error::DeviceSuspended { until_ms }) => w.clock.set_ms(until_ms),
+            other => panic!("{other:?}"),
+        }
+    }
+    w.clock.advance_secs(3600);
+    let req = live_request(&w, &phone);
+    let out = phone.app.approve(phone.id(), &req, PIN.into()).unwrap();
+    assert_eq!(out.status, RequestStatus::Approved);
+    assert_eq!(
+        w.service
+            .device_info(&phone.profile.device_id)
+            .unwrap()
+            .pin_failures,
+        0
+    );
+}
