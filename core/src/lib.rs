@@ -21,6 +21,8 @@ pub mod crypto;
 pub mod device;
 pub mod encoding;
 pub mod error;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod identity;
 pub mod keystore;
 pub mod pin;
