@@ -15,6 +15,7 @@ pub mod devices;
 pub mod enrollment;
 pub mod error;
 pub mod freeze;
+pub mod http;
 pub mod lockout;
 pub mod notify;
 pub mod service;
