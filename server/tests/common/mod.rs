@@ -1,0 +1,383 @@
+//! Helpers shared by the HTTP tests: a service on a test clock behind a real
+//! HTTP server on an ephemeral loopback port, raw JSON over ureq, a
+//! recording transport, and app installations over `HttpTransport`.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use akuersi_core::app::{Installation, InstallationConfig, Profile};
+use akuersi_core::clock::{Clock, TestClock};
+use akuersi_core::http::{HttpTransport, HttpTransportConfig};
+use akuersi_core::keystore::SoftwareVault;
+use akuersi_core::pin::MIN_KDF_ITERATIONS;
+use akuersi_core::protocol::paths;
+use akuersi_core::transport::{Transport, TransportError, TransportResponse};
+use akuersi_server::http::{self, HttpConfig, ServerHandle};
+use akuersi_server::{Service, ServiceConfig};
+use serde_json::{json, Value};
+
+/// Operator token of every test service.
+pub const TOKEN: &str = "http-test-operator-token";
+/// A PIN that passes the blocklist.
+pub const PIN: &str = "482916";
+/// Another good PIN, used as the wrong one.
+pub const WRONG_PIN: &str = "730518";
+/// 2026-12-01T00:00:00Z.
+pub const T0: i64 = 1_796_083_200_000;
+
+/// Every protocol path of version 1 at the time of writing.
+pub const ALL_PATHS: [&str; 9] = [
+    paths::CREATE_REQUEST,
+    paths::POLL_REQUEST,
+    paths::CANCEL_REQUEST,
+    paths::ACTIVATE,
+    paths::PENDING,
+    paths::PIN_START,
+    paths::DECIDE,
+    paths::OPERATOR_CREATE_IDENTITY,
+    paths::OPERATOR_ISSUE_CODE,
+];
+
+/// A service on a test clock, served over HTTP on 127.0.0.1:<ephemeral>.
+pub struct Fixture {
+    pub clock: Arc<TestClock>,
+    pub service: Arc<Service>,
+    pub server: ServerHandle,
+    pub base: String,
+}
+
+impl Fixture {
+    /// In-memory service, default HTTP limits.
+    pub fn start() -> Self {
+        Self::start_with(HttpConfig::ephemeral())
+    }
+
+    /// In-memory service, the given HTTP settings.
+    pub fn start_with(config: HttpConfig) -> Self {
+        let clock = Arc::new(TestClock::new(T0));
+        let service = Arc::new(
+            Service::open(
+                ":memory:",
+                clock.clone(),
+                ServiceConfig {
+                    operator_token: Some(TOKEN.into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap(),
+        );
+        let server = http::spawn_with(service.clone(), config).unwrap();
+        let base = server.base_url();
+        Self {
+            clock,
+            service,
+            server,
+            base,
+        }
+    }
+
+    /// POST raw bytes as JSON.
+    pub fn post(&self, path: &str, body: &[u8]) -> Answer {
+        post(&self.base, path, body)
+    }
+
+    /// POST a JSON value.
+    pub fn post_json(&self, path: &str, body: &Value) -> Answer {
+        self.post(path, &serde_json::to_vec(body).unwrap())
+    }
+
+    /// Digest of the whole service database.
+    pub fn digest(&self) -> [u8; 32] {
+        self.service.state_digest().unwrap()
+    }
+
+    /// A fresh in-memory installation over HTTP on the fixture's clock.
+    pub fn installation(&self) -> (Arc<Installation>, Arc<Recorder>) {
+        let recorder = Arc::new(Recorder::new(transport(&self.base)));
+        let app = installation(recorder.clone(), self.clock.clone(), ":memory:");
+        (app, recorder)
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+    pub cache_control: Option<String>,
+}
+
+impl Answer {
+    /// The body as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// The error code of an error answer.
+    pub fn code(&self) -> String {
+        self.json()["code"].as_str().unwrap_or("(none)").to_owned()
+    }
+
+    /// Assert status and error code.
+    #[track_caller]
+    pub fn refused(&self, status: u16, code: &str) {
+        assert_eq!(
+            (self.status, self.code().as_str()),
+            (status, code),
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(self.content_type.as_deref(), Some("application/json"));
+    }
+
+    /// Assert 200 and return the JSON.
+    #[track_caller]
+    pub fn ok(&self) -> Value {
+        assert_eq!(self.status, 200, "{}", String::from_utf8_lossy(&self.body));
+        self.json()
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .proxy(None)
+            .max_idle_connections(0)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .build(),
+    )
+}
+
+fn answer(mut r: ureq::http::Response<ureq::Body>) -> Answer {
+    let header = |n: &str| {
+        r.headers()
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let content_type = header("content-type");
+    let cache_control = header("cache-control");
+    let status = r.status().as_u16();
+    let body = r
+        .body_mut()
+        .with_config()
+        .limit(1 << 20)
+        .read_to_vec()
+        .unwrap();
+    Answer {
+        status,
+        body,
+        content_type,
+        cache_control,
+    }
+}
+
+/// POST raw bytes with `Content-Type: application/json`.
+pub fn post(base: &str, path: &str, body: &[u8]) -> Answer {
+    post_as(base, path, Some("application/json"), body)
+}
+
+/// POST raw bytes with the given content type (or none).
+pub fn post_as(base: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> Answer {
+    let mut req = agent().post(format!("{base}{path}"));
+    if let Some(ct) = content_type {
+        req = req.header("content-type", ct);
+    }
+    answer(req.send(body).unwrap())
+}
+
+/// GET a path.
+pub fn get(base: &str, path: &str) -> Answer {
+    answer(agent().get(format!("{base}{path}")).call().unwrap())
+}
+
+/// Write raw bytes to the server and read everything it answers until it
+/// closes the connection (bounded by a read time-out).
+pub fn raw_exchange(addr: SocketAddr, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.write_all(request).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// An HTTP transport to `base` that retries quickly.
+pub fn transport(base: &str) -> HttpTransport {
+    HttpTransport::with_config(HttpTransportConfig {
+        retry_backoff: Duration::from_millis(5),
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(30),
+        ..HttpTransportConfig::new(base)
+    })
+    .unwrap()
+}
+
+/// An installation using `transport` and `clock`, stored at `db`.
+pub fn installation(
+    transport: Arc<dyn Transport>,
+    clock: Arc<dyn Clock>,
+    db: &str,
+) -> Arc<Installation> {
+    Installation::open(
+        InstallationConfig {
+            database_path: db.into(),
+            platform: "desktop".into(),
+            kdf_iterations: MIN_KDF_ITERATIONS,
+            default_language: "kl".into(),
+        },
+        transport,
+        clock,
+        Arc::new(SoftwareVault::ephemeral().unwrap()),
+        None,
+    )
+    .unwrap()
+}
+
+/// A transport that records the path and body of every message it sends.
+pub struct Recorder {
+    inner: HttpTransport,
+    pub sent: Mutex<Vec<(String, Vec<u8>)>>,
+    pub calls: AtomicUsize,
+}
+
+impl Recorder {
+    pub fn new(inner: HttpTransport) -> Self {
+        Self {
+            inner,
+            sent: Mutex::new(Vec::new()),
+            calls: AtomicUsize::new(0),
+        }
+    }
+
+    /// The last body sent to `path`.
+    pub fn last(&self, path: &str) -> Vec<u8> {
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(p, _)| p == path)
+            .map(|(_, b)| b.clone())
+            .unwrap_or_else(|| panic!("nothing was sent to {path}"))
+    }
+}
+
+impl Transport for Recorder {
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<TransportResponse, TransportError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.sent
+            .lock()
+            .unwrap()
+            .push((path.to_owned(), body.clone()));
+        self.inner.post(path, body)
+    }
+}
+
+// ------------------------------------------------------------ JSON messages
+
+/// Operator: create an identity.
+pub fn create_identity(base: &str, user_id: &str) -> Answer {
+    post(
+        base,
+        paths::OPERATOR_CREATE_IDENTITY,
+        &serde_json::to_vec(&json!({"token": TOKEN, "user_id": user_id})).unwrap(),
+    )
+}
+
+/// Operator: issue a paper activation code; returns it.
+pub fn issue_code(base: &str, user_id: &str) -> String {
+    let a = post(
+        base,
+        paths::OPERATOR_ISSUE_CODE,
+        &serde_json::to_vec(&json!({"token": TOKEN, "user_id": user_id, "channel": "paper"}))
+            .unwrap(),
+    );
+    a.ok()["code"].as_str().unwrap().to_owned()
+}
+
+/// A Demo Bank log-on request, as a requester sends it.
+pub fn log_on(user_id: &str) -> Value {
+    json!({
+        "user_id": user_id,
+        "requester_id": "demo-bank",
+        "requester_name": "Demo Bank",
+        "action": "log_on",
+        "texts": [
+            {"lang": "kl", "header": "Demo Bank-imut iserneq", "body": "Demo Bank-imut iserniarputit"},
+            {"lang": "da", "header": "Log på Demo Bank", "body": "Du er ved at logge på Demo Bank"},
+            {"lang": "en", "header": "Log on to Demo Bank", "body": "You are logging on to Demo Bank"}
+        ]
+    })
+}
+
+/// Requester: start a log-on request; returns (request_id, poll_handle).
+pub fn start_request(base: &str, user_id: &str) -> (String, String) {
+    let a = post(
+        base,
+        paths::CREATE_REQUEST,
+        &serde_json::to_vec(&log_on(user_id)).unwrap(),
+    );
+    let v = a.ok();
+    (
+        v["request_id"].as_str().unwrap().to_owned(),
+        v["poll_handle"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Requester: poll by handle.
+pub fn poll(base: &str, handle: &str) -> Answer {
+    post(
+        base,
+        paths::POLL_REQUEST,
+        &serde_json::to_vec(&json!({ "poll_handle": handle })).unwrap(),
+    )
+}
+
+/// Create an identity and activate `app` for it over HTTP.
+pub fn activate(base: &str, app: &Installation, user_id: &str, name: &str) -> Profile {
+    create_identity(base, user_id).ok();
+    app.activate(
+        user_id.into(),
+        issue_code(base, user_id),
+        PIN.into(),
+        name.into(),
+    )
+    .unwrap()
+}
+
+/// A scratch folder, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "akuersi-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+
+    pub fn file(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
