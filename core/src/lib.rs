@@ -23,6 +23,7 @@ pub mod encoding;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod i18n;
 pub mod identity;
 pub mod keystore;
 pub mod pin;
@@ -30,6 +31,7 @@ pub mod protocol;
 pub mod request;
 pub mod spake2plus;
 pub mod store;
+pub mod support;
 pub mod transport;
 
 pub use error::{Error, Result};
