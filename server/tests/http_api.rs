@@ -1,9 +1,10 @@
 //! The service over real HTTP, on an ephemeral loopback port: every endpoint,
 //! the whole approval flow with an app installation over `HttpTransport`,
-//! and for each endpoint a malformed, oversized, unknown-field,
-//! unauthenticated and replayed message (each refusal leaving the database
-//! unchanged). Last, the service in a separate process killed and restarted
-//! mid-flow on the same SQLite file.
+//! a malformed and an oversized message to every endpoint, and an
+//! unknown-field, unauthenticated and replayed message to each endpoint of
+//! the approval flow, the device-care calls and the operator API (each
+//! refusal leaving the database unchanged). Last, the service in a separate
+//! process killed and restarted mid-flow on the same SQLite file.
 
 mod common;
 
@@ -65,7 +66,7 @@ fn sample() -> Sample {
         (paths::OPERATOR_CREATE_IDENTITY, to_vec(&new_user)),
         (paths::OPERATOR_ISSUE_CODE, to_vec(&code)),
     ];
-    assert_eq!(messages.len(), ALL_PATHS.len());
+    assert_eq!(messages.len(), APPROVAL_PATHS.len());
     let _ = pending_handle;
     Sample {
         fx,
@@ -200,6 +201,25 @@ fn reject_report_expiry_and_cancel_over_http() {
     fx.post_json(paths::CANCEL_REQUEST, &body)
         .refused(409, "request_cancelled");
     assert_eq!(poll(&fx.base, &handle).ok()["status"], "cancelled");
+}
+
+#[test]
+fn every_listed_path_is_served_and_others_are_not() {
+    let fx = Fixture::start();
+    for path in ALL_PATHS {
+        let a = fx.post(path, b"{}");
+        assert_ne!(a.code(), "unknown_path", "{path} is not served");
+        assert_eq!(a.status, 400, "{path}");
+    }
+    for path in [
+        "/v1",
+        "/v1/",
+        "/v1/device",
+        "/v1/device/decide/",
+        "/v2/device/decide",
+    ] {
+        assert!(matches!(fx.post(path, b"{}").status, 404), "{path}");
+    }
 }
 
 #[test]
@@ -395,6 +415,96 @@ fn replayed_messages_are_refused_and_change_nothing() {
     assert_eq!(fx.digest(), before);
     // (Issuing an activation code again issues another one: it is the
     // operator's, guarded by the token, and not a device message.)
+}
+
+/// The device-care calls (devices, settings, freeze, backup enrollment, …)
+/// made by an app over HTTP, each recorded; then each recorded message with
+/// an unknown field, under a bad signature, and replayed.
+#[test]
+fn device_care_and_operator_endpoints_refuse_bad_messages() {
+    let fx = Fixture::start();
+    let (app, rec) = fx.installation();
+    let profile = activate(&fx.base, &app, "aviaja.k", "Aviaja's phone");
+    let pid = profile.profile_id.as_str();
+    app.devices(pid).unwrap();
+    app.rename_device(pid, profile.device_id.clone(), "Phone".into())
+        .unwrap();
+    app.identity_status(pid).unwrap();
+    app.notifications(pid).unwrap();
+    app.activity_log(pid, 0, 10).unwrap();
+    app.change_contact(pid, Some("+299123456".into()), None, PIN.into())
+        .unwrap();
+    app.set_notify_every_use(pid, true, PIN.into()).unwrap();
+    let addition = app.start_device_addition(pid, PIN.into()).unwrap();
+    app.veto_device_addition(pid, addition.addition_id).unwrap();
+    app.change_user_id(pid, "aviaja.k2".into(), PIN.into())
+        .unwrap();
+    app.change_pin(pid, PIN.into(), NEW_PIN.into()).unwrap();
+    app.freeze(pid).unwrap();
+    app.unfreeze(pid, NEW_PIN.into(), None).unwrap();
+    let device_paths = [
+        paths::DEVICES,
+        paths::RENAME_DEVICE,
+        paths::STATUS,
+        paths::NOTIFICATIONS,
+        paths::ACTIVITY,
+        paths::CHANGE_CONTACT,
+        paths::CHANGE_SETTINGS,
+        paths::ADDITION_START,
+        paths::ADDITION_VETO,
+        paths::CHANGE_USER_ID,
+        paths::CHANGE_PIN,
+        paths::FREEZE,
+        paths::UNFREEZE,
+    ];
+    let messages: Vec<(&str, Value)> = device_paths
+        .iter()
+        .map(|p| (*p, parse(&rec.last(p))))
+        .collect();
+
+    let before = fx.digest();
+    for (path, m) in &messages {
+        // An unknown field, at the top or in the signed body.
+        let mut top = m.clone();
+        top["extra"] = json!(true);
+        fx.post_json(path, &top).refused(400, "malformed");
+        let mut nested = m.clone();
+        nested["body"]["extra"] = json!(true);
+        fx.post_json(path, &nested).refused(400, "malformed");
+        // A new sequence number under the old signature.
+        let mut forged = m.clone();
+        forged["seq"] = json!(m["seq"].as_u64().unwrap() + 1000);
+        fx.post_json(path, &forged).refused(401, "bad_signature");
+        // The very message again.
+        fx.post_json(path, m).refused(409, "replayed");
+    }
+
+    // Operator endpoints: wrong token, unknown field.
+    let operator = [
+        (
+            paths::OPERATOR_FREEZE,
+            json!({"token": TOKEN, "user_id": "aviaja.k2", "frozen": false}),
+        ),
+        (
+            paths::OPERATOR_SET_CONTACT,
+            json!({"token": TOKEN, "user_id": "aviaja.k2", "email": "a@example.gl"}),
+        ),
+        (paths::OPERATOR_OUTBOX, json!({"token": TOKEN})),
+    ];
+    for (path, m) in &operator {
+        for token in ["", "wrong", &TOKEN[1..]] {
+            let mut bad = m.clone();
+            bad["token"] = json!(token);
+            fx.post_json(path, &bad).refused(401, "unauthorized");
+        }
+        let mut extra = m.clone();
+        extra["extra"] = json!(1);
+        fx.post_json(path, &extra).refused(400, "malformed");
+    }
+    assert_eq!(fx.digest(), before, "a refused message changed state");
+    for (path, m) in &operator {
+        fx.post_json(path, m).ok();
+    }
 }
 
 #[test]

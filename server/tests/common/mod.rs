@@ -28,11 +28,14 @@ pub const TOKEN: &str = "http-test-operator-token";
 pub const PIN: &str = "482916";
 /// Another good PIN, used as the wrong one.
 pub const WRONG_PIN: &str = "730518";
+/// A third good PIN, for PIN changes.
+pub const NEW_PIN: &str = "915273";
 /// 2026-12-01T00:00:00Z.
 pub const T0: i64 = 1_796_083_200_000;
 
-/// Every protocol path of version 1 at the time of writing.
-pub const ALL_PATHS: [&str; 9] = [
+/// The endpoints of the first version of the protocol: requester, device
+/// approval and operator set-up.
+pub const APPROVAL_PATHS: [&str; 9] = [
     paths::CREATE_REQUEST,
     paths::POLL_REQUEST,
     paths::CANCEL_REQUEST,
@@ -40,6 +43,50 @@ pub const ALL_PATHS: [&str; 9] = [
     paths::PENDING,
     paths::PIN_START,
     paths::DECIDE,
+    paths::OPERATOR_CREATE_IDENTITY,
+    paths::OPERATOR_ISSUE_CODE,
+];
+
+/// Every protocol path at the time of writing (a test checks that the
+/// service knows each one; add new ones here).
+pub const ALL_PATHS: [&str; 30] = [
+    paths::CREATE_REQUEST,
+    paths::POLL_REQUEST,
+    paths::CANCEL_REQUEST,
+    paths::ACTIVATE,
+    paths::PENDING,
+    paths::PIN_START,
+    paths::CHANNEL_CHECK,
+    paths::PIN_FAILED,
+    paths::DECIDE,
+    paths::DEVICES,
+    paths::RENAME_DEVICE,
+    paths::REMOVE_DEVICE,
+    paths::FREEZE,
+    paths::UNFREEZE,
+    paths::STATUS,
+    paths::ADDITION_START,
+    paths::ADDITION_VETO,
+    paths::ADDITION_PAIRING,
+    paths::ADDITION_COMPLETE,
+    paths::NOTIFICATIONS,
+    paths::ACTIVITY,
+    paths::CHANGE_USER_ID,
+    paths::CHANGE_CONTACT,
+    paths::CHANGE_SETTINGS,
+    paths::CHANGE_PIN,
+    paths::OPERATOR_FREEZE,
+    paths::OPERATOR_SET_CONTACT,
+    paths::OPERATOR_OUTBOX,
+    paths::OPERATOR_CREATE_IDENTITY,
+    paths::OPERATOR_ISSUE_CODE,
+];
+
+/// The operator endpoints (guarded by the token).
+pub const OPERATOR_PATHS: [&str; 5] = [
+    paths::OPERATOR_FREEZE,
+    paths::OPERATOR_SET_CONTACT,
+    paths::OPERATOR_OUTBOX,
     paths::OPERATOR_CREATE_IDENTITY,
     paths::OPERATOR_ISSUE_CODE,
 ];
