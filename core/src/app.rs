@@ -107,6 +107,14 @@ pub struct RequestView {
     /// True while the shell reports a phone call: show a strong warning; an
     /// approval then needs [`Installation::confirm_despite_call`] first.
     pub call_warning: bool,
+    /// The action as a title in the owner's language ("Log på").
+    pub action_title: String,
+    /// The countdown in words in the owner's language.
+    pub countdown: String,
+    /// The one-line security reminder for the card.
+    pub rules_reminder: String,
+    /// The push-fatigue warning in the owner's language, from 2 recent declines.
+    pub fatigue_warning: Option<String>,
 }
 
 /// What happened after a decision.
@@ -418,6 +426,40 @@ impl Installation {
         );
         drop(fetched);
         self.pending(profile_id)
+    }
+
+    /// The five security rules in the profile's language. Shells show them on
+    /// first run and before the first approval ([`Self::needs_security_rules`]).
+    pub fn security_rules(&self, profile_id: &str) -> Result<Vec<crate::i18n::SecurityRule>> {
+        Ok(crate::i18n::security_rules(
+            &self.profile(profile_id)?.language,
+        ))
+    }
+
+    /// True until the owner has read the security rules on this profile.
+    pub fn needs_security_rules(&self, profile_id: &str) -> Result<bool> {
+        let at: Option<i64> = optional(self.store.conn()?.query_row(
+            "SELECT rules_acknowledged_at_ms FROM profiles WHERE profile_id = ?1",
+            [profile_id],
+            |r| r.get(0),
+        ))?
+        .ok_or(Error::UnknownProfile)?;
+        Ok(at.is_none())
+    }
+
+    /// The owner has read the security rules. Writes state.
+    pub fn acknowledge_security_rules(&self, profile_id: &str) -> Result<()> {
+        let now = self.clock.now_ms();
+        self.store.write(|tx| {
+            let n = tx.execute(
+                "UPDATE profiles SET rules_acknowledged_at_ms = ?2 WHERE profile_id = ?1",
+                params![profile_id, now],
+            )?;
+            if n == 0 {
+                return Err(Error::UnknownProfile);
+            }
+            Ok(())
+        })
     }
 
     /// Tell the core whether a phone call is in progress (the shell knows).
@@ -937,6 +979,14 @@ fn view(r: &PendingRequest, language: &str, server_now: i64) -> Option<RequestVi
         channel_confirmed: false,
         recent_declined: r.recent_declined,
         call_warning: false,
+        action_title: crate::i18n::action_title(language, r.action),
+        countdown: crate::i18n::countdown(language, seconds_left),
+        rules_reminder: crate::i18n::rules_reminder(language),
+        fatigue_warning: crate::i18n::push_fatigue_warning(
+            language,
+            &r.requester_name,
+            r.recent_declined,
+        ),
     })
 }
 

@@ -45,6 +45,9 @@ const MIGRATIONS: &[&str] = &[
         detail TEXT NOT NULL
     );
     CREATE INDEX activity_by_profile ON activity(profile_id, id);",
+    // 2: when the owner last read the security rules (shown on first run and
+    // before the first approval).
+    "ALTER TABLE profiles ADD COLUMN rules_acknowledged_at_ms INTEGER",
 ];
 
 /// The installation's database. Cheap to share behind an `Arc`; calls block

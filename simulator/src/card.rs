@@ -142,6 +142,10 @@ mod tests {
             channel_confirmed: false,
             recent_declined: 0,
             call_warning: false,
+            action_title: "Iserit".into(),
+            countdown: "4:59".into(),
+            rules_reminder: String::new(),
+            fatigue_warning: None,
         };
         let lines = render(&view, 300);
         let w = lines[0].chars().count();

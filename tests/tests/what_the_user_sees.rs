@@ -356,3 +356,27 @@ fn reporting_leads_straight_to_a_freeze() {
     let frz = kinds.iter().position(|k| k == "identity_frozen").unwrap();
     assert!(rep < frz);
 }
+
+#[test]
+fn security_rules_are_due_until_read_and_cards_speak_the_owners_language() {
+    let w = World::new();
+    let phone = w.app(USER, "phone");
+    assert!(phone.app.needs_security_rules(phone.id()).unwrap());
+    let rules = phone.app.security_rules(phone.id()).unwrap();
+    assert_eq!(rules.len(), 5);
+    phone.app.acknowledge_security_rules(phone.id()).unwrap();
+    assert!(!phone.app.needs_security_rules(phone.id()).unwrap());
+
+    phone.app.set_language(phone.id(), "da".into()).unwrap();
+    w.request(USER);
+    let v = phone.app.refresh(phone.id()).unwrap();
+    assert_eq!(v[0].language, "da");
+    assert!(!v[0].rules_reminder.is_empty());
+    assert_ne!(
+        v[0].action_title,
+        akuersi_core::i18n::action_title("en", v[0].action)
+    );
+    assert!(v[0].fatigue_warning.is_none());
+    let da_rules = phone.app.security_rules(phone.id()).unwrap();
+    assert_ne!(da_rules[0].title, rules[0].title, "kl and da differ");
+}
