@@ -136,7 +136,11 @@ fn a_signature_over_any_changed_field_is_refused_by_the_service() {
         ("action", |s| s.action = Action::Sign),
         ("expiry", |s| s.expires_at_ms += 1),
         ("request id", |s| {
-            let first = if s.request_id.starts_with('f') { "0" } else { "f" };
+            let first = if s.request_id.starts_with('f') {
+                "0"
+            } else {
+                "f"
+            };
             s.request_id.replace_range(0..1, first)
         }),
         ("nonce", |s| s.nonce[0] ^= 1),
