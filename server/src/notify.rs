@@ -1,6 +1,7 @@
 //! The notification outbox: every significant event is told to the owner on
 //! every channel set up (the app, SMS to the phone, e-mail), from templates
-//! with parameters, rendered in the owner's language (English for now).
+//! with parameters, rendered in the owner's language (kl, da or en; the
+//! templates live in the core's string files, see `akuersi_core::i18n`).
 //!
 //! The reference service does not send SMS or e-mail; it keeps them in the
 //! outbox, which the operator API and the simulator show as inboxes. App-channel
@@ -139,35 +140,14 @@ impl Event<'_> {
     }
 }
 
-/// English templates, one per event; `{name}` is replaced by the parameter.
-pub fn template_en(event: &str) -> &'static str {
-    match event {
-        "device_addition_started" => "A new device is being added to your identity from \"{device}\". It becomes possible in {minutes} minutes. If this was not you, stop it in the app and freeze your identity.",
-        "device_addition_vetoed" => "The addition of a new device was stopped from \"{device}\". Consider freezing your identity if you did not start it.",
-        "device_addition_completed" => "A new device, \"{device}\", was added to your identity. If this was not you, freeze your identity now and call support.",
-        "device_removed" => "The device \"{device}\" was removed from your identity.",
-        "device_suspended" => "Too many wrong PINs on \"{device}\": it is paused for {minutes} minutes.",
-        "device_blocked" => "Too many wrong PINs on \"{device}\": it is blocked and needs a new activation code.",
-        "device_reactivated" => "The device \"{device}\" was activated again with an activation code.",
-        "activation_code_used" => "An activation code was used on the device \"{device}\". If this was not you, freeze your identity now and call support.",
-        "pin_changed" => "The PIN of \"{device}\" was changed.",
-        "contact_changed" => "The contact data of your identity were changed. If this was not you, freeze your identity now and call support.",
-        "user_id_changed" => "Your user ID was changed. If this was not you, freeze your identity now and call support.",
-        "identity_frozen" => "Your identity was frozen by {by}. Nothing can be approved until it is unfrozen.",
-        "identity_unfrozen" => "Your identity is no longer frozen.",
-        "identity_used" => "Your identity was used: {action} at {requester} ({decision}, on \"{device}\").",
-        _ => "Something happened to your identity.",
-    }
-}
-
-/// Render an event in a language (English now; other languages arrive with the
-/// display issue and fall back to English until then).
-pub fn render(event: &Event<'_>, _language: &str) -> String {
-    let mut text = template_en(event.name()).to_owned();
-    for (k, v) in event.params() {
-        text = text.replace(&format!("{{{k}}}"), &v);
-    }
-    text
+/// Render an event in the owner's language from the core's notification
+/// templates (`notification.<event name>` in core/strings; falling back to
+/// Danish, then English). Stable codes among the parameters (the action, the
+/// decision, who froze) are translated there too.
+pub fn render(event: &Event<'_>, language: &str) -> String {
+    let params = event.params();
+    let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    akuersi_core::i18n::notification(language, event.name(), &borrowed)
 }
 
 /// Put `event` in the outbox of every channel of the identity (app always,
@@ -241,5 +221,18 @@ mod tests {
             device: "phone",
         };
         assert!(!render(&e, "en").contains('{'));
+        // The owner's language, with the action and decision translated.
+        let da = render(&e, "da");
+        assert!(da.contains("\"Log på\" hos Demo Bank, godkendt"), "{da}");
+        for lang in ["kl", "da", "en"] {
+            let t = render(
+                &Event::DeviceSuspended {
+                    name: "phone",
+                    minutes: 15,
+                },
+                lang,
+            );
+            assert!(t.contains("\"phone\"") && t.contains("15"), "{t}");
+        }
     }
 }
