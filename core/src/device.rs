@@ -58,7 +58,7 @@ pub struct IdentityStatusView {
     pub additions: Vec<AdditionView>,
     /// Notification channels set up ("app", "sms", "email").
     pub channels: Vec<String>,
-    /// Warnings to show, such as fewer than two channels.
+    /// Warnings to show in the owner's language, such as fewer than two channels.
     pub warnings: Vec<String>,
     /// The owner opted in to a notice on every use.
     pub notify_every_use: bool,
@@ -83,10 +83,6 @@ pub struct ActivityPage {
     /// Number of entries in the whole log.
     pub total: u64,
 }
-
-/// The warning shown when fewer than two notification channels are set up.
-pub const FEWER_THAN_TWO_CHANNELS: &str =
-    "Only the app can tell you about changes to your identity. Add a phone number or an e-mail address so you are warned even if you lose this device.";
 
 impl Installation {
     fn signed_call<T: SignedBody, R: DeserializeOwned>(
@@ -210,11 +206,16 @@ impl Installation {
         let s: IdentityStatus =
             self.signed_call(profile_id, &secrets, paths::STATUS, IdentityStatusQuery {})?;
         self.note_server_time(profile_id, s.server_time_ms)?;
+        let profile = self.profile(profile_id)?;
         let mut warnings = Vec::new();
         if s.channels.len() < 2 {
-            warnings.push(FEWER_THAN_TWO_CHANNELS.to_owned());
+            warnings.push(crate::i18n::text(
+                &profile.language,
+                "warning.fewer_than_two_channels",
+                &[],
+            ));
         }
-        if s.user_id != self.profile(profile_id)?.user_id {
+        if s.user_id != profile.user_id {
             // The user ID was changed from another device: keep up.
             if let Ok(user) = UserId::parse(&s.user_id) {
                 self.store.write(|tx| {

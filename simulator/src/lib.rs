@@ -13,11 +13,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod app;
+pub mod bank;
 pub mod card;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod operator;
 pub mod output;
+pub mod profile;
+pub mod serve;
+pub mod support;
 pub mod timefmt;
 pub mod wire;
 

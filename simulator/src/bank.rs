@@ -1,0 +1,534 @@
+//! Demo Bank: a demo service provider with a web page ("Log in to Demo Bank")
+//! and a tiny backend of its own, served by `akuersi-sim serve` next to the
+//! identity service.
+//!
+//! The page (`web/demo_bank.html`) talks only to this backend:
+//!
+//! * `GET /demo-bank/`: the page;
+//! * `POST /demo-bank/api/start` with `{"user_id": "…"}`: the backend asks
+//!   the service for a log-on request ([`paths::CREATE_REQUEST`]) and answers
+//!   with a login id, the texts the app will show and the seconds left;
+//! * `GET /demo-bank/api/status/{login}`: the backend polls the service
+//!   ([`paths::POLL_REQUEST`]) and, once the request is approved, verifies the
+//!   device's signed evidence itself before it says "logged in";
+//! * `POST /demo-bank/api/cancel/{login}`: the backend withdraws the request.
+//!
+//! The service's poll handle never leaves the backend: the page holds only a
+//! random login id. Like any requester, the bank cannot tell a known user ID
+//! from an unknown one: both get a request that the right app may show.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use akuersi_core::approval::Decision;
+use akuersi_core::crypto::{random_array, random_id};
+use akuersi_core::protocol::{
+    paths, CreateRequest, CreateRequestResponse, ErrorCode, PollRequest, PollResponse,
+    RequestStatus, MAX_TTL_SECONDS,
+};
+use akuersi_core::request::{validate_texts, Action, LocalizedText};
+use akuersi_core::transport::{call, Transport};
+use akuersi_core::Error;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+/// The page, with `__CSP_NONCE__` where each answer puts a fresh nonce.
+const PAGE: &str = include_str!("web/demo_bank.html");
+
+/// The bank's requester id at the service.
+pub const REQUESTER_ID: &str = "demo-bank";
+/// The bank's name as the app shows it.
+pub const REQUESTER_NAME: &str = "Demo Bank";
+/// Where the page lives.
+pub const PAGE_PATH: &str = "/demo-bank/";
+/// Most log-ins the backend remembers at once (older ones are dropped).
+const MAX_LOGINS: usize = 10_000;
+/// How long the backend remembers a log-in after it started.
+const LOGIN_MEMORY: Duration = Duration::from_secs(15 * 60);
+/// Largest body the backend reads.
+const MAX_BODY_BYTES: usize = 1024;
+/// Characters of the short reference in the request text (no look-alikes).
+const REFERENCE_ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
+
+/// One log-in in progress, as the backend keeps it.
+struct Login {
+    poll_handle: String,
+    request_id: String,
+    texts: Vec<LocalizedText>,
+    started: Instant,
+}
+
+/// The Demo Bank backend.
+pub struct DemoBank {
+    transport: Arc<dyn Transport>,
+    ttl_seconds: Option<u32>,
+    logins: Mutex<HashMap<String, Login>>,
+}
+
+impl std::fmt::Debug for DemoBank {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoBank")
+            .field("ttl_seconds", &self.ttl_seconds)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /demo-bank/api/start` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StartBody {
+    user_id: String,
+}
+
+/// What the page needs to show while the owner looks at the app.
+#[derive(Debug, Serialize)]
+struct Started {
+    login_id: String,
+    requester_name: &'static str,
+    action: &'static str,
+    reference: String,
+    texts: Vec<LocalizedText>,
+    seconds_left: u32,
+    ttl_seconds: u32,
+}
+
+/// `GET /demo-bank/api/status/{login}` answer.
+#[derive(Debug, Serialize)]
+struct StatusAnswer {
+    /// pending, approved, rejected, reported, expired, cancelled or error.
+    status: &'static str,
+    seconds_left: u32,
+    /// For approvals: the device's signature was checked by the bank.
+    verified: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorAnswer {
+    error: String,
+}
+
+impl DemoBank {
+    /// A bank that reaches the service through `transport`, asking for
+    /// requests that live `ttl_seconds` (30–300; the service's 300 when
+    /// `None`).
+    pub fn new(transport: Arc<dyn Transport>, ttl_seconds: Option<u32>) -> Arc<Self> {
+        Arc::new(Self {
+            transport,
+            ttl_seconds,
+            logins: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Login>> {
+        // The map stays consistent even if a holder panicked: every change
+        // is a single insert or remove.
+        self.logins.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Start a log-on for `user_id`. Blocks on the service.
+    fn start(&self, user_id: &str) -> Result<Started, (StatusCode, String)> {
+        let reference = reference().map_err(|_| internal())?;
+        let texts = log_on_texts(&reference);
+        let texts = validate_texts(texts).map_err(|_| internal())?;
+        let req = CreateRequest {
+            user_id: user_id.trim().to_owned(),
+            requester_id: REQUESTER_ID.into(),
+            requester_name: REQUESTER_NAME.into(),
+            action: Action::LogOn,
+            texts: texts.clone(),
+            ttl_seconds: self.ttl_seconds,
+            channel_binding: None,
+            amount: None,
+            account: None,
+        };
+        let answer: CreateRequestResponse =
+            call(self.transport.as_ref(), paths::CREATE_REQUEST, &req).map_err(start_error)?;
+        let login_id = random_id().map_err(|_| internal())?;
+        let seconds_left = seconds_between(answer.server_time_ms, answer.expires_at_ms);
+        let mut logins = self.lock();
+        logins.retain(|_, l| l.started.elapsed() < LOGIN_MEMORY);
+        if logins.len() >= MAX_LOGINS {
+            if let Some(oldest) = logins
+                .iter()
+                .min_by_key(|(_, l)| l.started)
+                .map(|(k, _)| k.clone())
+            {
+                logins.remove(&oldest);
+            }
+        }
+        logins.insert(
+            login_id.clone(),
+            Login {
+                poll_handle: answer.poll_handle,
+                request_id: answer.request_id,
+                texts: texts.clone(),
+                started: Instant::now(),
+            },
+        );
+        Ok(Started {
+            login_id,
+            requester_name: REQUESTER_NAME,
+            action: "Log on",
+            reference,
+            texts,
+            seconds_left,
+            ttl_seconds: self.ttl_seconds.unwrap_or(MAX_TTL_SECONDS),
+        })
+    }
+
+    fn handle_of(&self, login_id: &str) -> Option<(String, String, Vec<LocalizedText>)> {
+        self.lock()
+            .get(login_id)
+            .map(|l| (l.poll_handle.clone(), l.request_id.clone(), l.texts.clone()))
+    }
+
+    /// Where a log-in stands. Blocks on the service.
+    fn status(&self, login_id: &str) -> Result<StatusAnswer, (StatusCode, String)> {
+        let (handle, request_id, texts) = self.handle_of(login_id).ok_or_else(|| {
+            (
+                StatusCode::NOT_FOUND,
+                "This log-in is not known (it may be too old). Start again.".to_owned(),
+            )
+        })?;
+        let poll: PollResponse = call(
+            self.transport.as_ref(),
+            paths::POLL_REQUEST,
+            &PollRequest {
+                poll_handle: handle,
+            },
+        )
+        .map_err(|e| match e {
+            Error::Network(_) => unreachable_service(),
+            _ => (
+                StatusCode::BAD_GATEWAY,
+                "The identity service did not answer as expected.".to_owned(),
+            ),
+        })?;
+        let seconds_left = seconds_between(poll.server_time_ms, poll.expires_at_ms);
+        let (status, verified, message) = match poll.status {
+            RequestStatus::Pending => ("pending", false, None),
+            RequestStatus::Approved => match check_evidence(&poll, &request_id, &texts) {
+                Ok(()) => ("approved", true, None),
+                Err(why) => ("error", false, Some(why)),
+            },
+            RequestStatus::Rejected => ("rejected", false, None),
+            RequestStatus::Reported => ("reported", false, None),
+            RequestStatus::Expired => ("expired", false, None),
+            RequestStatus::Cancelled => ("cancelled", false, None),
+        };
+        Ok(StatusAnswer {
+            status,
+            seconds_left: if status == "pending" { seconds_left } else { 0 },
+            verified,
+            message,
+        })
+    }
+
+    /// Withdraw a pending log-in. Blocks on the service.
+    fn cancel(&self, login_id: &str) -> Result<StatusAnswer, (StatusCode, String)> {
+        let (handle, _, _) = self.handle_of(login_id).ok_or_else(|| {
+            (
+                StatusCode::NOT_FOUND,
+                "This log-in is not known (it may be too old).".to_owned(),
+            )
+        })?;
+        let result: Result<PollResponse, Error> = call(
+            self.transport.as_ref(),
+            paths::CANCEL_REQUEST,
+            &PollRequest {
+                poll_handle: handle,
+            },
+        );
+        match result {
+            Ok(_) | Err(Error::RequestCancelled) => {}
+            Err(Error::Network(_)) => return Err(unreachable_service()),
+            // Already decided or lapsed: the status says which.
+            Err(_) => return self.status(login_id),
+        }
+        Ok(StatusAnswer {
+            status: "cancelled",
+            seconds_left: 0,
+            verified: false,
+            message: None,
+        })
+    }
+}
+
+/// Check the device's evidence for an approval: the signature verifies, and
+/// the statement is this request, approved, from this bank, with the texts
+/// the bank sent. Returns a message for the page when it does not hold.
+fn check_evidence(
+    poll: &PollResponse,
+    request_id: &str,
+    texts: &[LocalizedText],
+) -> Result<(), String> {
+    let refuse =
+        |why: &str| format!("The approval could not be verified ({why}). You are not logged in.");
+    let evidence = poll
+        .evidence
+        .as_ref()
+        .ok_or_else(|| refuse("no evidence came with it"))?;
+    let statement = evidence
+        .verify()
+        .map_err(|_| refuse("the device signature does not verify"))?;
+    let ok = statement.request_id == request_id
+        && statement.decision == Decision::Approve
+        && statement.requester_id == REQUESTER_ID
+        && statement.action == Action::LogOn
+        && statement.texts == texts;
+    if ok {
+        Ok(())
+    } else {
+        Err(refuse("it is for another request or text"))
+    }
+}
+
+fn internal() -> (StatusCode, String) {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Demo Bank could not start the log-in. Try again.".to_owned(),
+    )
+}
+
+fn unreachable_service() -> (StatusCode, String) {
+    (
+        StatusCode::BAD_GATEWAY,
+        "The identity service cannot be reached right now. Try again in a moment.".to_owned(),
+    )
+}
+
+/// What the page says when the service refuses to start a request.
+fn start_error(e: Error) -> (StatusCode, String) {
+    match e {
+        Error::RateLimited => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "There have been too many log-in attempts for this user ID in the last hour. \
+             Try again later."
+                .to_owned(),
+        ),
+        Error::Network(_) => unreachable_service(),
+        Error::Service { code, message } => match code {
+            ErrorCode::InvalidUserId => (
+                StatusCode::BAD_REQUEST,
+                format!("That is not a valid user ID: {message}."),
+            ),
+            ErrorCode::PendingRequestExists => (
+                StatusCode::CONFLICT,
+                "A log-in for this user ID is already waiting in the app. Approve or reject \
+                 it there, or wait until it expires (at most 5 minutes)."
+                    .to_owned(),
+            ),
+            _ => internal(),
+        },
+        _ => internal(),
+    }
+}
+
+/// Whole seconds from `now_ms` to `until_ms`, rounded up, never negative.
+fn seconds_between(now_ms: i64, until_ms: i64) -> u32 {
+    let left = (until_ms - now_ms).max(0);
+    u32::try_from((left + 999) / 1000).unwrap_or(u32::MAX)
+}
+
+/// A fresh 4-character reference, shown on the page and inside the request
+/// text, so the owner can match the two.
+fn reference() -> Result<String, akuersi_core::crypto::RandomFailure> {
+    let raw = random_array::<4>()?;
+    Ok(raw
+        .iter()
+        .map(|b| REFERENCE_ALPHABET[usize::from(*b) % REFERENCE_ALPHABET.len()] as char)
+        .collect())
+}
+
+/// The log-on texts in Greenlandic, Danish and English, each ending with the
+/// reference.
+pub fn log_on_texts(reference: &str) -> Vec<LocalizedText> {
+    let t = |lang: &str, header: &str, body: String| LocalizedText {
+        lang: lang.into(),
+        header: header.into(),
+        body,
+    };
+    vec![
+        t(
+            "kl",
+            "Demo Bank-imut iserneq",
+            format!("Demo Bank-imut iserniarputit ({reference})"),
+        ),
+        t("da", "Log på", format!("Log på Demo Bank ({reference})")),
+        t("en", "Log on", format!("Log on to Demo Bank ({reference})")),
+    ]
+}
+
+// ------------------------------------------------------------------ routes
+
+/// The bank's routes: the page and its API. Merge them into the service's
+/// router.
+pub fn router(bank: Arc<DemoBank>) -> Router {
+    Router::new()
+        .route("/", get(to_page))
+        .route("/demo-bank", get(to_page))
+        .route(PAGE_PATH, get(page))
+        .route("/demo-bank/api/start", post(start))
+        .route("/demo-bank/api/status/{login}", get(status))
+        .route("/demo-bank/api/cancel/{login}", post(cancel))
+        .with_state(bank)
+}
+
+async fn to_page() -> Response {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::SEE_OTHER;
+    r.headers_mut()
+        .insert(header::LOCATION, HeaderValue::from_static(PAGE_PATH));
+    r
+}
+
+async fn page() -> Response {
+    // A fresh nonce per answer: only the page's own script and style run.
+    let nonce = random_id().unwrap_or_default();
+    if nonce.is_empty() {
+        return text_response(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+    }
+    let html = PAGE.replace("__CSP_NONCE__", &nonce);
+    let mut r = Response::new(Body::from(html));
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    let csp = format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; \
+         connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    secure_headers(h);
+    r
+}
+
+fn secure_headers(h: &mut axum::http::HeaderMap) {
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+}
+
+fn text_response(status: StatusCode, text: &'static str) -> Response {
+    let mut r = Response::new(Body::from(text));
+    *r.status_mut() = status;
+    r
+}
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    let body =
+        serde_json::to_vec(value).unwrap_or_else(|_| br#"{"error":"internal error"}"#.to_vec());
+    let mut r = Response::new(Body::from(body));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    secure_headers(h);
+    r
+}
+
+fn answer<T: Serialize>(result: Result<T, (StatusCode, String)>) -> Response {
+    match result {
+        Ok(v) => json(StatusCode::OK, &v),
+        Err((status, error)) => json(status, &ErrorAnswer { error }),
+    }
+}
+
+/// Run blocking bank work off the reactor.
+async fn blocking<T, F>(work: F) -> Result<T, (StatusCode, String)>
+where
+    F: FnOnce() -> Result<T, (StatusCode, String)> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|_| Err(internal()))
+}
+
+async fn start(State(bank): State<Arc<DemoBank>>, body: Bytes) -> Response {
+    if body.len() > MAX_BODY_BYTES {
+        return json(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &ErrorAnswer {
+                error: "The form is too large.".into(),
+            },
+        );
+    }
+    let user_id = match serde_json::from_slice::<StartBody>(&body) {
+        Ok(b) => b.user_id,
+        Err(_) => {
+            return json(
+                StatusCode::BAD_REQUEST,
+                &ErrorAnswer {
+                    error: "Type your user ID.".into(),
+                },
+            )
+        }
+    };
+    if user_id.trim().is_empty() {
+        return json(
+            StatusCode::BAD_REQUEST,
+            &ErrorAnswer {
+                error: "Type your user ID.".into(),
+            },
+        );
+    }
+    answer(blocking(move || bank.start(&user_id)).await)
+}
+
+async fn status(State(bank): State<Arc<DemoBank>>, Path(login): Path<String>) -> Response {
+    answer(blocking(move || bank.status(&login)).await)
+}
+
+async fn cancel(State(bank): State<Arc<DemoBank>>, Path(login): Path<String>) -> Response {
+    answer(blocking(move || bank.cancel(&login)).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn texts_are_valid_and_carry_the_reference() {
+        let r = reference().unwrap();
+        assert_eq!(r.chars().count(), 4);
+        let texts = validate_texts(log_on_texts(&r)).unwrap();
+        assert_eq!(texts.len(), 3);
+        assert!(texts.iter().all(|t| t.body.ends_with(&format!("({r})"))));
+    }
+
+    #[test]
+    fn page_has_a_nonce_slot_and_accessible_parts() {
+        assert!(PAGE.matches("__CSP_NONCE__").count() >= 2);
+        assert!(PAGE.contains("aria-live"));
+        assert!(PAGE.contains("<label for=\"user-id\""));
+    }
+
+    #[test]
+    fn seconds_round_up() {
+        assert_eq!(seconds_between(0, 300_000), 300);
+        assert_eq!(seconds_between(1, 300_000), 300);
+        assert_eq!(seconds_between(300_000, 0), 0);
+    }
+}

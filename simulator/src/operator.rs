@@ -1,0 +1,273 @@
+//! `akuersi-sim operator`: the citizen-service-centre side of the service's
+//! operator API over HTTP: create an identity, issue an activation code,
+//! freeze or unfreeze, set contact data, and read the outbox of every
+//! channel (SMS, e-mail, app) as an inbox.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use akuersi_core::http::HttpTransport;
+use akuersi_core::protocol::{
+    paths, Ack, CodeChannel, CreateIdentity, CreateIdentityResponse, IssueActivationCode,
+    IssueActivationCodeResponse, NotificationItem, OperatorFreeze, OperatorOutbox,
+    OperatorSetContact, OutboxResponse,
+};
+use akuersi_core::transport::{call, Transport};
+
+use crate::error::SimError;
+use crate::profile::{DEFAULT_DATA_DIR, DEFAULT_SERVICE_URL};
+use crate::serve::TOKEN_FILE;
+use crate::timefmt::utc;
+
+/// `operator` options.
+#[derive(Debug, clap::Args)]
+pub struct OperatorArgs {
+    /// The service's base URL.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_SERVICE_URL)]
+    pub service: String,
+    /// The operator token (also read from AKUERSI_OPERATOR_TOKEN). Default:
+    /// the token `serve` saved in DIR/operator-token.
+    #[arg(
+        long,
+        value_name = "T",
+        env = "AKUERSI_OPERATOR_TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+    /// The data folder `serve` uses, to read its operator token file.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: OperatorCommand,
+}
+
+/// Operator actions.
+#[derive(Debug, clap::Subcommand)]
+pub enum OperatorCommand {
+    /// Create an identity for a new user ID.
+    CreateIdentity {
+        /// The owner's chosen user ID.
+        user_id: String,
+    },
+    /// Issue a one-time activation code (paper: valid 48 hours; --sms: 30 minutes).
+    IssueCode {
+        /// The owner's user ID.
+        user_id: String,
+        /// Send it by SMS (to the phone number on file) instead of printing it on paper.
+        #[arg(long)]
+        sms: bool,
+    },
+    /// Freeze the identity: nothing can be approved until it is unfrozen.
+    Freeze {
+        /// The owner's user ID.
+        user_id: String,
+    },
+    /// Lift a freeze (support route, after checking who calls).
+    Unfreeze {
+        /// The owner's user ID.
+        user_id: String,
+    },
+    /// Set the phone number (SMS) and e-mail address notices go to.
+    SetContact {
+        /// The owner's user ID.
+        user_id: String,
+        /// Phone number, such as +299 123456.
+        #[arg(long)]
+        phone: Option<String>,
+        /// E-mail address.
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Show what the service sent by SMS, e-mail and to the app, as inboxes.
+    Inbox {
+        /// Only this user ID's messages.
+        user_id: Option<String>,
+    },
+}
+
+/// Run one operator command.
+pub fn main(args: OperatorArgs) -> ExitCode {
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("akuersi-sim operator: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn token(args: &OperatorArgs) -> Result<String, SimError> {
+    if let Some(t) = &args.token {
+        return Ok(t.trim().to_owned());
+    }
+    let file = args.data.join(TOKEN_FILE);
+    match std::fs::read_to_string(&file) {
+        Ok(t) if !t.trim().is_empty() => Ok(t.trim().to_owned()),
+        _ => Err(SimError::Demo(format!(
+            "no operator token: pass --token, set AKUERSI_OPERATOR_TOKEN, or point --data at the \
+             folder `serve` uses ({} was not found)",
+            file.display()
+        ))),
+    }
+}
+
+fn run(args: OperatorArgs) -> Result<(), SimError> {
+    let token = token(&args)?;
+    let transport = HttpTransport::new(&args.service)
+        .map_err(|e| SimError::Demo(format!("bad service URL: {}", e.reason)))?;
+    let t: &dyn Transport = &transport;
+    match args.command {
+        OperatorCommand::CreateIdentity { user_id } => {
+            let r: CreateIdentityResponse = call(
+                t,
+                paths::OPERATOR_CREATE_IDENTITY,
+                &CreateIdentity {
+                    token,
+                    user_id: user_id.clone(),
+                },
+            )?;
+            println!(
+                "Created the identity for user ID {user_id} (identity {}).",
+                r.identity_id
+            );
+            println!("Next: issue-code {user_id}");
+        }
+        OperatorCommand::IssueCode { user_id, sms } => {
+            let channel = if sms {
+                CodeChannel::Sms
+            } else {
+                CodeChannel::Paper
+            };
+            let r: IssueActivationCodeResponse = call(
+                t,
+                paths::OPERATOR_ISSUE_CODE,
+                &IssueActivationCode {
+                    token,
+                    user_id: user_id.clone(),
+                    channel,
+                },
+            )?;
+            // The code is what the operator hands over; printing it is the
+            // point of this command (like the paper letter).
+            println!("Activation code for {user_id}: {}", r.code);
+            println!(
+                "Valid until {} ({}); it works once, and 3 wrong tries block it.",
+                utc(r.expires_at_ms),
+                if sms {
+                    "sent by SMS: 30 minutes"
+                } else {
+                    "on paper: 48 hours"
+                }
+            );
+        }
+        OperatorCommand::Freeze { user_id } => {
+            let _: Ack = call(
+                t,
+                paths::OPERATOR_FREEZE,
+                &OperatorFreeze {
+                    token,
+                    user_id: user_id.clone(),
+                    frozen: true,
+                },
+            )?;
+            println!(
+                "Froze the identity of {user_id}: nothing can be approved until it is unfrozen."
+            );
+        }
+        OperatorCommand::Unfreeze { user_id } => {
+            let _: Ack = call(
+                t,
+                paths::OPERATOR_FREEZE,
+                &OperatorFreeze {
+                    token,
+                    user_id: user_id.clone(),
+                    frozen: false,
+                },
+            )?;
+            println!("Unfroze the identity of {user_id}.");
+        }
+        OperatorCommand::SetContact {
+            user_id,
+            phone,
+            email,
+        } => {
+            let _: Ack = call(
+                t,
+                paths::OPERATOR_SET_CONTACT,
+                &OperatorSetContact {
+                    token,
+                    user_id: user_id.clone(),
+                    phone: phone.clone(),
+                    email: email.clone(),
+                },
+            )?;
+            println!(
+                "Contact data of {user_id}: phone {}, e-mail {}.",
+                phone.as_deref().unwrap_or("(none)"),
+                email.as_deref().unwrap_or("(none)")
+            );
+        }
+        OperatorCommand::Inbox { user_id } => {
+            let r: OutboxResponse = call(
+                t,
+                paths::OPERATOR_OUTBOX,
+                &OperatorOutbox {
+                    token,
+                    user_id,
+                    after_id: 0,
+                },
+            )?;
+            print!("{}", render_inbox(&r.items));
+        }
+    }
+    Ok(())
+}
+
+/// The outbox as three inboxes: SMS, e-mail and app, oldest first.
+pub fn render_inbox(items: &[NotificationItem]) -> String {
+    let mut out = String::new();
+    for (channel, title) in [("sms", "SMS"), ("email", "E-mail"), ("app", "App")] {
+        let mine: Vec<&NotificationItem> = items.iter().filter(|i| i.channel == channel).collect();
+        out.push_str(&format!("== {title} ({}) ==\n", mine.len()));
+        if mine.is_empty() {
+            out.push_str("   (empty)\n");
+        }
+        for i in mine {
+            let to = if i.address.is_empty() {
+                String::new()
+            } else {
+                format!(" to {}", i.address)
+            };
+            out.push_str(&format!(
+                "#{} {}{to} [{}]\n   {}\n",
+                i.id,
+                utc(i.at_ms),
+                i.event,
+                i.text
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inbox_groups_by_channel() {
+        let item = |id, channel: &str, address: &str| NotificationItem {
+            id,
+            at_ms: 0,
+            channel: channel.into(),
+            address: address.into(),
+            event: "device_activated".into(),
+            text: "A new device was activated.".into(),
+        };
+        let text = render_inbox(&[item(1, "app", ""), item(2, "sms", "+299 123456")]);
+        assert!(text.contains("== SMS (1) ==\n#2 1970-01-01 00:00:00 UTC to +299 123456"));
+        assert!(text.contains("== E-mail (0) ==\n   (empty)"));
+        assert!(text.contains("== App (1) =="));
+    }
+}

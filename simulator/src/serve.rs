@@ -1,0 +1,232 @@
+//! `akuersi-sim serve`: the reference identity service over HTTP (the
+//! server's own axum router) on one SQLite file, with the Demo Bank page and
+//! its backend ([`crate::bank`]) merged into the same router.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use akuersi_core::clock::SystemClock;
+use akuersi_core::crypto::random_id;
+use akuersi_core::protocol::{MAX_TTL_SECONDS, MIN_TTL_SECONDS};
+use akuersi_server::http::{self, HttpConfig, DEFAULT_ADDR};
+use akuersi_server::{InProcessTransport, Service, ServiceConfig};
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use crate::bank::{self, DemoBank};
+use crate::error::SimError;
+use crate::profile::DEFAULT_DATA_DIR;
+
+/// The service's database file in the data folder.
+pub const SERVICE_DB: &str = "service.sqlite";
+/// The file `serve` writes the operator token to (mode 0600).
+pub const TOKEN_FILE: &str = "operator-token";
+
+/// `serve` options.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Loopback by default; anything else is plain HTTP
+    /// and needs TLS in front.
+    #[arg(long, value_name = "IP:PORT", default_value_t = DEFAULT_ADDR)]
+    pub addr: SocketAddr,
+    /// Data folder: the service keeps `service.sqlite` and the operator token
+    /// file here.
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data: PathBuf,
+    /// Token for the operator API (also read from AKUERSI_OPERATOR_TOKEN).
+    /// Default: a fresh random token, printed and written to DIR/operator-token.
+    #[arg(
+        long,
+        value_name = "T",
+        env = "AKUERSI_OPERATOR_TOKEN",
+        hide_env_values = true
+    )]
+    pub operator_token: Option<String>,
+    /// Lifetime of Demo Bank's requests in seconds (30–300), for tests and
+    /// trying out expiry; the service's 300 by default.
+    #[arg(long, value_name = "SECONDS",
+          value_parser = clap::value_parser!(u32).range(i64::from(MIN_TTL_SECONDS)..=i64::from(MAX_TTL_SECONDS)))]
+    pub ttl: Option<u32>,
+}
+
+/// Run `serve` until Ctrl-C (or SIGTERM).
+pub fn main(args: ServeArgs) -> ExitCode {
+    init_logging();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("akuersi-sim serve: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    // Structured events of the HTTP front (never bodies or secrets) at info;
+    // RUST_LOG overrides.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,akuersi_server=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .try_init();
+}
+
+fn run(args: ServeArgs) -> Result<(), SimError> {
+    std::fs::create_dir_all(&args.data).map_err(|e| {
+        SimError::Demo(format!(
+            "cannot create the data folder {}: {e}",
+            args.data.display()
+        ))
+    })?;
+    let (token, generated) = match args.operator_token {
+        Some(t) if !t.trim().is_empty() => (t.trim().to_owned(), false),
+        Some(_) => return Err(SimError::Demo("the operator token is empty".into())),
+        None => (random_id().map_err(akuersi_core::Error::from)?, true),
+    };
+    let token_file = args.data.join(TOKEN_FILE);
+    write_private(&token_file, token.as_bytes())?;
+    let db = args.data.join(SERVICE_DB);
+    let db_str = db
+        .to_str()
+        .ok_or_else(|| SimError::Demo("the data folder's path is not valid UTF-8".into()))?;
+    let service = Arc::new(Service::open(
+        db_str,
+        Arc::new(SystemClock),
+        ServiceConfig {
+            operator_token: Some(token.clone()),
+            ..ServiceConfig::default()
+        },
+    )?);
+    // The bank sends the requester's JSON messages to the service in
+    // process, through the same dispatcher the HTTP front uses.
+    let bank = DemoBank::new(Arc::new(InProcessTransport::new(service.clone())), args.ttl);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("akuersi-serve")
+        .build()?;
+    let result: Result<(), SimError> = runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.addr)
+            .await
+            .map_err(|e| SimError::Demo(format!("cannot listen on {}: {e}", args.addr)))?;
+        let addr = listener.local_addr()?;
+        let config = HttpConfig {
+            addr,
+            ..HttpConfig::default()
+        };
+        let router = http::router_with(service.clone(), &config)
+            .merge(bank::router(bank))
+            .fallback(not_found);
+        print_banner(
+            addr,
+            &args.data,
+            &db,
+            &token,
+            generated,
+            &token_file,
+            args.ttl,
+        )?;
+        http::serve(listener, router, http::shutdown_signal()).await?;
+        Ok(())
+    });
+    // Dropping the runtime waits for SQLite work still running on its
+    // blocking threads: every answered decision is committed.
+    drop(runtime);
+    result?;
+    println!("Stopped. Every answered decision is in {}.", db.display());
+    Ok(())
+}
+
+async fn not_found() -> Response {
+    let mut r = Response::new(Body::from(
+        "Not found. The Demo Bank page is at /demo-bank/\n",
+    ));
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
+}
+
+fn print_banner(
+    addr: SocketAddr,
+    data: &Path,
+    db: &Path,
+    token: &str,
+    generated: bool,
+    token_file: &Path,
+    ttl: Option<u32>,
+) -> Result<(), SimError> {
+    let base = format!("http://{addr}");
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "Akuersi simulator: identity service and Demo Bank")?;
+    writeln!(
+        out,
+        "  Service (protocol v1): {base}/v1/  (health: {base}/v1/health)"
+    )?;
+    writeln!(out, "  Demo Bank web page:    {base}{}", bank::PAGE_PATH)?;
+    if generated {
+        writeln!(
+            out,
+            "  Operator token:        {token}  (saved in {})",
+            token_file.display()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "  Operator token:        as given (saved in {})",
+            token_file.display()
+        )?;
+    }
+    writeln!(out, "  Database:              {}", db.display())?;
+    writeln!(
+        out,
+        "  Request lifetime:      {} s",
+        ttl.unwrap_or(MAX_TTL_SECONDS)
+    )?;
+    writeln!(out)?;
+    writeln!(out, "Next, in another terminal:")?;
+    let d = data.display();
+    writeln!(
+        out,
+        "  akuersi-sim operator --service {base} --data {d} create-identity Aviaja-Nuuk"
+    )?;
+    writeln!(
+        out,
+        "  akuersi-sim operator --service {base} --data {d} issue-code Aviaja-Nuuk"
+    )?;
+    writeln!(
+        out,
+        "  akuersi-sim app --profile phone --service {base} --data {d}"
+    )?;
+    writeln!(out, "then open {base}{} in a browser.", bank::PAGE_PATH)?;
+    writeln!(out, "Press Ctrl-C to stop.")?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Write a file only its owner can read (replacing an older one).
+fn write_private(path: &Path, data: &[u8]) -> Result<(), SimError> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| SimError::Demo(format!("cannot write {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    f.write_all(data)?;
+    f.sync_all()?;
+    Ok(())
+}
