@@ -129,6 +129,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn default_url_is_the_services_default_address() {
+        assert_eq!(
+            DEFAULT_SERVICE_URL,
+            format!("http://{}", akuersi_server::http::DEFAULT_ADDR)
+        );
+    }
+
+    #[test]
     fn profile_names() {
         assert!(check_profile_name("phone").is_ok());
         assert!(check_profile_name("tablet-2_b").is_ok());

@@ -19,7 +19,7 @@ use axum::response::Response;
 
 use crate::bank::{self, DemoBank};
 use crate::error::SimError;
-use crate::profile::DEFAULT_DATA_DIR;
+use crate::profile::{DEFAULT_DATA_DIR, DEFAULT_SERVICE_URL};
 
 /// The service's database file in the data folder.
 pub const SERVICE_DB: &str = "service.sqlite";
@@ -190,19 +190,21 @@ fn print_banner(
     )?;
     writeln!(out)?;
     writeln!(out, "Next, in another terminal:")?;
-    let d = data.display();
+    // Name the service and the data folder only when they are not the
+    // defaults the other commands assume.
+    let mut flags = String::new();
+    if base != DEFAULT_SERVICE_URL {
+        flags.push_str(&format!(" --service {base}"));
+    }
+    if data != Path::new(DEFAULT_DATA_DIR) {
+        flags.push_str(&format!(" --data {}", data.display()));
+    }
     writeln!(
         out,
-        "  akuersi-sim operator --service {base} --data {d} create-identity Aviaja-Nuuk"
+        "  akuersi-sim operator{flags} create-identity Aviaja-Nuuk"
     )?;
-    writeln!(
-        out,
-        "  akuersi-sim operator --service {base} --data {d} issue-code Aviaja-Nuuk"
-    )?;
-    writeln!(
-        out,
-        "  akuersi-sim app --profile phone --service {base} --data {d}"
-    )?;
+    writeln!(out, "  akuersi-sim operator{flags} issue-code Aviaja-Nuuk")?;
+    writeln!(out, "  akuersi-sim app{flags} --profile phone")?;
     writeln!(out, "then open {base}{} in a browser.", bank::PAGE_PATH)?;
     writeln!(out, "Press Ctrl-C to stop.")?;
     out.flush()?;
