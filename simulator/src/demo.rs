@@ -1,7 +1,8 @@
 //! The `demo` command: the reference service and two app installations (phone
-//! A and tablet B of one owner) in one process, walking through six scenes.
-//! See [`run`].
+//! A and tablet B of one owner) in one process, walking through six scenes,
+//! or, as the `backup` scenario, adding a backup device. See [`run`].
 
+mod backup;
 mod scenes;
 
 use std::io::Write;
@@ -44,9 +45,22 @@ const PIN_B: &str = "730185";
 /// Phone A's PIN with two digits swapped.
 const WRONG_PIN_A: &str = "482961";
 
+/// Which walk-through to run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Scenario {
+    /// Activation, approval, expiry, rejection, a report and a race.
+    #[default]
+    Main,
+    /// A backup device added after its waiting period, with every notice; a
+    /// veto, a freeze and an unfreeze; the verified activity log.
+    Backup,
+}
+
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoOptions {
+    /// The walk-through.
+    pub scenario: Scenario,
     /// Folder for the SQLite files (created if missing). `None`: a fresh
     /// temporary folder, removed at the end if every check held.
     pub data_dir: Option<PathBuf>,
@@ -57,6 +71,7 @@ pub struct DemoOptions {
 impl Default for DemoOptions {
     fn default() -> Self {
         Self {
+            scenario: Scenario::Main,
             data_dir: None,
             kdf_iterations: DEFAULT_KDF_ITERATIONS,
         }
@@ -94,7 +109,10 @@ pub fn run(
     let started = Instant::now();
     let (dir, temporary) = prepare_data_dir(options.data_dir.as_deref())?;
     let mut p = Printer::new(out, colour);
-    p.title("Akuersi simulator: one identity service, two devices, one owner")?;
+    p.title(match options.scenario {
+        Scenario::Main => "Akuersi simulator: one identity service, two devices, one owner",
+        Scenario::Backup => "Akuersi simulator: adding a backup device, slowly and loudly",
+    })?;
     let simulated = {
         let world = World::open(&dir, options.kdf_iterations)?;
         p.section("Set-up")?;
@@ -119,12 +137,17 @@ pub fn run(
              protocol v1, in process",
         )?;
 
-        let cast = scenes::activation(&mut p, &world)?;
-        scenes::approved(&mut p, &world, &cast)?;
-        scenes::expired(&mut p, &world, &cast)?;
-        scenes::rejected_and_reported(&mut p, &world, &cast)?;
-        scenes::race(&mut p, &world, &cast)?;
-        scenes::summary(&mut p, &world, &cast)?;
+        match options.scenario {
+            Scenario::Main => {
+                let cast = scenes::activation(&mut p, &world)?;
+                scenes::approved(&mut p, &world, &cast)?;
+                scenes::expired(&mut p, &world, &cast)?;
+                scenes::rejected_and_reported(&mut p, &world, &cast)?;
+                scenes::race(&mut p, &world, &cast)?;
+                scenes::summary(&mut p, &world, &cast)?;
+            }
+            Scenario::Backup => backup::run(&mut p, &world, options.kdf_iterations)?,
+        }
         world.clock.now_ms() - world.start_ms
         // `world` is dropped here: every database is closed.
     };

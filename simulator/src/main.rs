@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use akuersi_core::pin::{DEFAULT_KDF_ITERATIONS, MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
-use akuersi_sim::{run, DemoOptions};
+use akuersi_sim::{run, DemoOptions, Scenario};
 use clap::{Args, Parser, Subcommand};
 
 /// Akuersi desktop simulator: the reference identity service and app
@@ -22,21 +22,17 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Walk through activation, approval, expiry, rejection, a report and a
-    /// race between two devices, checking each outcome (exit status 1 if any
-    /// check fails).
+    /// race between two devices (`demo backup`: adding a backup device, a
+    /// veto, a freeze), checking each outcome (exit status 1 if any check
+    /// fails).
     Demo(DemoArgs),
-    /// Run the identity service over HTTP, with the Demo Bank web page.
-    Serve(akuersi_sim::serve::ServeArgs),
-    /// One app installation: the phone-like terminal app, or one action
-    /// (activate, pending, approve, …) for scripts.
-    App(akuersi_sim::app::AppArgs),
-    /// The operator (citizen service centre) side: identities, activation
-    /// codes, freezing, and the outboxes as inboxes.
-    Operator(akuersi_sim::operator::OperatorArgs),
 }
 
 #[derive(Debug, Args)]
 struct DemoArgs {
+    /// The walk-through to run.
+    #[arg(value_enum, default_value_t = Scenario::Main)]
+    scenario: Scenario,
     /// Folder for the SQLite files (created if missing; must not hold an
     /// earlier run's). Default: a fresh temporary folder, removed afterwards.
     #[arg(long, value_name = "DIR")]
@@ -56,14 +52,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => demo(args),
-        Command::Serve(args) => akuersi_sim::serve::main(args),
-        Command::App(args) => akuersi_sim::app::main(args),
-        Command::Operator(args) => akuersi_sim::operator::main(args),
     }
 }
 
 fn demo(args: DemoArgs) -> ExitCode {
     let options = DemoOptions {
+        scenario: args.scenario,
         data_dir: args.data,
         kdf_iterations: args.kdf_iterations,
     };
