@@ -1,6 +1,11 @@
 //! akuersi-sim: the desktop simulator for Akuersi.
 //!
-//! It runs the reference identity service ([`akuersi_server::Service`]) and
+//! Four commands: [`serve`] (the identity service over HTTP, with the Demo
+//! Bank page of [`bank`]), [`app`] (one app installation: a phone-like
+//! terminal UI, or one action for scripts), [`operator`] (the operator API)
+//! and `demo`, described below.
+//!
+//! `demo` runs the reference identity service ([`akuersi_server::Service`]) and
 //! app installations ([`akuersi_core::app::Installation`]) in one process,
 //! connected by the same JSON messages they would exchange over HTTP, and
 //! walks through scenes a person can read and follow ([`demo::run`]). All
@@ -13,11 +18,17 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod app;
+pub mod bank;
 pub mod card;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod operator;
 pub mod output;
+pub mod profile;
+pub mod serve;
+pub mod support;
 pub mod timefmt;
 pub mod wire;
 

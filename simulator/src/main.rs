@@ -26,6 +26,14 @@ enum Command {
     /// veto, a freeze), checking each outcome (exit status 1 if any check
     /// fails).
     Demo(DemoArgs),
+    /// Run the identity service over HTTP, with the Demo Bank web page.
+    Serve(akuersi_sim::serve::ServeArgs),
+    /// One app installation: the phone-like terminal app, or one action
+    /// (activate, pending, approve, …) for scripts.
+    App(akuersi_sim::app::AppArgs),
+    /// The operator (citizen service centre) side: identities, activation
+    /// codes, freezing, and the outboxes as inboxes.
+    Operator(akuersi_sim::operator::OperatorArgs),
 }
 
 #[derive(Debug, Args)]
@@ -52,6 +60,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => demo(args),
+        Command::Serve(args) => akuersi_sim::serve::main(args),
+        Command::App(args) => akuersi_sim::app::main(args),
+        Command::Operator(args) => akuersi_sim::operator::main(args),
     }
 }
 
