@@ -72,7 +72,7 @@ pub enum OperatorCommand {
     SetContact {
         /// The owner's user ID.
         user_id: String,
-        /// Phone number, such as +299 123456.
+        /// Phone number: + and 7 to 15 digits, such as +299123456.
         #[arg(long)]
         phone: Option<String>,
         /// E-mail address.

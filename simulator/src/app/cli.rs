@@ -111,6 +111,12 @@ pub enum AppCommand {
     Log,
     /// Support contact information and opening hours.
     Support,
+    /// Choose the language request texts are shown in: kl, da or en.
+    Language {
+        /// kl (Greenlandic), da (Danish) or en (English).
+        #[arg(value_parser = ["kl", "da", "en"])]
+        language: String,
+    },
 }
 
 /// Run one action.
@@ -346,6 +352,13 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             for e in page.entries {
                 println!("{}  {:<24} {}", utc(e.at_ms), e.kind, e.detail);
             }
+        }
+        AppCommand::Language { language } => {
+            app.set_language(pid, language.clone())?;
+            println!(
+                "Request texts are now shown in {}.",
+                super::tui::language_name(&language)
+            );
         }
         AppCommand::Activate { .. } | AppCommand::Join { .. } | AppCommand::Support => {}
     }

@@ -560,7 +560,12 @@ impl Ui {
             self.quit = true;
             return;
         }
-        if self.busy.is_some() {
+        // Alt- and Ctrl- combinations mean nothing here (a fast Esc then a
+        // letter also arrives as Alt+letter): never let one act as a key.
+        if self.busy.is_some()
+            || k.modifiers
+                .intersects(KeyModifiers::ALT | KeyModifiers::CONTROL)
+        {
             return;
         }
         let screen = std::mem::replace(&mut self.screen, Screen::Home);
@@ -615,7 +620,34 @@ impl Ui {
             KeyCode::Char('l') => self.go(Screen::Log),
             KeyCode::Char('f') => self.go(Screen::Freeze { code_entry: None }),
             KeyCode::Char('s') => self.go(Screen::Support),
+            KeyCode::Char('g') => self.next_language(),
             _ => {}
+        }
+    }
+
+    /// Show request texts in the next language: kl → da → en → kl (local
+    /// only; requests carry every language's text).
+    fn next_language(&mut self) {
+        let Some(p) = &self.profile else { return };
+        let next = match p.language.as_str() {
+            "kl" => "da",
+            "da" => "en",
+            _ => "kl",
+        };
+        let pid = p.profile_id.clone();
+        match self
+            .app
+            .set_language(&pid, next.to_owned())
+            .and_then(|()| self.app.profile(&pid))
+        {
+            Ok(p) => {
+                self.flash = Some((
+                    false,
+                    format!("Request texts now in {}.", language_name(next)),
+                ));
+                self.profile = Some(p);
+            }
+            Err(e) => self.error_flash(&e),
         }
     }
 
@@ -924,6 +956,15 @@ fn form_char(form: &mut Form, c: char) {
     }
     field.value.push(c);
     form.error = form.pin_problem();
+}
+
+/// The name of a language the app offers.
+pub(crate) fn language_name(code: &str) -> &'static str {
+    match code {
+        "kl" => "Greenlandic (kalaallisut)",
+        "da" => "Danish (dansk)",
+        _ => "English",
+    }
 }
 
 fn pin_error_text(e: &Error) -> String {

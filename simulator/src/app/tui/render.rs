@@ -7,7 +7,7 @@ use akuersi_core::protocol::{ChannelBindingKind, MAX_TTL_SECONDS};
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Padding, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::{local_time, Form, FormMode, Outcome, PinFor, PinPad, Screen, Ui, GESTURE_WINDOW};
@@ -55,7 +55,9 @@ pub(super) fn draw(f: &mut Frame<'_>, ui: &Ui) {
         height: PHONE_HEIGHT.min(area.height),
     };
     let title = format!(" Akuersi · {} ", ui.profile_name);
-    let block = Block::bordered().title(Line::from(title).centered());
+    let block = Block::bordered()
+        .title(Line::from(title).centered())
+        .padding(Padding::horizontal(1));
     let inner = block.inner(phone);
     f.render_widget(block, phone);
 
@@ -96,7 +98,7 @@ fn header_lines(ui: &Ui) -> Vec<Line<'static>> {
         .map(|p| format!("{} · {}", p.user_id, p.device_name))
         .unwrap_or_else(|| "Not activated yet".into());
     let clock = jiff::Zoned::now().strftime("%H:%M").to_string();
-    let width = usize::from(PHONE_WIDTH - 2);
+    let width = usize::from(PHONE_WIDTH - 4);
     let gap = width.saturating_sub(who.chars().count() + clock.chars().count());
     let mut first = vec![
         Span::styled(who, bold()),
@@ -222,7 +224,7 @@ fn home_lines(ui: &Ui) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
                 format!("  {}", v.requester_name.to_uppercase()),
                 bold(),
             ));
-            out.push(line(format!("  {} · {}", action_label(v.action), v.body)));
+            out.push(line(format!("  {} · {}", v.action_title, v.body)));
             out.push(Line::from(vec![
                 Span::raw("  "),
                 countdown_span(v.seconds_left),
@@ -249,7 +251,8 @@ fn home_lines(ui: &Ui) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         out,
         vec![
             line("r Fetch · Enter Open · d Devices · b Backup device"),
-            line("n Notifications · l Activity log · f Freeze · s Support · q Quit"),
+            line("n Notifications · l Activity log · f Freeze · s Support"),
+            line("g Language · q Quit"),
         ],
     )
 }
@@ -277,7 +280,7 @@ fn card_lines(v: &RequestView) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         styled(v.requester_name.to_uppercase(), bold()),
         line(format!(
             "{} · text in {}{}",
-            action_label(v.action),
+            v.action_title,
             v.language,
             if v.other_languages.is_empty() {
                 String::new()
@@ -304,14 +307,8 @@ fn card_lines(v: &RequestView) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
             red(),
         ));
     }
-    if v.recent_declined >= 2 {
-        out.push(styled(
-            format!(
-                "⚠ You declined {} requests from {} recently. If you did not start this, choose \"I did not start this\".",
-                v.recent_declined, v.requester_name
-            ),
-            red(),
-        ));
+    if let Some(w) = &v.fatigue_warning {
+        out.push(styled(format!("⚠ {w}"), red()));
     }
     if let Some(kind) = v.channel_binding {
         if !v.channel_confirmed {
@@ -328,9 +325,7 @@ fn card_lines(v: &RequestView) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
             ));
         }
     }
-    out.push(line(
-        "Read the text. Approve only if it matches what you are doing and you started it yourself.",
-    ));
+    out.push(line(v.rules_reminder.clone()));
     (
         out,
         vec![
@@ -531,7 +526,11 @@ fn log_lines(ui: &Ui) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
             ));
             out.push(line(""));
             for e in &page.entries {
-                out.push(line(format!("{}  {}", local_date(e.at_ms), e.detail)));
+                out.push(Line::from(vec![
+                    Span::styled(format!("{}  ", local_date(e.at_ms)), dim()),
+                    Span::styled(e.kind.replace('_', " "), bold()),
+                ]));
+                out.push(line(format!("    {}", e.detail)));
             }
         }
     }
