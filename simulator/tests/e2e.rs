@@ -611,6 +611,7 @@ impl Tmux {
         let socket = format!("akuersi-e2e-{}", std::process::id());
         let ok = Command::new("tmux")
             .args([
+                "-u",
                 "-L",
                 &socket,
                 "new-session",
@@ -632,7 +633,7 @@ impl Tmux {
 
     fn keys(&self, keys: &[&str]) {
         let ok = Command::new("tmux")
-            .args(["-L", &self.socket, "send-keys", "-t", "app"])
+            .args(["-u", "-L", &self.socket, "send-keys", "-t", "app"])
             .args(keys)
             .status()
             .expect("tmux send-keys");
@@ -641,7 +642,7 @@ impl Tmux {
 
     fn screen(&self) -> String {
         let o = Command::new("tmux")
-            .args(["-L", &self.socket, "capture-pane", "-p", "-t", "app"])
+            .args(["-u", "-L", &self.socket, "capture-pane", "-p", "-t", "app"])
             .output()
             .expect("tmux capture-pane");
         String::from_utf8_lossy(&o.stdout).into_owned()
@@ -665,7 +666,7 @@ impl Tmux {
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
+            .args(["-u", "-L", &self.socket, "kill-server"])
             .status();
     }
 }
