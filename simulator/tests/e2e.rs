@@ -712,6 +712,13 @@ fn terminal_app_opens_a_request_and_approves_with_pin() {
 
     t.keys(&["a"]);
     t.wait_screen("Enter your PIN", Duration::from_secs(10));
+    // A wrong PIN first (two digits swapped): counted, and the pad clears.
+    t.keys(&["4", "8", "2", "9", "6", "1"]);
+    t.wait_screen("● ● ● ● ● ●", Duration::from_secs(10));
+    t.keys(&["Right", "Right"]);
+    let wrong = t.wait_screen("Wrong PIN.", Duration::from_secs(20));
+    assert!(wrong.contains("9 attempts left"), "{wrong}");
+    assert!(wrong.contains("○ ○ ○ ○ ○ ○"), "{wrong}");
     t.keys(&["4", "8", "2"]);
     let half = t.wait_screen("● ● ● ○ ○ ○", Duration::from_secs(10));
     assert!(!half.contains("482"), "digits shown:\n{half}");

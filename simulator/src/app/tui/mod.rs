@@ -345,7 +345,7 @@ impl Ui {
     fn error_flash(&mut self, e: &Error) {
         let text = match e {
             Error::Network(_) => format!("{e}. Press r to try again."),
-            _ => e.to_string(),
+            _ => describe(e),
         };
         self.flash = Some((true, text));
     }
@@ -973,6 +973,17 @@ fn pin_error_text(e: &Error) -> String {
             format!("Wrong PIN. {attempts_left} attempts left before this device is blocked.")
         }
         Error::Pin(p) => p.to_string(),
+        other => describe(other),
+    }
+}
+
+/// A core error in the words the app uses (times in the viewer's zone).
+fn describe(e: &Error) -> String {
+    match e {
+        Error::DeviceSuspended { until_ms } => format!(
+            "Too many wrong PINs: this device is suspended until {}.",
+            local_time(*until_ms)
+        ),
         other => other.to_string(),
     }
 }
@@ -989,7 +1000,7 @@ fn failure(e: &Error, what: String) -> Outcome {
     Outcome {
         good: false,
         title: title.into(),
-        lines: vec![what, e.to_string(), "Nothing was approved.".into()],
+        lines: vec![what, describe(e), "Nothing was approved.".into()],
         offer_freeze: false,
     }
 }
