@@ -160,8 +160,11 @@ impl Service {
     /// Writes state.
     pub fn remove_device(&self, msg: DeviceSigned<RemoveDevice>) -> Result<Ack> {
         let now = self.now_ms();
+        let purpose = PinPurpose::RemoveDevice {
+            device_id: msg.body.device_id.clone(),
+        };
         self.db.write(|tx| {
-            let device = self.authenticate(tx, &msg, now)?;
+            let device = self.authenticate_with_proof(tx, &msg, &purpose, &msg.body.pake, now)?;
             if self.is_frozen(tx, &device.identity_id)? {
                 return Err(frozen_error());
             }
@@ -186,9 +189,6 @@ impl Service {
                     "this is the identity's last device; without it a new activation code is needed",
                 ));
             }
-            let purpose = PinPurpose::RemoveDevice {
-                device_id: msg.body.device_id.clone(),
-            };
             let (_, _, expected) = Self::pin_session(tx, &msg.device_id, &purpose, &msg.body.pake, now)?;
             if let Some(refusal) =
                 self.consume_pin_proof(tx, &msg.device_id, &device, &expected, &msg.body.pake, None, now)?
@@ -249,7 +249,13 @@ impl Service {
         let now = self.now_ms();
         let addition_id = random_id().map_err(ServiceError::internal)?;
         self.db.write(|tx| {
-            let device = self.authenticate(tx, &msg, now)?;
+            let device = self.authenticate_with_proof(
+                tx,
+                &msg,
+                &PinPurpose::AddDevice,
+                &msg.body.pake,
+                now,
+            )?;
             if self.is_frozen(tx, &device.identity_id)? {
                 return Err(frozen_error());
             }

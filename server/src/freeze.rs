@@ -95,7 +95,13 @@ impl Service {
     pub fn unfreeze(&self, msg: DeviceSigned<Unfreeze>) -> Result<UnfreezeResponse> {
         let now = self.now_ms();
         self.db.write(|tx| {
-            let device = self.authenticate(tx, &msg, now)?;
+            let device = self.authenticate_with_proof(
+                tx,
+                &msg,
+                &PinPurpose::Unfreeze,
+                &msg.body.pake,
+                now,
+            )?;
             if !self.is_frozen(tx, &device.identity_id)? {
                 return Err(err(ErrorCode::Malformed, "this identity is not frozen"));
             }

@@ -519,7 +519,10 @@ impl Service {
         self.db.write(|tx| {
             // Keyed by user ID, not identity, so unknown IDs behave the same.
             let recent: u32 = tx.query_row(
-                "SELECT count(*) FROM requests WHERE user_key = ?1 AND created_at_ms > ?2",
+                // Withdrawn requests do not count: else anyone could create
+                // and cancel ten in seconds and lock the owner out for an hour.
+                "SELECT count(*) FROM requests
+                 WHERE user_key = ?1 AND created_at_ms > ?2 AND status != 'cancelled'",
                 params![user.key(), now - 3_600_000],
                 |r| r.get(0),
             )?;
@@ -739,6 +742,32 @@ impl Service {
             "UPDATE devices SET last_seq = ?2, last_used_at_ms = ?3 WHERE device_id = ?1",
             params![msg.device_id, seq, now],
         )?;
+        Ok(device)
+    }
+
+    /// Like [`Self::authenticate`], for a message that carries a PIN proof:
+    /// a device that reached the block with this very proof's attempt may
+    /// still have the proof checked (a right tenth PIN must succeed).
+    pub(crate) fn authenticate_with_proof<T: SignedBody>(
+        &self,
+        tx: &Transaction<'_>,
+        msg: &DeviceSigned<T>,
+        purpose: &PinPurpose,
+        proof: &PakeProof,
+        now: i64,
+    ) -> Result<DeviceRow> {
+        let device = self.authenticate_any(tx, msg, now)?;
+        let blocked =
+            self.config
+                .lockout
+                .state(device.pin_failures, device.last_pin_attempt_ms, now)
+                == Lock::Blocked;
+        if blocked && Self::pin_session(tx, &msg.device_id, purpose, proof, now).is_err() {
+            return Err(err(
+                ErrorCode::DeviceBlocked,
+                "this device is blocked after too many wrong PINs; activate it again",
+            ));
+        }
         Ok(device)
     }
 

@@ -80,7 +80,7 @@ impl Service {
         proof: &akuersi_core::protocol::PakeProof,
         now: i64,
     ) -> Result<Result<DeviceRow, ServiceError>> {
-        let device = self.authenticate(tx, msg, now)?;
+        let device = self.authenticate_with_proof(tx, msg, purpose, proof, now)?;
         if self.is_frozen(tx, &device.identity_id)? {
             return Err(frozen_error());
         }

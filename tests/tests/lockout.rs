@@ -186,3 +186,32 @@ fn the_tenth_attempt_with_the_right_pin_still_succeeds() {
         0
     );
 }
+
+#[test]
+fn the_tenth_attempt_counts_for_operations_too() {
+    let w = World::new();
+    let phone = w.app("Aviaja-Nuuk", "phone");
+    let mut failures = 0;
+    while failures < 9 {
+        match phone
+            .app
+            .set_notify_every_use(phone.id(), true, WRONG_PIN.into())
+        {
+            Err(Error::WrongPin { .. }) => failures += 1,
+            Err(Error::DeviceSuspended { until_ms }) => w.clock.set_ms(until_ms),
+            other => panic!("{other:?}"),
+        }
+    }
+    w.clock.advance_secs(3600);
+    phone
+        .app
+        .set_notify_every_use(phone.id(), true, PIN.into())
+        .unwrap();
+    assert!(
+        phone
+            .app
+            .identity_status(phone.id())
+            .unwrap()
+            .notify_every_use
+    );
+}

@@ -380,3 +380,19 @@ fn security_rules_are_due_until_read_and_cards_speak_the_owners_language() {
     let da_rules = phone.app.security_rules(phone.id()).unwrap();
     assert_ne!(da_rules[0].title, rules[0].title, "kl and da differ");
 }
+
+#[test]
+fn creating_and_cancelling_cannot_use_up_the_hourly_cap() {
+    let w = World::new();
+    let phone = w.app(USER, "phone");
+    for _ in 0..30 {
+        let r = w.request(USER);
+        w.service.cancel(&r.poll_handle).unwrap();
+    }
+    let r = w.request(USER);
+    phone.app.refresh(phone.id()).unwrap();
+    phone
+        .app
+        .approve(phone.id(), &r.request_id, PIN.into())
+        .unwrap();
+}
