@@ -165,8 +165,13 @@ impl Service {
         };
         self.db.write(|tx| {
             let device = self.authenticate_with_proof(tx, &msg, &purpose, &msg.body.pake, now)?;
+            // Settle the PIN proof first: a refusal below must not leave a
+            // right PIN counted as a failure, so it commits (Refuse) too.
+            if let Some(refusal) = self.settle_proof(tx, &msg.device_id, &device, &purpose, &msg.body.pake, now)? {
+                return Ok(Outcome::Refuse(refusal));
+            }
             if self.is_frozen(tx, &device.identity_id)? {
-                return Err(frozen_error());
+                return Ok(Outcome::Refuse(frozen_error()));
             }
             let target: Option<String> = tx
                 .query_row(
@@ -176,7 +181,7 @@ impl Service {
                 )
                 .optional()?;
             let Some(target_name) = target else {
-                return Err(err(ErrorCode::UnknownDevice, "no such device of this identity"));
+                return Ok(Outcome::Refuse(err(ErrorCode::UnknownDevice, "no such device of this identity")));
             };
             let active: u32 = tx.query_row(
                 "SELECT count(*) FROM devices WHERE identity_id = ?1 AND status = 'active'",
@@ -184,16 +189,10 @@ impl Service {
                 |r| r.get(0),
             )?;
             if active <= 1 && !msg.body.allow_last {
-                return Err(err(
+                return Ok(Outcome::Refuse(err(
                     ErrorCode::LastDevice,
                     "this is the identity's last device; without it a new activation code is needed",
-                ));
-            }
-            let (_, _, expected) = Self::pin_session(tx, &msg.device_id, &purpose, &msg.body.pake, now)?;
-            if let Some(refusal) =
-                self.consume_pin_proof(tx, &msg.device_id, &device, &expected, &msg.body.pake, None, now)?
-            {
-                return Ok(Outcome::Refuse(refusal));
+                )));
             }
             tx.execute(
                 "UPDATE devices SET status = 'removed' WHERE device_id = ?1",
@@ -256,22 +255,20 @@ impl Service {
                 &msg.body.pake,
                 now,
             )?;
+            if let Some(refusal) = self.settle_proof(tx, &msg.device_id, &device, &PinPurpose::AddDevice, &msg.body.pake, now)? {
+                return Ok(Outcome::Refuse(refusal));
+            }
             if self.is_frozen(tx, &device.identity_id)? {
-                return Err(frozen_error());
+                return Ok(Outcome::Refuse(frozen_error()));
             }
             if !self.open_additions(tx, &device.identity_id, now)?.is_empty() {
-                return Err(err(
+                return Ok(Outcome::Refuse(err(
                     ErrorCode::PairingInvalid,
                     "a device addition is already under way for this identity",
-                ));
+                )));
             }
-            self.check_device_room(tx, &device.identity_id)?;
-            let (_, _, expected) =
-                Self::pin_session(tx, &msg.device_id, &PinPurpose::AddDevice, &msg.body.pake, now)?;
-            if let Some(refusal) =
-                self.consume_pin_proof(tx, &msg.device_id, &device, &expected, &msg.body.pake, None, now)?
-            {
-                return Ok(Outcome::Refuse(refusal));
+            if let Err(full) = self.check_device_room(tx, &device.identity_id) {
+                return Ok(Outcome::Refuse(full));
             }
             let wait_until = now + self.config.addition_wait_ms;
             tx.execute(

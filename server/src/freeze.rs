@@ -102,15 +102,11 @@ impl Service {
                 &msg.body.pake,
                 now,
             )?;
-            if !self.is_frozen(tx, &device.identity_id)? {
-                return Err(err(ErrorCode::Malformed, "this identity is not frozen"));
-            }
-            let (_, _, expected) =
-                Self::pin_session(tx, &msg.device_id, &PinPurpose::Unfreeze, &msg.body.pake, now)?;
-            if let Some(refusal) =
-                self.consume_pin_proof(tx, &msg.device_id, &device, &expected, &msg.body.pake, None, now)?
-            {
+            if let Some(refusal) = self.settle_proof(tx, &msg.device_id, &device, &PinPurpose::Unfreeze, &msg.body.pake, now)? {
                 return Ok(Outcome::Refuse(refusal));
+            }
+            if !self.is_frozen(tx, &device.identity_id)? {
+                return Ok(Outcome::Refuse(err(ErrorCode::Malformed, "this identity is not frozen")));
             }
             if let Some(code) = &msg.body.activation_code {
                 if let Err(refusal) = self.use_activation_code(tx, &device.identity_id, code, now)? {

@@ -1012,6 +1012,21 @@ impl Service {
         })
     }
 
+    /// Find and use up the PIN-proof session for `purpose`, checking its
+    /// confirmation: `Some(refusal)` for a wrong PIN (commit and refuse).
+    pub(crate) fn settle_proof(
+        &self,
+        tx: &Transaction<'_>,
+        device_id: &str,
+        device: &DeviceRow,
+        purpose: &PinPurpose,
+        proof: &PakeProof,
+        now: i64,
+    ) -> Result<Option<ServiceError>> {
+        let (_, _, expected) = Self::pin_session(tx, device_id, purpose, proof, now)?;
+        self.consume_pin_proof(tx, device_id, device, &expected, proof, None, now)
+    }
+
     /// Use up a PIN-proof session and check its confirmation. A wrong one is
     /// refused with the attempt already counted (commit, then refuse); a right
     /// one resets the failure count.

@@ -81,14 +81,13 @@ impl Service {
         now: i64,
     ) -> Result<Result<DeviceRow, ServiceError>> {
         let device = self.authenticate_with_proof(tx, msg, purpose, proof, now)?;
-        if self.is_frozen(tx, &device.identity_id)? {
-            return Err(frozen_error());
-        }
-        let (_, _, expected) = Self::pin_session(tx, &msg.device_id, purpose, proof, now)?;
         if let Some(refusal) =
-            self.consume_pin_proof(tx, &msg.device_id, &device, &expected, proof, None, now)?
+            self.settle_proof(tx, &msg.device_id, &device, purpose, proof, now)?
         {
             return Ok(Err(refusal));
+        }
+        if self.is_frozen(tx, &device.identity_id)? {
+            return Ok(Err(frozen_error()));
         }
         Ok(Ok(device))
     }
@@ -110,10 +109,11 @@ impl Service {
                 |r| r.get(0),
             )?;
             if taken {
-                return Err(err(
+                // The PIN proof is settled: keep it, refuse the change.
+                return Ok(Outcome::Refuse(err(
                     ErrorCode::IdentityExists,
                     "this user ID is taken; choose another",
-                ));
+                )));
             }
             tx.execute(
                 "UPDATE identities SET user_id = ?2, user_key = ?3 WHERE identity_id = ?1",
@@ -287,12 +287,22 @@ impl Service {
         let now = self.now_ms();
         self.db.write(|tx| {
             let device = self.authenticate(tx, &msg, now)?;
+            // A device sees what happened since it joined, not the identity's
+            // whole history from before it existed.
+            let enrolled: i64 = tx.query_row(
+                "SELECT enrolled_at_ms FROM devices WHERE device_id = ?1",
+                [&msg.device_id],
+                |r| r.get(0),
+            )?;
             let items = outbox(
                 tx,
                 Some(&device.identity_id),
                 Some("app"),
                 msg.body.after_id,
-            )?;
+            )?
+            .into_iter()
+            .filter(|n| n.at_ms >= enrolled)
+            .collect();
             Ok(Outcome::Done(NotificationsResponse {
                 items,
                 server_time_ms: now,

@@ -200,11 +200,41 @@ fn a_fourth_device_is_refused() {
         .start_device_addition(phone.id(), PIN.into())
         .unwrap_err();
     assert_eq!(e, Error::DeviceLimit);
+    // The refusal came after a right PIN: it must not stay counted.
+    assert_eq!(
+        w.service
+            .device_info(&phone.profile.device_id)
+            .unwrap()
+            .pin_failures,
+        0
+    );
     let fourth = w.installation(":memory:");
     let e = fourth
         .activate(USER.into(), w.code(USER), PIN.into(), "fourth".into())
         .unwrap_err();
     assert_eq!(e, Error::DeviceLimit);
+}
+
+#[test]
+fn a_new_device_sees_notices_from_when_it_joined() {
+    let w = World::new();
+    let phone = w.app(USER, "phone");
+    phone.app.freeze(phone.id()).unwrap();
+    w.service.operator_freeze(USER, false).unwrap();
+    w.clock.advance_secs(60);
+    let tablet = w.app(USER, "tablet");
+    let seen: Vec<String> = tablet
+        .app
+        .notifications(tablet.id())
+        .unwrap()
+        .into_iter()
+        .map(|n| n.event)
+        .collect();
+    assert!(!seen.contains(&"identity_frozen".to_string()), "{seen:?}");
+    assert!(
+        seen.contains(&"activation_code_used".to_string()),
+        "{seen:?}"
+    );
 }
 
 #[test]
