@@ -448,3 +448,220 @@ impl Default for RawDevice {
 pub fn now(world: &World) -> i64 {
     world.clock.now_ms()
 }
+
+// --------------------------------------------------------------------------
+// Transport-generic device helpers: the same hand-built messages over any
+// [`Transport`] — the in-process tap (`world.tap.as_ref()`) or HTTP — for the
+// model, crash, load and attack tests.
+
+impl World {
+    /// A service at `path` with `config` (the operator token is set to
+    /// [`TOKEN`]), on a test clock at [`T0`].
+    pub fn with_config(path: &str, config: ServiceConfig) -> Self {
+        let clock = Arc::new(TestClock::new(T0));
+        let service = Arc::new(
+            Service::open(
+                path,
+                clock.clone(),
+                ServiceConfig {
+                    operator_token: Some(TOKEN.into()),
+                    ..config
+                },
+            )
+            .unwrap(),
+        );
+        let tap = Arc::new(Tap {
+            inner: InProcessTransport::new(service.clone()),
+            calls: AtomicUsize::new(0),
+            sent: Mutex::new(Vec::new()),
+            rewrite: Mutex::new(None),
+        });
+        Self {
+            clock,
+            service,
+            tap,
+        }
+    }
+}
+
+impl RawDevice {
+    /// The last sequence number this device used.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Sign `body` in the next envelope and send it to `path`.
+    pub fn send_signed<T, R>(
+        &mut self,
+        t: &dyn Transport,
+        path: &str,
+        body: T,
+    ) -> akuersi_core::Result<R>
+    where
+        T: SignedBody + serde::Serialize,
+        R: serde::de::DeserializeOwned,
+    {
+        let m = self.envelope(body);
+        call(t, path, &m)
+    }
+
+    /// Fetch pending requests over `t`.
+    pub fn pending_via(&mut self, t: &dyn Transport) -> akuersi_core::Result<PendingResponse> {
+        self.send_signed(t, paths::PENDING, PendingQuery {})
+    }
+
+    /// Start a PIN proof for `purpose` in `context` with `pin` over `t`, and
+    /// finish it on the device side. Returns the binding, the confirmP to
+    /// send (a made-up one when the PIN was wrong) and the service's answer.
+    pub fn pin_proof_for(
+        &mut self,
+        t: &dyn Transport,
+        purpose: PinPurpose,
+        context: &[u8],
+        pin: &str,
+    ) -> akuersi_core::Result<(PakeBinding, PakeProof, PinStartResponse)> {
+        let pin = Pin::new(pin.into()).unwrap();
+        let (w0, w1) = derive_pake_secrets(&pin, &self.secret, &self.device_id, MIN_KDF_ITERATIONS);
+        let ctx = PakeContext {
+            context,
+            id_prover: self.device_id.as_bytes(),
+            id_verifier: PAKE_VERIFIER_ID,
+        };
+        let (prover, share_p) = Prover::start(&ctx, &w0, &w1);
+        let started: PinStartResponse = self.send_signed(
+            t,
+            paths::PIN_START,
+            PinStart {
+                purpose,
+                share_p: share_p.to_vec(),
+            },
+        )?;
+        let confirm_p = match prover.finish(&started.share_v, &started.confirm_v) {
+            Ok(f) => f.confirm_p.to_vec(),
+            Err(_) => vec![0x5a; 32],
+        };
+        Ok((
+            PakeBinding {
+                session_id: started.session_id.clone(),
+                share_p: share_p.to_vec(),
+                share_v: started.share_v.clone(),
+            },
+            PakeProof {
+                session_id: started.session_id.clone(),
+                confirm_p,
+            },
+            started,
+        ))
+    }
+
+    /// [`RawDevice::pin_proof`] over any transport.
+    pub fn request_proof(
+        &mut self,
+        t: &dyn Transport,
+        request: &PendingRequest,
+        pin: &str,
+    ) -> akuersi_core::Result<(PakeBinding, PakeProof, PinStartResponse)> {
+        let purpose = PinPurpose::Request {
+            request_id: request.request_id.clone(),
+        };
+        let context = pake_context(&request.request_id, &request.nonce);
+        self.pin_proof_for(t, purpose, &context, pin)
+    }
+
+    /// A PIN proof for an operation (add or remove a device, unfreeze, …).
+    pub fn operation_proof(
+        &mut self,
+        t: &dyn Transport,
+        purpose: PinPurpose,
+        pin: &str,
+    ) -> akuersi_core::Result<(PakeProof, PinStartResponse)> {
+        let context = operation_pake_context(&self.device_id, &purpose);
+        let (_, proof, started) = self.pin_proof_for(t, purpose, &context, pin)?;
+        Ok((proof, started))
+    }
+
+    /// Approve `request` with `pin` over `t`, end to end.
+    pub fn approve_via(
+        &mut self,
+        t: &dyn Transport,
+        request: &PendingRequest,
+        pin: &str,
+    ) -> akuersi_core::Result<DecideResponse> {
+        let (binding, proof, _) = self.request_proof(t, request, pin)?;
+        let st = self.statement(request, Decision::Approve, Some(binding));
+        call(t, paths::DECIDE, &self.decide_msg(&st, Some(proof)))
+    }
+
+    /// Reject or report `request` over `t`.
+    pub fn decline_via(
+        &self,
+        t: &dyn Transport,
+        request: &PendingRequest,
+        decision: Decision,
+    ) -> akuersi_core::Result<DecideResponse> {
+        let st = self.statement(request, decision, None);
+        call(t, paths::DECIDE, &self.decide_msg(&st, None))
+    }
+
+    /// Join an identity with a pairing payload's addition id and secret,
+    /// choosing `pin`: the message a new device sends.
+    pub fn pairing(&self, addition_id: &str, secret: &[u8], pin: &str) -> CompletePairing {
+        let pin = Pin::new(pin.into()).unwrap();
+        let (w0, w1) = derive_pake_secrets(&pin, &self.secret, &self.device_id, MIN_KDF_ITERATIONS);
+        let rec = registration_record(&w0, &w1);
+        let mut m = CompletePairing {
+            addition_id: addition_id.into(),
+            device_id: self.device_id.clone(),
+            device_public_key: self.public_key(),
+            device_name: "paired".into(),
+            platform: "test".into(),
+            verifier: VerifierRegistration {
+                w0: rec.w0.to_bytes().to_vec(),
+                l: rec.l.to_vec(),
+                kdf_iterations: MIN_KDF_ITERATIONS,
+            },
+            pairing_proof: vec![],
+            signature: vec![],
+        };
+        let bytes = m.signed_bytes();
+        m.pairing_proof = pairing_proof(secret, &bytes);
+        m.signature = self.sign(&bytes);
+        m
+    }
+}
+
+/// The error code of a refused call (`None` for success or a non-service error).
+pub fn code_of<T>(r: &akuersi_core::Result<T>) -> Option<ErrorCode> {
+    match r {
+        Err(e) => error_code(e),
+        Ok(_) => None,
+    }
+}
+
+/// The service's error code behind a core error (`None` for local errors).
+pub fn error_code(e: &akuersi_core::Error) -> Option<ErrorCode> {
+    use akuersi_core::Error as E;
+    Some(match e {
+        E::Service { code, .. } => *code,
+        E::WrongPin { .. } => ErrorCode::WrongPin,
+        E::DeviceSuspended { .. } => ErrorCode::DeviceSuspended,
+        E::DeviceBlocked => ErrorCode::DeviceBlocked,
+        E::RequestExpired => ErrorCode::RequestExpired,
+        E::AlreadyDecided => ErrorCode::AlreadyDecided,
+        E::RequestCancelled => ErrorCode::RequestCancelled,
+        E::RequestNotFound => ErrorCode::RequestNotFound,
+        E::InvalidActivationCode => ErrorCode::InvalidActivationCode,
+        E::ActivationCodeBlocked => ErrorCode::ActivationCodeBlocked,
+        E::DeviceLimit => ErrorCode::DeviceLimit,
+        E::ChannelBindingRequired => ErrorCode::ChannelBindingRequired,
+        E::WrongChannelCode { .. } => ErrorCode::WrongChannelCode,
+        E::RateLimited => ErrorCode::RateLimited,
+        _ => return None,
+    })
+}
+
+/// Median of `samples` (sorted in place).
+pub fn median(samples: &mut [f64]) -> f64 {
+    samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    samples[samples.len() / 2]
+}
