@@ -1,0 +1,836 @@
+//! Crash consistency: processes killed with SIGKILL at random moments, then
+//! restarted on the same SQLite files.
+//!
+//! * `service_survives_random_kills`: the service runs in a child process
+//!   (this test binary again, serving HTTP on loopback from a SQLite file);
+//!   the test drives it over HTTP with decisions, wrong PINs, backup-device
+//!   additions and removals, and kills it after a random few milliseconds,
+//!   over and over. After each kill it opens the file itself and checks:
+//!   `PRAGMA integrity_check` is ok; every decision the service acknowledged
+//!   is there, unchanged; no request is decided twice (and none was decided
+//!   that nobody sent a decision for); a decision in flight at the kill is
+//!   either fully there or not at all; no PIN-failure count went down except
+//!   where a correct proof had been sent; every acknowledged device addition
+//!   and removal holds; no identity has more than 3 active devices. After each
+//!   restart the last acknowledged decision is sent again and must be
+//!   refused as already decided.
+//! * `app_survives_random_kills_while_approving`: an app installation runs in
+//!   a child process, approving requests (with wrong PINs now and then)
+//!   against a service in this process, and is killed the same way. After
+//!   each kill its store passes `integrity_check`, its next sequence number
+//!   never went back and is always above the last one the service accepted
+//!   from it (so it can never send a replay), and the restarted app carries on
+//!   without a single refusal for a replayed or stale message.
+//!
+//! Loopback only; every loop is bounded. `AKUERSI_CRASH_KILLS` sets the number
+//! of kills of each test (200 service, 100 app by default);
+//! `AKUERSI_CRASH_SEED` replays a run.
+
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use akuersi_core::app::{Installation, InstallationConfig};
+use akuersi_core::approval::Decision;
+use akuersi_core::clock::SystemClock;
+use akuersi_core::http::{HttpTransport, HttpTransportConfig};
+use akuersi_core::keystore::SoftwareVault;
+use akuersi_core::pin::MIN_KDF_ITERATIONS;
+use akuersi_core::protocol::*;
+use akuersi_core::transport::{call, Transport};
+use akuersi_core::Error;
+use akuersi_server::lockout::LockoutPolicy;
+use akuersi_server::{Service, ServiceConfig};
+use akuersi_tests::*;
+
+const ROLE: &str = "AKUERSI_CRASH_ROLE";
+const DB: &str = "AKUERSI_CRASH_DB";
+const VAULT: &str = "AKUERSI_CRASH_VAULT";
+const BASE: &str = "AKUERSI_CRASH_BASE";
+const PROFILE: &str = "AKUERSI_CRASH_PROFILE";
+
+/// Never suspends or blocks (so random kills cannot stall the loop for a
+/// minute), and reports the exact count through `attempts_left`.
+const NO_LOCKOUT: u32 = 1_000_000;
+const DECIDER: &str = "Crash-Decider";
+const ADDER: &str = "Crash-Adder";
+const APP_USER: &str = "Crash-App";
+
+fn config() -> ServiceConfig {
+    ServiceConfig {
+        operator_token: Some(TOKEN.into()),
+        lockout: LockoutPolicy {
+            suspend_after: NO_LOCKOUT,
+            block_after: NO_LOCKOUT,
+            suspensions_ms: vec![],
+        },
+        max_requests_per_hour: u32::MAX,
+        addition_wait_ms: 0,
+        ..ServiceConfig::default()
+    }
+}
+
+fn kills(default: usize) -> usize {
+    std::env::var("AKUERSI_CRASH_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// xorshift64*: a small seeded generator, so a failing run can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn new(name: &str) -> Self {
+        let seed = std::env::var("AKUERSI_CRASH_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+                    | 1
+            });
+        println!("{name}: AKUERSI_CRASH_SEED={seed}");
+        Self(seed)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        let p = std::env::temp_dir().join(format!(
+            "akuersi-{name}-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+
+    fn file(&self, name: &str) -> String {
+        self.0.join(name).to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn transport(base: &str) -> HttpTransport {
+    HttpTransport::with_config(HttpTransportConfig {
+        connect_attempts: 1,
+        request_timeout: Duration::from_secs(20),
+        ..HttpTransportConfig::new(base)
+    })
+    .unwrap()
+}
+
+// ------------------------------------------------------------ child side
+
+/// Not a test: the child process of the crash tests (this test binary run
+/// with `--ignored --exact crash_child`). As "service" it serves the SQLite
+/// file in `AKUERSI_CRASH_DB` over HTTP on a loopback port and prints it; as
+/// "app" it opens the installation in `AKUERSI_CRASH_DB` and approves
+/// requests in a loop, printing what happened. Either way it ends when its
+/// standard input closes, so it never outlives the test.
+#[test]
+#[ignore = "child process of the crash tests; does nothing on its own"]
+fn crash_child() {
+    let (Ok(role), Ok(db)) = (std::env::var(ROLE), std::env::var(DB)) else {
+        return;
+    };
+    std::thread::spawn(|| {
+        let mut sink = String::new();
+        while std::io::stdin().read_line(&mut sink).unwrap_or(0) > 0 {
+            sink.clear();
+        }
+        std::process::exit(0);
+    });
+    match role.as_str() {
+        "service" => {
+            let service = Service::open(&db, Arc::new(SystemClock), config()).unwrap();
+            let server = akuersi_server::http::spawn(Arc::new(service)).unwrap();
+            println!("AKUERSI-LISTENING {}", server.base_url());
+            loop {
+                std::thread::park();
+            }
+        }
+        "app" => app_child(&db),
+        _ => {}
+    }
+}
+
+fn app_child(db: &str) {
+    let base = std::env::var(BASE).unwrap();
+    let profile = std::env::var(PROFILE).unwrap();
+    let t = Arc::new(transport(&base));
+    let app = open_app(db, &std::env::var(VAULT).unwrap(), t.clone());
+    println!("AKUERSI-READY");
+    for round in 0u64.. {
+        match call::<_, CreateRequestResponse>(t.as_ref(), paths::CREATE_REQUEST, &log_on(APP_USER))
+        {
+            Ok(_)
+            | Err(Error::Service {
+                code: ErrorCode::PendingRequestExists,
+                ..
+            }) => {}
+            Err(e) => report_and_exit("create", &e),
+        }
+        let views = app
+            .refresh(&profile)
+            .unwrap_or_else(|e| report_and_exit("refresh", &e));
+        let Some(v) = views.first() else { continue };
+        if round.is_multiple_of(3) {
+            match app.approve(&profile, &v.request_id, WRONG_PIN.into()) {
+                Err(Error::WrongPin { .. }) => println!("WRONG {}", v.request_id),
+                other => report_and_exit("wrong PIN", &other.unwrap_err()),
+            }
+        }
+        match app.approve(&profile, &v.request_id, PIN.into()) {
+            Ok(o) => println!("APPROVED {}", o.request_id),
+            Err(e) => report_and_exit("approve", &e),
+        }
+    }
+}
+
+fn report_and_exit(what: &str, e: &Error) -> ! {
+    println!("AKUERSI-ERROR {what}: {e:?}");
+    std::process::exit(3)
+}
+
+fn open_app(db: &str, vault: &str, t: Arc<dyn Transport>) -> Arc<Installation> {
+    Installation::open(
+        InstallationConfig {
+            database_path: db.into(),
+            platform: "desktop".into(),
+            kdf_iterations: MIN_KDF_ITERATIONS,
+            default_language: "kl".into(),
+        },
+        t,
+        Arc::new(SystemClock),
+        Arc::new(SoftwareVault::from_key_file(std::path::Path::new(vault)).unwrap()),
+        None,
+    )
+    .unwrap()
+}
+
+// ----------------------------------------------------------- parent side
+
+/// A child process; killed (SIGKILL) when dropped.
+struct ChildProcess {
+    child: Option<Child>,
+    /// The line after the marker (the base URL of a service).
+    said: String,
+    /// Everything else it printed, collected by a thread.
+    lines: Arc<Mutex<Vec<String>>>,
+    drain: Option<std::thread::JoinHandle<()>>,
+}
+
+impl ChildProcess {
+    fn start(envs: &[(&str, &str)], marker: &str) -> Self {
+        let mut cmd = Command::new(std::env::current_exe().unwrap());
+        cmd.args(["--exact", "crash_child", "--ignored", "--nocapture"])
+            .args(["--test-threads", "1"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let said = loop {
+            match lines.next() {
+                Some(Ok(line)) => {
+                    if let Some((_, rest)) = line.split_once(marker) {
+                        break rest.trim().to_owned();
+                    }
+                }
+                _ => {
+                    let _ = child.kill();
+                    panic!("the child process ended before it was ready");
+                }
+            }
+        };
+        let collected = Arc::new(Mutex::new(Vec::new()));
+        let sink = collected.clone();
+        let drain = std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self {
+            child: Some(child),
+            said,
+            lines: collected,
+            drain: Some(drain),
+        }
+    }
+
+    /// kill -9 after `delay`, from another thread; returns at once.
+    fn kill_after(mut self, delay: Duration, killed: Arc<AtomicBool>) -> KillHandle {
+        let mut child = self.child.take().unwrap();
+        let lines = self.lines.clone();
+        let drain = self.drain.take();
+        let thread = std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            child.kill().unwrap();
+            let status = child.wait().unwrap();
+            killed.store(true, Ordering::SeqCst);
+            if let Some(d) = drain {
+                d.join().unwrap();
+            }
+            status
+        });
+        KillHandle { thread, lines }
+    }
+}
+
+impl Drop for ChildProcess {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+struct KillHandle {
+    thread: std::thread::JoinHandle<std::process::ExitStatus>,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl KillHandle {
+    fn join(self) -> Vec<String> {
+        use std::os::unix::process::ExitStatusExt;
+        let status = self.thread.join().unwrap();
+        let lines = self.lines.lock().unwrap().clone();
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "the child ended by itself ({status}): {lines:?}"
+        );
+        lines
+    }
+}
+
+fn integrity_ok(conn: &rusqlite::Connection) {
+    let r: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(r, "ok");
+}
+
+// -------------------------------------------------------- service crashes
+
+/// What the driver knows for sure, or may have caused.
+#[derive(Default)]
+struct Ledger {
+    /// Acknowledged decisions: request id → (status, device).
+    decided: HashMap<String, (String, String)>,
+    /// Sent but not acknowledged: request id → (status, device).
+    maybe: HashMap<String, (String, String)>,
+    /// Lower bound of each device's failure count.
+    floor: HashMap<String, u32>,
+    /// Last count read from the file, and whether a correct proof was sent since.
+    seen: HashMap<String, (u32, bool)>,
+    /// Devices whose addition (or removal) was acknowledged.
+    must_be_active: HashSet<String>,
+    must_be_removed: HashSet<String>,
+    /// The last acknowledged decide message.
+    last_decide: Option<Decide>,
+    ops: usize,
+    /// Decisions in flight at a kill: found committed, found not committed.
+    in_flight: (usize, usize),
+}
+
+impl Ledger {
+    fn proof_sent(&mut self, device: &str) {
+        self.floor.insert(device.to_owned(), 0);
+        if let Some(s) = self.seen.get_mut(device) {
+            s.1 = true;
+        }
+    }
+
+    fn counted(&mut self, device: &str, started: &PinStartResponse) {
+        self.floor
+            .insert(device.to_owned(), NO_LOCKOUT - started.attempts_left);
+    }
+}
+
+fn status_of(d: Decision) -> &'static str {
+    RequestStatus::for_decision(d).as_str()
+}
+
+/// One unit of work; `Err` when the service went away.
+fn decide_once(
+    t: &dyn Transport,
+    dev: &mut RawDevice,
+    rng: &mut Rng,
+    ledger: &mut Ledger,
+) -> Result<(), Error> {
+    let p = match dev.pending_via(t)?.requests.into_iter().next() {
+        Some(p) => p,
+        None => {
+            match call::<_, CreateRequestResponse>(t, paths::CREATE_REQUEST, &log_on(DECIDER)) {
+                Ok(_)
+                | Err(Error::Service {
+                    code: ErrorCode::PendingRequestExists,
+                    ..
+                }) => {}
+                Err(e) => return Err(e),
+            }
+            ledger.ops += 1;
+            return Ok(());
+        }
+    };
+    let id = dev.device_id.clone();
+    let roll = rng.below(10);
+    let decision = match roll {
+        0..=1 => Decision::Reject,
+        2 => Decision::Report,
+        _ => Decision::Approve,
+    };
+    if decision != Decision::Approve {
+        let st = dev.statement(&p, decision, None);
+        let msg = dev.decide_msg(&st, None);
+        ledger.maybe.insert(
+            p.request_id.clone(),
+            (status_of(decision).into(), id.clone()),
+        );
+        let _: DecideResponse = call(t, paths::DECIDE, &msg)?;
+        ledger.ops += 1;
+        let m = ledger.maybe.remove(&p.request_id).unwrap();
+        ledger.decided.insert(p.request_id.clone(), m);
+        ledger.last_decide = Some(msg);
+        return Ok(());
+    }
+    // Approvals: now and then a wrong PIN first (a hostile device that sends
+    // its made-up confirmation anyway), then the right one.
+    if roll >= 8 {
+        let (binding, proof, started) = dev.request_proof(t, &p, WRONG_PIN)?;
+        ledger.counted(&id, &started);
+        let st = dev.statement(&p, Decision::Approve, Some(binding));
+        match call::<_, DecideResponse>(t, paths::DECIDE, &dev.decide_msg(&st, Some(proof))) {
+            Err(Error::WrongPin { .. }) => ledger.ops += 1,
+            Err(e) => return Err(e),
+            Ok(r) => panic!("a wrong PIN approved {}", r.request_id),
+        }
+    }
+    let (binding, proof, started) = dev.request_proof(t, &p, PIN)?;
+    ledger.counted(&id, &started);
+    let st = dev.statement(&p, Decision::Approve, Some(binding));
+    let msg = dev.decide_msg(&st, Some(proof));
+    ledger.proof_sent(&id);
+    ledger
+        .maybe
+        .insert(p.request_id.clone(), ("approved".into(), id.clone()));
+    let _: DecideResponse = call(t, paths::DECIDE, &msg)?;
+    ledger.ops += 1;
+    let m = ledger.maybe.remove(&p.request_id).unwrap();
+    ledger.decided.insert(p.request_id.clone(), m);
+    ledger.last_decide = Some(msg);
+    Ok(())
+}
+
+/// Add a backup device to ADDER's identity and remove it again.
+fn add_and_remove_once(
+    t: &dyn Transport,
+    base: &mut RawDevice,
+    ledger: &mut Ledger,
+) -> Result<(), Error> {
+    let id = base.device_id.clone();
+    let (pake, started) = base.operation_proof(t, PinPurpose::AddDevice, PIN)?;
+    ledger.counted(&id, &started);
+    ledger.proof_sent(&id);
+    let view: AdditionView = base.send_signed(t, paths::ADDITION_START, StartAddition { pake })?;
+    let offer: PairingPayloadResponse = base.send_signed(
+        t,
+        paths::ADDITION_PAIRING,
+        PairingOffer {
+            addition_id: view.addition_id.clone(),
+        },
+    )?;
+    let (_, secret) = parse_pairing_payload(&offer.payload).unwrap();
+    let new = RawDevice::new();
+    let msg = new.pairing(&view.addition_id, &secret[..], PIN);
+    let _: ActivateResponse = call(t, paths::ADDITION_COMPLETE, &msg)?;
+    ledger.must_be_active.insert(new.device_id.clone());
+    ledger.ops += 1;
+    remove(t, base, &new.device_id, ledger)
+}
+
+fn remove(
+    t: &dyn Transport,
+    base: &mut RawDevice,
+    target: &str,
+    ledger: &mut Ledger,
+) -> Result<(), Error> {
+    let id = base.device_id.clone();
+    let purpose = PinPurpose::RemoveDevice {
+        device_id: target.to_owned(),
+    };
+    let (pake, started) = base.operation_proof(t, purpose, PIN)?;
+    ledger.counted(&id, &started);
+    ledger.proof_sent(&id);
+    // From here the removal may be committed without an answer.
+    ledger.must_be_active.remove(target);
+    let _: Ack = base.send_signed(
+        t,
+        paths::REMOVE_DEVICE,
+        RemoveDevice {
+            device_id: target.to_owned(),
+            allow_last: false,
+            pake,
+        },
+    )?;
+    ledger.must_be_removed.insert(target.to_owned());
+    ledger.ops += 1;
+    Ok(())
+}
+
+/// After a restart: close what a kill left half done (an open addition, an
+/// extra device), so the loop can go on.
+fn tidy(conn: &rusqlite::Connection, adder: &str) -> (Vec<String>, Vec<String>) {
+    let mut open = conn
+        .prepare(
+            "SELECT a.addition_id FROM device_additions a JOIN identities i USING (identity_id)
+             WHERE i.user_id = ?1 AND a.status = 'waiting'",
+        )
+        .unwrap();
+    let open: Vec<String> = open
+        .query_map([ADDER], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut extra = conn
+        .prepare(
+            "SELECT d.device_id FROM devices d JOIN identities i USING (identity_id)
+             WHERE i.user_id = ?1 AND d.status = 'active' AND d.device_id != ?2",
+        )
+        .unwrap();
+    let extra: Vec<String> = extra
+        .query_map([ADDER, adder], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    (open, extra)
+}
+
+/// The checks after every kill, on the file itself.
+fn check_file(db: &str, ledger: &mut Ledger) {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    integrity_ok(&conn);
+    // Every acknowledged decision is there, unchanged.
+    for (rid, (status, by)) in &ledger.decided {
+        let (s, d): (String, Option<String>) = conn
+            .query_row(
+                "SELECT status, decided_by FROM requests WHERE request_id = ?1",
+                [rid],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (&s, d.as_ref()),
+            (status, Some(by)),
+            "decision on {rid} lost"
+        );
+    }
+    // A decision in flight is all there or not at all.
+    for (rid, (status, by)) in std::mem::take(&mut ledger.maybe) {
+        let (s, d): (String, Option<String>) = conn
+            .query_row(
+                "SELECT status, decided_by FROM requests WHERE request_id = ?1",
+                [&rid],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        if s == "pending" {
+            assert_eq!(d, None);
+            ledger.in_flight.1 += 1;
+        } else {
+            ledger.in_flight.0 += 1;
+            assert_eq!(
+                (&s, d.as_ref()),
+                (&status, Some(&by)),
+                "half a decision on {rid}"
+            );
+            ledger.decided.insert(rid, (status, by));
+        }
+    }
+    // Nothing decided that nobody decided, nothing decided twice.
+    let mut stmt = conn
+        .prepare(
+            "SELECT request_id, status FROM requests WHERE status NOT IN ('pending', 'cancelled')",
+        )
+        .unwrap();
+    let decided: Vec<(String, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        decided.len(),
+        ledger.decided.len(),
+        "a decision nobody sent"
+    );
+    for (rid, _) in &decided {
+        assert!(ledger.decided.contains_key(rid), "{rid} decided by nobody");
+    }
+    let doubled: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM (SELECT request_id FROM activity
+               WHERE kind LIKE 'request_%' GROUP BY request_id HAVING count(*) > 1)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(doubled, 0, "a request decided twice in the activity log");
+    // PIN counts: never below what was acknowledged, never down without a
+    // correct proof sent.
+    let mut stmt = conn
+        .prepare("SELECT device_id, pin_failures, status FROM devices")
+        .unwrap();
+    let devices: Vec<(String, u32, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    for (id, failures, status) in &devices {
+        let floor = ledger.floor.get(id).copied().unwrap_or(0);
+        assert!(*failures >= floor, "{id}: count {failures} below {floor}");
+        if let Some((before, reset)) = ledger.seen.get(id) {
+            assert!(
+                failures >= before || *reset,
+                "{id}: count went from {before} to {failures} without a correct proof"
+            );
+        }
+        ledger.seen.insert(id.clone(), (*failures, false));
+        if ledger.must_be_active.contains(id) {
+            assert_eq!(status, "active", "{id}: acknowledged addition lost");
+        }
+        if ledger.must_be_removed.contains(id) {
+            assert_eq!(status, "removed", "{id}: acknowledged removal lost");
+        }
+    }
+    let most: i64 = conn
+        .query_row(
+            "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM devices
+               WHERE status = 'active' GROUP BY identity_id)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(most <= 3);
+}
+
+#[test]
+fn service_survives_random_kills() {
+    let total = kills(200);
+    let mut rng = Rng::new("service_survives_random_kills");
+    let dir = TempDir::new("crash-service");
+    let db = dir.file("service.sqlite");
+    let envs = [(ROLE, "service"), (DB, db.as_str())];
+    let started = Instant::now();
+
+    // Set-up, not killed: two identities with a device each.
+    let (mut decider, mut adder) = {
+        let child = ChildProcess::start(&envs, "AKUERSI-LISTENING ");
+        let t = transport(&child.said);
+        let mut devices = Vec::new();
+        for user in [DECIDER, ADDER] {
+            let _: CreateIdentityResponse = call(
+                &t,
+                paths::OPERATOR_CREATE_IDENTITY,
+                &CreateIdentity {
+                    token: TOKEN.into(),
+                    user_id: user.into(),
+                },
+            )
+            .unwrap();
+            let code: IssueActivationCodeResponse = call(
+                &t,
+                paths::OPERATOR_ISSUE_CODE,
+                &IssueActivationCode {
+                    token: TOKEN.into(),
+                    user_id: user.into(),
+                    channel: CodeChannel::Paper,
+                },
+            )
+            .unwrap();
+            let d = RawDevice::new();
+            let _: ActivateResponse =
+                call(&t, paths::ACTIVATE, &d.activation(user, &code.code, PIN)).unwrap();
+            devices.push(d);
+        }
+        let adder = devices.pop().unwrap();
+        (devices.pop().unwrap(), adder)
+    };
+
+    let mut ledger = Ledger::default();
+    let mut replays = 0;
+    for round in 0..total {
+        let child = ChildProcess::start(&envs, "AKUERSI-LISTENING ");
+        let t = transport(&child.said);
+        let killed = Arc::new(AtomicBool::new(false));
+        let delay = Duration::from_micros(rng.below(150_000));
+        let kill = child.kill_after(delay, killed.clone());
+        // Replaying the last acknowledged decision after the restart: refused.
+        if round.is_multiple_of(10) {
+            if let Some(msg) = ledger.last_decide.clone() {
+                match call::<_, DecideResponse>(&t, paths::DECIDE, &msg) {
+                    Err(Error::AlreadyDecided) => replays += 1,
+                    Err(Error::Network(_)) => {}
+                    other => panic!("a replayed decision was not refused: {other:?}"),
+                }
+            }
+        }
+        let (open, extra) = {
+            let conn = rusqlite::Connection::open(&db).unwrap();
+            tidy(&conn, &adder.device_id)
+        };
+        let work = || -> Result<(), Error> {
+            for addition_id in open {
+                let r: Result<Ack, Error> =
+                    adder.send_signed(&t, paths::ADDITION_VETO, VetoAddition { addition_id });
+                match r {
+                    Ok(_)
+                    | Err(Error::Service {
+                        code: ErrorCode::PairingInvalid,
+                        ..
+                    }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            for target in extra {
+                remove(&t, &mut adder, &target, &mut ledger)?;
+            }
+            // Bounded: the kill comes within 150 ms; this is a safety net.
+            for i in 0..10_000 {
+                if i % 4 == 3 {
+                    add_and_remove_once(&t, &mut adder, &mut ledger)?;
+                } else {
+                    decide_once(&t, &mut decider, &mut rng, &mut ledger)?;
+                }
+            }
+            Ok(())
+        };
+        match work() {
+            Err(Error::Network(_)) => {}
+            Err(e) if killed.load(Ordering::SeqCst) => {
+                // A message cut off mid-answer reads as a protocol error.
+                assert!(matches!(e, Error::Protocol(_)), "round {round}: {e:?}");
+            }
+            other => panic!("round {round}: the loop ended without the kill: {other:?}"),
+        }
+        kill.join();
+        check_file(&db, &mut ledger);
+    }
+    println!(
+        "service: {total} kills, {} acknowledged operations, {} decisions kept \
+         (of which {} in flight at a kill and committed; {} in flight and not), \
+         {replays} replays refused, {:.1} s",
+        ledger.ops,
+        ledger.decided.len(),
+        ledger.in_flight.0,
+        ledger.in_flight.1,
+        started.elapsed().as_secs_f64()
+    );
+    assert!(ledger.decided.len() > total / 4, "too little work got done");
+}
+
+// ------------------------------------------------------------ app crashes
+
+#[test]
+fn app_survives_random_kills_while_approving() {
+    let total = kills(100);
+    let mut rng = Rng::new("app_survives_random_kills_while_approving");
+    let dir = TempDir::new("crash-app");
+    let service_db = dir.file("service.sqlite");
+    let service = Arc::new(Service::open(&service_db, Arc::new(SystemClock), config()).unwrap());
+    service.create_identity(APP_USER).unwrap();
+    let code = service
+        .issue_activation_code(APP_USER, CodeChannel::Paper)
+        .unwrap()
+        .code;
+    let server = akuersi_server::http::spawn(service.clone()).unwrap();
+    let base = server.base_url();
+    let app_db = dir.file("app.sqlite");
+    let vault = dir.file("vault.key");
+    let profile = {
+        let app = open_app(&app_db, &vault, Arc::new(transport(&base)));
+        app.activate(APP_USER.into(), code, PIN.into(), "phone".into())
+            .unwrap()
+    };
+    let envs = [
+        (ROLE, "app"),
+        (DB, app_db.as_str()),
+        (VAULT, vault.as_str()),
+        (BASE, base.as_str()),
+        (PROFILE, profile.profile_id.as_str()),
+    ];
+    let started = Instant::now();
+    let service_conn = rusqlite::Connection::open(&service_db).unwrap();
+    let mut next_seq = 0i64;
+    let (mut approved, mut wrong) = (0, 0);
+    for round in 0..total {
+        let child = ChildProcess::start(&envs, "AKUERSI-READY");
+        let delay = Duration::from_micros(rng.below(250_000));
+        let lines = child
+            .kill_after(delay, Arc::new(AtomicBool::new(false)))
+            .join();
+        for line in &lines {
+            assert!(!line.starts_with("AKUERSI-ERROR"), "round {round}: {line}");
+            approved += usize::from(line.starts_with("APPROVED"));
+            wrong += usize::from(line.starts_with("WRONG"));
+        }
+        let app = rusqlite::Connection::open(&app_db).unwrap();
+        integrity_ok(&app);
+        let seq: i64 = app
+            .query_row("SELECT next_seq FROM profiles", [], |r| r.get(0))
+            .unwrap();
+        assert!(seq >= next_seq, "round {round}: next_seq went back");
+        next_seq = seq;
+        let accepted: i64 = service_conn
+            .query_row(
+                "SELECT last_seq FROM devices WHERE device_id = ?1",
+                [&profile.device_id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(
+            accepted < next_seq,
+            "round {round}: the service accepted {accepted}, the app would send {next_seq}"
+        );
+    }
+    integrity_ok(&service_conn);
+    println!(
+        "app: {total} kills, {approved} approvals and {wrong} wrong PINs acknowledged, \
+         next_seq {next_seq}, {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(approved > 0);
+    server.shutdown().unwrap();
+}
