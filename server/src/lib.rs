@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod benchkit;
 pub mod channel;
 mod db;
 pub mod devices;
