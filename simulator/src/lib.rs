@@ -20,6 +20,7 @@
 
 pub mod app;
 pub mod bank;
+pub mod bench;
 pub mod card;
 pub mod clock;
 pub mod demo;

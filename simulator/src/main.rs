@@ -34,6 +34,9 @@ enum Command {
     /// The operator (citizen service centre) side: identities, activation
     /// codes, freezing, and the outboxes as inboxes.
     Operator(akuersi_sim::operator::OperatorArgs),
+    /// Measure the decide path against ring's ECDSA verify rate, device
+    /// latency, cold start and size, and show each budget as pass/fail.
+    Bench(akuersi_sim::bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => akuersi_sim::serve::main(args),
         Command::App(args) => akuersi_sim::app::main(args),
         Command::Operator(args) => akuersi_sim::operator::main(args),
+        Command::Bench(args) => akuersi_sim::bench::main(args),
     }
 }
 
