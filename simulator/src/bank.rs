@@ -7,7 +7,11 @@
 //! * `GET /demo-bank/`: the page;
 //! * `POST /demo-bank/api/start` with `{"user_id": "…"}`: the backend asks
 //!   the service for a log-on request ([`paths::CREATE_REQUEST`]) and answers
-//!   with a login id, the texts the app will show and the seconds left;
+//!   with a login id, the texts the app will show and the seconds left.
+//!   Optional fields: `"binding": "none" | "code" | "qr"` asks for channel
+//!   binding (the page then shows the 4-digit code, or the animated QR value
+//!   that the status answer renews every second), and `"payment": true`
+//!   makes it a payment of 9.000,00 DKK to [`PAYMENT_ACCOUNT`];
 //! * `GET /demo-bank/api/status/{login}`: the backend polls the service
 //!   ([`paths::POLL_REQUEST`]) and, once the request is approved, verifies the
 //!   device's signed evidence itself before it says "logged in";
@@ -24,10 +28,10 @@ use std::time::{Duration, Instant};
 use akuersi_core::approval::Decision;
 use akuersi_core::crypto::{random_array, random_id};
 use akuersi_core::protocol::{
-    paths, CreateRequest, CreateRequestResponse, ErrorCode, PollRequest, PollResponse,
-    RequestStatus, MAX_TTL_SECONDS,
+    paths, ChannelBindingKind, CreateRequest, CreateRequestResponse, ErrorCode, PollRequest,
+    PollResponse, RequestStatus, MAX_TTL_SECONDS,
 };
-use akuersi_core::request::{validate_texts, Action, LocalizedText};
+use akuersi_core::request::{validate_texts, Action, Amount, LocalizedText};
 use akuersi_core::transport::{call, Transport};
 use akuersi_core::Error;
 use axum::body::{Body, Bytes};
@@ -55,12 +59,19 @@ const LOGIN_MEMORY: Duration = Duration::from_secs(15 * 60);
 const MAX_BODY_BYTES: usize = 1024;
 /// Characters of the short reference in the request text (no look-alikes).
 const REFERENCE_ALPHABET: &[u8] = b"ACDEFGHJKMNPQRTUVWXY34679";
+/// The account a demo payment goes to.
+pub const PAYMENT_ACCOUNT: &str = "GL8964710001000206";
+/// The demo payment: 9.000,00 DKK.
+pub const PAYMENT_MINOR_UNITS: i64 = 900_000;
 
 /// One log-in in progress, as the backend keeps it.
 struct Login {
     poll_handle: String,
     request_id: String,
     texts: Vec<LocalizedText>,
+    action: Action,
+    amount: Option<Amount>,
+    account: Option<String>,
     started: Instant,
 }
 
@@ -84,6 +95,12 @@ impl std::fmt::Debug for DemoBank {
 #[serde(deny_unknown_fields)]
 struct StartBody {
     user_id: String,
+    /// "none" (default), "code" or "qr".
+    #[serde(default)]
+    binding: Option<String>,
+    /// A payment instead of a log-on.
+    #[serde(default)]
+    payment: bool,
 }
 
 /// What the page needs to show while the owner looks at the app.
@@ -96,6 +113,18 @@ struct Started {
     texts: Vec<LocalizedText>,
     seconds_left: u32,
     ttl_seconds: u32,
+    /// "code" or "qr" when the app needs something from this screen.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    binding: Option<&'static str>,
+    /// The 4 digits to type in the app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel_code: Option<String>,
+    /// The payment amount as the bank shows it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amount: Option<String>,
+    /// The payee account, in groups of four.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account: Option<String>,
 }
 
 /// `GET /demo-bank/api/status/{login}` answer.
@@ -108,6 +137,12 @@ struct StatusAnswer {
     verified: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<String>,
+    /// While pending: the 4-digit code to type in the app.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel_code: Option<String>,
+    /// While pending: the animated QR value to scan now (changes every second).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    qr_value: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -134,20 +169,44 @@ impl DemoBank {
     }
 
     /// Start a log-on for `user_id`. Blocks on the service.
-    fn start(&self, user_id: &str) -> Result<Started, (StatusCode, String)> {
+    fn start(&self, body: &StartBody) -> Result<Started, (StatusCode, String)> {
+        let user_id = body.user_id.as_str();
+        let binding = match body.binding.as_deref().unwrap_or("none") {
+            "none" | "" => None,
+            "code" => Some(ChannelBindingKind::Code),
+            "qr" => Some(ChannelBindingKind::Qr),
+            _ => {
+                return Err((
+                    StatusCode::BAD_REQUEST,
+                    "Choose no code, a 4-digit code or an animated QR code.".to_owned(),
+                ))
+            }
+        };
         let reference = reference().map_err(|_| internal())?;
-        let texts = log_on_texts(&reference);
+        let (action, texts, amount, account) = if body.payment {
+            (
+                Action::Approve,
+                payment_texts(&reference),
+                Some(Amount {
+                    minor_units: PAYMENT_MINOR_UNITS,
+                    currency: "DKK".into(),
+                }),
+                Some(PAYMENT_ACCOUNT.to_owned()),
+            )
+        } else {
+            (Action::LogOn, log_on_texts(&reference), None, None)
+        };
         let texts = validate_texts(texts).map_err(|_| internal())?;
         let req = CreateRequest {
             user_id: user_id.trim().to_owned(),
             requester_id: REQUESTER_ID.into(),
             requester_name: REQUESTER_NAME.into(),
-            action: Action::LogOn,
+            action,
             texts: texts.clone(),
             ttl_seconds: self.ttl_seconds,
-            channel_binding: None,
-            amount: None,
-            account: None,
+            channel_binding: binding,
+            amount: amount.clone(),
+            account: account.clone(),
         };
         let answer: CreateRequestResponse =
             call(self.transport.as_ref(), paths::CREATE_REQUEST, &req).map_err(start_error)?;
@@ -170,29 +229,52 @@ impl DemoBank {
                 poll_handle: answer.poll_handle,
                 request_id: answer.request_id,
                 texts: texts.clone(),
+                action,
+                amount,
+                account: account.clone(),
                 started: Instant::now(),
             },
         );
         Ok(Started {
             login_id,
             requester_name: REQUESTER_NAME,
-            action: "Log on",
+            action: if body.payment {
+                "Approve payment"
+            } else {
+                "Log on"
+            },
             reference,
             texts,
             seconds_left,
             ttl_seconds: self.ttl_seconds.unwrap_or(MAX_TTL_SECONDS),
+            binding: binding.map(|b| match b {
+                ChannelBindingKind::Code => "code",
+                ChannelBindingKind::Qr => "qr",
+            }),
+            channel_code: answer.channel_code,
+            amount: body.payment.then(|| "9.000,00 DKK".to_owned()),
+            account: account.map(|a| akuersi_core::request::render_account(&a)),
         })
     }
 
-    fn handle_of(&self, login_id: &str) -> Option<(String, String, Vec<LocalizedText>)> {
-        self.lock()
-            .get(login_id)
-            .map(|l| (l.poll_handle.clone(), l.request_id.clone(), l.texts.clone()))
+    fn handle_of(&self, login_id: &str) -> Option<(String, String, Expected)> {
+        self.lock().get(login_id).map(|l| {
+            (
+                l.poll_handle.clone(),
+                l.request_id.clone(),
+                Expected {
+                    texts: l.texts.clone(),
+                    action: l.action,
+                    amount: l.amount.clone(),
+                    account: l.account.clone(),
+                },
+            )
+        })
     }
 
     /// Where a log-in stands. Blocks on the service.
     fn status(&self, login_id: &str) -> Result<StatusAnswer, (StatusCode, String)> {
-        let (handle, request_id, texts) = self.handle_of(login_id).ok_or_else(|| {
+        let (handle, request_id, expected) = self.handle_of(login_id).ok_or_else(|| {
             (
                 StatusCode::NOT_FOUND,
                 "This log-in is not known (it may be too old). Start again.".to_owned(),
@@ -215,7 +297,7 @@ impl DemoBank {
         let seconds_left = seconds_between(poll.server_time_ms, poll.expires_at_ms);
         let (status, verified, message) = match poll.status {
             RequestStatus::Pending => ("pending", false, None),
-            RequestStatus::Approved => match check_evidence(&poll, &request_id, &texts) {
+            RequestStatus::Approved => match check_evidence(&poll, &request_id, &expected) {
                 Ok(()) => ("approved", true, None),
                 Err(why) => ("error", false, Some(why)),
             },
@@ -224,11 +306,14 @@ impl DemoBank {
             RequestStatus::Expired => ("expired", false, None),
             RequestStatus::Cancelled => ("cancelled", false, None),
         };
+        let pending = status == "pending";
         Ok(StatusAnswer {
             status,
-            seconds_left: if status == "pending" { seconds_left } else { 0 },
+            seconds_left: if pending { seconds_left } else { 0 },
             verified,
             message,
+            channel_code: poll.channel_code.filter(|_| pending),
+            qr_value: poll.qr_value.filter(|_| pending),
         })
     }
 
@@ -258,17 +343,28 @@ impl DemoBank {
             seconds_left: 0,
             verified: false,
             message: None,
+            channel_code: None,
+            qr_value: None,
         })
     }
 }
 
+/// What the bank asked for, to compare with the signed statement.
+struct Expected {
+    texts: Vec<LocalizedText>,
+    action: Action,
+    amount: Option<Amount>,
+    account: Option<String>,
+}
+
 /// Check the device's evidence for an approval: the signature verifies, and
-/// the statement is this request, approved, from this bank, with the texts
-/// the bank sent. Returns a message for the page when it does not hold.
+/// the statement is this request, approved, from this bank, with the texts,
+/// amount and account the bank sent. Returns a message for the page when it
+/// does not hold.
 fn check_evidence(
     poll: &PollResponse,
     request_id: &str,
-    texts: &[LocalizedText],
+    expected: &Expected,
 ) -> Result<(), String> {
     let refuse =
         |why: &str| format!("The approval could not be verified ({why}). You are not logged in.");
@@ -282,8 +378,10 @@ fn check_evidence(
     let ok = statement.request_id == request_id
         && statement.decision == Decision::Approve
         && statement.requester_id == REQUESTER_ID
-        && statement.action == Action::LogOn
-        && statement.texts == texts;
+        && statement.action == expected.action
+        && statement.texts == expected.texts
+        && statement.amount == expected.amount
+        && statement.account == expected.account;
     if ok {
         Ok(())
     } else {
@@ -364,6 +462,34 @@ pub fn log_on_texts(reference: &str) -> Vec<LocalizedText> {
         ),
         t("da", "Log på", format!("Log på Demo Bank ({reference})")),
         t("en", "Log on", format!("Log on to Demo Bank ({reference})")),
+    ]
+}
+
+/// The payment texts in Greenlandic, Danish and English, each ending with
+/// the reference. The amount and account travel as structured fields, which
+/// the app renders itself.
+pub fn payment_texts(reference: &str) -> Vec<LocalizedText> {
+    let t = |lang: &str, header: &str, body: String| LocalizedText {
+        lang: lang.into(),
+        header: header.into(),
+        body,
+    };
+    vec![
+        t(
+            "kl",
+            "Akiliut akuersissutiguk",
+            format!("Demo Bank-imit akiliut ({reference})"),
+        ),
+        t(
+            "da",
+            "Godkend betaling",
+            format!("Betaling fra Demo Bank ({reference})"),
+        ),
+        t(
+            "en",
+            "Approve payment",
+            format!("Payment from Demo Bank ({reference})"),
+        ),
     ]
 }
 
@@ -475,8 +601,8 @@ async fn start(State(bank): State<Arc<DemoBank>>, body: Bytes) -> Response {
             },
         );
     }
-    let user_id = match serde_json::from_slice::<StartBody>(&body) {
-        Ok(b) => b.user_id,
+    let start_body = match serde_json::from_slice::<StartBody>(&body) {
+        Ok(b) => b,
         Err(_) => {
             return json(
                 StatusCode::BAD_REQUEST,
@@ -486,7 +612,7 @@ async fn start(State(bank): State<Arc<DemoBank>>, body: Bytes) -> Response {
             )
         }
     };
-    if user_id.trim().is_empty() {
+    if start_body.user_id.trim().is_empty() {
         return json(
             StatusCode::BAD_REQUEST,
             &ErrorAnswer {
@@ -494,7 +620,7 @@ async fn start(State(bank): State<Arc<DemoBank>>, body: Bytes) -> Response {
             },
         );
     }
-    answer(blocking(move || bank.start(&user_id)).await)
+    answer(blocking(move || bank.start(&start_body)).await)
 }
 
 async fn status(State(bank): State<Arc<DemoBank>>, Path(login): Path<String>) -> Response {
