@@ -2,6 +2,7 @@
 //! the owner's language, and a live countdown with a time bar.
 
 use akuersi_core::app::RequestView;
+use akuersi_core::protocol::ChannelBindingKind;
 use akuersi_core::request::Action;
 
 use crate::timefmt::countdown;
@@ -94,12 +95,42 @@ pub fn render(view: &RequestView, total_seconds: u32) -> Vec<String> {
     content.push(String::new());
     content.extend(wrap(&view.header, CARD_WIDTH));
     content.extend(wrap(&view.body, CARD_WIDTH));
+    if let Some(a) = &view.amount {
+        content.push(format!("Amount:  {a}"));
+    }
+    if let Some(a) = &view.account {
+        content.push(format!("Account: {a}"));
+    }
     content.push(String::new());
     content.push(format!(
         "{:<10} {}",
         countdown(view.seconds_left),
         time_bar(view.seconds_left, total_seconds)
     ));
+    if view.call_warning {
+        content.extend(wrap(
+            "! You are on a phone call. Nobody who calls you may ask you to approve.",
+            CARD_WIDTH,
+        ));
+    }
+    if let Some(w) = &view.fatigue_warning {
+        content.extend(wrap(&format!("! {w}"), CARD_WIDTH));
+    }
+    match (view.channel_binding, view.channel_confirmed) {
+        (Some(_), true) => content.push("Code from the screen: accepted".into()),
+        (Some(ChannelBindingKind::Code), false) => content.extend(wrap(
+            "Needs the 4-digit code shown on the screen that started this.",
+            CARD_WIDTH,
+        )),
+        (Some(ChannelBindingKind::Qr), false) => content.extend(wrap(
+            "Needs the QR code shown on the screen that started this.",
+            CARD_WIDTH,
+        )),
+        (None, _) => {}
+    }
+    if !view.rules_reminder.is_empty() {
+        content.extend(wrap(&view.rules_reminder, CARD_WIDTH));
+    }
     content.push("[Approve with PIN]  [Reject]  [Not me!]".into());
     boxed(&content)
 }

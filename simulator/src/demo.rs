@@ -3,6 +3,7 @@
 //! or, as the `backup` scenario, adding a backup device. See [`run`].
 
 mod backup;
+mod extra;
 mod scenes;
 
 use std::io::Write;
@@ -145,6 +146,8 @@ pub fn run(
                 scenes::rejected_and_reported(&mut p, &world, &cast)?;
                 scenes::race(&mut p, &world, &cast)?;
                 scenes::summary(&mut p, &world, &cast)?;
+                extra::channel_binding(&mut p, &world, &cast)?;
+                extra::fraud_report(&mut p, &world, &cast)?;
             }
             Scenario::Backup => backup::run(&mut p, &world, options.kdf_iterations)?,
         }

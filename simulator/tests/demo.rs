@@ -44,7 +44,7 @@ fn demo_runs_every_scene_and_keeps_its_databases() {
         !stdout.contains('\u{1b}'),
         "no colour when not on a terminal"
     );
-    for scene in 1..=6 {
+    for scene in 1..=8 {
         assert!(
             stdout.contains(&format!("Scene {scene}:")),
             "scene {scene} missing:\n{stdout}"
@@ -60,6 +60,24 @@ fn demo_runs_every_scene_and_keeps_its_databases() {
         "RequestExpired",
         "Demo Bank-imut iserneq",
         "left",
+        // Scene 7: a payment bound to the bank's screen, shown in kl, da, en.
+        "Phone A, language kl:",
+        "Phone A, language da:",
+        "Phone A, language en:",
+        "Godkend betaling",
+        "Account: GL89 6471 0001 0002 06",
+        "ChannelBindingRequired",
+        "WrongChannelCode { attempts_left: 2 }",
+        "the right code is accepted",
+        "the payment is approved",
+        "evidence holds the code, the amount and the account",
+        "Never show your codes",
+        // Scene 8: report, freeze in one step, support hours.
+        "recorded as reported",
+        "one step: the identity is frozen",
+        "same answer as for an unknown user ID",
+        "+45 33 98 00 10",
+        "(America/Nuuk)",
     ] {
         assert!(stdout.contains(outcome), "{outcome:?} missing:\n{stdout}");
     }

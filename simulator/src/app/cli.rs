@@ -54,9 +54,23 @@ pub enum AppCommand {
         /// The request id (default: the one pending request).
         #[arg(long, value_name = "ID")]
         request: Option<String>,
+        /// The 4-digit code (or QR value) from the screen that started the
+        /// request, when it asks for one.
+        #[arg(long, value_name = "CODE")]
+        code: Option<String>,
         /// Read the PIN from standard input.
         #[arg(long, required = true)]
         pin_stdin: bool,
+    },
+    /// Type the 4-digit code (or paste the QR value) from the screen that
+    /// started a request; 3 wrong codes cancel the request.
+    Channel {
+        /// The request id (default: the one pending request).
+        #[arg(long, value_name = "ID")]
+        request: Option<String>,
+        /// The code or QR value.
+        #[arg(long, value_name = "CODE")]
+        code: String,
     },
     /// Reject a pending request.
     Reject {
@@ -186,9 +200,26 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
                 print_card(v);
             }
         }
-        AppCommand::Approve { request, .. } => {
+        AppCommand::Channel { request, code } => {
             let view = one_request(&app, pid, request.as_deref())?;
             print_card(&view);
+            check_channel(&app, pid, &view, &code)?;
+        }
+        AppCommand::Approve { request, code, .. } => {
+            let view = one_request(&app, pid, request.as_deref())?;
+            print_card(&view);
+            if let Some(code) = code {
+                if view.channel_binding.is_some() && !view.channel_confirmed {
+                    check_channel(&app, pid, &view, &code)?;
+                }
+            }
+            if app.needs_security_rules(pid)? {
+                println!("Before your first approval, the five security rules:");
+                for (i, r) in app.security_rules(pid)?.iter().enumerate() {
+                    println!("  {}. {}: {}", i + 1, r.title, r.body);
+                }
+                app.acknowledge_security_rules(pid)?;
+            }
             let mut pin = read_pin_stdin("PIN (not shown): ")?;
             match app.approve(pid, &view.request_id, std::mem::take(&mut *pin)) {
                 Ok(o) => println!(
@@ -392,12 +423,39 @@ fn one_request(
     }
 }
 
+/// Send the channel-binding answer and say what came of it.
+fn check_channel(
+    app: &Arc<Installation>,
+    profile_id: &str,
+    view: &RequestView,
+    code: &str,
+) -> Result<(), SimError> {
+    if view.channel_binding.is_none() {
+        return Err(SimError::Demo(
+            "this request does not ask for a code from the screen".into(),
+        ));
+    }
+    println!("Code typed: {}", code.trim());
+    app.confirm_channel(profile_id, &view.request_id, code.to_owned())
+        .map_err(explain)?;
+    println!("Code accepted: you may now approve with your PIN.");
+    println!("(Each `app` command is a fresh start of the app: approve with `approve --code …`.)");
+    Ok(())
+}
+
 /// A core error as the app says it.
 fn explain(e: Error) -> SimError {
     SimError::Demo(match e {
         Error::WrongPin { attempts_left } => {
             format!("wrong PIN: {attempts_left} attempts left before this device is blocked")
         }
+        Error::WrongChannelCode { attempts_left } => format!(
+            "wrong code: it does not match the screen that started this; \
+             {attempts_left} tries left before the request is cancelled"
+        ),
+        Error::ChannelBindingRequired => "this request needs the code from the screen that \
+            started it: pass --code (or run `channel --code …` first)"
+            .into(),
         Error::RequestExpired => "the request has expired; nothing was approved".into(),
         Error::AlreadyDecided => "the request was already decided (on another device?)".into(),
         other => other.to_string(),
