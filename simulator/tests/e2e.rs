@@ -481,6 +481,57 @@ fn browser_login_approved_in_the_app() {
     assert_eq!(b.severe_logs(), Vec::<String>::new(), "JavaScript errors");
 }
 
+/// A payment with a 4-digit code on the page: the app refuses to approve
+/// without it, counts a wrong code, and approves with the right one.
+#[test]
+#[ignore = "needs chromium and chromedriver; run by scripts/tests.d/40-simulator-e2e.sh"]
+fn browser_payment_bound_by_code() {
+    let dir = TempDir::new("bound");
+    let s = Serve::start(&dir.0, free_port(), None);
+    enroll(&s, "Aviaja-Nuuk", "phone");
+    let b = Browser::start();
+    b.goto(&s.page());
+    b.type_into("#user-id", "aviaja-nuuk");
+    b.script(
+        "document.getElementById('binding').value = 'code';\
+         document.getElementById('payment').checked = true; return null;",
+    );
+    b.click("#start");
+    let code = wait_for("the code on the page", Duration::from_secs(15), || {
+        let v = b.script(
+            "var w = document.getElementById('bind-code-box');\
+             return w.hidden ? null : document.getElementById('bind-code').textContent;",
+        );
+        v.as_str().filter(|s| s.len() == 4).map(str::to_owned)
+    });
+    let amount = b.script("return document.getElementById('w-amount').textContent;");
+    assert_eq!(amount, "9.000,00 DKK");
+
+    let data = s.data.to_str().expect("utf-8");
+    let mut args = app_args(&s, data, "phone");
+    args.extend_from_slice(&["approve", "--pin-stdin"]);
+    let out = sim(&args, &format!("{PIN}\n"));
+    assert!(!out.status.success());
+    assert!(text(&out).contains("needs the code"), "{}", text(&out));
+
+    let wrong = if code == "1234" { "4321" } else { "1234" };
+    let mut args = app_args(&s, data, "phone");
+    args.extend_from_slice(&["channel", "--code", wrong]);
+    let out = sim(&args, "");
+    assert!(text(&out).contains("2 tries left"), "{}", text(&out));
+
+    let mut args = app_args(&s, data, "phone");
+    args.extend_from_slice(&["approve", "--code", &code, "--pin-stdin"]);
+    let out = sim_ok(&args, &format!("{PIN}\n"));
+    assert!(out.contains("Amount:"), "{out}");
+    assert!(out.contains("Code accepted"), "{out}");
+    assert!(out.contains("Approved: Demo Bank – Approve"), "{out}");
+
+    let (title, _) = b.wait_status("approved", Duration::from_secs(15));
+    assert_eq!(title, "Payment approved");
+    assert_eq!(b.severe_logs(), Vec::<String>::new(), "JavaScript errors");
+}
+
 /// The same, rejected in the app.
 #[test]
 #[ignore = "needs chromium and chromedriver; run by scripts/tests.d/40-simulator-e2e.sh"]
@@ -711,6 +762,10 @@ fn terminal_app_opens_a_request_and_approves_with_pin() {
     assert!(card.contains("text in en (also da, kl)"), "{card}");
 
     t.keys(&["a"]);
+    // Before the first approval: the five security rules.
+    let rules = t.wait_screen("the five security rules", Duration::from_secs(10));
+    assert!(rules.contains("Never show your codes"), "{rules}");
+    t.keys(&["Enter"]);
     t.wait_screen("Enter your PIN", Duration::from_secs(10));
     // A wrong PIN first (two digits swapped): counted, and the pad clears.
     t.keys(&["4", "8", "2", "9", "6", "1"]);

@@ -179,8 +179,22 @@ pub(crate) enum Screen {
     Backup,
     Notifications,
     Log,
-    Freeze { code_entry: Option<String> },
+    Freeze {
+        code_entry: Option<String>,
+    },
     Support,
+    /// Typing the 4-digit code (or pasting the QR value) from the screen
+    /// that started a request. Not a secret: the digits are shown.
+    Channel {
+        id: String,
+        entry: String,
+        error: Option<String>,
+    },
+    /// The five security rules: on first run, and before the first
+    /// approval (then with the request to approve next).
+    Rules {
+        then: Option<String>,
+    },
 }
 
 /// A decision's result, with the request it was about.
@@ -204,6 +218,7 @@ enum Done {
     AdditionStarted(Result<AdditionView, Error>),
     Vetoed(Result<(), Error>),
     Pairing(Result<PairingPayloadResponse, Error>),
+    ChannelChecked(String, Result<(), Error>),
 }
 
 pub(crate) struct Ui {
@@ -355,7 +370,8 @@ impl Ui {
         match done {
             Done::Activated(Ok(p)) => {
                 self.profile = Some(p);
-                self.screen = Screen::Home;
+                // First run: the five security rules, then home.
+                self.screen = Screen::Rules { then: None };
                 self.refresh();
             }
             Done::Activated(Err(e)) => {
@@ -369,6 +385,34 @@ impl Ui {
                 self.refreshed_at = Some(jiff::Zoned::now());
             }
             Done::Refreshed(Err(e)) => self.error_flash(&e),
+            Done::ChannelChecked(id, Ok(())) => {
+                self.flash = Some((
+                    false,
+                    "Code accepted. Now you can approve with your PIN.".into(),
+                ));
+                if let Some(pid) = self.pid() {
+                    if let Ok(views) = self.app.pending(&pid) {
+                        self.views = views;
+                    }
+                }
+                self.screen = Screen::Card(id);
+            }
+            Done::ChannelChecked(id, Err(e @ Error::WrongChannelCode { .. })) => {
+                let Error::WrongChannelCode { attempts_left } = e else {
+                    return;
+                };
+                self.screen = Screen::Channel {
+                    id,
+                    entry: String::new(),
+                    error: Some(format!(
+                        "Wrong code: it does not match the screen that started this. \
+                         {attempts_left} tries left before the request is cancelled."
+                    )),
+                };
+            }
+            Done::ChannelChecked(_, Err(e)) => {
+                self.screen = Screen::Outcome(failure(&e, "The code was not accepted.".into()));
+            }
             Done::Decided(d) => self.decided(d.decision, d.view, d.result),
             Done::Devices(Ok(d)) => self.devices = d,
             Done::Status(Ok(s)) => self.status = Some(s),
@@ -494,7 +538,20 @@ impl Ui {
                     "If someone phoned, mailed or visited and asked you to approve: hang up."
                         .into(),
                     "Nobody may ask that: not the bank, not the police, not support.".into(),
-                    "Consider freezing your identity now, and call support.".into(),
+                    "Freeze your identity now? Press f: one step, no PIN.".into(),
+                    format!(
+                        "Support: {} · {}",
+                        akuersi_core::support::SUPPORT_PHONE,
+                        akuersi_core::support::SUPPORT_WEB_FORM
+                    ),
+                    format!(
+                        "{} (Greenland time)",
+                        akuersi_core::support::support_status(
+                            jiff::Timestamp::now().as_millisecond(),
+                            "en"
+                        )
+                        .text
+                    ),
                 ],
                 offer_freeze: true,
             },
@@ -548,10 +605,21 @@ impl Ui {
     }
 
     fn paste(&mut self, text: &str) {
-        if let Screen::Activate(form) = &mut self.screen {
-            for c in text.trim().chars() {
-                form_char(form, c);
+        match &mut self.screen {
+            Screen::Activate(form) => {
+                for c in text.trim().chars() {
+                    form_char(form, c);
+                }
             }
+            Screen::Channel { entry, error, .. } => {
+                for c in text.trim().chars() {
+                    if entry.len() < 200 && !c.is_control() {
+                        entry.push(c);
+                    }
+                }
+                *error = None;
+            }
+            _ => {}
         }
     }
 
@@ -579,8 +647,11 @@ impl Ui {
             Screen::Pin(pad) => self.key_pin(pad, k),
             Screen::Outcome(o) => match k.code {
                 KeyCode::Char('f') if o.offer_freeze => {
-                    self.go(Screen::Freeze { code_entry: None });
-                    return;
+                    // Freeze in one step: the report already said why.
+                    if let Some(pid) = self.pid() {
+                        self.spawn("Freezing…", move |app| Done::Frozen(app.freeze(&pid)));
+                    }
+                    Screen::Outcome(o)
                 }
                 KeyCode::Char('s') if o.offer_freeze => Screen::Support,
                 KeyCode::Enter | KeyCode::Esc | KeyCode::Char('h') => Screen::Home,
@@ -588,6 +659,28 @@ impl Ui {
             },
             Screen::Backup => self.key_backup(k),
             Screen::Freeze { code_entry } => self.key_freeze(code_entry, k),
+            Screen::Channel { id, entry, error } => self.key_channel(id, entry, error, k),
+            Screen::Rules { then } => match k.code {
+                KeyCode::Enter => match then {
+                    Some(id) => {
+                        if let Some(pid) = self.pid() {
+                            if let Err(e) = self.app.acknowledge_security_rules(&pid) {
+                                self.error_flash(&e);
+                            }
+                        }
+                        match self.views.iter().find(|v| v.request_id == id).cloned() {
+                            Some(v) => pin_pad(v),
+                            None => Screen::Home,
+                        }
+                    }
+                    None => Screen::Home,
+                },
+                KeyCode::Esc => match then {
+                    Some(id) => Screen::Card(id),
+                    None => Screen::Home,
+                },
+                _ => Screen::Rules { then },
+            },
             s @ (Screen::Devices | Screen::Notifications | Screen::Log | Screen::Support) => {
                 match k.code {
                     KeyCode::Esc | KeyCode::Char('h') | KeyCode::Backspace => Screen::Home,
@@ -660,12 +753,28 @@ impl Ui {
         };
         match k.code {
             KeyCode::Esc | KeyCode::Backspace => Screen::Home,
-            KeyCode::Char('a') | KeyCode::Enter => Screen::Pin(PinPad {
-                purpose: PinFor::Approve(Box::new(view)),
-                digits: Zeroizing::new(String::new()),
-                armed_at: None,
-                error: None,
-            }),
+            KeyCode::Char('a') | KeyCode::Enter => {
+                if view.channel_binding.is_some() && !view.channel_confirmed {
+                    // First the code from the screen that started it.
+                    Screen::Channel {
+                        id,
+                        entry: String::new(),
+                        error: None,
+                    }
+                } else if view.call_warning {
+                    match self.app.confirm_despite_call(&pid, &id) {
+                        Ok(()) => pin_pad(view),
+                        Err(e) => {
+                            self.error_flash(&e);
+                            Screen::Card(id)
+                        }
+                    }
+                } else if self.app.needs_security_rules(&pid).unwrap_or(false) {
+                    Screen::Rules { then: Some(id) }
+                } else {
+                    pin_pad(view)
+                }
+            }
             KeyCode::Char('x') => {
                 let v = view.clone();
                 self.spawn("Rejecting…", move |app| {
@@ -684,6 +793,37 @@ impl Ui {
             }
             _ => Screen::Card(id),
         }
+    }
+
+    fn key_channel(
+        &mut self,
+        id: String,
+        mut entry: String,
+        mut error: Option<String>,
+        k: KeyEvent,
+    ) -> Screen {
+        match k.code {
+            KeyCode::Esc => return Screen::Card(id),
+            KeyCode::Backspace => {
+                entry.pop();
+            }
+            KeyCode::Enter if !entry.trim().is_empty() => {
+                let Some(pid) = self.pid() else {
+                    return Screen::Home;
+                };
+                let (rid, answer) = (id.clone(), entry.trim().to_owned());
+                self.spawn("Checking the code…", move |app| {
+                    let r = app.confirm_channel(&pid, &rid, answer);
+                    Done::ChannelChecked(rid, r)
+                });
+            }
+            KeyCode::Char(c) if entry.len() < 200 && !c.is_control() => {
+                entry.push(c);
+                error = None;
+            }
+            _ => {}
+        }
+        Screen::Channel { id, entry, error }
     }
 
     fn key_pin(&mut self, mut pad: PinPad, k: KeyEvent) -> Screen {
@@ -986,6 +1126,16 @@ fn describe(e: &Error) -> String {
         ),
         other => other.to_string(),
     }
+}
+
+/// The PIN pad for approving `view`.
+fn pin_pad(view: RequestView) -> Screen {
+    Screen::Pin(PinPad {
+        purpose: PinFor::Approve(Box::new(view)),
+        digits: Zeroizing::new(String::new()),
+        armed_at: None,
+        error: None,
+    })
 }
 
 fn failure(e: &Error, what: String) -> Outcome {

@@ -134,7 +134,75 @@ fn screen_lines(ui: &Ui) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         Screen::Log => log_lines(ui),
         Screen::Freeze { code_entry } => freeze_lines(ui, code_entry.as_deref()),
         Screen::Support => support_lines(),
+        Screen::Channel { id, entry, error } => channel_lines(ui, id, entry, error.as_deref()),
+        Screen::Rules { then } => rules_lines(ui, then.is_some()),
     }
+}
+
+fn channel_lines(
+    ui: &Ui,
+    id: &str,
+    entry: &str,
+    error: Option<&str>,
+) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
+    let qr = ui
+        .views
+        .iter()
+        .find(|v| v.request_id == id)
+        .is_some_and(|v| v.channel_binding == Some(ChannelBindingKind::Qr));
+    let mut out = vec![
+        styled(
+            if qr {
+                "Scan the QR code on the screen that started this"
+            } else {
+                "Type the code shown on the screen that started this"
+            },
+            bold(),
+        ),
+        line(""),
+        line(if qr {
+            "Paste the value shown under the QR code (it changes every second)."
+        } else {
+            "The 4-digit code is on the page where you started this."
+        }),
+        line("If you did not start this, press Esc and choose \"I did not start this\"."),
+        line(""),
+        styled(format!("Code: {entry}▏"), bold()),
+    ];
+    if let Some(e) = error {
+        out.push(line(""));
+        out.push(styled(e.to_owned(), red()));
+    }
+    (out, vec![line("Enter Check the code · Esc Back")])
+}
+
+fn rules_lines(ui: &Ui, before_approval: bool) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
+    let mut out = vec![
+        styled(
+            if before_approval {
+                "Before your first approval: the five security rules"
+            } else {
+                "Welcome. The five security rules"
+            },
+            bold(),
+        ),
+        line(""),
+    ];
+    let rules = ui
+        .profile
+        .as_ref()
+        .map(|p| akuersi_core::i18n::security_rules(&p.language))
+        .unwrap_or_default();
+    for (i, r) in rules.iter().enumerate() {
+        out.push(styled(format!("{}. {}", i + 1, r.title), bold()));
+        out.push(line(r.body.clone()));
+    }
+    let keys = if before_approval {
+        "Enter I have read them: go on to the PIN · Esc Back"
+    } else {
+        "Enter I have read them"
+    };
+    (out, vec![line(keys)])
 }
 
 fn masked(value: &str, len: usize) -> String {
@@ -311,7 +379,9 @@ fn card_lines(v: &RequestView) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
         out.push(styled(format!("⚠ {w}"), red()));
     }
     if let Some(kind) = v.channel_binding {
-        if !v.channel_confirmed {
+        if v.channel_confirmed {
+            out.push(styled("✓ Code from the screen accepted", green()));
+        } else {
             out.push(styled(
                 match kind {
                     ChannelBindingKind::Code => {
@@ -329,7 +399,11 @@ fn card_lines(v: &RequestView) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
     (
         out,
         vec![
-            line("a Approve with PIN · x Reject"),
+            line(if v.channel_binding.is_some() && !v.channel_confirmed {
+                "a Type the code, then approve · x Reject"
+            } else {
+                "a Approve with PIN · x Reject"
+            }),
             line("n I did not start this · Esc Back"),
         ],
     )
