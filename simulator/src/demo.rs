@@ -1,5 +1,5 @@
 //! The `demo` command: the reference service and two app installations (phone
-//! A and tablet B of one owner) in one process, walking through six scenes,
+//! A and tablet B of one owner) in one process, walking through eight scenes,
 //! or, as the `backup` scenario, adding a backup device. See [`run`].
 
 mod backup;

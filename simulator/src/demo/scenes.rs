@@ -1,4 +1,4 @@
-//! The six scenes. Each one narrates what happens, shows what the phone
+//! Scenes 1 to 6 (7 and 8 are in `extra.rs`). Each one narrates what happens, shows what the phone
 //! screen and the requester see, and checks its own outcome.
 
 use std::sync::Barrier;
