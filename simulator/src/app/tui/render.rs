@@ -383,14 +383,14 @@ fn card_lines(v: &RequestView) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
             out.push(styled("✓ Code from the screen accepted", green()));
         } else {
             out.push(styled(
-                match kind {
-                    ChannelBindingKind::Code => {
-                        "This request needs the 4-digit code from the screen that started it."
-                    }
-                    ChannelBindingKind::Qr => {
-                        "This request needs the QR code from the screen that started it."
-                    }
-                },
+                akuersi_core::i18n::text(
+                    &v.language,
+                    match kind {
+                        ChannelBindingKind::Code => "channel.enter_code",
+                        ChannelBindingKind::Qr => "channel.scan_qr",
+                    },
+                    &[],
+                ),
                 red(),
             ));
         }
