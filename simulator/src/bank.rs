@@ -645,6 +645,15 @@ mod tests {
     }
 
     #[test]
+    fn payment_texts_and_account_are_valid() {
+        let texts = validate_texts(payment_texts("R7K4")).unwrap();
+        assert_eq!(texts.len(), 3);
+        assert!(texts.iter().all(|t| t.body.ends_with("(R7K4)")));
+        assert!(akuersi_core::request::validate_account(PAYMENT_ACCOUNT).is_ok());
+        assert!(PAGE.contains("id=\"binding\"") && PAGE.contains("id=\"bind-qr\""));
+    }
+
+    #[test]
     fn page_has_a_nonce_slot_and_accessible_parts() {
         assert!(PAGE.matches("__CSP_NONCE__").count() >= 2);
         assert!(PAGE.contains("aria-live"));
