@@ -24,7 +24,8 @@ use ring::signature::{
 #[derive(Debug, Args)]
 pub struct BenchArgs {
     /// Also write the table, the machine and how to reproduce it into
-    /// docs/BENCHMARKS.md (a "Load test" section already there is kept).
+    /// docs/BENCHMARKS.md (its hand-written Findings, Not measured and Load
+    /// test sections are kept).
     #[arg(long)]
     pub markdown: bool,
     /// Smaller samples and 100,000 instead of 1,000,000 identities, for CI
@@ -685,18 +686,35 @@ impl Progress {
     }
 }
 
-/// Write the report into `path`, keeping a "Load test" section that is
-/// already there.
+/// Hand-written sections of docs/BENCHMARKS.md that a new run keeps: from
+/// the first of these headings to the end of the file.
+const KEPT_SECTIONS: &[&str] = &["## Findings", "## Not measured", "## Load test"];
+
+/// What of an existing BENCHMARKS.md a new run keeps.
+fn kept_sections(old: &str) -> Option<&str> {
+    KEPT_SECTIONS
+        .iter()
+        .filter_map(|h| {
+            if old.starts_with(h) {
+                Some(0)
+            } else {
+                old.find(&format!("\n{h}")).map(|i| i + 1)
+            }
+        })
+        .min()
+        .map(|i| &old[i..])
+}
+
+/// Write the report into `path`, keeping the hand-written sections already
+/// there (findings, what is not measured, another engineer's load test).
 pub fn write_markdown(path: &Path, report: &Report) -> std::io::Result<()> {
     let old = std::fs::read_to_string(path).unwrap_or_default();
-    let kept = old
-        .find("\n## Load test")
-        .map(|i| old[i + 1..].to_owned())
-        .or_else(|| old.starts_with("## Load test").then(|| old.clone()));
+    let kept = kept_sections(&old).map(str::to_owned);
     let mut s = String::new();
     s.push_str("# Benchmarks\n\n");
     s.push_str(
-        "Figures from one run of `akuersi-sim bench` (issue 7). The machines are shared and \
+        "Figures from one run of `akuersi-sim bench` (issue 7); `--markdown` rewrites \
+         everything above the Findings section and keeps the sections from there on. The machines are shared and \
          noisy, so the service's budget is a ratio to ring's raw ECDSA P-256 verify rate \
          measured in the same process and run. Every figure is from one thread.\n\n",
     );
@@ -738,3 +756,33 @@ SQLite file before the measured service opens it. Filler identities each have
 one active device and one activity entry; the measured decides belong to
 identities enrolled through the service's own activation.
 ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_keeps_hand_written_sections() {
+        let old = "# Benchmarks\n\nold table\n\n## Findings\n\nwhy\n\n## Load test\n\n50 clients\n";
+        assert_eq!(
+            kept_sections(old),
+            Some("## Findings\n\nwhy\n\n## Load test\n\n50 clients\n")
+        );
+        assert_eq!(
+            kept_sections("## Load test\nx\n"),
+            Some("## Load test\nx\n")
+        );
+        assert_eq!(kept_sections("# Benchmarks\n\nold table\n"), None);
+    }
+
+    #[test]
+    fn numbers_are_grouped_and_quantiles_are_nearest_rank() {
+        assert_eq!(group(999), "999");
+        assert_eq!(group(1_000_000), "1,000,000");
+        assert_eq!(short(1_000_000), "1M");
+        assert_eq!(short(100_000), "100k");
+        let mut v: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&mut v, 0.5), 50.0);
+        assert_eq!(percentile(&mut v, 0.99), 99.0);
+    }
+}
