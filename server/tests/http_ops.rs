@@ -58,6 +58,9 @@ fn logs() -> &'static Arc<Logs> {
         let logs = Arc::new(Logs::default());
         let subscriber = tracing_subscriber::fmt()
             .with_max_level(tracing::Level::DEBUG)
+            // Plain text: colour codes (turned on when another crate in the
+            // build enables the feature) would split "status=408" apart.
+            .with_ansi(false)
             .with_writer(Writer(logs.clone()))
             .finish();
         tracing::subscriber::set_global_default(subscriber).unwrap();
@@ -69,26 +72,37 @@ fn logs() -> &'static Arc<Logs> {
 fn serial() -> MutexGuard<'static, ()> {
     static SERIAL: Mutex<()> = Mutex::new(());
     let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    logs().text.lock().unwrap().clear();
+    logs()
+        .text
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clear();
     guard
 }
 
 fn log_text() -> String {
-    logs().text.lock().unwrap().clone()
+    logs()
+        .text
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
 }
 
 /// Wait (at most 20 s) until the log has a line containing every one of `parts`.
 fn wait_for_line(parts: &[&str]) {
     let logs = logs();
     let deadline = Instant::now() + Duration::from_secs(20);
-    let mut text = logs.text.lock().unwrap();
+    let mut text = logs.text.lock().unwrap_or_else(|e| e.into_inner());
     loop {
         if text.lines().any(|l| parts.iter().all(|p| l.contains(p))) {
             return;
         }
         let left = deadline.saturating_duration_since(Instant::now());
         assert!(!left.is_zero(), "no log line with {parts:?} in:\n{text}");
-        text = logs.grew.wait_timeout(text, left).unwrap().0;
+        text = match logs.grew.wait_timeout(text, left) {
+            Ok((t, _)) => t,
+            Err(e) => e.into_inner().0,
+        };
     }
 }
 
