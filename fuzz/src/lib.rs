@@ -1,0 +1,414 @@
+//! Shared pieces of the fuzz targets: an in-memory service on a test clock,
+//! a device that signs protocol messages by hand, and the checks every
+//! answer of the JSON front must pass.
+
+use std::sync::Arc;
+
+use akuersi_core::clock::TestClock;
+use akuersi_core::crypto::{device_id_for, random_array};
+use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS};
+use akuersi_core::protocol::{
+    paths, Activate, CreateRequest, DeviceSigned, ErrorBody, ErrorCode, SignedBody,
+    VerifierRegistration,
+};
+use akuersi_core::request::{Action, LocalizedText};
+use akuersi_core::spake2plus::registration_record;
+use akuersi_server::api::ApiResponse;
+use akuersi_server::{Service, ServiceConfig, ServiceError};
+use ring::rand::SystemRandom;
+use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+
+/// Operator token of every fuzzed service (seeds use it too).
+pub const TOKEN: &str = "fuzz-operator-token";
+/// The clock's start: 2026-12-01T00:00:00Z.
+pub const T0: i64 = 1_796_083_200_000;
+/// The user ID of the identity the fixtures create.
+pub const OWNER: &str = "Fuzz-Owner";
+/// A PIN that passes the blocklist.
+pub const PIN: &str = "482916";
+
+/// Every path of protocol v1, in a fixed order (a selector byte picks one;
+/// values past the end pick an unknown path).
+pub const PATHS: &[&str] = &[
+    paths::CREATE_REQUEST,
+    paths::POLL_REQUEST,
+    paths::CANCEL_REQUEST,
+    paths::ACTIVATE,
+    paths::PENDING,
+    paths::PIN_START,
+    paths::CHANNEL_CHECK,
+    paths::PIN_FAILED,
+    paths::DECIDE,
+    paths::DEVICES,
+    paths::RENAME_DEVICE,
+    paths::REMOVE_DEVICE,
+    paths::FREEZE,
+    paths::UNFREEZE,
+    paths::STATUS,
+    paths::ADDITION_START,
+    paths::ADDITION_VETO,
+    paths::ADDITION_PAIRING,
+    paths::ADDITION_COMPLETE,
+    paths::NOTIFICATIONS,
+    paths::ACTIVITY,
+    paths::CHANGE_USER_ID,
+    paths::CHANGE_CONTACT,
+    paths::CHANGE_SETTINGS,
+    paths::CHANGE_PIN,
+    paths::OPERATOR_FREEZE,
+    paths::OPERATOR_SET_CONTACT,
+    paths::OPERATOR_OUTBOX,
+    paths::OPERATOR_CREATE_IDENTITY,
+    paths::OPERATOR_ISSUE_CODE,
+];
+
+/// A fresh in-memory service on a test clock at [`T0`]. Limits that would
+/// stop a long fuzz run (requests per hour, devices per identity) are lifted
+/// unless `realistic` is set.
+pub fn service(realistic: bool) -> (Arc<TestClock>, Service) {
+    let clock = Arc::new(TestClock::new(T0));
+    let mut config = ServiceConfig {
+        operator_token: Some(TOKEN.into()),
+        synchronous_full: false,
+        ..Default::default()
+    };
+    if !realistic {
+        config.max_requests_per_hour = u32::MAX;
+        config.max_active_devices = u32::MAX;
+    }
+    let service = Service::open(":memory:", clock.clone(), config).expect("in-memory service");
+    (clock, service)
+}
+
+/// A device that builds protocol messages by hand.
+pub struct Device {
+    key: EcdsaKeyPair,
+    /// Its id (derived from the public key).
+    pub device_id: String,
+    secret: [u8; 32],
+    /// The last sequence number used.
+    pub seq: u64,
+}
+
+impl Default for Device {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Device {
+    /// A new key and device secret.
+    pub fn new() -> Self {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .expect("key generation");
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .expect("key");
+        let device_id = device_id_for(key.public_key().as_ref());
+        Self {
+            key,
+            device_id,
+            secret: random_array().expect("random"),
+            seq: 0,
+        }
+    }
+
+    /// Sign bytes (ECDSA P-256, r ‖ s).
+    pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        self.key
+            .sign(&SystemRandom::new(), msg)
+            .expect("signing")
+            .as_ref()
+            .to_vec()
+    }
+
+    /// The public key, uncompressed.
+    pub fn public_key(&self) -> Vec<u8> {
+        self.key.public_key().as_ref().to_vec()
+    }
+
+    /// The PIN verifier this device registers for [`PIN`].
+    pub fn verifier(&self) -> VerifierRegistration {
+        let pin = Pin::new(PIN.into()).expect("good PIN");
+        let (w0, w1) = derive_pake_secrets(&pin, &self.secret, &self.device_id, MIN_KDF_ITERATIONS);
+        let rec = registration_record(&w0, &w1);
+        VerifierRegistration {
+            w0: rec.w0.to_bytes().to_vec(),
+            l: rec.l.to_vec(),
+            kdf_iterations: MIN_KDF_ITERATIONS,
+        }
+    }
+
+    /// A signed activation message carrying `code` as typed.
+    pub fn activation(
+        &self,
+        user_id: &str,
+        code: &str,
+        verifier: &VerifierRegistration,
+    ) -> Activate {
+        let mut m = Activate {
+            user_id: user_id.into(),
+            activation_code: code.into(),
+            device_id: self.device_id.clone(),
+            device_public_key: self.public_key(),
+            device_name: "fuzz phone".into(),
+            platform: "fuzz".into(),
+            verifier: verifier.clone(),
+            signature: vec![],
+        };
+        m.signature = self.sign(&m.signed_bytes());
+        m
+    }
+
+    /// A signed envelope with the next sequence number.
+    pub fn envelope<T: SignedBody>(&mut self, body: T) -> DeviceSigned<T> {
+        self.seq += 1;
+        let signature = self.sign(&DeviceSigned::signed_bytes(
+            &self.device_id,
+            self.seq,
+            &body,
+        ));
+        DeviceSigned {
+            device_id: self.device_id.clone(),
+            seq: self.seq,
+            body,
+            signature,
+        }
+    }
+
+    /// Create the identity [`OWNER`] if needed and enroll a new device with a
+    /// fresh paper activation code.
+    pub fn enroll(service: &Service) -> Self {
+        let _ = service.create_identity(OWNER);
+        let d = Self::new();
+        let code = service
+            .issue_activation_code(OWNER, akuersi_core::protocol::CodeChannel::Paper)
+            .expect("code")
+            .code;
+        service
+            .activate(d.activation(OWNER, &code, &d.verifier()))
+            .expect("activation");
+        d
+    }
+}
+
+/// A Demo Bank log-on request for `user_id`.
+pub fn log_on(user_id: &str) -> CreateRequest {
+    let text = |lang: &str, header: &str, body: &str| LocalizedText {
+        lang: lang.into(),
+        header: header.into(),
+        body: body.into(),
+    };
+    CreateRequest {
+        user_id: user_id.into(),
+        requester_id: "demo-bank".into(),
+        requester_name: "Demo Bank".into(),
+        action: Action::LogOn,
+        texts: vec![
+            text(
+                "kl",
+                "Demo Bank-imut iserneq",
+                "Demo Bank-imut iserniarputit",
+            ),
+            text("da", "Log på Demo Bank", "Du er ved at logge på Demo Bank"),
+            text(
+                "en",
+                "Log on to Demo Bank",
+                "You are logging on to Demo Bank",
+            ),
+        ],
+        ttl_seconds: None,
+        channel_binding: None,
+        amount: None,
+        account: None,
+    }
+}
+
+/// What every answer of `api::handle` must be: 200 with a JSON body, or an
+/// [`ErrorBody`] whose HTTP status is the one its code maps to, never an
+/// internal error. Returns the error body for non-200 answers.
+pub fn check_answer(path: &str, body: &[u8], resp: &ApiResponse) -> Option<ErrorBody> {
+    if resp.status == 200 {
+        serde_json::from_slice::<serde_json::Value>(&resp.body).unwrap_or_else(|e| {
+            panic!(
+                "{path}: 200 answer is not JSON ({e}): {:?}",
+                String::from_utf8_lossy(&resp.body)
+            )
+        });
+        return None;
+    }
+    let err: ErrorBody = serde_json::from_slice(&resp.body).unwrap_or_else(|e| {
+        panic!(
+            "{path}: status {} with a body that is not an ErrorBody ({e}): {:?}",
+            resp.status,
+            String::from_utf8_lossy(&resp.body)
+        )
+    });
+    assert_eq!(
+        ServiceError::new(err.code, "").http_status(),
+        resp.status,
+        "{path}: status does not match code {:?}",
+        err.code
+    );
+    assert!(!err.message.is_empty(), "{path}: empty error message");
+    assert_ne!(
+        err.code,
+        ErrorCode::Internal,
+        "{path}: internal error {:?} for body {:?}",
+        err.message,
+        String::from_utf8_lossy(body)
+    );
+    Some(err)
+}
+
+/// Round-trip a JSON value of `T`: parse → serialize → parse must give the
+/// same value, and serializing it again the same bytes.
+pub fn json_round_trip<T>(data: &[u8]) -> Option<T>
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + PartialEq + std::fmt::Debug,
+{
+    let v: T = serde_json::from_slice(data).ok()?;
+    let bytes = serde_json::to_vec(&v).expect("a parsed value serializes");
+    let again: T = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        panic!(
+            "{}: own output does not parse ({e}): {}",
+            std::any::type_name::<T>(),
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    assert_eq!(
+        v,
+        again,
+        "{}: round trip changed the value",
+        std::any::type_name::<T>()
+    );
+    assert_eq!(
+        serde_json::to_vec(&again).expect("serializes"),
+        bytes,
+        "{}: serialization is not stable",
+        std::any::type_name::<T>()
+    );
+    Some(v)
+}
+
+/// A fixed signing key for targets that need signatures made "by the
+/// service" or "by a device" over fuzzed bytes.
+pub fn fixed_key() -> &'static EcdsaKeyPair {
+    static KEY: std::sync::OnceLock<EcdsaKeyPair> = std::sync::OnceLock::new();
+    KEY.get_or_init(|| {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .expect("key generation");
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .expect("key")
+    })
+}
+
+/// Sign with [`fixed_key`].
+pub fn fixed_sign(msg: &[u8]) -> Vec<u8> {
+    fixed_key()
+        .sign(&SystemRandom::new(), msg)
+        .expect("signing")
+        .as_ref()
+        .to_vec()
+}
+
+/// Bytes as a string: UTF-8 when they are, otherwise lossily.
+pub fn text(data: &[u8]) -> String {
+    String::from_utf8_lossy(data).into_owned()
+}
+
+/// Parse and round-trip a plain wire message.
+fn plain<T>(data: &[u8])
+where
+    T: serde::de::DeserializeOwned + serde::Serialize + PartialEq + std::fmt::Debug,
+{
+    json_round_trip::<T>(data);
+}
+
+/// Parse and round-trip a device-signed envelope, and compute its signed bytes.
+fn signed<T>(data: &[u8])
+where
+    T: SignedBody + PartialEq + std::fmt::Debug,
+{
+    if let Some(m) = json_round_trip::<DeviceSigned<T>>(data) {
+        let a = DeviceSigned::signed_bytes(&m.device_id, m.seq, &m.body);
+        assert_eq!(a, DeviceSigned::signed_bytes(&m.device_id, m.seq, &m.body));
+    }
+}
+
+/// A check of one kind of wire message.
+pub type WireCheck = fn(&[u8]);
+
+/// Every wire message type, both directions (a device decodes the service's
+/// answers too), with its check; the `wire_messages` target picks one by
+/// index. Append only, so that recorded seeds keep their meaning.
+pub static WIRE_KINDS: &[(&str, WireCheck)] = {
+    use akuersi_core::approval::Evidence;
+    use akuersi_core::identity::UserId;
+    use akuersi_core::protocol::*;
+    &[
+        ("CreateRequest", plain::<CreateRequest>),
+        ("CreateRequestResponse", plain::<CreateRequestResponse>),
+        ("PollRequest", plain::<PollRequest>),
+        ("PollResponse", plain::<PollResponse>),
+        ("PendingResponse", plain::<PendingResponse>),
+        ("PendingRequest", plain::<PendingRequest>),
+        ("PinStartResponse", plain::<PinStartResponse>),
+        ("PinFailedResponse", plain::<PinFailedResponse>),
+        ("Decide", plain::<Decide>),
+        ("DecideResponse", plain::<DecideResponse>),
+        ("Activate", plain::<Activate>),
+        ("ActivateResponse", plain::<ActivateResponse>),
+        ("CreateIdentity", plain::<CreateIdentity>),
+        ("CreateIdentityResponse", plain::<CreateIdentityResponse>),
+        ("IssueActivationCode", plain::<IssueActivationCode>),
+        (
+            "IssueActivationCodeResponse",
+            plain::<IssueActivationCodeResponse>,
+        ),
+        ("Ack", plain::<Ack>),
+        ("DeviceListResponse", plain::<DeviceListResponse>),
+        ("UnfreezeResponse", plain::<UnfreezeResponse>),
+        ("IdentityStatus", plain::<IdentityStatus>),
+        ("AdditionView", plain::<AdditionView>),
+        ("PairingPayloadResponse", plain::<PairingPayloadResponse>),
+        ("CompletePairing", plain::<CompletePairing>),
+        ("NotificationsResponse", plain::<NotificationsResponse>),
+        ("ActivityResponse", plain::<ActivityResponse>),
+        ("OperatorFreeze", plain::<OperatorFreeze>),
+        ("OperatorSetContact", plain::<OperatorSetContact>),
+        ("OperatorOutbox", plain::<OperatorOutbox>),
+        ("OutboxResponse", plain::<OutboxResponse>),
+        ("ErrorBody", plain::<ErrorBody>),
+        ("Evidence", plain::<Evidence>),
+        ("PinPurpose", plain::<PinPurpose>),
+        ("Vec<LocalizedText>", plain::<Vec<LocalizedText>>),
+        ("UserId", plain::<UserId>),
+        ("DeviceSigned<PendingQuery>", signed::<PendingQuery>),
+        ("DeviceSigned<ChannelCheck>", signed::<ChannelCheck>),
+        ("DeviceSigned<PinStart>", signed::<PinStart>),
+        ("DeviceSigned<PinFailed>", signed::<PinFailed>),
+        ("DeviceSigned<DeviceListQuery>", signed::<DeviceListQuery>),
+        ("DeviceSigned<RenameDevice>", signed::<RenameDevice>),
+        ("DeviceSigned<RemoveDevice>", signed::<RemoveDevice>),
+        ("DeviceSigned<Freeze>", signed::<Freeze>),
+        ("DeviceSigned<Unfreeze>", signed::<Unfreeze>),
+        (
+            "DeviceSigned<IdentityStatusQuery>",
+            signed::<IdentityStatusQuery>,
+        ),
+        ("DeviceSigned<StartAddition>", signed::<StartAddition>),
+        ("DeviceSigned<VetoAddition>", signed::<VetoAddition>),
+        ("DeviceSigned<PairingOffer>", signed::<PairingOffer>),
+        (
+            "DeviceSigned<NotificationsQuery>",
+            signed::<NotificationsQuery>,
+        ),
+        ("DeviceSigned<ActivityQuery>", signed::<ActivityQuery>),
+        ("DeviceSigned<ChangeUserId>", signed::<ChangeUserId>),
+        ("DeviceSigned<ChangeContact>", signed::<ChangeContact>),
+        ("DeviceSigned<ChangeSettings>", signed::<ChangeSettings>),
+        ("DeviceSigned<ChangePin>", signed::<ChangePin>),
+    ]
+};
