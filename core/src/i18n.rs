@@ -281,6 +281,7 @@ pub fn countdown(lang: &str, seconds_left: u32) -> String {
 
 /// One of the five security rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SecurityRule {
     /// Short title ("Never show your codes").
     pub title: String,

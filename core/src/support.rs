@@ -47,6 +47,7 @@ const MAX_MS: i64 = 221_845_392_000_000;
 
 /// Whether support is open at an instant, and what to tell the owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SupportStatus {
     /// True while support answers.
     pub open: bool,
@@ -60,6 +61,7 @@ pub struct SupportStatus {
 
 /// How to reach support, in the owner's language.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SupportContact {
     /// Phone number, in international form.
     pub phone: String,
