@@ -9,9 +9,11 @@ use akuersi_core::app::{
 };
 use akuersi_core::clock::{Clock, SystemClock};
 use akuersi_core::device::{ActivityPage, DeviceView, IdentityStatusView, UnfreezeOutcome};
+use akuersi_core::i18n::SecurityRule;
 use akuersi_core::keystore::{self as core_keys, SoftwareVault};
 use akuersi_core::pin::DEFAULT_KDF_ITERATIONS;
 use akuersi_core::protocol::{AdditionView, NotificationItem, PairingPayloadResponse};
+use akuersi_core::support::{SupportContact, SupportStatus};
 
 use crate::error::{guard, AkuersiError};
 use crate::foreign::{
@@ -37,6 +39,21 @@ pub fn default_config(database_path: String, platform: String) -> InstallationCo
         kdf_iterations: DEFAULT_KDF_ITERATIONS,
         default_language: "kl".into(),
     }
+}
+
+/// Whether support is open now and what to tell the owner ("Open now, until
+/// 16:00"), in `language` and Greenland time (America/Nuuk, with its rule
+/// changes and the Danish holidays). Does not block.
+#[uniffi::export]
+pub fn support_status(language: String) -> SupportStatus {
+    akuersi_core::support::support_status(SystemClock.now_ms(), &language)
+}
+
+/// How to reach support (phone, web form, opening hours, "support speaks
+/// Danish"), in `language`. Does not block.
+#[uniffi::export]
+pub fn support_contact(language: String) -> SupportContact {
+    akuersi_core::support::support_contact(&language)
 }
 
 /// The version of this library (the Rust crate's version). Does not block.
@@ -207,6 +224,65 @@ impl Akuersi {
     ) -> Result<DecisionOutcome, AkuersiError> {
         self.one_at_a_time(profile_id, "report", || {
             Ok(self.inner.report(profile_id, request_id)?)
+        })
+    }
+
+    /// The five security rules in the profile's language (never show codes,
+    /// never hand over the app, never approve because someone asked, read
+    /// the text, stop if in doubt). Show them on first run and before the
+    /// first approval. Blocks on storage.
+    pub fn security_rules(&self, profile_id: &str) -> Result<Vec<SecurityRule>, AkuersiError> {
+        guard("security_rules", || {
+            Ok(self.inner.security_rules(profile_id)?)
+        })
+    }
+
+    /// True until the owner has read the security rules on this profile.
+    /// Blocks on storage.
+    pub fn needs_security_rules(&self, profile_id: &str) -> Result<bool, AkuersiError> {
+        guard("needs_security_rules", || {
+            Ok(self.inner.needs_security_rules(profile_id)?)
+        })
+    }
+
+    /// The owner has read the security rules. Blocks on storage.
+    pub fn acknowledge_security_rules(&self, profile_id: &str) -> Result<(), AkuersiError> {
+        guard("acknowledge_security_rules", || {
+            Ok(self.inner.acknowledge_security_rules(profile_id)?)
+        })
+    }
+
+    /// Tell the core whether a phone call is in progress (the shell knows it
+    /// from the platform). While one is, request views carry a strong warning
+    /// and approving needs [`Akuersi::confirm_despite_call`] first. Does not block.
+    pub fn set_call_active(&self, active: bool) {
+        self.inner.set_call_active(active)
+    }
+
+    /// The owner insists, in a second deliberate step, on approving this
+    /// request although a call is in progress. Does not touch the network.
+    pub fn confirm_despite_call(
+        &self,
+        profile_id: &str,
+        request_id: &str,
+    ) -> Result<(), AkuersiError> {
+        guard("confirm_despite_call", || {
+            Ok(self.inner.confirm_despite_call(profile_id, request_id)?)
+        })
+    }
+
+    /// Send the channel-binding answer: the 4-digit code the owner typed, or
+    /// the QR value scanned, from the screen that started the request. A
+    /// wrong answer gives [`AkuersiError::WrongChannelCode`]; 3 cancel the
+    /// request. Blocks on the key store and the network.
+    pub fn confirm_channel(
+        &self,
+        profile_id: &str,
+        request_id: &str,
+        answer: String,
+    ) -> Result<(), AkuersiError> {
+        self.one_at_a_time(profile_id, "confirm_channel", || {
+            Ok(self.inner.confirm_channel(profile_id, request_id, answer)?)
         })
     }
 

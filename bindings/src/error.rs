@@ -66,6 +66,27 @@ pub enum AkuersiError {
     /// The identity already has the most active devices allowed.
     #[error("the identity already has the most devices allowed")]
     DeviceLimit,
+    /// The request asks for channel binding: the owner must first type the
+    /// 4-digit code, or scan the QR value, shown on the screen that started
+    /// it (`Akuersi::confirm_channel`).
+    #[error("enter the code shown on the screen where you started this, before approving")]
+    ChannelBindingRequired,
+    /// The code or QR value does not match the screen that started the
+    /// request; 3 wrong answers cancel it.
+    #[error(
+        "the code does not match the screen that started this request: {attempts_left} tries left"
+    )]
+    WrongChannelCode {
+        /// Tries left before the request is cancelled.
+        attempts_left: u32,
+    },
+    /// A phone call is in progress: the owner must confirm once more
+    /// (`Akuersi::confirm_despite_call`) before approving.
+    #[error("a phone call is in progress; nobody who calls you may ask you to approve")]
+    CallInProgress,
+    /// Too many requests for this user ID in the last hour.
+    #[error("too many requests for this user ID in the last hour; try again later")]
+    RateLimited,
     /// The identity is frozen: nothing can be approved until it is unfrozen
     /// (this device's PIN plus a second device's PIN or an activation code).
     #[error("the identity is frozen; unfreeze it before going on")]
@@ -179,6 +200,12 @@ impl From<Error> for AkuersiError {
             Error::Crypto(what) => AkuersiError::Crypto {
                 reason: what.to_owned(),
             },
+            Error::ChannelBindingRequired => AkuersiError::ChannelBindingRequired,
+            Error::WrongChannelCode { attempts_left } => {
+                AkuersiError::WrongChannelCode { attempts_left }
+            }
+            Error::CallInProgress => AkuersiError::CallInProgress,
+            Error::RateLimited => AkuersiError::RateLimited,
             // Variants the core grows later arrive here with their own text
             // until they get a variant of their own.
             _ => AkuersiError::Refused {

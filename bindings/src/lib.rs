@@ -2,8 +2,8 @@
 //! [uniffi](https://mozilla.github.io/uniffi-rs/) (proc-macros, no UDL).
 //!
 //! * [`Akuersi`]: one app installation, the facade every shell talks to:
-//!   activation and PIN, requests (refresh, pending, approve, reject,
-//!   report), devices and backup-device enrollment, freeze, notifications,
+//!   activation and PIN, the security rules, requests (refresh, pending,
+//!   channel binding, call warning, approve, reject, report), devices and backup-device enrollment, freeze, notifications,
 //!   the device's and the identity's activity logs, user ID and settings;
 //! * [`KeyStore`], [`SecretVault`], [`Transport`]: traits the platform may
 //!   implement (Android Keystore / Secure Enclave, the platform's HTTP stack);
@@ -41,12 +41,17 @@ pub use akuersi_core::app::{
 };
 pub use akuersi_core::approval::Decision;
 pub use akuersi_core::device::{ActivityPage, DeviceView, IdentityStatusView, UnfreezeOutcome};
+pub use akuersi_core::i18n::SecurityRule;
 pub use akuersi_core::protocol::{
     AdditionView, CodeChannel, NotificationItem, PairingPayloadResponse, RequestStatus,
 };
 pub use akuersi_core::request::{Action, LocalizedText};
+pub use akuersi_core::support::{SupportContact, SupportStatus};
 pub use akuersi_core::transport::TransportResponse;
-pub use app::{default_kdf_iterations, Akuersi};
+pub use app::{
+    default_config, default_kdf_iterations, library_version, support_contact, support_status,
+    Akuersi,
+};
 pub use error::AkuersiError;
 pub use foreign::{KeyStore, SecretVault, Transport};
 #[cfg(feature = "test-service")]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use akuersi_core::app::InstallationConfig;
 use akuersi_core::approval::Decision;
 use akuersi_core::clock::{Clock, TestClock};
-use akuersi_core::protocol::{CodeChannel, CreateRequest, RequestStatus};
+use akuersi_core::protocol::{ChannelBindingKind, CodeChannel, CreateRequest, RequestStatus};
 use akuersi_core::request::{Action, LocalizedText};
 use akuersi_core::transport::{Transport as _, TransportResponse};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig, ServiceError};
@@ -32,6 +32,8 @@ pub struct TestRequest {
     pub poll_handle: String,
     /// Absolute expiry by the service's clock.
     pub expires_at_ms: i64,
+    /// With channel binding by code: the 4 digits the initiating screen shows.
+    pub channel_code: Option<String>,
 }
 
 /// A request's state as the requester polls it.
@@ -129,8 +131,10 @@ impl TestService {
     }
 
     /// Requester: ask the owner of `user_id` to take `action`, with the given
-    /// texts and lifetime (30–300 s; 300 when `None`).
-    #[uniffi::method(default(ttl_seconds = None))]
+    /// texts, lifetime (30–300 s; 300 when `None`) and, optionally, channel
+    /// binding (the code is in [`TestRequest::channel_code`]).
+    #[uniffi::method(default(ttl_seconds = None, channel_binding = None))]
+    #[allow(clippy::too_many_arguments)]
     pub fn create_request(
         &self,
         user_id: String,
@@ -139,6 +143,7 @@ impl TestService {
         action: Action,
         texts: Vec<LocalizedText>,
         ttl_seconds: Option<u32>,
+        channel_binding: Option<ChannelBindingKind>,
     ) -> Result<TestRequest, AkuersiError> {
         guard("create_request", || {
             let r = self
@@ -150,7 +155,7 @@ impl TestService {
                     action,
                     texts,
                     ttl_seconds,
-                    channel_binding: None,
+                    channel_binding,
                     amount: None,
                     account: None,
                 })
@@ -159,13 +164,19 @@ impl TestService {
                 request_id: r.request_id,
                 poll_handle: r.poll_handle,
                 expires_at_ms: r.expires_at_ms,
+                channel_code: r.channel_code,
             })
         })
     }
 
     /// Requester: a "log on to Demo Bank" request in Greenlandic, Danish and
-    /// English, with the full 300 s lifetime.
-    pub fn create_log_on(&self, user_id: String) -> Result<TestRequest, AkuersiError> {
+    /// English, with the full 300 s lifetime and optional channel binding.
+    #[uniffi::method(default(channel_binding = None))]
+    pub fn create_log_on(
+        &self,
+        user_id: String,
+        channel_binding: Option<ChannelBindingKind>,
+    ) -> Result<TestRequest, AkuersiError> {
         let text = |lang: &str, header: &str, body: &str| LocalizedText {
             lang: lang.into(),
             header: header.into(),
@@ -190,6 +201,7 @@ impl TestService {
                 ),
             ],
             None,
+            channel_binding,
         )
     }
 

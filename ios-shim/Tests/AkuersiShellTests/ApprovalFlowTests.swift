@@ -18,7 +18,7 @@ final class ApprovalFlowTests: XCTestCase {
         XCTAssertEqual(profile.language, "kl")
 
         // Nothing is there until the owner opens the app.
-        let request = try service.createLogOn(userId: user)
+        let request = try service.createLogOn(userId: user, channelBinding: nil)
         let before = try await app.pending(profileId: profile.profileId)
         XCTAssertTrue(before.isEmpty)
 
@@ -82,6 +82,49 @@ final class ApprovalFlowTests: XCTestCase {
         service.advanceSecs(secs: 300)
         let e = await expectError { try await app.approve(profileId: profile.profileId, requestId: request.requestId, pin: pin) }
         XCTAssertEqual(e, .RequestExpired)
+    }
+
+    func testAChannelBoundRequestNeedsTheCodeFromTheScreenFirst() async throws {
+        let app = try openClient(service)
+        let profile = try await activate(service, app)
+        let request = try service.createLogOn(userId: user, channelBinding: .code)
+        let code = try XCTUnwrap(request.channelCode)
+        let views = try await app.refresh(profileId: profile.profileId)
+        XCTAssertEqual(views.first?.channelBinding, .code)
+
+        let early = await expectError { try await app.approve(profileId: profile.profileId, requestId: request.requestId, pin: pin) }
+        XCTAssertEqual(early, .ChannelBindingRequired)
+        let wrongCode = code == "0000" ? "1111" : "0000"
+        XCTAssertThrowsError(try app.core.confirmChannel(profileId: profile.profileId, requestId: request.requestId, answer: wrongCode)) { error in
+            XCTAssertEqual(error as? AkuersiError, .WrongChannelCode(attemptsLeft: 2))
+        }
+        try app.core.confirmChannel(profileId: profile.profileId, requestId: request.requestId, answer: code)
+        let outcome = try await app.approve(profileId: profile.profileId, requestId: request.requestId, pin: pin)
+        XCTAssertEqual(outcome.status, .approved)
+    }
+
+    func testDuringACallApprovalNeedsASecondStep() async throws {
+        let app = try openClient(service)
+        let profile = try await activate(service, app)
+        let request = try service.createLogOn(userId: user)
+        app.core.setCallActive(active: true)
+        let views = try await app.refresh(profileId: profile.profileId)
+        XCTAssertEqual(views.first?.callWarning, true)
+        let e = await expectError { try await app.approve(profileId: profile.profileId, requestId: request.requestId, pin: pin) }
+        XCTAssertEqual(e, .CallInProgress)
+        try app.core.confirmDespiteCall(profileId: profile.profileId, requestId: request.requestId)
+        let outcome = try await app.approve(profileId: profile.profileId, requestId: request.requestId, pin: pin)
+        XCTAssertEqual(outcome.status, .approved)
+    }
+
+    func testSecurityRulesAndSupport() async throws {
+        let app = try openClient(service)
+        let profile = try await activate(service, app)
+        XCTAssertTrue(try app.core.needsSecurityRules(profileId: profile.profileId))
+        XCTAssertEqual(try app.core.securityRules(profileId: profile.profileId).count, 5)
+        try app.core.acknowledgeSecurityRules(profileId: profile.profileId)
+        XCTAssertFalse(try app.core.needsSecurityRules(profileId: profile.profileId))
+        XCTAssertEqual(supportContact(language: "da").phone, "+45 33 98 00 10")
     }
 
     func testFreezeHidesRequestsUntilUnfrozen() async throws {
