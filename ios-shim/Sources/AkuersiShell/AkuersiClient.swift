@@ -81,6 +81,11 @@ public final class AkuersiClient: @unchecked Sendable {
         return try await run { try self.core.pending(profileId: profileId) }
     }
 
+    /// See `Akuersi.confirmChannel(...)`: the code typed or QR value scanned from the initiating screen.
+    public func confirmChannel(profileId: String, requestId: String, answer: String) async throws {
+        try await run { try self.core.confirmChannel(profileId: profileId, requestId: requestId, answer: answer) }
+    }
+
     /// See `Akuersi.approve(...)`.
     public func approve(profileId: String, requestId: String, pin: String) async throws -> DecisionOutcome {
         return try await run { try self.core.approve(profileId: profileId, requestId: requestId, pin: pin) }

@@ -98,7 +98,7 @@ final class ApprovalFlowTests: XCTestCase {
         XCTAssertThrowsError(try app.core.confirmChannel(profileId: profile.profileId, requestId: request.requestId, answer: wrongCode)) { error in
             XCTAssertEqual(error as? AkuersiError, .WrongChannelCode(attemptsLeft: 2))
         }
-        try app.core.confirmChannel(profileId: profile.profileId, requestId: request.requestId, answer: code)
+        try await app.confirmChannel(profileId: profile.profileId, requestId: request.requestId, answer: code)
         let outcome = try await app.approve(profileId: profile.profileId, requestId: request.requestId, pin: pin)
         XCTAssertEqual(outcome.status, .approved)
     }

@@ -61,6 +61,13 @@ class AkuersiClient(
     /** See [Akuersi.pending]: no network, seconds left recomputed now. */
     suspend fun pending(profileId: String): List<RequestView> = withContext(io) { core.pending(profileId) }
 
+    /** See [Akuersi.confirmChannel]: the code typed or QR value scanned from the initiating screen. */
+    suspend fun confirmChannel(profileId: String, requestId: String, answer: String) =
+        withContext(io) { core.confirmChannel(profileId, requestId, answer) }
+
+    /** See [Akuersi.freeze]. */
+    suspend fun freeze(profileId: String) = withContext(io) { core.freeze(profileId) }
+
     /** See [Akuersi.approve]. */
     suspend fun approve(profileId: String, requestId: String, pin: String): DecisionOutcome =
         withContext(io) { core.approve(profileId, requestId, pin) }

@@ -65,7 +65,7 @@ class WhatTheUserSeesTest {
         }
         assertEquals(2u, wrong.attemptsLeft)
 
-        withContext(Dispatchers.IO) { app.core.confirmChannel(profile.profileId, request.requestId, code) }
+        app.confirmChannel(profile.profileId, request.requestId, code)
         assertTrue(app.pending(profile.profileId).single().channelConfirmed)
         assertEquals(RequestStatus.APPROVED, app.approve(profile.profileId, request.requestId, PIN).status)
         assertEquals(true, service.poll(request.pollHandle).evidenceValid)
