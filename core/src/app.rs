@@ -178,6 +178,8 @@ pub struct Installation {
     pub(crate) config: InstallationConfig,
     fetched: Mutex<HashMap<String, Fetched>>,
     call_active: std::sync::atomic::AtomicBool,
+    /// One lane per profile for signed messages (see `signed_call`).
+    send_lanes: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for Installation {
@@ -213,6 +215,7 @@ impl Installation {
             config,
             fetched: Mutex::new(HashMap::new()),
             call_active: std::sync::atomic::AtomicBool::new(false),
+            send_lanes: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -401,8 +404,8 @@ impl Installation {
     /// countdowns do not depend on this device's clock. Blocks on the network.
     pub fn refresh(&self, profile_id: &str) -> Result<Vec<RequestView>> {
         let secrets = self.secrets(profile_id)?;
-        let envelope = self.sign_envelope(profile_id, &secrets, PendingQuery {})?;
-        let answer: PendingResponse = call(self.transport.as_ref(), paths::PENDING, &envelope)?;
+        let answer: PendingResponse =
+            self.signed_call(profile_id, &secrets, paths::PENDING, PendingQuery {})?;
         self.note_server_time(profile_id, answer.server_time_ms)?;
         // The service checked the texts already; check again, so a faulty or
         // hostile service cannot make the app show a spoofed text.
@@ -497,17 +500,17 @@ impl Installation {
         }
         self.live_request(profile_id, request_id)?;
         let secrets = self.secrets(profile_id)?;
-        let envelope = self.sign_envelope(
-            profile_id,
-            &secrets,
-            ChannelCheck {
-                request_id: request_id.to_owned(),
-                answer: answer.clone(),
-            },
-        )?;
-        let _: crate::protocol::Ack =
-            call(self.transport.as_ref(), paths::CHANNEL_CHECK, &envelope)
-                .inspect_err(|e| self.forget_if_gone(profile_id, request_id, e))?;
+        let _: crate::protocol::Ack = self
+            .signed_call(
+                profile_id,
+                &secrets,
+                paths::CHANNEL_CHECK,
+                ChannelCheck {
+                    request_id: request_id.to_owned(),
+                    answer: answer.clone(),
+                },
+            )
+            .inspect_err(|e| self.forget_if_gone(profile_id, request_id, e))?;
         let mut fetched = self.lock_fetched()?;
         if let Some(f) = fetched.get_mut(profile_id) {
             f.channel_answers.insert(request_id.to_owned(), answer);
@@ -627,8 +630,8 @@ impl Installation {
             purpose,
             share_p: share_p.to_vec(),
         };
-        let envelope = self.sign_envelope(profile_id, secrets, body)?;
-        let started: PinStartResponse = call(self.transport.as_ref(), paths::PIN_START, &envelope)?;
+        let started: PinStartResponse =
+            self.signed_call(profile_id, secrets, paths::PIN_START, body)?;
         self.note_server_time(profile_id, started.server_time_ms)?;
         let finish = match prover.finish(&started.share_v, &started.confirm_v) {
             Ok(f) => f,
@@ -646,17 +649,14 @@ impl Installation {
                 })?;
                 // Tell the service, so the owner's log and channels learn of
                 // it; the attempt itself was counted at pin-start already.
-                let report = self.sign_envelope(
+                let report = PinFailed {
+                    session_id: started.session_id.clone(),
+                };
+                let attempts_left = match self.signed_call::<_, PinFailedResponse>(
                     profile_id,
                     secrets,
-                    PinFailed {
-                        session_id: started.session_id.clone(),
-                    },
-                )?;
-                let attempts_left = match call::<_, PinFailedResponse>(
-                    self.transport.as_ref(),
                     paths::PIN_FAILED,
-                    &report,
+                    report,
                 ) {
                     Ok(r) => r.attempts_left,
                     Err(_) => started.attempts_left,
@@ -852,6 +852,31 @@ impl Installation {
 
     /// Take the next sequence number (committed before the message is sent,
     /// so it is never reused) and sign the envelope.
+    /// Sign and send one device message, and wait for its answer. One
+    /// profile's signed messages go one at a time: the service accepts each
+    /// sequence number only above the last one it saw, so two messages racing
+    /// out of order would make the later-numbered one look like a replay.
+    pub(crate) fn signed_call<T: SignedBody, R: serde::de::DeserializeOwned>(
+        &self,
+        profile_id: &str,
+        secrets: &ProfileSecrets,
+        path: &str,
+        body: T,
+    ) -> Result<R> {
+        let lane = {
+            let mut lanes = self
+                .send_lanes
+                .lock()
+                .map_err(|_| Error::Storage("send lock poisoned".into()))?;
+            lanes.entry(profile_id.to_owned()).or_default().clone()
+        };
+        let _turn = lane
+            .lock()
+            .map_err(|_| Error::Storage("send lock poisoned".into()))?;
+        let envelope = self.sign_envelope(profile_id, secrets, body)?;
+        call(self.transport.as_ref(), path, &envelope)
+    }
+
     pub(crate) fn sign_envelope<T: SignedBody>(
         &self,
         profile_id: &str,

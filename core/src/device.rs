@@ -7,7 +7,6 @@
 //! where a PIN is taken, on PIN derivation): keep them off the main thread.
 
 use rusqlite::params;
-use serde::de::DeserializeOwned;
 
 use crate::activity::{verify_chain, LogEntry};
 use crate::app::{log, Installation, Profile, ProfileSecrets};
@@ -20,8 +19,7 @@ use crate::protocol::{
     ChangeUserId, CompletePairing, DeviceListQuery, DeviceListResponse, DeviceSigned, Freeze,
     IdentityStatus, IdentityStatusQuery, NotificationItem, NotificationsQuery,
     NotificationsResponse, PairingOffer, PairingPayloadResponse, PakeProof, PinPurpose,
-    RemoveDevice, RenameDevice, SignedBody, StartAddition, Unfreeze, UnfreezeResponse,
-    VetoAddition,
+    RemoveDevice, RenameDevice, StartAddition, Unfreeze, UnfreezeResponse, VetoAddition,
 };
 use crate::store::optional;
 use crate::transport::call;
@@ -85,17 +83,6 @@ pub struct ActivityPage {
 }
 
 impl Installation {
-    fn signed_call<T: SignedBody, R: DeserializeOwned>(
-        &self,
-        profile_id: &str,
-        secrets: &ProfileSecrets,
-        path: &str,
-        body: T,
-    ) -> Result<R> {
-        let envelope = self.sign_envelope(profile_id, secrets, body)?;
-        call(self.transport.as_ref(), path, &envelope)
-    }
-
     /// Prove the PIN for an operation (not a request).
     fn operation_proof(
         &self,

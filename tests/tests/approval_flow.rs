@@ -355,3 +355,19 @@ fn countdown_uses_the_service_clock_not_the_device_clock() {
     skewed.advance_secs(290);
     assert!(app.pending(&p.profile_id).unwrap().is_empty());
 }
+
+#[test]
+fn one_profile_used_from_many_threads_never_looks_like_a_replay() {
+    let w = World::new();
+    let phone = w.app("Aviaja-Nuuk", "phone");
+    w.request("Aviaja-Nuuk");
+    let results: Vec<_> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| phone.app.refresh(phone.id())))
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for r in results {
+        assert_eq!(r.unwrap().len(), 1);
+    }
+}
