@@ -521,6 +521,48 @@ fn main() {
     v.extend_from_slice(&serde_json::to_vec(&activity.entries[0]).unwrap());
     write("activity_log", "entry.json", &v);
 
+    // stored_rows: column, value kind (0 null, 1 integer, 2 text, 3 blob,
+    // 4 edge integer), first row only, value.
+    let column = |table: &str, col: &str| {
+        akuersi_fuzz::STORED_COLUMNS
+            .iter()
+            .position(|c| *c == (table, col))
+            .unwrap_or_else(|| panic!("no column {table}.{col}")) as u8
+    };
+    for (file, table, col, kind, first, value) in [
+        (
+            "texts-not-json",
+            "requests",
+            "texts_json",
+            2u8,
+            1u8,
+            &b"[{\"lang\":"[..],
+        ),
+        (
+            "verifier-l-identity",
+            "devices",
+            "verifier_l",
+            3,
+            0,
+            &[0u8; 65][..],
+        ),
+        (
+            "last-attempt-max",
+            "devices",
+            "last_pin_attempt_ms",
+            4,
+            0,
+            &[6u8][..],
+        ),
+        ("created-min", "requests", "created_at_ms", 4, 0, &[0u8][..]),
+        ("hash-cut", "activity", "hash", 3, 1, &b"\x01\x02"[..]),
+        ("key-junk", "service_key", "pkcs8", 3, 0, &b"junk"[..]),
+    ] {
+        let mut v = vec![column(table, col), kind, first];
+        v.extend_from_slice(value);
+        write("stored_rows", &format!("{file}.bin"), &v);
+    }
+
     eprintln!(
         "recorded {} calls; seeds written under fuzz/corpus/",
         rec.log.lock().unwrap().len()
