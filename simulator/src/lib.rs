@@ -25,6 +25,7 @@ pub mod card;
 pub mod clock;
 pub mod demo;
 pub mod error;
+pub mod load;
 pub mod operator;
 pub mod output;
 pub mod profile;

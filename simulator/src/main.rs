@@ -37,6 +37,10 @@ enum Command {
     /// Measure the decide path against ring's ECDSA verify rate, device
     /// latency, cold start and size, and show each budget as pass/fail.
     Bench(akuersi_sim::bench::BenchArgs),
+    /// A bounded loopback load over HTTP (create, pending, pin-start,
+    /// decide), verified in the service afterwards (exit status 1 on any
+    /// error or finding; the p99 budget is reported, not enforced).
+    Load(akuersi_sim::load::LoadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
         Command::App(args) => akuersi_sim::app::main(args),
         Command::Operator(args) => akuersi_sim::operator::main(args),
         Command::Bench(args) => akuersi_sim::bench::main(args),
+        Command::Load(args) => akuersi_sim::load::main(args),
     }
 }
 

@@ -1,0 +1,54 @@
+//! `load::run` with a few clients for two seconds, over real HTTP against a
+//! SQLite file: no error, work got done, and every acknowledged approval was
+//! found once in the service. No timing figure is asserted.
+
+use std::time::Duration;
+
+use akuersi_sim::load::{run, Endpoint, LoadOptions};
+
+#[test]
+fn a_short_load_has_no_error_and_every_approval_is_verified_in_the_service() {
+    let dir = std::env::temp_dir().join(format!("akuersi-load-test-{}", std::process::id()));
+    let report = run(&LoadOptions {
+        clients: 4,
+        duration: Duration::from_secs(2),
+        data_dir: Some(dir.clone()),
+    })
+    .expect("the load runs");
+    let _ = std::fs::remove_dir_all(&dir);
+
+    assert_eq!(report.errors, 0, "{:?}", report.first_errors);
+    assert!(report.first_errors.is_empty());
+    assert!(report.operations > 0, "no operation completed");
+    assert_eq!(
+        report.verified, report.operations,
+        "{:?}",
+        report.first_verification_failures
+    );
+    assert_eq!(report.verification_failures, 0);
+    assert!(report.passed());
+    // Four HTTP calls per operation, each counted under its endpoint.
+    assert_eq!(report.http_calls, 4 * report.operations);
+    assert_eq!(report.http.count as u64, report.http_calls);
+    assert_eq!(report.operation.count as u64, report.operations);
+    let names: Vec<_> = report.endpoints.iter().map(|(e, _)| *e).collect();
+    assert_eq!(names, Endpoint::ALL);
+    for (e, l) in &report.endpoints {
+        assert_eq!(l.count as u64, report.operations, "{}", e.name());
+        assert!(l.p50 <= l.p99 && l.p99 <= l.max);
+    }
+    assert!(
+        report.database.is_some(),
+        "the SQLite file is kept in --data"
+    );
+    assert!(report.table().contains("verified in the service"));
+}
+
+#[test]
+fn zero_clients_is_refused() {
+    let options = LoadOptions {
+        clients: 0,
+        ..LoadOptions::default()
+    };
+    assert!(run(&options).is_err());
+}
