@@ -1311,6 +1311,14 @@ impl Service {
 
     // ------------------------------------------------------- introspection
 
+    /// How many times this service has synced its WAL file to disk (group
+    /// commit: one sync covers every commit made before it started). 0 for
+    /// an in-memory database or with `synchronous_full = false`. For
+    /// benchmarks and operators.
+    pub fn wal_syncs(&self) -> u64 {
+        self.db.syncs()
+    }
+
     /// A device's state, for operators and tests.
     pub fn device_info(&self, device_id: &str) -> Result<DeviceInfo> {
         let now = self.now_ms();
