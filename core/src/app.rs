@@ -168,6 +168,20 @@ struct Fetched {
     call_confirmed: std::collections::HashSet<String>,
 }
 
+/// Sequence numbers a profile leases at a time. The service accepts any
+/// number above the last it saw, so gaps are harmless: a lease is committed
+/// durably before its first number is used, numbers are never reused (a
+/// restart leases from the stored high-water mark, skipping what the last
+/// run left unused), and one fsync serves this many signed messages.
+const SEQ_LEASE: u64 = 32;
+
+/// The sequence numbers `next..end` of one profile, leased and not yet used.
+#[derive(Debug, Default)]
+pub(crate) struct SeqLease {
+    next: u64,
+    end: u64,
+}
+
 /// One app installation. See the module documentation.
 pub struct Installation {
     pub(crate) store: Arc<Store>,
@@ -178,8 +192,9 @@ pub struct Installation {
     pub(crate) config: InstallationConfig,
     fetched: Mutex<HashMap<String, Fetched>>,
     call_active: std::sync::atomic::AtomicBool,
-    /// One lane per profile for signed messages (see `signed_call`).
-    send_lanes: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// One lane per profile for signed messages (see `signed_call`), with
+    /// the sequence numbers it has leased.
+    send_lanes: Mutex<HashMap<String, Arc<Mutex<SeqLease>>>>,
 }
 
 impl std::fmt::Debug for Installation {
@@ -637,7 +652,7 @@ impl Installation {
             Ok(f) => f,
             Err(crate::spake2plus::PakeError::ConfirmationFailed) => {
                 let now = self.clock.now_ms();
-                self.store.write(|tx| {
+                self.store.write_routine(|tx| {
                     log(
                         tx,
                         profile_id,
@@ -774,7 +789,7 @@ impl Installation {
         let now = self.clock.now_ms();
         let kind = decision_kind(decision);
         let detail = format!("{} – {}", request.requester_name, request.action.as_str());
-        self.store.write(|tx| {
+        self.store.write_routine(|tx| {
             log(
                 tx,
                 profile_id,
@@ -850,8 +865,6 @@ impl Installation {
         .ok_or(Error::UnknownProfile)
     }
 
-    /// Take the next sequence number (committed before the message is sent,
-    /// so it is never reused) and sign the envelope.
     /// Sign and send one device message, and wait for its answer. One
     /// profile's signed messages go one at a time: the service accepts each
     /// sequence number only above the last one it saw, so two messages racing
@@ -863,31 +876,44 @@ impl Installation {
         path: &str,
         body: T,
     ) -> Result<R> {
-        // The lanes guard no data, only the order of sending, so a panic in a
-        // shell's callback while one was held leaves nothing to repair.
+        // A lane's lease is advanced before a number is used and never
+        // rolled back, so a panic in a shell's callback while one was held
+        // leaves nothing to repair.
         let lane = {
             let mut lanes = self.send_lanes.lock().unwrap_or_else(|e| e.into_inner());
             lanes.entry(profile_id.to_owned()).or_default().clone()
         };
-        let _turn = lane.lock().unwrap_or_else(|e| e.into_inner());
-        let envelope = self.sign_envelope(profile_id, secrets, body)?;
+        let mut lease = lane.lock().unwrap_or_else(|e| e.into_inner());
+        let envelope = self.sign_envelope(profile_id, secrets, &mut lease, body)?;
         call(self.transport.as_ref(), path, &envelope)
     }
 
-    pub(crate) fn sign_envelope<T: SignedBody>(
+    /// Take the next sequence number from the profile's lease (leasing a new
+    /// block durably when it runs out) and sign the envelope.
+    fn sign_envelope<T: SignedBody>(
         &self,
         profile_id: &str,
         secrets: &ProfileSecrets,
+        lease: &mut SeqLease,
         body: T,
     ) -> Result<DeviceSigned<T>> {
-        let seq: i64 = self.store.write(|tx| {
-            Ok(tx.query_row(
-                "UPDATE profiles SET next_seq = next_seq + 1 WHERE profile_id = ?1 RETURNING next_seq - 1",
-                [profile_id],
-                |r| r.get(0),
-            )?)
-        })?;
-        let seq = u64::try_from(seq).map_err(|_| Error::Storage("bad sequence number".into()))?;
+        if lease.next >= lease.end {
+            let start: i64 = self.store.write(|tx| {
+                Ok(tx.query_row(
+                    "UPDATE profiles SET next_seq = next_seq + ?2 WHERE profile_id = ?1 RETURNING next_seq - ?2",
+                    params![profile_id, SEQ_LEASE as i64],
+                    |r| r.get(0),
+                )?)
+            })?;
+            let start =
+                u64::try_from(start).map_err(|_| Error::Storage("bad sequence number".into()))?;
+            *lease = SeqLease {
+                next: start,
+                end: start.saturating_add(SEQ_LEASE),
+            };
+        }
+        let seq = lease.next;
+        lease.next += 1;
         let signature = self.keys.sign(
             &secrets.key_alias,
             &DeviceSigned::signed_bytes(&secrets.device_id, seq, &body),
@@ -902,7 +928,7 @@ impl Installation {
 
     pub(crate) fn note_server_time(&self, profile_id: &str, server_time_ms: i64) -> Result<()> {
         let offset = server_time_ms - self.clock.now_ms();
-        self.store.write(|tx| {
+        self.store.write_routine(|tx| {
             tx.execute(
                 "UPDATE profiles SET clock_offset_ms = ?2 WHERE profile_id = ?1",
                 params![profile_id, offset],

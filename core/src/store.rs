@@ -90,11 +90,36 @@ impl Store {
     }
 
     /// Run `f` in one immediate transaction; commit if it returns `Ok`.
+    /// The commit is durable (`synchronous=FULL`: on disk before this
+    /// returns). Blocks on disk I/O.
     pub fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.conn()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;
+        Ok(out)
+    }
+
+    /// Like [`Store::write`], but the commit does not wait for the disk
+    /// (`synchronous=NORMAL` in WAL mode): it is atomic and survives the app
+    /// being killed, but a power failure in the next moments may undo it
+    /// (SQLite's own trade-off, and Android's default for WAL databases).
+    /// Only for records the service holds authoritatively anyway: the local
+    /// activity log and the measured clock offset. The next durable write
+    /// makes it durable too (the WAL is synced in order).
+    pub fn write_routine<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn()?;
+        conn.execute_batch("PRAGMA synchronous=NORMAL")?;
+        let out = (|| -> Result<T> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        // Back to durable commits for everything else, whatever happened.
+        let restored = conn.execute_batch("PRAGMA synchronous=FULL");
+        let out = out?;
+        restored?;
         Ok(out)
     }
 

@@ -13,30 +13,46 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-#[test]
-fn the_device_store_holds_nothing_a_pin_guess_can_be_checked_against() {
-    let dir = std::env::temp_dir().join(format!("akuersi-store-test-{}", std::process::id()));
+/// A fresh folder for one test's files.
+fn test_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("akuersi-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("app.sqlite");
-    let key_file = dir.join("vault.key");
+    dir
+}
 
-    let w = World::new();
-    w.identity("Aviaja-Nuuk");
-    let vault = Arc::new(SoftwareVault::from_key_file(&key_file).unwrap());
-    let app = Installation::open(
+/// An installation on a file in `dir`, sealed by a software vault whose key
+/// file lies next to it (as on desktop), talking to `w`'s service.
+fn file_installation(
+    w: &World,
+    dir: &std::path::Path,
+    vault: Arc<SoftwareVault>,
+) -> Arc<Installation> {
+    Installation::open(
         InstallationConfig {
-            database_path: db.to_str().unwrap().into(),
+            database_path: dir.join("app.sqlite").to_str().unwrap().into(),
             platform: "desktop".into(),
             kdf_iterations: MIN_KDF_ITERATIONS,
             default_language: "kl".into(),
         },
         w.tap.clone(),
         w.clock.clone(),
-        vault.clone(),
+        vault,
         None,
     )
-    .unwrap();
+    .unwrap()
+}
+
+#[test]
+fn the_device_store_holds_nothing_a_pin_guess_can_be_checked_against() {
+    let dir = test_dir("store-test");
+    let db = dir.join("app.sqlite");
+    let key_file = dir.join("vault.key");
+
+    let w = World::new();
+    w.identity("Aviaja-Nuuk");
+    let vault = Arc::new(SoftwareVault::from_key_file(&key_file).unwrap());
+    let app = file_installation(&w, &dir, vault.clone());
     let p = app
         .activate(
             "Aviaja-Nuuk".into(),
@@ -139,9 +155,7 @@ fn the_device_store_holds_nothing_a_pin_guess_can_be_checked_against() {
 
 #[test]
 fn the_service_stores_only_the_verifier_which_is_useless_without_the_device_secret() {
-    let dir = std::env::temp_dir().join(format!("akuersi-svc-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = test_dir("svc-test");
     let path = dir.join("service.sqlite");
     let w = World::with_service_path(path.to_str().unwrap());
     let dev = RawDevice::enroll(&w, "Aviaja-Nuuk");
@@ -168,4 +182,71 @@ fn the_service_stores_only_the_verifier_which_is_useless_without_the_device_secr
         assert!(!contains(&bytes, PIN.as_bytes()));
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Sequence numbers are leased in blocks: one durable commit serves many
+/// signed messages, a reopened installation never reuses a number (the
+/// service would refuse it as a replay), and what a run left unused is
+/// skipped.
+#[test]
+fn sequence_numbers_are_leased_durably_and_never_reused_after_a_restart() {
+    let dir = test_dir("seq-test");
+    let db = dir.join("app.sqlite");
+    let key_file = dir.join("vault.key");
+    let w = World::new();
+    w.identity("Aviaja-Nuuk");
+    let open = || {
+        let vault = SoftwareVault::from_key_file(&key_file).unwrap();
+        file_installation(&w, &dir, Arc::new(vault))
+    };
+    let stored = || -> i64 {
+        rusqlite::Connection::open(&db)
+            .unwrap()
+            .query_row("SELECT next_seq FROM profiles", [], |r| r.get(0))
+            .unwrap()
+    };
+    // The sequence number of the last "list pending" message the app sent
+    // (the service refuses any number not above the last it accepted).
+    let last_seen = || -> u64 {
+        let body = w.tap.last(akuersi_core::protocol::paths::PENDING).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        v["seq"].as_u64().unwrap()
+    };
+
+    let app = open();
+    let p = app
+        .activate(
+            "Aviaja-Nuuk".into(),
+            w.code("Aviaja-Nuuk"),
+            PIN.into(),
+            "phone".into(),
+        )
+        .unwrap();
+    app.refresh(&p.profile_id).unwrap();
+    let leased = stored();
+    // Ten more signed messages come out of the same lease: no new commit.
+    for _ in 0..10 {
+        app.refresh(&p.profile_id).unwrap();
+    }
+    assert_eq!(stored(), leased, "the lease served them");
+    let before_restart = last_seen();
+    assert!(before_restart < leased as u64);
+    drop(app);
+
+    // A restart leases from the stored mark: above anything already sent.
+    let app = open();
+    app.refresh(&p.profile_id).unwrap();
+    let after_restart = last_seen();
+    assert_eq!(
+        after_restart, leased as u64,
+        "the first number of the new lease"
+    );
+    assert!(stored() > leased);
+    // And the service accepts the new lease's numbers through a whole approval.
+    let req = w.request("Aviaja-Nuuk");
+    app.refresh(&p.profile_id).unwrap();
+    app.approve(&p.profile_id, &req.request_id, PIN.into())
+        .unwrap();
+    assert!(last_seen() > after_restart);
+    let _ = std::fs::remove_dir_all(&dir);
 }
