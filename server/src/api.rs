@@ -5,7 +5,7 @@ use akuersi_core::crypto::ct_eq;
 use akuersi_core::protocol::{
     paths, Ack, Activate, CreateIdentity, CreateIdentityResponse, CreateRequest, Decide,
     DeviceSigned, ErrorCode, IssueActivationCode, OperatorFreeze, OperatorOutbox,
-    OperatorSetContact, OutboxResponse, PendingQuery, PinStart, PollRequest, MAX_MESSAGE_BYTES,
+    OperatorSetContact, OutboxResponse, PollRequest, SignedBody, MAX_MESSAGE_BYTES,
 };
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -29,6 +29,18 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     })
 }
 
+/// Parse a device envelope and check its signature before the service takes
+/// its write lock (see the service's `precheck` module); the service's own
+/// check inside the transaction stays the one that counts.
+fn enveloped<T: SignedBody + DeserializeOwned>(
+    service: &Service,
+    body: &[u8],
+) -> Result<DeviceSigned<T>> {
+    let msg = parse::<DeviceSigned<T>>(body)?;
+    service.check_envelope_early(&msg);
+    Ok(msg)
+}
+
 fn ok<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(value).map_err(ServiceError::internal)
 }
@@ -49,27 +61,27 @@ fn route(service: &Service, path: &str, body: &[u8]) -> Result<Vec<u8>> {
         paths::POLL_REQUEST => ok(&service.poll(&parse::<PollRequest>(body)?.poll_handle)?),
         paths::CANCEL_REQUEST => ok(&service.cancel(&parse::<PollRequest>(body)?.poll_handle)?),
         paths::ACTIVATE => ok(&service.activate(parse::<Activate>(body)?)?),
-        paths::PENDING => ok(&service.pending(parse::<DeviceSigned<PendingQuery>>(body)?)?),
-        paths::PIN_START => ok(&service.pin_start(parse::<DeviceSigned<PinStart>>(body)?)?),
-        paths::CHANNEL_CHECK => ok(&service.channel_check(parse(body)?)?),
-        paths::PIN_FAILED => ok(&service.pin_failed(parse(body)?)?),
+        paths::PENDING => ok(&service.pending(enveloped(service, body)?)?),
+        paths::PIN_START => ok(&service.pin_start(enveloped(service, body)?)?),
+        paths::CHANNEL_CHECK => ok(&service.channel_check(enveloped(service, body)?)?),
+        paths::PIN_FAILED => ok(&service.pin_failed(enveloped(service, body)?)?),
         paths::DECIDE => ok(&service.decide(parse::<Decide>(body)?)?),
-        paths::DEVICES => ok(&service.devices(parse(body)?)?),
-        paths::RENAME_DEVICE => ok(&service.rename_device(parse(body)?)?),
-        paths::REMOVE_DEVICE => ok(&service.remove_device(parse(body)?)?),
-        paths::FREEZE => ok(&service.freeze(parse(body)?)?),
-        paths::UNFREEZE => ok(&service.unfreeze(parse(body)?)?),
-        paths::STATUS => ok(&service.identity_status(parse(body)?)?),
-        paths::ADDITION_START => ok(&service.start_addition(parse(body)?)?),
-        paths::ADDITION_VETO => ok(&service.veto_addition(parse(body)?)?),
-        paths::ADDITION_PAIRING => ok(&service.pairing_offer(parse(body)?)?),
+        paths::DEVICES => ok(&service.devices(enveloped(service, body)?)?),
+        paths::RENAME_DEVICE => ok(&service.rename_device(enveloped(service, body)?)?),
+        paths::REMOVE_DEVICE => ok(&service.remove_device(enveloped(service, body)?)?),
+        paths::FREEZE => ok(&service.freeze(enveloped(service, body)?)?),
+        paths::UNFREEZE => ok(&service.unfreeze(enveloped(service, body)?)?),
+        paths::STATUS => ok(&service.identity_status(enveloped(service, body)?)?),
+        paths::ADDITION_START => ok(&service.start_addition(enveloped(service, body)?)?),
+        paths::ADDITION_VETO => ok(&service.veto_addition(enveloped(service, body)?)?),
+        paths::ADDITION_PAIRING => ok(&service.pairing_offer(enveloped(service, body)?)?),
         paths::ADDITION_COMPLETE => ok(&service.complete_pairing(parse(body)?)?),
-        paths::NOTIFICATIONS => ok(&service.notifications(parse(body)?)?),
-        paths::ACTIVITY => ok(&service.activity_log(parse(body)?)?),
-        paths::CHANGE_USER_ID => ok(&service.change_user_id(parse(body)?)?),
-        paths::CHANGE_CONTACT => ok(&service.change_contact(parse(body)?)?),
-        paths::CHANGE_SETTINGS => ok(&service.change_settings(parse(body)?)?),
-        paths::CHANGE_PIN => ok(&service.change_pin(parse(body)?)?),
+        paths::NOTIFICATIONS => ok(&service.notifications(enveloped(service, body)?)?),
+        paths::ACTIVITY => ok(&service.activity_log(enveloped(service, body)?)?),
+        paths::CHANGE_USER_ID => ok(&service.change_user_id(enveloped(service, body)?)?),
+        paths::CHANGE_CONTACT => ok(&service.change_contact(enveloped(service, body)?)?),
+        paths::CHANGE_SETTINGS => ok(&service.change_settings(enveloped(service, body)?)?),
+        paths::CHANGE_PIN => ok(&service.change_pin(enveloped(service, body)?)?),
         paths::OPERATOR_FREEZE => {
             let m = parse::<OperatorFreeze>(body)?;
             check_token(service, &m.token)?;

@@ -266,6 +266,13 @@ impl Db {
         })
     }
 
+    /// Lock the connection for a read whose result is not shown to anyone:
+    /// the early checks before a write (`precheck`), whose transaction
+    /// re-reads what it relies on and waits for durability itself.
+    pub(crate) fn peek(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.lock()
+    }
+
     /// Run `f` in one immediate transaction. `Ok(Done)` and `Ok(Refuse)` commit;
     /// `Err` rolls back, so a refused message changes nothing. Returns only
     /// once the commit is durable (group commit; see [`Db`]).

@@ -19,6 +19,7 @@ pub mod freeze;
 pub mod http;
 pub mod lockout;
 pub mod notify;
+mod precheck;
 pub mod service;
 pub mod settings;
 pub mod transport;

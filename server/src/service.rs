@@ -8,7 +8,7 @@ use std::sync::Arc;
 use akuersi_core::activity::{entry_hash, GENESIS};
 use akuersi_core::approval::{ApprovalStatement, Decision, Evidence, PakeBinding};
 use akuersi_core::clock::Clock;
-use akuersi_core::crypto::{is_hex_id, random_array, random_id, sha256, verify_p256};
+use akuersi_core::crypto::{is_hex_id, random_array, random_id, sha256};
 use akuersi_core::encoding::b64_encode;
 use akuersi_core::identity::UserId;
 use akuersi_core::pin::PAKE_VERIFIER_ID;
@@ -22,7 +22,9 @@ use akuersi_core::protocol::{
 use akuersi_core::request::{
     nfc, validate_account, validate_requester, validate_texts, Action, Amount, LocalizedText,
 };
-use akuersi_core::spake2plus::{verifier_respond, verify_confirm_p, PakeContext, VerifierRecord};
+use akuersi_core::spake2plus::{
+    verifier_respond, verify_confirm_p, PakeContext, VerifierRecord, VerifierResponse,
+};
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -32,6 +34,7 @@ use crate::db::{Db, Outcome};
 use crate::error::{Result, ServiceError};
 use crate::lockout::{Lock, LockoutPolicy};
 use crate::notify::{notify, Event};
+use crate::precheck::Verified;
 
 /// The error for anything a frozen identity cannot do.
 pub(crate) fn frozen_error() -> ServiceError {
@@ -126,12 +129,23 @@ pub struct Service {
     pub(crate) key: EcdsaKeyPair,
     /// Keys the stored hashes of activation codes (derived from the service key).
     code_key: [u8; 32],
+    /// Signatures checked before their write transaction (`precheck`).
+    pub(crate) verified: Verified,
 }
 
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Service")
     }
+}
+
+/// A SPAKE2+ answer computed before pin-start's transaction, with the
+/// inputs it was computed from.
+struct EarlyShare {
+    w0: Vec<u8>,
+    l: Vec<u8>,
+    context: Vec<u8>,
+    response: VerifierResponse,
 }
 
 pub(crate) struct DeviceRow {
@@ -344,6 +358,7 @@ impl Service {
             config,
             key,
             code_key,
+            verified: Verified::default(),
         })
     }
 
@@ -715,7 +730,20 @@ impl Service {
         .ok_or_else(unknown)
     }
 
-    /// Check a signed device envelope and consume its sequence number.
+    /// Check a device envelope's signature before its write transaction,
+    /// outside the database lock (see `precheck`); the transaction's own
+    /// check then only confirms it. Reads without waiting; writes nothing.
+    pub(crate) fn check_envelope_early<T: SignedBody>(&self, msg: &DeviceSigned<T>) {
+        let key = match self.db.peek() {
+            Ok(conn) => Self::load_device(&conn, &msg.device_id).map(|d| d.public_key),
+            Err(e) => Err(e),
+        };
+        if let Ok(key) = key {
+            let bytes = DeviceSigned::signed_bytes(&msg.device_id, msg.seq, &msg.body);
+            self.verified.check_early(&key, &bytes, &msg.signature);
+        }
+    }
+
     /// Check a signed device envelope and consume its sequence number.
     fn authenticate_any<T: SignedBody>(
         &self,
@@ -725,12 +753,15 @@ impl Service {
     ) -> Result<DeviceRow> {
         let device = Self::load_device(tx, &msg.device_id)?;
         let bytes = DeviceSigned::signed_bytes(&msg.device_id, msg.seq, &msg.body);
-        verify_p256(&device.public_key, &bytes, &msg.signature).map_err(|_| {
-            err(
+        if !self
+            .verified
+            .verify(&device.public_key, &bytes, &msg.signature)
+        {
+            return Err(err(
                 ErrorCode::BadSignature,
                 "the device signature does not verify",
-            )
-        })?;
+            ));
+        }
         let seq = i64::try_from(msg.seq).map_err(|_| malformed("seq is too large"))?;
         if seq <= device.last_seq {
             return Err(err(
@@ -912,6 +943,7 @@ impl Service {
         let session_id = random_id().map_err(ServiceError::internal)?;
         let purpose_json =
             serde_json::to_string(&msg.body.purpose).map_err(ServiceError::internal)?;
+        let mut early = self.pin_share_early(&msg, now);
         self.db.write(|tx| {
             let device = self.authenticate(tx, &msg, now)?;
             if let Lock::Suspended { until_ms } =
@@ -930,31 +962,14 @@ impl Service {
             if msg.body.purpose != PinPurpose::Unfreeze && self.is_frozen(tx, &device.identity_id)? {
                 return Err(frozen_error());
             }
-            let (context, request_id, session_expiry) = match &msg.body.purpose {
-                PinPurpose::Request { request_id } => {
-                    let request = Self::load_request(tx, request_id, &device.identity_id)?;
-                    Self::require_pending(&request, now)?;
-                    (
-                        pake_context(&request.request_id, &request.nonce),
-                        request.request_id.clone(),
-                        request.expires_at_ms,
-                    )
-                }
-                other => (
-                    operation_pake_context(&msg.device_id, other),
-                    String::new(),
-                    i64::MAX,
-                ),
+            let (context, request_id, session_expiry) =
+                Self::pin_context(tx, &msg, &device.identity_id, now)?;
+            let response = match early.take().filter(|e| {
+                e.w0 == device.w0 && e.l == device.l && e.context == context
+            }) {
+                Some(e) => e.response,
+                None => Self::pin_share(&msg, &device.w0, &device.l, &context)?,
             };
-            let record = VerifierRecord::from_parts(&device.w0, &device.l)
-                .map_err(|_| ServiceError::internal("stored verifier is damaged"))?;
-            let ctx = PakeContext {
-                context: &context,
-                id_prover: msg.device_id.as_bytes(),
-                id_verifier: PAKE_VERIFIER_ID,
-            };
-            let response = verifier_respond(&ctx, &record, &msg.body.share_p)
-                .map_err(|_| malformed("share_p is not a valid P-256 point"))?;
             let failures = device.pin_failures.saturating_add(1);
             tx.execute(
                 "UPDATE devices SET pin_failures = ?2, last_pin_attempt_ms = ?3 WHERE device_id = ?1",
@@ -983,6 +998,71 @@ impl Service {
                 attempts_left: self.config.lockout.attempts_left(failures),
                 server_time_ms: now,
             }))
+        })
+    }
+
+    /// The SPAKE2+ context of a PIN proof for `purpose`, and the request
+    /// and the session's latest expiry when it is for a request.
+    fn pin_context(
+        conn: &rusqlite::Connection,
+        msg: &DeviceSigned<PinStart>,
+        identity_id: &str,
+        now: i64,
+    ) -> Result<(Vec<u8>, String, i64)> {
+        Ok(match &msg.body.purpose {
+            PinPurpose::Request { request_id } => {
+                let request = Self::load_request(conn, request_id, identity_id)?;
+                Self::require_pending(&request, now)?;
+                (
+                    pake_context(&request.request_id, &request.nonce),
+                    request.request_id.clone(),
+                    request.expires_at_ms,
+                )
+            }
+            other => (
+                operation_pake_context(&msg.device_id, other),
+                String::new(),
+                i64::MAX,
+            ),
+        })
+    }
+
+    /// The service's SPAKE2+ answer to `msg`'s shareP under the verifier
+    /// record (w0, L), in `context`.
+    fn pin_share(
+        msg: &DeviceSigned<PinStart>,
+        w0: &[u8],
+        l: &[u8],
+        context: &[u8],
+    ) -> Result<VerifierResponse> {
+        let record = VerifierRecord::from_parts(w0, l)
+            .map_err(|_| ServiceError::internal("stored verifier is damaged"))?;
+        let ctx = PakeContext {
+            context,
+            id_prover: msg.device_id.as_bytes(),
+            id_verifier: PAKE_VERIFIER_ID,
+        };
+        verifier_respond(&ctx, &record, &msg.body.share_p)
+            .map_err(|_| malformed("share_p is not a valid P-256 point"))
+    }
+
+    /// Check the envelope and compute the SPAKE2+ answer before the write
+    /// transaction, outside the database lock, from a snapshot (see
+    /// `precheck`). The transaction uses the answer only if the verifier
+    /// record and the context it reads are the same. Writes nothing.
+    fn pin_share_early(&self, msg: &DeviceSigned<PinStart>, now: i64) -> Option<EarlyShare> {
+        let (w0, l, context) = {
+            let conn = self.db.peek().ok()?;
+            let device = Self::load_device(&conn, &msg.device_id).ok()?;
+            let (context, _, _) = Self::pin_context(&conn, msg, &device.identity_id, now).ok()?;
+            (device.w0, device.l, context)
+        };
+        let response = Self::pin_share(msg, &w0, &l, &context).ok()?;
+        Some(EarlyShare {
+            w0,
+            l,
+            context,
+            response,
         })
     }
 
@@ -1153,6 +1233,7 @@ impl Service {
     /// of the request. First device to decide wins. Writes state.
     pub fn decide(&self, msg: Decide) -> Result<DecideResponse> {
         let now = self.now_ms();
+        self.check_decision_early(&msg, now);
         self.db.write(|tx| {
             let device = Self::load_device(tx, &msg.device_id)?;
             let lock = self.config.lockout.state(device.pin_failures, device.last_pin_attempt_ms, now);
@@ -1224,29 +1305,15 @@ impl Service {
                     }
                 }
             }
-            let statement = ApprovalStatement {
-                request_id: request.request_id.clone(),
-                nonce: request.nonce.clone(),
-                requester_id: request.requester_id.clone(),
-                requester_name: request.requester_name.clone(),
-                action: request.action,
-                texts: request.texts.clone(),
-                amount: request.amount.clone(),
-                account: request.account.clone(),
-                expires_at_ms: request.expires_at_ms,
-                decision: msg.decision,
-                device_id: msg.device_id.clone(),
-                pake: session.as_ref().map(|(proof, (share_p, share_v, _))| PakeBinding {
-                    session_id: proof.session_id.clone(),
-                    share_p: share_p.clone(),
-                    share_v: share_v.clone(),
-                }),
-                channel_binding: msg.channel_binding.clone(),
-            };
-            let bytes = statement.encode();
-            verify_p256(&device.public_key, &bytes, &msg.signature).map_err(|_| {
-                err(ErrorCode::BadSignature, "the signature does not cover this request as the service holds it")
-            })?;
+            let pake = session.as_ref().map(|(proof, (share_p, share_v, _))| PakeBinding {
+                session_id: proof.session_id.clone(),
+                share_p: share_p.clone(),
+                share_v: share_v.clone(),
+            });
+            let bytes = statement_of(&msg, &request, pake).encode();
+            if !self.verified.verify(&device.public_key, &bytes, &msg.signature) {
+                return Err(err(ErrorCode::BadSignature, "the signature does not cover this request as the service holds it"));
+            }
             if let Some((proof, (_, _, expected))) = &session {
                 if let Some(refusal) = self.consume_pin_proof(
                     tx,
@@ -1307,6 +1374,39 @@ impl Service {
                 server_time_ms: now,
             }))
         })
+    }
+
+    /// Verify a decision's signature over the statement as the service
+    /// would rebuild it from a snapshot, before the write transaction and
+    /// outside the database lock (see `precheck`). Writes nothing.
+    fn check_decision_early(&self, msg: &Decide, now: i64) {
+        let snapshot = (|| -> Result<(Vec<u8>, Vec<u8>)> {
+            let conn = self.db.peek()?;
+            let device = Self::load_device(&conn, &msg.device_id)?;
+            let request = Self::load_request(&conn, &msg.request_id, &device.identity_id)?;
+            let pake = match (&msg.decision, &msg.pake) {
+                (Decision::Approve, Some(proof)) => {
+                    let purpose = PinPurpose::Request {
+                        request_id: request.request_id.clone(),
+                    };
+                    let (share_p, share_v, _) =
+                        Self::pin_session(&conn, &msg.device_id, &purpose, proof, now)?;
+                    Some(PakeBinding {
+                        session_id: proof.session_id.clone(),
+                        share_p,
+                        share_v,
+                    })
+                }
+                _ => None,
+            };
+            Ok((
+                device.public_key,
+                statement_of(msg, &request, pake).encode(),
+            ))
+        })();
+        if let Ok((key, bytes)) = snapshot {
+            self.verified.check_early(&key, &bytes, &msg.signature);
+        }
     }
 
     // ------------------------------------------------------- introspection
@@ -1392,5 +1492,29 @@ impl Service {
             }
         }
         Ok(sha256(&[&all]))
+    }
+}
+
+/// The approval statement of `msg` as the service holds the request: what
+/// the device's signature must cover.
+fn statement_of(
+    msg: &Decide,
+    request: &RequestRow,
+    pake: Option<PakeBinding>,
+) -> ApprovalStatement {
+    ApprovalStatement {
+        request_id: request.request_id.clone(),
+        nonce: request.nonce.clone(),
+        requester_id: request.requester_id.clone(),
+        requester_name: request.requester_name.clone(),
+        action: request.action,
+        texts: request.texts.clone(),
+        amount: request.amount.clone(),
+        account: request.account.clone(),
+        expires_at_ms: request.expires_at_ms,
+        decision: msg.decision,
+        device_id: msg.device_id.clone(),
+        pake,
+        channel_binding: msg.channel_binding.clone(),
     }
 }

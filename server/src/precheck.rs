@@ -1,0 +1,111 @@
+//! Work done before a message's write transaction, so that the single
+//! writer holds the database only for SQL.
+//!
+//! The service answers each message in one SQLite transaction, and one
+//! transaction runs at a time. The expensive parts of a message are its
+//! public-key work: the ECDSA signature of a device envelope or of an
+//! approval statement (~0.1 ms each) and the service's SPAKE2+ share at
+//! pin-start (several P-256 scalar multiplications). Done inside the
+//! transaction, they made every other message wait for them. Here they run
+//! first, on the caller's thread and outside the lock, against a snapshot
+//! read without waiting; the transaction then re-reads everything and uses
+//! the result only if the inputs it reads are exactly the ones the result
+//! was computed from, and otherwise computes it again itself. The decisions
+//! (sequence numbers, lock-out, pending or not, counting an attempt) are
+//! all still made inside the transaction.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+use akuersi_core::crypto::verify_p256;
+use akuersi_core::encoding::CanonicalWriter;
+
+/// At most this many verified signatures are remembered (an entry is taken
+/// by the transaction right after it is made; the cap only bounds what
+/// failed messages could leave behind).
+const CAPACITY: usize = 4_096;
+
+/// Signatures that verified before their transaction: a set of digests of
+/// (public key, signed bytes, signature).
+#[derive(Default)]
+pub(crate) struct Verified {
+    seen: Mutex<HashSet<[u8; 32]>>,
+}
+
+impl Verified {
+    fn digest(public_key: &[u8], message: &[u8], signature: &[u8]) -> [u8; 32] {
+        let mut w = CanonicalWriter::new("akuersi/v1/service-verified");
+        w.bytes(public_key).bytes(message).bytes(signature);
+        let d = ring::digest::digest(&ring::digest::SHA256, &w.finish());
+        let mut out = [0u8; 32];
+        out.copy_from_slice(d.as_ref());
+        out
+    }
+
+    /// Verify now, outside any lock, and remember a success.
+    pub(crate) fn check_early(&self, public_key: &[u8], message: &[u8], signature: &[u8]) {
+        if verify_p256(public_key, message, signature).is_ok() {
+            let d = Self::digest(public_key, message, signature);
+            if let Ok(mut seen) = self.seen.lock() {
+                if seen.len() >= CAPACITY {
+                    seen.clear();
+                }
+                seen.insert(d);
+            }
+        }
+    }
+
+    /// Inside the transaction: true if exactly this signature over exactly
+    /// these bytes verified under exactly this key before (and forget it);
+    /// otherwise verify now.
+    pub(crate) fn verify(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+        let d = Self::digest(public_key, message, signature);
+        let known = self.seen.lock().map(|mut s| s.remove(&d)).unwrap_or(false);
+        known || verify_p256(public_key, message, signature).is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ring::rand::SystemRandom;
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+
+    fn key() -> EcdsaKeyPair {
+        let rng = SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap()
+    }
+
+    #[test]
+    fn only_an_exact_earlier_success_is_taken_and_only_once() {
+        let rng = SystemRandom::new();
+        let (k, other) = (key(), key());
+        let public = k.public_key().as_ref().to_vec();
+        let sig = k.sign(&rng, b"message").unwrap().as_ref().to_vec();
+        let v = Verified::default();
+        v.check_early(&public, b"message", &sig);
+        assert_eq!(v.seen.lock().unwrap().len(), 1);
+        // Another message, key or signature is not covered by the entry...
+        assert!(!v.verify(&public, b"messagf", &sig));
+        assert!(!v.verify(other.public_key().as_ref(), b"message", &sig));
+        assert_eq!(v.seen.lock().unwrap().len(), 1);
+        // ...the exact one is, once; a second time it is verified again.
+        assert!(v.verify(&public, b"message", &sig));
+        assert!(v.seen.lock().unwrap().is_empty());
+        assert!(v.verify(&public, b"message", &sig));
+    }
+
+    #[test]
+    fn a_failed_early_check_is_not_remembered() {
+        let rng = SystemRandom::new();
+        let k = key();
+        let public = k.public_key().as_ref().to_vec();
+        let mut sig = k.sign(&rng, b"message").unwrap().as_ref().to_vec();
+        sig[10] ^= 1;
+        let v = Verified::default();
+        v.check_early(&public, b"message", &sig);
+        assert!(v.seen.lock().unwrap().is_empty());
+        assert!(!v.verify(&public, b"message", &sig));
+    }
+}
