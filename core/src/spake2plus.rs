@@ -29,7 +29,7 @@ use std::sync::OnceLock;
 
 use p256::elliptic_curve::group::Group;
 use p256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
-use p256::elliptic_curve::subtle::ConstantTimeEq;
+use p256::elliptic_curve::subtle::{ConditionallySelectable, ConstantTimeEq};
 use p256::elliptic_curve::{Field, PrimeField};
 use p256::{AffinePoint, EncodedPoint, FieldBytes, ProjectivePoint, Scalar};
 use ring::rand::{SecureRandom, SystemRandom};
@@ -211,6 +211,69 @@ fn constants() -> &'static Constants {
     })
 }
 
+/// Multiples of a fixed point for constant-time fixed-base multiplication:
+/// row `i` holds `1·16^i·B … 15·16^i·B`, so `k·B` is one addition per 4-bit
+/// digit of `k` (64 in all) and no doublings, against 256 doublings and the
+/// additions of a generic multiplication. Every entry of a row is read for
+/// every digit (selected with `ConditionallySelectable`), so the memory
+/// access pattern does not depend on the scalar. The tests compare it with
+/// the generic multiplication; the RFC 9383 vectors pass through it.
+struct FixedBase {
+    rows: Vec<[ProjectivePoint; 15]>,
+}
+
+impl FixedBase {
+    fn new(base: ProjectivePoint) -> Self {
+        let mut rows = Vec::with_capacity(64);
+        let mut row_base = base;
+        for _ in 0..64 {
+            let mut row = [row_base; 15];
+            for j in 1..15 {
+                row[j] = row[j - 1] + row_base;
+            }
+            rows.push(row);
+            row_base = row[14] + row_base; // 16 · row_base
+        }
+        Self { rows }
+    }
+
+    /// `k · B`, in constant time.
+    fn mul(&self, k: &Scalar) -> ProjectivePoint {
+        let bytes = Zeroizing::new(k.to_bytes());
+        let mut acc = Zeroizing::new(ProjectivePoint::IDENTITY);
+        let mut entry = Zeroizing::new(ProjectivePoint::IDENTITY);
+        for (i, row) in self.rows.iter().enumerate() {
+            // Digit i counts from the least significant nibble; the scalar's
+            // bytes are big-endian.
+            let byte = bytes[31 - i / 2];
+            let digit = if i % 2 == 0 { byte & 0x0f } else { byte >> 4 };
+            *entry = ProjectivePoint::IDENTITY;
+            for (j, point) in row.iter().enumerate() {
+                entry.conditional_assign(point, digit.ct_eq(&(j as u8 + 1)));
+            }
+            *acc += *entry;
+        }
+        *acc
+    }
+}
+
+/// Tables for the three fixed points of every exchange: `P`, `M` and `N`.
+/// About 280 KB, built on first use (a few milliseconds).
+struct FixedBases {
+    p: FixedBase,
+    m: FixedBase,
+    n: FixedBase,
+}
+
+fn fixed_bases() -> &'static FixedBases {
+    static BASES: OnceLock<FixedBases> = OnceLock::new();
+    BASES.get_or_init(|| FixedBases {
+        p: FixedBase::new(ProjectivePoint::GENERATOR),
+        m: FixedBase::new(constants().m),
+        n: FixedBase::new(constants().n),
+    })
+}
+
 /// Decode one of the compiled-in compressed points.
 ///
 /// # Panics
@@ -265,7 +328,7 @@ fn prover_points(
     w1: &Scalar,
     share_v: &ProjectivePoint,
 ) -> Result<SharedPoints, PakeError> {
-    let unmasked = Zeroizing::new(*share_v - constants().n * w0);
+    let unmasked = Zeroizing::new(*share_v - fixed_bases().n.mul(w0));
     if bool::from(unmasked.is_identity()) {
         return Err(PakeError::InvalidShare);
     }
@@ -284,7 +347,7 @@ fn verifier_points(
     l: &ProjectivePoint,
     share_p: &ProjectivePoint,
 ) -> Result<SharedPoints, PakeError> {
-    let unmasked = Zeroizing::new(*share_p - constants().m * w0);
+    let unmasked = Zeroizing::new(*share_p - fixed_bases().m.mul(w0));
     if bool::from(unmasked.is_identity()) {
         return Err(PakeError::InvalidShare);
     }
@@ -313,7 +376,7 @@ pub struct VerifierRecord {
 pub fn registration_record(w0: &PakeScalar, w1: &PakeScalar) -> VerifierRecord {
     VerifierRecord {
         w0: w0.clone(),
-        l: encode_point(&(ProjectivePoint::GENERATOR * w1.0)),
+        l: encode_point(&fixed_bases().p.mul(&w1.0)),
     }
 }
 
@@ -504,7 +567,8 @@ impl Prover {
         w1: &PakeScalar,
         x: PakeScalar,
     ) -> (Prover, [u8; POINT_LEN]) {
-        let share_p = encode_point(&(ProjectivePoint::GENERATOR * x.0 + constants().m * w0.0));
+        let bases = fixed_bases();
+        let share_p = encode_point(&(bases.p.mul(&x.0) + bases.m.mul(&w0.0)));
         let prover = Prover {
             context: ctx.context.to_vec(),
             id_prover: ctx.id_prover.to_vec(),
@@ -650,7 +714,8 @@ fn verifier_respond_inner(
     let x_point = decode_point(share_p)?;
     let l_point = decode_record_l(&record.l)?;
     let w0 = &record.w0;
-    let share_v = encode_point(&(ProjectivePoint::GENERATOR * y.0 + constants().n * w0.0));
+    let bases = fixed_bases();
+    let share_v = encode_point(&(bases.p.mul(&y.0) + bases.n.mul(&w0.0)));
     let (z, v) = verifier_points(&y.0, &w0.0, &l_point, &x_point)?;
     let ids = TranscriptIds {
         context: ctx.context,
@@ -838,6 +903,24 @@ mod tests {
         assert_eq!(keys.k_shared.to_vec(), h(rfc::K_SHARED));
         assert_eq!(mac(&keys.k_confirm_p, &share_v).to_vec(), h(rfc::CONFIRM_P));
         assert_eq!(mac(&keys.k_confirm_v, &share_p).to_vec(), h(rfc::CONFIRM_V));
+    }
+
+    #[test]
+    fn fixed_base_tables_match_generic_multiplication() {
+        let bases = fixed_bases();
+        let c = constants();
+        let mut scalars = vec![Scalar::ZERO, Scalar::ONE, -Scalar::ONE, Scalar::from(16u64)];
+        scalars.extend((0..20).map(|_| random_scalar().0));
+        // Every nibble 0..15 in every position, and a run of 0xf nibbles.
+        scalars.push(reduce_wide(&[0xff; 32]));
+        scalars.push(reduce_wide(
+            &(0u8..32).map(|i| i.wrapping_mul(0x11)).collect::<Vec<_>>(),
+        ));
+        for k in &scalars {
+            assert_eq!(bases.p.mul(k), ProjectivePoint::GENERATOR * k);
+            assert_eq!(bases.m.mul(k), c.m * k);
+            assert_eq!(bases.n.mul(k), c.n * k);
+        }
     }
 
     #[test]
