@@ -29,7 +29,8 @@
 //!   ([`paths::POLL_REQUEST`]) and the health check, which are retried after
 //!   any network failure. Retries wait with exponential back-off. Each
 //!   message uses a fresh connection (no pool), so a connection the service
-//!   closed while idle can never be mistaken for a failure of the message.
+//!   closed while idle can never be mistaken for a failure of the message
+//!   (unless [`HttpTransportConfig::keep_alive`] asks for reuse).
 //! * **Answer size.** At most [`MAX_MESSAGE_BYTES`] + 1 bytes of an answer are
 //!   read; [`crate::transport::call`] refuses anything over the limit.
 //!   Redirects are not followed.
@@ -68,6 +69,14 @@ pub struct HttpTransportConfig {
     /// Allow plain `http://` to hosts other than loopback. Default `false`:
     /// activation codes and poll handles must not cross a network in clear.
     pub allow_plain_http: bool,
+    /// Keep a connection open after an answer and send the next message on
+    /// it, as platform HTTP stacks (OkHttp, URLSession) and requester back
+    /// ends do. Default `false` (a fresh connection per message, see the
+    /// module documentation): if the service closes an idle kept connection,
+    /// the next message on it fails as a network error and is not retried.
+    /// Meant for callers that talk to the service continuously, such as the
+    /// simulator's load driver.
+    pub keep_alive: bool,
 }
 
 impl HttpTransportConfig {
@@ -80,6 +89,7 @@ impl HttpTransportConfig {
             connect_attempts: 3,
             retry_backoff: Duration::from_millis(200),
             allow_plain_http: false,
+            keep_alive: false,
         }
     }
 }
@@ -126,8 +136,8 @@ impl HttpTransport {
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
-            .max_idle_connections(0)
-            .max_idle_connections_per_host(0)
+            .max_idle_connections(if config.keep_alive { 4 } else { 0 })
+            .max_idle_connections_per_host(if config.keep_alive { 4 } else { 0 })
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.request_timeout))
             .user_agent(concat!("akuersi-core/", env!("CARGO_PKG_VERSION")));

@@ -12,7 +12,9 @@
 //!    locally,
 //! 4. the device sends its signed approval (`decide`).
 //!
-//! Every HTTP call is timed by endpoint, and every whole operation
+//! Each client keeps its HTTP connection open between calls
+//! ([`HttpTransportConfig::keep_alive`]), as a phone's HTTP stack and a
+//! requester's back end do. Every HTTP call is timed by endpoint, and every whole operation
 //! (1 to 4, local crypto included). Any refusal or network failure is an
 //! error: counted, the first few kept, and the client goes on with a new
 //! request. Afterwards the service itself is asked (in process, untimed)
@@ -37,7 +39,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use akuersi_core::approval::{ApprovalStatement, Decision, PakeBinding};
 use akuersi_core::clock::SystemClock;
 use akuersi_core::crypto::{device_id_for, random_array};
-use akuersi_core::http::HttpTransport;
+use akuersi_core::http::{HttpTransport, HttpTransportConfig};
 use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
 use akuersi_core::protocol::{
     pake_context, paths, Activate, CodeChannel, CreateRequestResponse, Decide, DecideResponse,
@@ -66,7 +68,7 @@ pub const LOAD_MAX_REQUESTS_PER_HOUR: u32 = u32::MAX;
 const KEPT_MESSAGES: usize = 10;
 
 /// What to run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LoadOptions {
     /// Concurrent clients, each a requester and one device of its own identity.
     pub clients: usize,
@@ -75,6 +77,12 @@ pub struct LoadOptions {
     /// Folder for the service's SQLite file, kept afterwards. `None`: a fresh
     /// temporary folder, removed afterwards.
     pub data_dir: Option<PathBuf>,
+    /// Operations per second started by all clients together, spread
+    /// evenly over them (each client starts its next operation on a fixed
+    /// schedule, or at once if it is behind). `None`: closed loop, each
+    /// client starts the next operation as soon as the last one ends, which
+    /// measures the service saturated.
+    pub rate: Option<f64>,
 }
 
 impl Default for LoadOptions {
@@ -83,6 +91,7 @@ impl Default for LoadOptions {
             clients: 50,
             duration: Duration::from_secs(30),
             data_dir: None,
+            rate: None,
         }
     }
 }
@@ -172,6 +181,8 @@ impl Latency {
 pub struct LoadReport {
     /// Concurrent clients.
     pub clients: usize,
+    /// The pace asked for, in operations per second (`None`: closed loop).
+    pub rate: Option<f64>,
     /// Wall time from the first client's start to the last one's end.
     pub seconds: f64,
     /// Operations (create, pending, pin-start, decide) acknowledged as approved.
@@ -220,8 +231,13 @@ impl LoadReport {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "akuersi-sim load: {} clients, {:.1} s, loopback HTTP, SQLite file (synchronous=FULL)",
-            self.clients, self.seconds
+            "akuersi-sim load: {} clients, {:.1} s, {}, loopback HTTP, SQLite file (durable: group commit)",
+            self.clients,
+            self.seconds,
+            match self.rate {
+                Some(r) => format!("paced at {r:.0} operations/s in all"),
+                None => "closed loop (no pause between operations)".into(),
+            }
         );
         let _ = writeln!(
             s,
@@ -318,6 +334,10 @@ pub struct LoadArgs {
     /// temporary folder, removed afterwards.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Operations per second for all clients together (paced, open loop).
+    /// Default: closed loop, as fast as the service answers.
+    #[arg(long, value_name = "OPS")]
+    pub rate: Option<f64>,
 }
 
 /// `akuersi-sim load`: run, print the table; failure on any error or
@@ -327,6 +347,7 @@ pub fn main(args: LoadArgs) -> ExitCode {
         clients: usize::from(args.clients),
         duration: Duration::from_secs(args.secs),
         data_dir: args.data,
+        rate: args.rate,
     };
     eprintln!(
         "akuersi-sim load: {} clients for {} s …",
@@ -355,6 +376,15 @@ pub fn run(options: &LoadOptions) -> Result<LoadReport, LoadError> {
     if options.clients == 0 {
         return Err(LoadError::Options("at least one client"));
     }
+    if options.rate.is_some_and(|r| !(r.is_finite() && r > 0.0)) {
+        return Err(LoadError::Options(
+            "a rate is a positive number of operations per second",
+        ));
+    }
+    // Each client's interval between operation starts, when paced.
+    let interval = options
+        .rate
+        .map(|r| Duration::from_secs_f64(options.clients as f64 / r));
     let folder = Folder::new(options.data_dir.as_deref())?;
     let db = folder.database();
     let db_str = db
@@ -383,9 +413,15 @@ pub fn run(options: &LoadOptions) -> Result<LoadReport, LoadError> {
     let tallies: Vec<std::thread::Result<Tally>> = std::thread::scope(|s| {
         let handles: Vec<_> = devices
             .iter_mut()
-            .map(|device| {
+            .enumerate()
+            .map(|(i, device)| {
                 let base = base.as_str();
-                s.spawn(move || client(base, device, until))
+                // Paced clients start staggered over one interval.
+                let pace = interval.map(|every| {
+                    let first = started + every.mul_f64(i as f64 / options.clients as f64);
+                    (first, every)
+                });
+                s.spawn(move || client(base, device, until, pace))
             })
             .collect();
         handles.into_iter().map(|h| h.join()).collect()
@@ -411,6 +447,7 @@ pub fn run(options: &LoadOptions) -> Result<LoadReport, LoadError> {
     let http_calls = every_call.len() as u64;
     Ok(LoadReport {
         clients: options.clients,
+        rate: options.rate,
         seconds,
         operations,
         http_calls,
@@ -676,16 +713,41 @@ impl Tally {
 }
 
 /// One client: operations back to back until `until`.
-fn client(base: &str, device: &mut LoadDevice, until: Instant) -> Tally {
+fn client(
+    base: &str,
+    device: &mut LoadDevice,
+    until: Instant,
+    pace: Option<(Instant, Duration)>,
+) -> Tally {
     let mut tally = Tally::default();
-    let transport = match HttpTransport::new(base) {
+    // Connections are kept open between calls, as a phone's HTTP stack
+    // and a requester's back end keep theirs.
+    let config = HttpTransportConfig {
+        keep_alive: true,
+        ..HttpTransportConfig::new(base)
+    };
+    let transport = match HttpTransport::with_config(config) {
         Ok(t) => t,
         Err(e) => {
             tally.error(format!("HTTP transport: {e}"));
             return tally;
         }
     };
-    while Instant::now() < until {
+    let mut next = pace.map(|(first, _)| first);
+    loop {
+        match (next.as_mut(), pace) {
+            (Some(at), Some((_, every))) => {
+                if *at >= until {
+                    break;
+                }
+                // A load driver may sleep: this paces real traffic and
+                // times nothing. A client that is behind starts at once.
+                std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                *at += every;
+            }
+            _ if Instant::now() >= until => break,
+            _ => {}
+        }
         let started = Instant::now();
         if let Some(ack) = operation(&transport, device, &mut tally) {
             tally.operations.push(started.elapsed());

@@ -13,6 +13,7 @@ fn a_short_load_has_no_error_and_every_approval_is_verified_in_the_service() {
         clients: 4,
         duration: Duration::from_secs(2),
         data_dir: Some(dir.clone()),
+        rate: None,
     })
     .expect("the load runs");
     let _ = std::fs::remove_dir_all(&dir);
@@ -51,4 +52,34 @@ fn zero_clients_is_refused() {
         ..LoadOptions::default()
     };
     assert!(run(&options).is_err());
+}
+
+#[test]
+fn a_paced_load_starts_no_more_operations_than_its_schedule() {
+    // 4 clients sharing 20 operations per second for 2 s: each starts one
+    // every 200 ms, so at most 40 in all (a closed loop does hundreds).
+    let report = run(&LoadOptions {
+        clients: 4,
+        duration: Duration::from_secs(2),
+        data_dir: None,
+        rate: Some(20.0),
+    })
+    .expect("the load runs");
+    assert_eq!(report.errors, 0, "{:?}", report.first_errors);
+    assert!(report.operations > 0);
+    assert!(report.operations <= 40, "{} operations", report.operations);
+    assert_eq!(report.verified, report.operations);
+    assert!(report.table().contains("paced at 20 operations/s"));
+}
+
+#[test]
+fn a_rate_that_is_not_a_positive_number_is_refused() {
+    for rate in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+        let options = LoadOptions {
+            clients: 1,
+            rate: Some(rate),
+            ..LoadOptions::default()
+        };
+        assert!(run(&options).is_err(), "{rate}");
+    }
 }
