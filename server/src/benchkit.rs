@@ -400,6 +400,13 @@ impl AppFixture {
         views[0].request_id.clone()
     }
 
+    /// List the first profile's pending requests as the app shows them
+    /// (from the cache of the last refresh; no network): how many.
+    pub fn pending(&self) -> usize {
+        let (profile, _) = &self.profiles[0];
+        self.app.pending(profile).unwrap().len()
+    }
+
     /// Approve `request_id` with the PIN: PIN derivation, SPAKE2+ with the
     /// service, signing, decide, the local log.
     pub fn approve(&self, request_id: &str) {

@@ -365,6 +365,22 @@ pub fn run(dir: &Path, quick: bool) -> Report {
         |id| slow.approve(&id),
     );
     drop(slow);
+    step("device: list pending (Rust only, for the FFI comparison)");
+    let mut listing = {
+        let app = AppFixture::new(
+            dir.join("app-list.db").to_str().unwrap_or_default(),
+            1,
+            MIN_KDF_ITERATIONS,
+        );
+        app.new_request();
+        sample(
+            plan.cold_starts * 10,
+            || (),
+            |_| {
+                assert_eq!(app.pending(), 1);
+            },
+        )
+    };
     step("device: cold start, 3 identities and 10,000 activity entries");
     let cold = AppFixture::new(
         dir.join("app-cold.db").to_str().unwrap(),
@@ -415,6 +431,12 @@ pub fn run(dir: &Path, quick: bool) -> Report {
     rows.push(row(
         "device approve, incl. PIN derivation, p99 (max of the samples)",
         ms(percentile(&mut incl.wall, 0.99)),
+        "",
+        Status::Reference,
+    ));
+    rows.push(row(
+        "list pending, 1 request, in Rust (`Installation::pending`, no FFI), median",
+        format!("{:.1} µs", percentile(&mut listing.wall, 0.5) * 1e3),
         "",
         Status::Reference,
     ));
