@@ -17,3 +17,7 @@ cd "$(dirname "$0")/../.."
 # Warm the Maven cache (plugins and dependencies) so the test run only compiles.
 mvn -B -ntp -q -f android-shim/jvm-test/pom.xml dependency:resolve dependency:resolve-plugins >/dev/null \
   || echo "warning: could not prefetch Maven artifacts; the test run will try again"
+# And the JMH module's (JMH, its annotation processor, the shade plugin), which
+# scripts/tests.d/75-jmh-build.sh compiles.
+mvn -B -ntp -q -f android-shim/jmh/pom.xml dependency:resolve dependency:resolve-plugins >/dev/null \
+  || echo "warning: could not prefetch the JMH module's Maven artifacts; the build will try again"
