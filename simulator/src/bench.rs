@@ -974,7 +974,13 @@ impl Progress {
 
 /// Hand-written sections of docs/BENCHMARKS.md that a new run keeps: from
 /// the first of these headings to the end of the file.
-const KEPT_SECTIONS: &[&str] = &["## Findings", "## Not measured", "## Load test"];
+const KEPT_SECTIONS: &[&str] = &[
+    "## Findings",
+    "## Not met",
+    "## Not measured",
+    "## Size",
+    "## Load test",
+];
 
 /// What of an existing BENCHMARKS.md a new run keeps.
 fn kept_sections(old: &str) -> Option<&str> {
@@ -1030,8 +1036,11 @@ const REPRODUCE: &str = "
 
 ```sh
 cargo build --release -p akuersi-ffi            # for the cdylib size row
+scripts/bench-kotlin                            # for the Kotlin FFI row (JMH; writes target/bench/kotlin-ffi.json)
 cargo run --release -p akuersi-sim -- bench     # the table (add --markdown to rewrite this file)
-cargo run --release -p akuersi-sim -- bench --quick   # 100k instead of 1M identities, small samples
+cargo run --release -p akuersi-sim -- bench --quick   # 100k instead of 1M identities, small samples, 5 s loads
+cargo run --release -p akuersi-sim -- load [--clients 50] [--secs 30] [--rate OPS]   # the HTTP load alone
+scripts/size-report                             # what each crate and section costs in the cdylib (cargo-bloat)
 cargo bench -p akuersi-core --bench device      # criterion: device side
 cargo bench -p akuersi-server --bench service   # criterion: service side (AKUERSI_BENCH_SKIP_1M=1 leaves out 1M)
 ```
