@@ -8,10 +8,9 @@ use akuersi_core::clock::TestClock;
 use akuersi_core::crypto::{device_id_for, random_array};
 use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS};
 use akuersi_core::protocol::{
-    paths, Activate, CreateRequest, DeviceSigned, ErrorBody, ErrorCode, SignedBody,
-    VerifierRegistration,
+    paths, Activate, DeviceSigned, ErrorBody, ErrorCode, SignedBody, VerifierRegistration,
 };
-use akuersi_core::request::{Action, LocalizedText};
+use akuersi_core::request::LocalizedText;
 use akuersi_core::spake2plus::registration_record;
 use akuersi_server::api::ApiResponse;
 use akuersi_server::{Service, ServiceConfig, ServiceError};
@@ -238,37 +237,8 @@ impl Device {
     }
 }
 
-/// A Demo Bank log-on request for `user_id`.
-pub fn log_on(user_id: &str) -> CreateRequest {
-    let text = |lang: &str, header: &str, body: &str| LocalizedText {
-        lang: lang.into(),
-        header: header.into(),
-        body: body.into(),
-    };
-    CreateRequest {
-        user_id: user_id.into(),
-        requester_id: "demo-bank".into(),
-        requester_name: "Demo Bank".into(),
-        action: Action::LogOn,
-        texts: vec![
-            text(
-                "kl",
-                "Demo Bank-imut iserneq",
-                "Demo Bank-imut iserniarputit",
-            ),
-            text("da", "Log på Demo Bank", "Du er ved at logge på Demo Bank"),
-            text(
-                "en",
-                "Log on to Demo Bank",
-                "You are logging on to Demo Bank",
-            ),
-        ],
-        ttl_seconds: None,
-        channel_binding: None,
-        amount: None,
-        account: None,
-    }
-}
+/// A Demo Bank log-on request in three languages (the benchmarks' fixture).
+pub use akuersi_server::benchkit::log_on;
 
 /// What every answer of `api::handle` must be: 200 with a JSON body, or an
 /// [`ErrorBody`] whose HTTP status is the one its code maps to, never an

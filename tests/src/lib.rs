@@ -12,7 +12,7 @@ use akuersi_core::crypto::{device_id_for, random_array};
 use akuersi_core::keystore::SoftwareVault;
 use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
 use akuersi_core::protocol::*;
-use akuersi_core::request::{Action, LocalizedText};
+use akuersi_core::request::LocalizedText;
 use akuersi_core::spake2plus::{registration_record, PakeContext, Prover};
 use akuersi_core::transport::{call, Transport, TransportError, TransportResponse};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
@@ -204,32 +204,8 @@ impl World {
     }
 }
 
-/// A Demo Bank log-on request in three languages.
-pub fn log_on(user_id: &str) -> CreateRequest {
-    CreateRequest {
-        user_id: user_id.into(),
-        requester_id: "demo-bank".into(),
-        requester_name: "Demo Bank".into(),
-        action: Action::LogOn,
-        texts: vec![
-            text(
-                "kl",
-                "Demo Bank-imut iserneq",
-                "Demo Bank-imut iserniarputit",
-            ),
-            text("da", "Log på Demo Bank", "Du er ved at logge på Demo Bank"),
-            text(
-                "en",
-                "Log on to Demo Bank",
-                "You are logging on to Demo Bank",
-            ),
-        ],
-        ttl_seconds: None,
-        channel_binding: None,
-        amount: None,
-        account: None,
-    }
-}
+/// A Demo Bank log-on request in three languages (the benchmarks' fixture).
+pub use akuersi_server::benchkit::log_on;
 
 /// A localized text.
 pub fn text(lang: &str, header: &str, body: &str) -> LocalizedText {
