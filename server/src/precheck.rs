@@ -96,6 +96,39 @@ mod tests {
         assert!(v.verify(&public, b"message", &sig));
     }
 
+    /// The service side: an envelope checked early under the device's key,
+    /// after which the stored key changes before the transaction (as when
+    /// the device is activated again), must be refused: the early result is
+    /// bound to the key it was checked with.
+    #[test]
+    fn an_early_check_under_a_key_since_replaced_does_not_count() {
+        use crate::benchkit::{open, Device};
+        use akuersi_core::protocol::{DeviceSigned, PendingQuery};
+
+        let service = open(":memory:", true);
+        let mut device = Device::enroll(&service, "Aviaja-Nuuk");
+        let msg: DeviceSigned<PendingQuery> =
+            serde_json::from_slice(&device.pending_json()).unwrap();
+        service.check_envelope_early(&msg);
+        assert_eq!(service.verified.seen.lock().unwrap().len(), 1);
+        let other = key();
+        service
+            .db
+            .peek()
+            .unwrap()
+            .execute(
+                "UPDATE devices SET public_key = ?2 WHERE device_id = ?1",
+                rusqlite::params![device.device_id, other.public_key().as_ref()],
+            )
+            .unwrap();
+        let refused = service.pending(msg).unwrap_err();
+        assert_eq!(
+            refused.code,
+            akuersi_core::protocol::ErrorCode::BadSignature,
+            "{refused}"
+        );
+    }
+
     #[test]
     fn a_failed_early_check_is_not_remembered() {
         let rng = SystemRandom::new();
