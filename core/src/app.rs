@@ -758,21 +758,13 @@ impl Installation {
         proof: Option<PakeProof>,
         channel_answer: Option<String>,
     ) -> Result<DecisionOutcome> {
-        let statement = ApprovalStatement {
-            request_id: request.request_id.clone(),
-            nonce: request.nonce.clone(),
-            requester_id: request.requester_id.clone(),
-            requester_name: request.requester_name.clone(),
-            action: request.action,
-            texts: request.texts.clone(),
-            amount: request.amount.clone(),
-            account: request.account.clone(),
-            expires_at_ms: request.expires_at_ms,
+        let statement = ApprovalStatement::for_request(
+            request,
             decision,
-            device_id: secrets.device_id.clone(),
+            &secrets.device_id,
             pake,
-            channel_binding: channel_answer.clone(),
-        };
+            channel_answer.clone(),
+        );
         let signature = self.keys.sign(&secrets.key_alias, &statement.encode())?;
         let msg = Decide {
             device_id: secrets.device_id.clone(),

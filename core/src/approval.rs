@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{device_id_for, verify_p256};
 use crate::encoding::{b64, CanonicalReader, CanonicalWriter, DecodeError};
+use crate::protocol::PendingRequest;
 use crate::request::{Action, Amount, LocalizedText, MAX_LANGUAGES};
 
 /// Domain tag of the approval statement.
@@ -91,6 +92,33 @@ pub struct ApprovalStatement {
 }
 
 impl ApprovalStatement {
+    /// The statement that decides `request` (as a device fetched it, or as
+    /// the service holds it): the one place where a request's fields become
+    /// what is signed, for the app, the service and every test device.
+    pub fn for_request(
+        request: &PendingRequest,
+        decision: Decision,
+        device_id: &str,
+        pake: Option<PakeBinding>,
+        channel_binding: Option<String>,
+    ) -> Self {
+        ApprovalStatement {
+            request_id: request.request_id.clone(),
+            nonce: request.nonce.clone(),
+            requester_id: request.requester_id.clone(),
+            requester_name: request.requester_name.clone(),
+            action: request.action,
+            texts: request.texts.clone(),
+            amount: request.amount.clone(),
+            account: request.account.clone(),
+            expires_at_ms: request.expires_at_ms,
+            decision,
+            device_id: device_id.to_owned(),
+            pake,
+            channel_binding,
+        }
+    }
+
     /// The canonical bytes to sign.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = CanonicalWriter::new(APPROVAL_DOMAIN);

@@ -157,25 +157,18 @@ impl Device {
         let finish = prover
             .finish(&started.share_v, &started.confirm_v)
             .expect("confirmV");
-        let statement = ApprovalStatement {
-            request_id: request.request_id.clone(),
-            nonce: request.nonce.clone(),
-            requester_id: request.requester_id.clone(),
-            requester_name: request.requester_name.clone(),
-            action: request.action,
-            texts: request.texts.clone(),
-            amount: request.amount.clone(),
-            account: request.account.clone(),
-            expires_at_ms: request.expires_at_ms,
-            decision: Decision::Approve,
-            device_id: self.device_id.clone(),
-            pake: Some(PakeBinding {
-                session_id: started.session_id.clone(),
-                share_p: share_p.to_vec(),
-                share_v: started.share_v.clone(),
-            }),
-            channel_binding: None,
+        let pake = PakeBinding {
+            session_id: started.session_id.clone(),
+            share_p: share_p.to_vec(),
+            share_v: started.share_v.clone(),
         };
+        let statement = ApprovalStatement::for_request(
+            &request,
+            Decision::Approve,
+            &self.device_id,
+            Some(pake),
+            None,
+        );
         let msg = Decide {
             device_id: self.device_id.clone(),
             request_id: request.request_id,

@@ -185,6 +185,24 @@ pub(crate) struct RequestRow {
 }
 
 impl RequestRow {
+    /// The request as a device is shown it (and signs it).
+    fn to_pending(&self, recent_declined: u32) -> PendingRequest {
+        PendingRequest {
+            request_id: self.request_id.clone(),
+            nonce: self.nonce.clone(),
+            requester_id: self.requester_id.clone(),
+            requester_name: self.requester_name.clone(),
+            action: self.action,
+            texts: self.texts.clone(),
+            created_at_ms: self.created_at_ms,
+            expires_at_ms: self.expires_at_ms,
+            channel_binding: self.channel_kind,
+            amount: self.amount.clone(),
+            account: self.account.clone(),
+            recent_declined,
+        }
+    }
+
     pub(crate) fn created_at(&self) -> i64 {
         self.created_at_ms
     }
@@ -913,20 +931,7 @@ impl Service {
                     ],
                     |x| x.get(0),
                 )?;
-                requests.push(PendingRequest {
-                    request_id: r.request_id,
-                    nonce: r.nonce,
-                    requester_id: r.requester_id,
-                    requester_name: r.requester_name,
-                    action: r.action,
-                    texts: r.texts,
-                    created_at_ms: r.created_at_ms,
-                    expires_at_ms: r.expires_at_ms,
-                    channel_binding: r.channel_kind,
-                    amount: r.amount,
-                    account: r.account,
-                    recent_declined,
-                });
+                requests.push(r.to_pending(recent_declined));
             }
             Ok(Outcome::Done(PendingResponse {
                 server_time_ms: now,
@@ -1502,19 +1507,11 @@ fn statement_of(
     request: &RequestRow,
     pake: Option<PakeBinding>,
 ) -> ApprovalStatement {
-    ApprovalStatement {
-        request_id: request.request_id.clone(),
-        nonce: request.nonce.clone(),
-        requester_id: request.requester_id.clone(),
-        requester_name: request.requester_name.clone(),
-        action: request.action,
-        texts: request.texts.clone(),
-        amount: request.amount.clone(),
-        account: request.account.clone(),
-        expires_at_ms: request.expires_at_ms,
-        decision: msg.decision,
-        device_id: msg.device_id.clone(),
+    ApprovalStatement::for_request(
+        &request.to_pending(0),
+        msg.decision,
+        &msg.device_id,
         pake,
-        channel_binding: msg.channel_binding.clone(),
-    }
+        msg.channel_binding.clone(),
+    )
 }

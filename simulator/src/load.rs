@@ -613,21 +613,13 @@ impl LoadDevice {
         binding: PakeBinding,
         proof: PakeProof,
     ) -> Result<Decide, String> {
-        let statement = ApprovalStatement {
-            request_id: request.request_id,
-            nonce: request.nonce,
-            requester_id: request.requester_id,
-            requester_name: request.requester_name,
-            action: request.action,
-            texts: request.texts,
-            amount: request.amount,
-            account: request.account,
-            expires_at_ms: request.expires_at_ms,
-            decision: Decision::Approve,
-            device_id: self.device_id.clone(),
-            pake: Some(binding),
-            channel_binding: None,
-        };
+        let statement = ApprovalStatement::for_request(
+            &request,
+            Decision::Approve,
+            &self.device_id,
+            Some(binding),
+            None,
+        );
         Ok(Decide {
             device_id: self.device_id.clone(),
             signature: self.sign(&statement.encode())?,

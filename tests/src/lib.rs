@@ -361,21 +361,7 @@ impl RawDevice {
         decision: Decision,
         pake: Option<PakeBinding>,
     ) -> ApprovalStatement {
-        ApprovalStatement {
-            request_id: request.request_id.clone(),
-            nonce: request.nonce.clone(),
-            requester_id: request.requester_id.clone(),
-            requester_name: request.requester_name.clone(),
-            action: request.action,
-            texts: request.texts.clone(),
-            amount: request.amount.clone(),
-            account: request.account.clone(),
-            expires_at_ms: request.expires_at_ms,
-            decision,
-            device_id: self.device_id.clone(),
-            pake,
-            channel_binding: None,
-        }
+        ApprovalStatement::for_request(request, decision, &self.device_id, pake, None)
     }
 
     /// A decide message signing `statement`.
