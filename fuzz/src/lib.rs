@@ -196,21 +196,13 @@ impl Device {
         request: &akuersi_core::protocol::PendingRequest,
         decision: akuersi_core::approval::Decision,
     ) -> akuersi_core::protocol::Decide {
-        let statement = akuersi_core::approval::ApprovalStatement {
-            request_id: request.request_id.clone(),
-            nonce: request.nonce.clone(),
-            requester_id: request.requester_id.clone(),
-            requester_name: request.requester_name.clone(),
-            action: request.action,
-            texts: request.texts.clone(),
-            amount: request.amount.clone(),
-            account: request.account.clone(),
-            expires_at_ms: request.expires_at_ms,
+        let statement = akuersi_core::approval::ApprovalStatement::for_request(
+            request,
             decision,
-            device_id: self.device_id.clone(),
-            pake: None,
-            channel_binding: None,
-        };
+            &self.device_id,
+            None,
+            None,
+        );
         akuersi_core::protocol::Decide {
             device_id: self.device_id.clone(),
             request_id: request.request_id.clone(),
