@@ -102,7 +102,8 @@ impl Device {
             .to_vec()
     }
 
-    fn envelope<T: SignedBody>(&mut self, body: T) -> DeviceSigned<T> {
+    /// `body` in a signed envelope with the next sequence number.
+    pub fn envelope<T: SignedBody>(&mut self, body: T) -> DeviceSigned<T> {
         self.seq += 1;
         let signature = self.sign(&DeviceSigned::signed_bytes(
             &self.device_id,

@@ -55,6 +55,13 @@ impl Verified {
         }
     }
 
+    /// Whether exactly this signature verified early and is still waiting
+    /// for its transaction (does not take it).
+    pub(crate) fn knows(&self, public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
+        let d = Self::digest(public_key, message, signature);
+        self.seen.lock().map(|s| s.contains(&d)).unwrap_or(false)
+    }
+
     /// Inside the transaction: true if exactly this signature over exactly
     /// these bytes verified under exactly this key before (and forget it);
     /// otherwise verify now.
@@ -127,6 +134,37 @@ mod tests {
             akuersi_core::protocol::ErrorCode::BadSignature,
             "{refused}"
         );
+    }
+
+    /// pin-start's early SPAKE2+ share is computed only for an envelope
+    /// whose signature already verified, so a forged one cannot buy scalar
+    /// multiplications before it is refused.
+    #[test]
+    fn the_early_pin_share_needs_an_early_verified_signature() {
+        use crate::benchkit::{log_on, open, Device, T0};
+        use akuersi_core::protocol::{PendingQuery, PinPurpose, PinStart};
+
+        let service = open(":memory:", true);
+        let mut device = Device::enroll(&service, "Aviaja-Nuuk");
+        service.create_request(log_on("Aviaja-Nuuk")).unwrap();
+        let pending = service.pending(device.envelope(PendingQuery {})).unwrap();
+        let request_id = pending.requests[0].request_id.clone();
+        // Any valid point will do as shareP: the early share checks no PIN.
+        let share_p = key().public_key().as_ref().to_vec();
+        let msg = device.envelope(PinStart {
+            purpose: PinPurpose::Request { request_id },
+            share_p,
+        });
+        assert!(
+            service.pin_share_early(&msg, T0).is_none(),
+            "not verified yet"
+        );
+        let mut forged = msg.clone();
+        forged.signature[20] ^= 1;
+        service.check_envelope_early(&forged);
+        assert!(service.pin_share_early(&forged, T0).is_none(), "forged");
+        service.check_envelope_early(&msg);
+        assert!(service.pin_share_early(&msg, T0).is_some(), "verified");
     }
 
     #[test]

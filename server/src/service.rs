@@ -141,7 +141,7 @@ impl std::fmt::Debug for Service {
 
 /// A SPAKE2+ answer computed before pin-start's transaction, with the
 /// inputs it was computed from.
-struct EarlyShare {
+pub(crate) struct EarlyShare {
     w0: Vec<u8>,
     l: Vec<u8>,
     context: Vec<u8>,
@@ -1055,10 +1055,23 @@ impl Service {
     /// transaction, outside the database lock, from a snapshot (see
     /// `precheck`). The transaction uses the answer only if the verifier
     /// record and the context it reads are the same. Writes nothing.
-    fn pin_share_early(&self, msg: &DeviceSigned<PinStart>, now: i64) -> Option<EarlyShare> {
+    pub(crate) fn pin_share_early(
+        &self,
+        msg: &DeviceSigned<PinStart>,
+        now: i64,
+    ) -> Option<EarlyShare> {
         let (w0, l, context) = {
             let conn = self.db.peek().ok()?;
             let device = Self::load_device(&conn, &msg.device_id).ok()?;
+            // Only for an envelope whose signature already verified: a forged
+            // one must not buy scalar multiplications before it is refused.
+            let bytes = DeviceSigned::signed_bytes(&msg.device_id, msg.seq, &msg.body);
+            if !self
+                .verified
+                .knows(&device.public_key, &bytes, &msg.signature)
+            {
+                return None;
+            }
             let (context, _, _) = Self::pin_context(&conn, msg, &device.identity_id, now).ok()?;
             (device.w0, device.l, context)
         };
