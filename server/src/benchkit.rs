@@ -12,7 +12,7 @@ use akuersi_core::crypto::{device_id_for, random_array};
 use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
 use akuersi_core::protocol::*;
 use akuersi_core::request::{Action, LocalizedText};
-use akuersi_core::spake2plus::{registration_record, PakeContext, Prover};
+use akuersi_core::spake2plus::{registration_record, PakeContext, PakeScalar, Prover};
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use rusqlite::params;
@@ -41,81 +41,158 @@ pub fn open(path: &str, synchronous_full: bool) -> Arc<Service> {
     Arc::new(Service::open(path, clock, config(synchronous_full)).expect("open service"))
 }
 
-/// A device that builds protocol messages by hand (no installation).
-pub struct Device {
+/// A device built by hand, without an installation: a P-256 key, the id
+/// derived from it, a device secret and a sequence counter. The bench
+/// devices here, the simulator's load devices and the tests' raw devices are
+/// built on it. Nothing here unwraps: signing and randomness errors come
+/// back as text.
+pub struct HandDevice {
     key: EcdsaKeyPair,
+    rng: SystemRandom,
     /// Its id.
     pub device_id: String,
-    /// The user ID it is enrolled for.
-    pub user_id: String,
     secret: [u8; 32],
     seq: u64,
 }
 
-impl Device {
-    /// Create `user_id`, issue a code and enroll a new device for it.
-    pub fn enroll(service: &Service, user_id: &str) -> Self {
+impl HandDevice {
+    /// A new key and device secret (not enrolled anywhere).
+    pub fn new() -> Result<Self, String> {
         let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|_| "generating a P-256 key failed".to_owned())?;
         let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .unwrap();
-        let device_id = device_id_for(key.public_key().as_ref());
-        let d = Self {
+            .map_err(|_| "loading the P-256 key failed".to_owned())?;
+        Ok(Self {
+            device_id: device_id_for(key.public_key().as_ref()),
             key,
-            device_id,
-            user_id: user_id.into(),
-            secret: random_array().unwrap(),
+            rng,
+            secret: random_array().map_err(|e| e.to_string())?,
             seq: 0,
-        };
-        service.create_identity(user_id).expect("create identity");
-        let code = service
-            .issue_activation_code(user_id, CodeChannel::Paper)
-            .expect("issue code")
-            .code;
-        let pin = Pin::new(PIN.into()).unwrap();
-        let (w0, w1) = derive_pake_secrets(&pin, &d.secret, &d.device_id, MIN_KDF_ITERATIONS);
+        })
+    }
+
+    /// Sign `msg` with the device key (ECDSA P-256, fixed-size signature).
+    pub fn sign(&self, msg: &[u8]) -> Result<Vec<u8>, String> {
+        self.key
+            .sign(&self.rng, msg)
+            .map(|s| s.as_ref().to_vec())
+            .map_err(|_| "ECDSA signing failed".to_owned())
+    }
+
+    /// The public key (uncompressed SEC1).
+    pub fn public_key(&self) -> Vec<u8> {
+        self.key.public_key().as_ref().to_vec()
+    }
+
+    /// The last sequence number used.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The SPAKE2+ secrets (w0, w1) of `pin` on this device.
+    pub fn pake_secrets(
+        &self,
+        pin: &str,
+        iterations: u32,
+    ) -> Result<(PakeScalar, PakeScalar), String> {
+        let pin = Pin::new(pin.into()).map_err(|e| e.to_string())?;
+        Ok(derive_pake_secrets(
+            &pin,
+            &self.secret,
+            &self.device_id,
+            iterations,
+        ))
+    }
+
+    /// A signed activation message for `user_id` with `code`, registering
+    /// `pin` at `iterations`; `name` is both the device's name and platform.
+    pub fn activation(
+        &self,
+        user_id: &str,
+        code: &str,
+        pin: &str,
+        iterations: u32,
+        name: &str,
+    ) -> Result<Activate, String> {
+        let (w0, w1) = self.pake_secrets(pin, iterations)?;
         let rec = registration_record(&w0, &w1);
         let mut m = Activate {
             user_id: user_id.into(),
-            activation_code: code,
-            device_id: d.device_id.clone(),
-            device_public_key: d.key.public_key().as_ref().to_vec(),
-            device_name: "bench".into(),
-            platform: "bench".into(),
+            activation_code: code.into(),
+            device_id: self.device_id.clone(),
+            device_public_key: self.public_key(),
+            device_name: name.into(),
+            platform: name.into(),
             verifier: VerifierRegistration {
                 w0: rec.w0.to_bytes().to_vec(),
                 l: rec.l.to_vec(),
-                kdf_iterations: MIN_KDF_ITERATIONS,
+                kdf_iterations: iterations,
             },
             signature: vec![],
         };
-        m.signature = d.sign(&m.signed_bytes());
-        service.activate(m).expect("activate");
-        d
-    }
-
-    fn sign(&self, msg: &[u8]) -> Vec<u8> {
-        self.key
-            .sign(&SystemRandom::new(), msg)
-            .unwrap()
-            .as_ref()
-            .to_vec()
+        m.signature = self.sign(&m.signed_bytes())?;
+        Ok(m)
     }
 
     /// `body` in a signed envelope with the next sequence number.
-    pub fn envelope<T: SignedBody>(&mut self, body: T) -> DeviceSigned<T> {
+    pub fn envelope<T: SignedBody>(&mut self, body: T) -> Result<DeviceSigned<T>, String> {
         self.seq += 1;
         let signature = self.sign(&DeviceSigned::signed_bytes(
             &self.device_id,
             self.seq,
             &body,
-        ));
-        DeviceSigned {
+        ))?;
+        Ok(DeviceSigned {
             device_id: self.device_id.clone(),
             seq: self.seq,
             body,
             signature,
+        })
+    }
+}
+
+/// A benchmark device: a [`HandDevice`] enrolled for a user ID.
+pub struct Device {
+    hand: HandDevice,
+    /// The user ID it is enrolled for.
+    pub user_id: String,
+}
+
+impl std::ops::Deref for Device {
+    type Target = HandDevice;
+
+    fn deref(&self) -> &HandDevice {
+        &self.hand
+    }
+}
+
+impl Device {
+    /// Create `user_id`, issue a code and enroll a new device for it.
+    pub fn enroll(service: &Service, user_id: &str) -> Self {
+        let hand = HandDevice::new().expect("a new device");
+        service.create_identity(user_id).expect("create identity");
+        let code = service
+            .issue_activation_code(user_id, CodeChannel::Paper)
+            .expect("issue code")
+            .code;
+        let m = hand
+            .activation(user_id, &code, PIN, MIN_KDF_ITERATIONS, "bench")
+            .expect("activation message");
+        service.activate(m).expect("activate");
+        Self {
+            hand,
+            user_id: user_id.into(),
         }
+    }
+
+    fn sign(&self, msg: &[u8]) -> Vec<u8> {
+        self.hand.sign(msg).expect("sign")
+    }
+
+    /// `body` in a signed envelope with the next sequence number.
+    pub fn envelope<T: SignedBody>(&mut self, body: T) -> DeviceSigned<T> {
+        self.hand.envelope(body).expect("sign")
     }
 
     /// A signed "list pending" query, as JSON.
@@ -138,8 +215,10 @@ impl Device {
             .into_iter()
             .next()
             .expect("a pending request");
-        let pin = Pin::new(PIN.into()).unwrap();
-        let (w0, w1) = derive_pake_secrets(&pin, &self.secret, &self.device_id, MIN_KDF_ITERATIONS);
+        let (w0, w1) = self
+            .hand
+            .pake_secrets(PIN, MIN_KDF_ITERATIONS)
+            .expect("PIN secrets");
         let context = pake_context(&request.request_id, &request.nonce);
         let ctx = PakeContext {
             context: &context,

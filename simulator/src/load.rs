@@ -38,22 +38,19 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use akuersi_core::approval::{ApprovalStatement, Decision, PakeBinding};
 use akuersi_core::clock::SystemClock;
-use akuersi_core::crypto::{device_id_for, random_array};
 use akuersi_core::http::{HttpTransport, HttpTransportConfig};
-use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
+use akuersi_core::pin::{MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
 use akuersi_core::protocol::{
-    pake_context, paths, Activate, CodeChannel, CreateRequestResponse, Decide, DecideResponse,
-    DeviceSigned, PakeProof, PendingQuery, PendingRequest, PendingResponse, PinPurpose, PinStart,
-    PinStartResponse, RequestStatus, SignedBody, VerifierRegistration,
+    pake_context, paths, CodeChannel, CreateRequestResponse, Decide, DecideResponse, PakeProof,
+    PendingQuery, PendingRequest, PendingResponse, PinPurpose, PinStart, PinStartResponse,
+    RequestStatus,
 };
-use akuersi_core::spake2plus::{registration_record, PakeContext, PakeScalar, Prover};
+use akuersi_core::spake2plus::{PakeContext, PakeScalar, Prover};
 use akuersi_core::transport::{call, Transport};
-use akuersi_server::benchkit::{log_on, PIN};
+use akuersi_server::benchkit::{log_on, HandDevice, PIN};
 use akuersi_server::http::{spawn_with, HttpConfig};
 use akuersi_server::{Service, ServiceConfig};
 use clap::Args;
-use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
 /// The latency budget of issue 7: p99 of an HTTP call under the load.
 pub const P99_BUDGET: Duration = Duration::from_millis(25);
@@ -518,14 +515,11 @@ impl Drop for Folder {
 
 /// A device built by hand, with its PIN's SPAKE2+ secrets derived once.
 struct LoadDevice {
-    key: EcdsaKeyPair,
-    rng: SystemRandom,
-    device_id: String,
+    hand: HandDevice,
     user_id: String,
     identity_id: String,
     w0: PakeScalar,
     w1: PakeScalar,
-    seq: u64,
 }
 
 impl LoadDevice {
@@ -534,15 +528,10 @@ impl LoadDevice {
         let setup = |what: &str, e: &dyn std::fmt::Display| {
             LoadError::Setup(format!("enrolling {user_id}: {what}: {e}"))
         };
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|e| setup("key", &e))?;
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .map_err(|e| setup("key", &e))?;
-        let device_id = device_id_for(key.public_key().as_ref());
-        let secret = random_array::<32>().map_err(|e| setup("secret", &e))?;
-        let pin = Pin::new(PIN.into()).map_err(|e| setup("PIN", &e))?;
-        let (w0, w1) = derive_pake_secrets(&pin, &secret, &device_id, LOAD_KDF_ITERATIONS);
+        let hand = HandDevice::new().map_err(|e| setup("key", &e))?;
+        let (w0, w1) = hand
+            .pake_secrets(PIN, LOAD_KDF_ITERATIONS)
+            .map_err(|e| setup("PIN", &e))?;
         let identity_id = service
             .create_identity(user_id)
             .map_err(|e| setup("identity", &e))?;
@@ -550,59 +539,18 @@ impl LoadDevice {
             .issue_activation_code(user_id, CodeChannel::Paper)
             .map_err(|e| setup("activation code", &e))?
             .code;
-        let record = registration_record(&w0, &w1);
-        let mut activate = Activate {
-            user_id: user_id.into(),
-            activation_code: code,
-            device_id: device_id.clone(),
-            device_public_key: key.public_key().as_ref().to_vec(),
-            device_name: "load".into(),
-            platform: "load".into(),
-            verifier: VerifierRegistration {
-                w0: record.w0.to_bytes().to_vec(),
-                l: record.l.to_vec(),
-                kdf_iterations: LOAD_KDF_ITERATIONS,
-            },
-            signature: vec![],
-        };
-        let device = Self {
-            key,
-            rng,
-            device_id,
+        let activate = hand
+            .activation(user_id, &code, PIN, LOAD_KDF_ITERATIONS, "load")
+            .map_err(|e| setup("activation message", &e))?;
+        service
+            .activate(activate)
+            .map_err(|e| setup("activation", &e))?;
+        Ok(Self {
+            hand,
             user_id: user_id.into(),
             identity_id,
             w0,
             w1,
-            seq: 0,
-        };
-        activate.signature = device
-            .sign(&activate.signed_bytes())
-            .map_err(|e| setup("signing", &e))?;
-        service
-            .activate(activate)
-            .map_err(|e| setup("activation", &e))?;
-        Ok(device)
-    }
-
-    fn sign(&self, bytes: &[u8]) -> Result<Vec<u8>, String> {
-        self.key
-            .sign(&self.rng, bytes)
-            .map(|s| s.as_ref().to_vec())
-            .map_err(|_| "ECDSA signing failed".to_owned())
-    }
-
-    fn envelope<T: SignedBody>(&mut self, body: T) -> Result<DeviceSigned<T>, String> {
-        self.seq += 1;
-        let signature = self.sign(&DeviceSigned::signed_bytes(
-            &self.device_id,
-            self.seq,
-            &body,
-        ))?;
-        Ok(DeviceSigned {
-            device_id: self.device_id.clone(),
-            seq: self.seq,
-            body,
-            signature,
         })
     }
 
@@ -616,13 +564,13 @@ impl LoadDevice {
         let statement = ApprovalStatement::for_request(
             &request,
             Decision::Approve,
-            &self.device_id,
+            &self.hand.device_id,
             Some(binding),
             None,
         );
         Ok(Decide {
-            device_id: self.device_id.clone(),
-            signature: self.sign(&statement.encode())?,
+            device_id: self.hand.device_id.clone(),
+            signature: self.hand.sign(&statement.encode())?,
             request_id: statement.request_id,
             decision: Decision::Approve,
             pake: Some(proof),
@@ -755,6 +703,7 @@ fn operation(t: &dyn Transport, dev: &mut LoadDevice, tally: &mut Tally) -> Opti
         call(t, Endpoint::Create.path(), &log_on(&dev.user_id))
     })?;
     let query = dev
+        .hand
         .envelope(PendingQuery {})
         .map_err(|e| tally.error(e))
         .ok()?;
@@ -773,11 +722,12 @@ fn operation(t: &dyn Transport, dev: &mut LoadDevice, tally: &mut Tally) -> Opti
     let context = pake_context(&request.request_id, &request.nonce);
     let ctx = PakeContext {
         context: &context,
-        id_prover: dev.device_id.as_bytes(),
+        id_prover: dev.hand.device_id.as_bytes(),
         id_verifier: PAKE_VERIFIER_ID,
     };
     let (prover, share_p) = Prover::start(&ctx, &dev.w0, &dev.w1);
     let start = dev
+        .hand
         .envelope(PinStart {
             purpose: PinPurpose::Request {
                 request_id: request.request_id.clone(),
@@ -815,7 +765,7 @@ fn operation(t: &dyn Transport, dev: &mut LoadDevice, tally: &mut Tally) -> Opti
             Some(Acknowledged {
                 request_id,
                 poll_handle: created.poll_handle,
-                device_id: dev.device_id.clone(),
+                device_id: dev.hand.device_id.clone(),
             })
         }
         other => {
@@ -872,7 +822,7 @@ fn verify(
             }
             Err(e) => check.fail(format!("activity of {}: {e}", d.user_id)),
         }
-        match service.device_info(&d.device_id) {
+        match service.device_info(&d.hand.device_id) {
             Ok(info) if info.pin_failures == 0 => {}
             Ok(info) => check.fail(format!(
                 "{}: {} PIN failures counted for right PINs",
@@ -997,7 +947,7 @@ mod tests {
         let ghost = Acknowledged {
             request_id: "0".repeat(32),
             poll_handle: "nothing".into(),
-            device_id: dev.device_id.clone(),
+            device_id: dev.hand.device_id.clone(),
         };
         let twice = [first, second.clone(), second, ghost];
         let wrong = verify(&service, devices, &twice, &none);

@@ -8,16 +8,14 @@ use std::sync::{Arc, Mutex};
 use akuersi_core::app::{Installation, InstallationConfig, Profile};
 use akuersi_core::approval::{ApprovalStatement, Decision, PakeBinding};
 use akuersi_core::clock::{Clock, TestClock};
-use akuersi_core::crypto::{device_id_for, random_array};
 use akuersi_core::keystore::SoftwareVault;
-use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
+use akuersi_core::pin::{MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
 use akuersi_core::protocol::*;
 use akuersi_core::request::LocalizedText;
-use akuersi_core::spake2plus::{registration_record, PakeContext, Prover};
+use akuersi_core::spake2plus::{registration_record, PakeContext, PakeScalar, Prover};
 use akuersi_core::transport::{call, Transport, TransportError, TransportResponse};
+use akuersi_server::benchkit::HandDevice;
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
-use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
 /// Operator token used by every test service.
 pub const TOKEN: &str = "test-operator-token";
@@ -216,66 +214,50 @@ pub fn text(lang: &str, header: &str, body: &str) -> LocalizedText {
     }
 }
 
-/// A device that builds every protocol message by hand.
+/// A device that builds every protocol message by hand (the benchmarks'
+/// [`HandDevice`], unwrapping in the way tests may).
 pub struct RawDevice {
-    key: EcdsaKeyPair,
-    /// Device id.
-    pub device_id: String,
-    secret: [u8; 32],
-    seq: u64,
+    hand: HandDevice,
+}
+
+impl std::ops::Deref for RawDevice {
+    type Target = HandDevice;
+
+    fn deref(&self) -> &HandDevice {
+        &self.hand
+    }
+}
+
+/// Tests may forge: claim another device's id, for one.
+impl std::ops::DerefMut for RawDevice {
+    fn deref_mut(&mut self) -> &mut HandDevice {
+        &mut self.hand
+    }
 }
 
 impl RawDevice {
     /// A device with a new key and secret (not enrolled).
     pub fn new() -> Self {
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .unwrap();
-        let device_id = device_id_for(key.public_key().as_ref());
         Self {
-            key,
-            device_id,
-            secret: random_array().unwrap(),
-            seq: 0,
+            hand: HandDevice::new().unwrap(),
         }
     }
 
     /// Sign bytes.
     pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
-        self.key
-            .sign(&SystemRandom::new(), msg)
-            .unwrap()
-            .as_ref()
-            .to_vec()
-    }
-
-    /// Public key.
-    pub fn public_key(&self) -> Vec<u8> {
-        self.key.public_key().as_ref().to_vec()
+        self.hand.sign(msg).unwrap()
     }
 
     /// The activation message for `user_id`/`code` with `pin`.
     pub fn activation(&self, user_id: &str, code: &str, pin: &str) -> Activate {
-        let pin = Pin::new(pin.into()).unwrap();
-        let (w0, w1) = derive_pake_secrets(&pin, &self.secret, &self.device_id, MIN_KDF_ITERATIONS);
-        let rec = registration_record(&w0, &w1);
-        let mut m = Activate {
-            user_id: user_id.into(),
-            activation_code: code.into(),
-            device_id: self.device_id.clone(),
-            device_public_key: self.public_key(),
-            device_name: "raw".into(),
-            platform: "test".into(),
-            verifier: VerifierRegistration {
-                w0: rec.w0.to_bytes().to_vec(),
-                l: rec.l.to_vec(),
-                kdf_iterations: MIN_KDF_ITERATIONS,
-            },
-            signature: vec![],
-        };
-        m.signature = self.sign(&m.signed_bytes());
-        m
+        self.hand
+            .activation(user_id, code, pin, MIN_KDF_ITERATIONS, "raw")
+            .unwrap()
+    }
+
+    /// This device's SPAKE2+ secrets for `pin`.
+    fn pake_secrets(&self, pin: &str) -> (PakeScalar, PakeScalar) {
+        self.hand.pake_secrets(pin, MIN_KDF_ITERATIONS).unwrap()
     }
 
     /// Enroll with a fresh code (creating the identity if needed).
@@ -291,18 +273,7 @@ impl RawDevice {
 
     /// A signed envelope with the next sequence number.
     pub fn envelope<T: SignedBody>(&mut self, body: T) -> DeviceSigned<T> {
-        self.seq += 1;
-        let signature = self.sign(&DeviceSigned::signed_bytes(
-            &self.device_id,
-            self.seq,
-            &body,
-        ));
-        DeviceSigned {
-            device_id: self.device_id.clone(),
-            seq: self.seq,
-            body,
-            signature,
-        }
+        self.hand.envelope(body).unwrap()
     }
 
     /// Fetch pending requests.
@@ -320,8 +291,7 @@ impl RawDevice {
         request: &PendingRequest,
         pin: &str,
     ) -> akuersi_core::Result<(PakeBinding, PakeProof, PinStartResponse)> {
-        let pin = Pin::new(pin.into()).unwrap();
-        let (w0, w1) = derive_pake_secrets(&pin, &self.secret, &self.device_id, MIN_KDF_ITERATIONS);
+        let (w0, w1) = self.pake_secrets(pin);
         let context = pake_context(&request.request_id, &request.nonce);
         let ctx = PakeContext {
             context: &context,
@@ -447,11 +417,6 @@ impl World {
 }
 
 impl RawDevice {
-    /// The last sequence number this device used.
-    pub fn seq(&self) -> u64 {
-        self.seq
-    }
-
     /// Sign `body` in the next envelope and send it to `path`.
     pub fn send_signed<T, R>(
         &mut self,
@@ -482,8 +447,7 @@ impl RawDevice {
         context: &[u8],
         pin: &str,
     ) -> akuersi_core::Result<(PakeBinding, PakeProof, PinStartResponse)> {
-        let pin = Pin::new(pin.into()).unwrap();
-        let (w0, w1) = derive_pake_secrets(&pin, &self.secret, &self.device_id, MIN_KDF_ITERATIONS);
+        let (w0, w1) = self.pake_secrets(pin);
         let ctx = PakeContext {
             context,
             id_prover: self.device_id.as_bytes(),
@@ -568,8 +532,7 @@ impl RawDevice {
     /// Join an identity with a pairing payload's addition id and secret,
     /// choosing `pin`: the message a new device sends.
     pub fn pairing(&self, addition_id: &str, secret: &[u8], pin: &str) -> CompletePairing {
-        let pin = Pin::new(pin.into()).unwrap();
-        let (w0, w1) = derive_pake_secrets(&pin, &self.secret, &self.device_id, MIN_KDF_ITERATIONS);
+        let (w0, w1) = self.pake_secrets(pin);
         let rec = registration_record(&w0, &w1);
         let mut m = CompletePairing {
             addition_id: addition_id.into(),
