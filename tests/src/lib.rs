@@ -278,8 +278,7 @@ impl RawDevice {
 
     /// Fetch pending requests.
     pub fn pending(&mut self, world: &World) -> akuersi_core::Result<PendingResponse> {
-        let m = self.envelope(PendingQuery {});
-        world.send(paths::PENDING, &m)
+        self.pending_via(world.tap.as_ref())
     }
 
     /// Run the PIN proof for `request` with `pin`. Returns the binding and the
@@ -291,37 +290,7 @@ impl RawDevice {
         request: &PendingRequest,
         pin: &str,
     ) -> akuersi_core::Result<(PakeBinding, PakeProof, PinStartResponse)> {
-        let (w0, w1) = self.pake_secrets(pin);
-        let context = pake_context(&request.request_id, &request.nonce);
-        let ctx = PakeContext {
-            context: &context,
-            id_prover: self.device_id.as_bytes(),
-            id_verifier: PAKE_VERIFIER_ID,
-        };
-        let (prover, share_p) = Prover::start(&ctx, &w0, &w1);
-        let m = self.envelope(PinStart {
-            purpose: PinPurpose::Request {
-                request_id: request.request_id.clone(),
-            },
-            share_p: share_p.to_vec(),
-        });
-        let started: PinStartResponse = world.send(paths::PIN_START, &m)?;
-        let confirm_p = match prover.finish(&started.share_v, &started.confirm_v) {
-            Ok(f) => f.confirm_p.to_vec(),
-            Err(_) => vec![0x5a; 32],
-        };
-        Ok((
-            PakeBinding {
-                session_id: started.session_id.clone(),
-                share_p: share_p.to_vec(),
-                share_v: started.share_v.clone(),
-            },
-            PakeProof {
-                session_id: started.session_id.clone(),
-                confirm_p,
-            },
-            started,
-        ))
+        self.request_proof(world.tap.as_ref(), request, pin)
     }
 
     /// The statement this device would sign for `request`.
