@@ -84,6 +84,40 @@ pub mod paths {
     pub const OPERATOR_CREATE_IDENTITY: &str = "/v1/operator/identities/create";
     /// Operator: issue an activation code.
     pub const OPERATOR_ISSUE_CODE: &str = "/v1/operator/activation-codes/issue";
+
+    /// Every path of protocol v1, in a fixed order (tests and fuzzers walk it).
+    pub const ALL: [&str; 30] = [
+        CREATE_REQUEST,
+        POLL_REQUEST,
+        CANCEL_REQUEST,
+        ACTIVATE,
+        PENDING,
+        PIN_START,
+        CHANNEL_CHECK,
+        PIN_FAILED,
+        DECIDE,
+        DEVICES,
+        RENAME_DEVICE,
+        REMOVE_DEVICE,
+        FREEZE,
+        UNFREEZE,
+        STATUS,
+        ADDITION_START,
+        ADDITION_VETO,
+        ADDITION_PAIRING,
+        ADDITION_COMPLETE,
+        NOTIFICATIONS,
+        ACTIVITY,
+        CHANGE_USER_ID,
+        CHANGE_CONTACT,
+        CHANGE_SETTINGS,
+        CHANGE_PIN,
+        OPERATOR_FREEZE,
+        OPERATOR_SET_CONTACT,
+        OPERATOR_OUTBOX,
+        OPERATOR_CREATE_IDENTITY,
+        OPERATOR_ISSUE_CODE,
+    ];
 }
 
 // ---------------------------------------------------------------- requester

@@ -28,38 +28,7 @@ pub const PIN: &str = "482916";
 
 /// Every path of protocol v1, in a fixed order (a selector byte picks one;
 /// values past the end pick an unknown path).
-pub const PATHS: &[&str] = &[
-    paths::CREATE_REQUEST,
-    paths::POLL_REQUEST,
-    paths::CANCEL_REQUEST,
-    paths::ACTIVATE,
-    paths::PENDING,
-    paths::PIN_START,
-    paths::CHANNEL_CHECK,
-    paths::PIN_FAILED,
-    paths::DECIDE,
-    paths::DEVICES,
-    paths::RENAME_DEVICE,
-    paths::REMOVE_DEVICE,
-    paths::FREEZE,
-    paths::UNFREEZE,
-    paths::STATUS,
-    paths::ADDITION_START,
-    paths::ADDITION_VETO,
-    paths::ADDITION_PAIRING,
-    paths::ADDITION_COMPLETE,
-    paths::NOTIFICATIONS,
-    paths::ACTIVITY,
-    paths::CHANGE_USER_ID,
-    paths::CHANGE_CONTACT,
-    paths::CHANGE_SETTINGS,
-    paths::CHANGE_PIN,
-    paths::OPERATOR_FREEZE,
-    paths::OPERATOR_SET_CONTACT,
-    paths::OPERATOR_OUTBOX,
-    paths::OPERATOR_CREATE_IDENTITY,
-    paths::OPERATOR_ISSUE_CODE,
-];
+pub const PATHS: &[&str] = &paths::ALL;
 
 /// A fresh in-memory service on a test clock at [`T0`]. Limits that would
 /// stop a long fuzz run (requests per hour, devices per identity) are lifted
