@@ -14,25 +14,25 @@ use std::sync::{Arc, Mutex};
 use rusqlite::params;
 use zeroize::Zeroizing;
 
-use crate::approval::{ApprovalStatement, Decision, PakeBinding};
-use crate::clock::Clock;
-use crate::crypto::{device_id_for, random_array, random_id};
 use crate::error::{Error, Result};
-use crate::identity::UserId;
 use crate::keystore::{KeyStore, SecretVault, SoftwareKeyStore};
-use crate::pin::{derive_pake_secrets, Pin, DEVICE_SECRET_LEN, PAKE_VERIFIER_ID};
-use crate::protocol::{
+use crate::store::{optional, Store};
+use crate::transport::{call, Transport};
+use akuersi_protocol::approval::{ApprovalStatement, Decision, PakeBinding};
+use akuersi_protocol::clock::Clock;
+use akuersi_protocol::crypto::{device_id_for, random_array, random_id};
+use akuersi_protocol::identity::UserId;
+use akuersi_protocol::pin::{derive_pake_secrets, Pin, DEVICE_SECRET_LEN, PAKE_VERIFIER_ID};
+use akuersi_protocol::request::{
+    pick_text, render_account, validate_account, validate_requester, validate_texts, Action,
+};
+use akuersi_protocol::spake2plus::{registration_record, PakeContext, Prover};
+use akuersi_protocol::wire::{
     pake_context, paths, Activate, ActivateResponse, ChannelBindingKind, ChannelCheck, Decide,
     DecideResponse, DeviceSigned, PakeProof, PendingQuery, PendingRequest, PendingResponse,
     PinFailed, PinFailedResponse, PinPurpose, PinStart, PinStartResponse, RequestStatus,
     SignedBody, VerifierRegistration,
 };
-use crate::request::{
-    pick_text, render_account, validate_account, validate_requester, validate_texts, Action,
-};
-use crate::spake2plus::{registration_record, PakeContext, Prover};
-use crate::store::{optional, Store};
-use crate::transport::{call, Transport};
 
 /// Longest device name, in characters.
 pub const MAX_DEVICE_NAME_CHARS: usize = 40;
@@ -45,7 +45,7 @@ pub struct InstallationConfig {
     pub database_path: String,
     /// Platform label sent at activation ("android", "ios", "desktop").
     pub platform: String,
-    /// PBKDF2 iterations for new PINs (see [`crate::pin`]).
+    /// PBKDF2 iterations for new PINs (see [`akuersi_protocol::pin`]).
     pub kdf_iterations: u32,
     /// Language for new profiles ("kl", "da", "en").
     pub default_language: String,
@@ -515,7 +515,7 @@ impl Installation {
         }
         self.live_request(profile_id, request_id)?;
         let secrets = self.secrets(profile_id)?;
-        let _: crate::protocol::Ack = self
+        let _: akuersi_protocol::wire::Ack = self
             .signed_call(
                 profile_id,
                 &secrets,
@@ -650,7 +650,7 @@ impl Installation {
         self.note_server_time(profile_id, started.server_time_ms)?;
         let finish = match prover.finish(&started.share_v, &started.confirm_v) {
             Ok(f) => f,
-            Err(crate::spake2plus::PakeError::ConfirmationFailed) => {
+            Err(akuersi_protocol::spake2plus::PakeError::ConfirmationFailed) => {
                 let now = self.clock.now_ms();
                 self.store.write_routine(|tx| {
                     log(
@@ -958,7 +958,12 @@ fn row_to_profile(r: &rusqlite::Row<'_>) -> rusqlite::Result<Profile> {
 pub(crate) fn check_device_name(name: &str) -> Result<String> {
     let name = name.trim().to_owned();
     let n = name.chars().count();
-    if n == 0 || n > MAX_DEVICE_NAME_CHARS || name.chars().any(crate::request::is_forbidden_char) {
+    if n == 0
+        || n > MAX_DEVICE_NAME_CHARS
+        || name
+            .chars()
+            .any(akuersi_protocol::request::is_forbidden_char)
+    {
         return Err(Error::InvalidInput(format!(
             "a device name has 1 to {MAX_DEVICE_NAME_CHARS} visible characters"
         )));

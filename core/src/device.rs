@@ -8,12 +8,14 @@
 
 use rusqlite::params;
 
-use crate::activity::{verify_chain, LogEntry};
 use crate::app::{log, Installation, Profile, ProfileSecrets};
 use crate::error::{Error, Result};
-use crate::identity::UserId;
-use crate::pin::Pin;
-use crate::protocol::{
+use crate::store::optional;
+use crate::transport::call;
+use akuersi_protocol::activity::{verify_chain, LogEntry};
+use akuersi_protocol::identity::UserId;
+use akuersi_protocol::pin::Pin;
+use akuersi_protocol::wire::{
     operation_pake_context, pairing_proof, parse_pairing_payload, paths, Ack, ActivateResponse,
     ActivityQuery, ActivityResponse, AdditionView, ChangeContact, ChangePin, ChangeSettings,
     ChangeUserId, CompletePairing, DeviceListQuery, DeviceListResponse, DeviceSigned, Freeze,
@@ -21,8 +23,6 @@ use crate::protocol::{
     NotificationsResponse, PairingOffer, PairingPayloadResponse, PakeProof, PinPurpose,
     RemoveDevice, RenameDevice, StartAddition, Unfreeze, UnfreezeResponse, VetoAddition,
 };
-use crate::store::optional;
-use crate::transport::call;
 
 /// A device of the identity, as the device list shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -350,25 +350,25 @@ impl Installation {
         let profile = self.profile(profile_id)?;
         let secrets = self.secrets(profile_id)?;
         let public_key = self.keys.public_key(&secrets.key_alias)?;
-        let device_secret = zeroize::Zeroizing::new(crate::crypto::random_array::<
-            { crate::pin::DEVICE_SECRET_LEN },
+        let device_secret = zeroize::Zeroizing::new(akuersi_protocol::crypto::random_array::<
+            { akuersi_protocol::pin::DEVICE_SECRET_LEN },
         >()?);
         let iterations = self.config.kdf_iterations;
-        let (w0, w1) = crate::pin::derive_pake_secrets(
+        let (w0, w1) = akuersi_protocol::pin::derive_pake_secrets(
             &pin,
             &device_secret[..],
             &secrets.device_id,
             iterations,
         );
-        let record = crate::spake2plus::registration_record(&w0, &w1);
-        let mut msg = crate::protocol::Activate {
+        let record = akuersi_protocol::spake2plus::registration_record(&w0, &w1);
+        let mut msg = akuersi_protocol::wire::Activate {
             user_id: profile.user_id.clone(),
             activation_code: activation_code.trim().to_owned(),
             device_id: secrets.device_id.clone(),
             device_public_key: public_key,
             device_name: profile.device_name.clone(),
             platform: self.config.platform.clone(),
-            verifier: crate::protocol::VerifierRegistration {
+            verifier: akuersi_protocol::wire::VerifierRegistration {
                 w0: record.w0.to_bytes().to_vec(),
                 l: record.l.to_vec(),
                 kdf_iterations: iterations,
@@ -565,14 +565,14 @@ impl Installation {
             &crate::app::secret_label(&secrets.device_id),
             &secrets.sealed_device_secret,
         )?;
-        let (w0, w1) = crate::pin::derive_pake_secrets(
+        let (w0, w1) = akuersi_protocol::pin::derive_pake_secrets(
             &new_pin,
             &device_secret,
             &secrets.device_id,
             self.config.kdf_iterations,
         );
-        let record = crate::spake2plus::registration_record(&w0, &w1);
-        let verifier = crate::protocol::VerifierRegistration {
+        let record = akuersi_protocol::spake2plus::registration_record(&w0, &w1);
+        let verifier = akuersi_protocol::wire::VerifierRegistration {
             w0: record.w0.to_bytes().to_vec(),
             l: record.l.to_vec(),
             kdf_iterations: self.config.kdf_iterations,

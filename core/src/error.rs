@@ -1,9 +1,9 @@
 //! The core's error type. Every variant carries a message fit to show or log;
 //! none ever contains a PIN, a key or a PAKE value.
 
-use crate::identity::UserIdError;
-use crate::pin::PinError;
-use crate::protocol::{ErrorBody, ErrorCode};
+use akuersi_protocol::identity::UserIdError;
+use akuersi_protocol::pin::PinError;
+use akuersi_protocol::wire::{ErrorBody, ErrorCode};
 
 /// Everything that can go wrong on the device side.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +105,17 @@ pub enum Error {
     Crypto(&'static str),
 }
 
+impl From<akuersi_protocol::transport::CallError> for Error {
+    fn from(e: akuersi_protocol::transport::CallError) -> Self {
+        use akuersi_protocol::transport::CallError;
+        match e {
+            CallError::Network(reason) => Error::Network(reason),
+            CallError::Refused(body) => body.into(),
+            CallError::Protocol(reason) => Error::Protocol(reason),
+        }
+    }
+}
+
 impl From<ErrorBody> for Error {
     fn from(e: ErrorBody) -> Self {
         match e.code {
@@ -141,8 +152,8 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
-impl From<crate::crypto::RandomFailure> for Error {
-    fn from(_: crate::crypto::RandomFailure) -> Self {
+impl From<akuersi_protocol::crypto::RandomFailure> for Error {
+    fn from(_: akuersi_protocol::crypto::RandomFailure) -> Self {
         Error::Crypto("the system random number generator failed")
     }
 }

@@ -43,8 +43,8 @@ use std::io::Read;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use crate::protocol::{paths, MAX_MESSAGE_BYTES};
 use crate::transport::{Transport, TransportError, TransportResponse};
+use akuersi_protocol::wire::{paths, MAX_MESSAGE_BYTES};
 
 /// Path of the service's health check (`GET`).
 pub const HEALTH_PATH: &str = "/v1/health";

@@ -20,10 +20,10 @@ use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 use crate::error::Error;
-use crate::identity::UserIdError;
-use crate::pin::PinError;
-use crate::protocol::{ErrorCode, RequestStatus};
-use crate::request::Action;
+use akuersi_protocol::identity::UserIdError;
+use akuersi_protocol::pin::PinError;
+use akuersi_protocol::request::Action;
+use akuersi_protocol::wire::{ErrorCode, RequestStatus};
 
 /// The languages the core's own strings come in, in no particular order.
 const LANGUAGES: [&str; 3] = ["kl", "da", "en"];

@@ -14,9 +14,9 @@ use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use zeroize::Zeroizing;
 
-use crate::crypto::random_array;
 use crate::error::{Error, Result};
 use crate::store::{optional, Store};
+use akuersi_protocol::crypto::random_array;
 
 /// Generates and holds P-256 signing keys by alias, and signs with them.
 /// Calls may block (hardware keystores are slow): keep them off the main thread.
@@ -228,7 +228,7 @@ impl KeyStore for SoftwareKeyStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::crypto::verify_p256;
+    use akuersi_protocol::crypto::verify_p256;
 
     #[test]
     fn vault_round_trip_and_label_binding() {

@@ -13,28 +13,25 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod activity;
 pub mod app;
-pub mod approval;
-pub mod clock;
-pub mod crypto;
 pub mod device;
-pub mod encoding;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod i18n;
-pub mod identity;
 pub mod keystore;
-pub mod pin;
-pub mod protocol;
-pub mod request;
-pub mod spake2plus;
 pub mod store;
 pub mod support;
 pub mod transport;
 
 pub use error::{Error, Result};
+
+// The wire protocol moved to akuersi-protocol; these paths keep working while
+// the other crates move over to it.
+pub use akuersi_protocol::wire as protocol;
+pub use akuersi_protocol::{
+    activity, approval, clock, crypto, encoding, identity, pin, request, spake2plus,
+};
 
 // uniffi derives on the plain data types, for bindings/ (akuersi-ffi).
 #[cfg(feature = "uniffi")]

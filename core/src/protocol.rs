@@ -3,14 +3,14 @@
 //! Every message is a JSON object sent with `POST` to a versioned path (see
 //! [`paths`]); byte fields are unpadded base64url; unknown fields are refused.
 //! Messages a device sends are signed over their canonical bytes (see
-//! [`crate::encoding`]), each kind under its own domain tag. docs/PROTOCOL.md
+//! [`akuersi_protocol::encoding`]), each kind under its own domain tag. docs/PROTOCOL.md
 //! is the full description.
 
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-use crate::approval::{Decision, Evidence};
-use crate::encoding::{b64, CanonicalWriter};
-use crate::request::{Action, Amount, LocalizedText};
+use akuersi_protocol::approval::{Decision, Evidence};
+use akuersi_protocol::encoding::{b64, CanonicalWriter};
+use akuersi_protocol::request::{Action, Amount, LocalizedText};
 
 /// The protocol version these types implement; it is the `v1` in every path
 /// and every domain tag.
@@ -177,7 +177,7 @@ pub fn qr_value(request_id: &str, secret: &[u8], counter: u64) -> String {
     let tag = ring::hmac::sign(&key, &w.finish());
     format!(
         "{QR_PREFIX}.{request_id}.{half}.{counter}.{}",
-        crate::encoding::b64_encode(&tag.as_ref()[..16])
+        akuersi_protocol::encoding::b64_encode(&tag.as_ref()[..16])
     )
 }
 
@@ -555,7 +555,7 @@ pub struct PakeProof {
     pub confirm_p: Vec<u8>,
 }
 
-/// Device → service: a decision, signed as an [`crate::approval::ApprovalStatement`].
+/// Device → service: a decision, signed as an [`akuersi_protocol::approval::ApprovalStatement`].
 /// The service rebuilds the statement from its own copy of the request, so the
 /// signature only verifies if the device saw exactly what the service holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -966,7 +966,7 @@ pub const PAIRING_PREFIX: &str = "AKUERSI-PAIR:1:";
 pub fn pairing_payload(addition_id: &str, secret: &[u8]) -> String {
     format!(
         "{PAIRING_PREFIX}{addition_id}:{}",
-        crate::encoding::b64_encode(secret)
+        akuersi_protocol::encoding::b64_encode(secret)
     )
 }
 
@@ -974,10 +974,10 @@ pub fn pairing_payload(addition_id: &str, secret: &[u8]) -> String {
 pub fn parse_pairing_payload(payload: &str) -> Option<(String, zeroize::Zeroizing<[u8; 16]>)> {
     let rest = payload.trim().strip_prefix(PAIRING_PREFIX)?;
     let (id, secret) = rest.split_once(':')?;
-    if !crate::crypto::is_hex_id(id) {
+    if !akuersi_protocol::crypto::is_hex_id(id) {
         return None;
     }
-    let bytes = zeroize::Zeroizing::new(crate::encoding::b64_decode(secret).ok()?);
+    let bytes = zeroize::Zeroizing::new(akuersi_protocol::encoding::b64_decode(secret).ok()?);
     let mut out = zeroize::Zeroizing::new([0u8; 16]);
     if bytes.len() != 16 {
         return None;
@@ -1093,9 +1093,9 @@ signed_body!(ActivityQuery, "akuersi/v1/device/activity", |s, w| {});
 #[serde(deny_unknown_fields)]
 pub struct ActivityResponse {
     /// Every entry, oldest first.
-    pub entries: Vec<crate::activity::LogEntry>,
+    pub entries: Vec<akuersi_protocol::activity::LogEntry>,
     /// The head the service signs.
-    pub head: crate::activity::SignedHead,
+    pub head: akuersi_protocol::activity::SignedHead,
     /// The service's clock.
     pub server_time_ms: i64,
 }

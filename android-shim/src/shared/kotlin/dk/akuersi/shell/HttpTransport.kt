@@ -2,7 +2,7 @@ package dk.akuersi.shell
 
 import dk.akuersi.AkuersiException
 import dk.akuersi.Transport
-import dk.akuersi.core.TransportResponse
+import dk.akuersi.protocol.TransportResponse
 import java.io.IOException
 import java.io.InputStream
 import java.net.HttpURLConnection

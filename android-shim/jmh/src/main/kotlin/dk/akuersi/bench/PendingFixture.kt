@@ -4,7 +4,7 @@ import dk.akuersi.Akuersi
 import dk.akuersi.TestService
 import dk.akuersi.Transport
 import dk.akuersi.core.RequestView
-import dk.akuersi.core.TransportResponse
+import dk.akuersi.protocol.TransportResponse
 import dk.akuersi.defaultConfig
 import dk.akuersi.defaultKdfIterations
 import java.io.File

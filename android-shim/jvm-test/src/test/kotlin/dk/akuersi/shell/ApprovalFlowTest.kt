@@ -2,9 +2,9 @@ package dk.akuersi.shell
 
 import dk.akuersi.AkuersiException
 import dk.akuersi.TestService
-import dk.akuersi.core.Action
-import dk.akuersi.core.Decision
-import dk.akuersi.core.RequestStatus
+import dk.akuersi.protocol.Action
+import dk.akuersi.protocol.Decision
+import dk.akuersi.protocol.RequestStatus
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals

@@ -3,7 +3,7 @@ package dk.akuersi.shell
 import com.sun.net.httpserver.HttpServer
 import dk.akuersi.AkuersiException
 import dk.akuersi.TestService
-import dk.akuersi.core.RequestStatus
+import dk.akuersi.protocol.RequestStatus
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals

@@ -5,7 +5,7 @@ import dk.akuersi.KeyStore
 import dk.akuersi.TestService
 import dk.akuersi.Transport
 import dk.akuersi.core.Profile
-import dk.akuersi.core.TransportResponse
+import dk.akuersi.protocol.TransportResponse
 import dk.akuersi.defaultConfig
 import java.security.KeyPair
 import java.security.KeyPairGenerator

@@ -2,8 +2,8 @@ package dk.akuersi.shell
 
 import dk.akuersi.AkuersiException
 import dk.akuersi.TestService
-import dk.akuersi.core.ChannelBindingKind
-import dk.akuersi.core.RequestStatus
+import dk.akuersi.protocol.ChannelBindingKind
+import dk.akuersi.protocol.RequestStatus
 import dk.akuersi.supportContact
 import dk.akuersi.supportStatus
 import kotlinx.coroutines.Dispatchers

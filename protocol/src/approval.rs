@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::{device_id_for, verify_p256};
 use crate::encoding::{b64, CanonicalReader, CanonicalWriter, DecodeError};
-use crate::protocol::PendingRequest;
 use crate::request::{Action, Amount, LocalizedText, MAX_LANGUAGES};
+use crate::wire::PendingRequest;
 
 /// Domain tag of the approval statement.
 pub const APPROVAL_DOMAIN: &str = "akuersi/v1/approval-statement";

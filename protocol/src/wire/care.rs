@@ -1,0 +1,285 @@
+//! Identity care: devices, freeze, status, notifications, the activity log,
+//! user ID, contact data, settings and the PIN.
+
+use super::device::PakeProof;
+use super::enrollment::VerifierRegistration;
+use serde::{Deserialize, Serialize};
+
+/// A plain "done" answer with the service's clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ack {
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Device → service: the identity's devices (signed, empty body).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceListQuery {}
+signed_body!(DeviceListQuery, "akuersi/v1/device/devices", |s, w| {});
+
+/// A device as the owner sees it in the device list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSummary {
+    /// Device id.
+    pub device_id: String,
+    /// Name.
+    pub name: String,
+    /// Platform label.
+    pub platform: String,
+    /// "active", "suspended" or "blocked".
+    pub status: String,
+    /// When it was enrolled.
+    pub enrolled_at_ms: i64,
+    /// When it was last used.
+    pub last_used_at_ms: i64,
+}
+
+/// Service → device: the identity's active devices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceListResponse {
+    /// Devices, oldest first.
+    pub devices: Vec<DeviceSummary>,
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Device → service: rename a device of the identity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameDevice {
+    /// The device to rename (this one or another).
+    pub device_id: String,
+    /// The new name (1–40 visible characters).
+    pub name: String,
+}
+signed_body!(RenameDevice, "akuersi/v1/device/rename", |s, w| {
+    w.str(&s.device_id).str(&s.name);
+});
+
+/// Device → service: remove a device (PIN proof with purpose `remove_device`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RemoveDevice {
+    /// The device to remove.
+    pub device_id: String,
+    /// Set to remove the identity's last device (it then needs a new activation code).
+    pub allow_last: bool,
+    /// The PIN proof.
+    pub pake: PakeProof,
+}
+signed_body!(RemoveDevice, "akuersi/v1/device/remove", |s, w| {
+    w.str(&s.device_id).u8(u8::from(s.allow_last));
+    s.pake.encode(w);
+});
+
+/// Device → service: freeze the whole identity at once (no PIN needed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Freeze {}
+signed_body!(Freeze, "akuersi/v1/device/freeze", |s, w| {});
+
+/// Device → service: one proof towards lifting a freeze: this device's PIN,
+/// plus optionally an activation code as the second proof. Without a code, a
+/// second active device must send its own `Unfreeze` within 15 minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unfreeze {
+    /// PIN proof with purpose `unfreeze`.
+    pub pake: PakeProof,
+    /// An activation code issued to the owner, as the second proof.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activation_code: Option<String>,
+}
+signed_body!(Unfreeze, "akuersi/v1/device/unfreeze", |s, w| {
+    s.pake.encode(w);
+    w.option(s.activation_code.as_ref(), |w, c| {
+        w.str(c);
+    });
+});
+
+/// Service → device: where the unfreeze stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnfreezeResponse {
+    /// True once the identity is no longer frozen.
+    pub unfrozen: bool,
+    /// True when this proof was recorded and a second one is still needed.
+    pub waiting_for_second_proof: bool,
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Device → service: the identity's state (frozen, device additions under
+/// way, channels, settings). Signed, empty body.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityStatusQuery {}
+signed_body!(IdentityStatusQuery, "akuersi/v1/device/status", |s, w| {});
+
+/// A device addition under way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct AdditionView {
+    /// Id of the addition.
+    pub addition_id: String,
+    /// "waiting" (veto possible), "ready" (pairing may be shown), "completed", "vetoed", "lapsed".
+    pub status: String,
+    /// The device that started it.
+    pub started_by: String,
+    /// When it started.
+    pub started_at_ms: i64,
+    /// End of the waiting period.
+    pub wait_until_ms: i64,
+}
+
+/// Service → device: the identity's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityStatus {
+    /// The user ID as the owner chose it.
+    pub user_id: String,
+    /// True while the identity is frozen.
+    pub frozen: bool,
+    /// Device additions waiting or ready.
+    pub additions: Vec<AdditionView>,
+    /// Channels set up: always "app", plus "sms" and "email" when contact data exists.
+    pub channels: Vec<String>,
+    /// The owner opted in to a notice on every use.
+    pub notify_every_use: bool,
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Device → service: app-channel notifications after `after_id`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsQuery {
+    /// Only notifications with a larger id (0 for all).
+    pub after_id: u64,
+}
+signed_body!(
+    NotificationsQuery,
+    "akuersi/v1/device/notifications",
+    |s, w| {
+        w.u64(s.after_id);
+    }
+);
+
+/// A notification as a channel carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct NotificationItem {
+    /// Increasing id.
+    pub id: u64,
+    /// When.
+    pub at_ms: i64,
+    /// "app", "sms" or "email".
+    pub channel: String,
+    /// Phone number or e-mail address (empty for the app channel).
+    pub address: String,
+    /// Event name ("device_addition_started", "identity_frozen", …).
+    pub event: String,
+    /// The rendered message.
+    pub text: String,
+}
+
+/// Service → device: app-channel notifications.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsResponse {
+    /// Oldest first.
+    pub items: Vec<NotificationItem>,
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Device → service: the whole activity log and a signed head.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityQuery {}
+signed_body!(ActivityQuery, "akuersi/v1/device/activity", |s, w| {});
+
+/// Service → device: the activity log from its first entry, and the signed head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityResponse {
+    /// Every entry, oldest first.
+    pub entries: Vec<crate::activity::LogEntry>,
+    /// The head the service signs.
+    pub head: crate::activity::SignedHead,
+    /// The service's clock.
+    pub server_time_ms: i64,
+}
+
+/// Device → service: change the user ID (PIN proof with purpose `change_user_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeUserId {
+    /// The new user ID.
+    pub new_user_id: String,
+    /// The PIN proof.
+    pub pake: PakeProof,
+}
+signed_body!(ChangeUserId, "akuersi/v1/device/user-id", |s, w| {
+    w.str(&s.new_user_id);
+    s.pake.encode(w);
+});
+
+/// Device → service: change contact data (PIN proof with purpose `change_contact`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeContact {
+    /// Phone number for SMS, or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// E-mail address, or none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The PIN proof.
+    pub pake: PakeProof,
+}
+signed_body!(ChangeContact, "akuersi/v1/device/contact", |s, w| {
+    w.option(s.phone.as_ref(), |w, p| {
+        w.str(p);
+    });
+    w.option(s.email.as_ref(), |w, e| {
+        w.str(e);
+    });
+    s.pake.encode(w);
+});
+
+/// Device → service: change settings (PIN proof with purpose `change_settings`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSettings {
+    /// Send a notice on every use.
+    pub notify_every_use: bool,
+    /// The PIN proof.
+    pub pake: PakeProof,
+}
+signed_body!(ChangeSettings, "akuersi/v1/device/settings", |s, w| {
+    w.u8(u8::from(s.notify_every_use));
+    s.pake.encode(w);
+});
+
+/// Device → service: choose a new PIN, proved with the old one (purpose `change_pin`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePin {
+    /// The new verifier.
+    pub verifier: VerifierRegistration,
+    /// The PIN proof with the old PIN.
+    pub pake: PakeProof,
+}
+signed_body!(ChangePin, "akuersi/v1/device/pin", |s, w| {
+    w.bytes(&s.verifier.w0)
+        .bytes(&s.verifier.l)
+        .u32(s.verifier.kdf_iterations);
+    s.pake.encode(w);
+});

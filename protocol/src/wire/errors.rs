@@ -1,0 +1,93 @@
+//! The error body every refusal carries, and its stable codes.
+
+use serde::{Deserialize, Serialize};
+
+/// Machine-readable error codes, stable across versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// Not valid JSON, a missing or unknown field, or a bad value encoding.
+    Malformed,
+    /// Body over [`MAX_MESSAGE_BYTES`].
+    TooLarge,
+    /// No such path.
+    UnknownPath,
+    /// The user ID breaks the user-ID rules.
+    InvalidUserId,
+    /// Requester name or texts break the text rules.
+    InvalidText,
+    /// The ttl is outside 30–300 seconds.
+    InvalidTtl,
+    /// The activation code is wrong, used, lapsed, or the user ID is unknown.
+    InvalidActivationCode,
+    /// The activation code was tried wrongly too often.
+    ActivationCodeBlocked,
+    /// The identity already has the most active devices allowed.
+    DeviceLimit,
+    /// This device id is already enrolled.
+    DeviceExists,
+    /// The user ID is taken.
+    IdentityExists,
+    /// The device is not known or not active.
+    UnknownDevice,
+    /// A device signature did not verify.
+    BadSignature,
+    /// A device message's sequence number was not above the last one seen.
+    Replayed,
+    /// No such request (for this device).
+    RequestNotFound,
+    /// The request's lifetime is over.
+    RequestExpired,
+    /// Someone already decided the request.
+    AlreadyDecided,
+    /// The requester withdrew the request.
+    RequestCancelled,
+    /// The identity already has a pending request.
+    PendingRequestExists,
+    /// The PIN proof failed.
+    WrongPin,
+    /// Too many wrong PINs: the device is suspended for a while.
+    DeviceSuspended,
+    /// Too many wrong PINs: the device is blocked until re-activated.
+    DeviceBlocked,
+    /// The PIN-proof session is unknown, used, lapsed, or for another request.
+    PinSessionInvalid,
+    /// An approval came without a PIN proof.
+    PinRequired,
+    /// Wrong or missing operator token.
+    Unauthorized,
+    /// The identity is frozen: nothing can be decided until it is unfrozen.
+    IdentityFrozen,
+    /// Removing this device would leave the identity without devices (set `allow_last`).
+    LastDevice,
+    /// The device addition's waiting period is not over yet.
+    AdditionNotReady,
+    /// The device addition or pairing payload is unknown, used, lapsed, vetoed or another identity's.
+    PairingInvalid,
+    /// A phone number or e-mail address is not valid.
+    InvalidContact,
+    /// The request asks for channel binding and no verified answer came with the approval.
+    ChannelBindingRequired,
+    /// The channel-binding code or QR value is wrong or stale (3 wrong cancel the request).
+    WrongChannelCode,
+    /// Too many requests for this user ID in the last hour.
+    RateLimited,
+    /// Something failed inside the service; nothing was changed.
+    Internal,
+}
+
+/// The JSON body of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorBody {
+    /// What went wrong, for programs.
+    pub code: ErrorCode,
+    /// What went wrong, for people (English).
+    pub message: String,
+    /// For `wrong_pin`: attempts left before the device is blocked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts_left: Option<u32>,
+    /// For `device_suspended`: when the suspension ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until_ms: Option<i64>,
+}

@@ -1,0 +1,182 @@
+//! Requester ↔ service: create, poll and cancel a request.
+
+use serde::{Deserialize, Serialize};
+
+use crate::approval::{Decision, Evidence};
+use crate::encoding::CanonicalWriter;
+use crate::request::{Action, Amount, LocalizedText};
+
+/// Requester → service: ask the owner of `user_id` to take `action`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRequest {
+    /// The user ID the person typed on the requester's page.
+    pub user_id: String,
+    /// Stable id of the requester, `[a-z0-9._-]{1,64}`.
+    pub requester_id: String,
+    /// Name shown to the owner.
+    pub requester_name: String,
+    /// The action verb.
+    pub action: Action,
+    /// Texts, one per language (header ≤ 60, body ≤ 130 characters).
+    pub texts: Vec<LocalizedText>,
+    /// Lifetime in seconds, 30 to 300; 300 when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl_seconds: Option<u32>,
+    /// Ask for channel binding: the initiating screen shows a code or an
+    /// animated QR value that must reach the app before it can approve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_binding: Option<ChannelBindingKind>,
+    /// An amount, rendered by the app in the owner's locale (and signed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Amount>,
+    /// An account number (A–Z, 0–9; shown in groups of four, and signed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+}
+
+/// How the owner proves they are at the screen that started a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum ChannelBindingKind {
+    /// A 4-digit code shown on the screen, typed into the app.
+    Code,
+    /// An animated QR value shown on the screen, scanned by the app.
+    Qr,
+}
+
+/// Prefix of an animated QR value.
+pub const QR_PREFIX: &str = "AKQR1";
+
+/// The QR value for a request at a counter: `AKQR1.<request id>.<half>.<counter>.<mac>`,
+/// where half is "a" or "b" (alternating each second) and mac is the first 16
+/// bytes of HMAC-SHA256(secret, canonical("akuersi/v1/qr", request id, half, counter)),
+/// base64url. Only the service holds the secret.
+pub fn qr_value(request_id: &str, secret: &[u8], counter: u64) -> String {
+    let half = if counter.is_multiple_of(2) { "a" } else { "b" };
+    let mut w = CanonicalWriter::new("akuersi/v1/qr");
+    w.str(request_id).str(half).u64(counter);
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret);
+    let tag = ring::hmac::sign(&key, &w.finish());
+    format!(
+        "{QR_PREFIX}.{request_id}.{half}.{counter}.{}",
+        crate::encoding::b64_encode(&tag.as_ref()[..16])
+    )
+}
+
+/// The counter in a QR value, if it is one for `request_id`.
+pub fn qr_counter(value: &str, request_id: &str) -> Option<u64> {
+    let mut parts = value.split('.');
+    if parts.next()? != QR_PREFIX || parts.next()? != request_id {
+        return None;
+    }
+    let _half = parts.next()?;
+    parts.next()?.parse().ok()
+}
+
+/// Service → requester: the request exists (or seems to: an unknown user ID
+/// gets the very same answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRequestResponse {
+    /// The request's id.
+    pub request_id: String,
+    /// Absolute expiry by the service's clock.
+    pub expires_at_ms: i64,
+    /// Secret handle for polling and cancelling.
+    pub poll_handle: String,
+    /// The service's clock when it answered.
+    pub server_time_ms: i64,
+    /// For channel binding by code: the 4 digits to show on the initiating screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_code: Option<String>,
+}
+
+/// Requester → service: poll or cancel by handle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollRequest {
+    /// The handle from [`CreateRequestResponse`].
+    pub poll_handle: String,
+}
+
+/// A request's status, as requester and device see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum RequestStatus {
+    /// Waiting for the owner.
+    Pending,
+    /// The owner approved with the PIN.
+    Approved,
+    /// The owner declined.
+    Rejected,
+    /// The owner declined and reported that they did not start it.
+    Reported,
+    /// Nobody decided within its lifetime.
+    Expired,
+    /// The requester withdrew it.
+    Cancelled,
+}
+
+impl RequestStatus {
+    /// Stable wire name (also the value stored by the reference service).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Pending => "pending",
+            RequestStatus::Approved => "approved",
+            RequestStatus::Rejected => "rejected",
+            RequestStatus::Reported => "reported",
+            RequestStatus::Expired => "expired",
+            RequestStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parse a wire name.
+    pub fn from_wire(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => RequestStatus::Pending,
+            "approved" => RequestStatus::Approved,
+            "rejected" => RequestStatus::Rejected,
+            "reported" => RequestStatus::Reported,
+            "expired" => RequestStatus::Expired,
+            "cancelled" => RequestStatus::Cancelled,
+            _ => return None,
+        })
+    }
+
+    /// The status a decision leads to.
+    pub fn for_decision(d: Decision) -> Self {
+        match d {
+            Decision::Approve => RequestStatus::Approved,
+            Decision::Reject => RequestStatus::Rejected,
+            Decision::Report => RequestStatus::Reported,
+        }
+    }
+}
+
+/// Service → requester: the request's status, with the device's signed
+/// evidence once it is decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PollResponse {
+    /// The request's id.
+    pub request_id: String,
+    /// Its status now.
+    pub status: RequestStatus,
+    /// Absolute expiry.
+    pub expires_at_ms: i64,
+    /// The service's clock when it answered.
+    pub server_time_ms: i64,
+    /// The device's signature and statement, for approved, rejected and reported requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
+    /// While pending, with channel binding by code: the code to show.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_code: Option<String>,
+    /// While pending, with channel binding by QR: the value to show now
+    /// (poll every second; it changes every second).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qr_value: Option<String>,
+}
