@@ -17,10 +17,11 @@ use zeroize::Zeroizing;
 use crate::error::{Error, Result};
 use crate::keystore::{KeyStore, SecretVault, SoftwareKeyStore};
 use crate::store::{optional, Store};
-use crate::transport::{call, Transport};
+use crate::transport::{call_endpoint, Transport};
 use akuersi_protocol::approval::{ApprovalStatement, Decision, PakeBinding};
 use akuersi_protocol::clock::Clock;
 use akuersi_protocol::crypto::{device_id_for, random_array, random_id};
+use akuersi_protocol::endpoint::{endpoints, DeviceEndpoint};
 use akuersi_protocol::identity::UserId;
 use akuersi_protocol::pin::{derive_pake_secrets, Pin, DEVICE_SECRET_LEN, PAKE_VERIFIER_ID};
 use akuersi_protocol::request::{
@@ -28,10 +29,10 @@ use akuersi_protocol::request::{
 };
 use akuersi_protocol::spake2plus::{registration_record, PakeContext, Prover};
 use akuersi_protocol::wire::{
-    pake_context, paths, Activate, ActivateResponse, ChannelBindingKind, ChannelCheck, Decide,
+    pake_context, Activate, ActivateResponse, ChannelBindingKind, ChannelCheck, Decide,
     DecideResponse, DeviceSigned, PakeProof, PendingQuery, PendingRequest, PendingResponse,
-    PinFailed, PinFailedResponse, PinPurpose, PinStart, PinStartResponse, RequestStatus,
-    SignedBody, VerifierRegistration,
+    PinFailed, PinPurpose, PinStart, PinStartResponse, RequestStatus, SignedBody,
+    VerifierRegistration,
 };
 
 /// Longest device name, in characters.
@@ -335,7 +336,8 @@ impl Installation {
             signature: Vec::new(),
         };
         msg.signature = self.keys.sign(&device.key_alias, &msg.signed_bytes())?;
-        let answer: ActivateResponse = call(self.transport.as_ref(), paths::ACTIVATE, &msg)?;
+        let answer: ActivateResponse =
+            call_endpoint::<endpoints::Activate>(self.transport.as_ref(), &msg)?;
         if answer.device_id != device.device_id {
             return Err(Error::Protocol(
                 "the service echoed another device id".into(),
@@ -420,7 +422,7 @@ impl Installation {
     pub fn refresh(&self, profile_id: &str) -> Result<Vec<RequestView>> {
         let secrets = self.secrets(profile_id)?;
         let answer: PendingResponse =
-            self.signed_call(profile_id, &secrets, paths::PENDING, PendingQuery {})?;
+            self.signed_call::<endpoints::Pending>(profile_id, &secrets, PendingQuery {})?;
         self.note_server_time(profile_id, answer.server_time_ms)?;
         // The service checked the texts already; check again, so a faulty or
         // hostile service cannot make the app show a spoofed text.
@@ -516,10 +518,9 @@ impl Installation {
         self.live_request(profile_id, request_id)?;
         let secrets = self.secrets(profile_id)?;
         let _: akuersi_protocol::wire::Ack = self
-            .signed_call(
+            .signed_call::<endpoints::ChannelCheck>(
                 profile_id,
                 &secrets,
-                paths::CHANNEL_CHECK,
                 ChannelCheck {
                     request_id: request_id.to_owned(),
                     answer: answer.clone(),
@@ -646,7 +647,7 @@ impl Installation {
             share_p: share_p.to_vec(),
         };
         let started: PinStartResponse =
-            self.signed_call(profile_id, secrets, paths::PIN_START, body)?;
+            self.signed_call::<endpoints::PinStart>(profile_id, secrets, body)?;
         self.note_server_time(profile_id, started.server_time_ms)?;
         let finish = match prover.finish(&started.share_v, &started.confirm_v) {
             Ok(f) => f,
@@ -667,15 +668,11 @@ impl Installation {
                 let report = PinFailed {
                     session_id: started.session_id.clone(),
                 };
-                let attempts_left = match self.signed_call::<_, PinFailedResponse>(
-                    profile_id,
-                    secrets,
-                    paths::PIN_FAILED,
-                    report,
-                ) {
-                    Ok(r) => r.attempts_left,
-                    Err(_) => started.attempts_left,
-                };
+                let attempts_left =
+                    match self.signed_call::<endpoints::PinFailed>(profile_id, secrets, report) {
+                        Ok(r) => r.attempts_left,
+                        Err(_) => started.attempts_left,
+                    };
                 return Err(Error::WrongPin { attempts_left });
             }
             Err(_) => {
@@ -774,8 +771,9 @@ impl Installation {
             channel_binding: channel_answer,
             signature,
         };
-        let answer: DecideResponse = call(self.transport.as_ref(), paths::DECIDE, &msg)
-            .inspect_err(|e| self.forget_if_gone(profile_id, &request.request_id, e))?;
+        let answer: DecideResponse =
+            call_endpoint::<endpoints::Decide>(self.transport.as_ref(), &msg)
+                .inspect_err(|e| self.forget_if_gone(profile_id, &request.request_id, e))?;
         self.note_server_time(profile_id, answer.server_time_ms)?;
         self.forget(profile_id, &request.request_id);
         let now = self.clock.now_ms();
@@ -861,13 +859,12 @@ impl Installation {
     /// profile's signed messages go one at a time: the service accepts each
     /// sequence number only above the last one it saw, so two messages racing
     /// out of order would make the later-numbered one look like a replay.
-    pub(crate) fn signed_call<T: SignedBody, R: serde::de::DeserializeOwned>(
+    pub(crate) fn signed_call<E: DeviceEndpoint>(
         &self,
         profile_id: &str,
         secrets: &ProfileSecrets,
-        path: &str,
-        body: T,
-    ) -> Result<R> {
+        body: E::Body,
+    ) -> Result<E::Response> {
         // A lane's lease is advanced before a number is used and never
         // rolled back, so a panic in a shell's callback while one was held
         // leaves nothing to repair.
@@ -877,7 +874,7 @@ impl Installation {
         };
         let mut lease = lane.lock().unwrap_or_else(|e| e.into_inner());
         let envelope = self.sign_envelope(profile_id, secrets, &mut lease, body)?;
-        call(self.transport.as_ref(), path, &envelope)
+        call_endpoint::<E>(self.transport.as_ref(), &envelope)
     }
 
     /// Take the next sequence number from the profile's lease (leasing a new

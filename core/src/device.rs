@@ -11,12 +11,13 @@ use rusqlite::params;
 use crate::app::{log, Installation, Profile, ProfileSecrets};
 use crate::error::{Error, Result};
 use crate::store::optional;
-use crate::transport::call;
+use crate::transport::call_endpoint;
 use akuersi_protocol::activity::{verify_chain, LogEntry};
+use akuersi_protocol::endpoint::{endpoints, DeviceEndpoint};
 use akuersi_protocol::identity::UserId;
 use akuersi_protocol::pin::Pin;
 use akuersi_protocol::wire::{
-    operation_pake_context, pairing_proof, parse_pairing_payload, paths, Ack, ActivateResponse,
+    operation_pake_context, pairing_proof, parse_pairing_payload, Ack, ActivateResponse,
     ActivityQuery, ActivityResponse, AdditionView, ChangeContact, ChangePin, ChangeSettings,
     ChangeUserId, CompletePairing, DeviceListQuery, DeviceListResponse, DeviceSigned, Freeze,
     IdentityStatus, IdentityStatusQuery, NotificationItem, NotificationsQuery,
@@ -97,11 +98,26 @@ impl Installation {
         Ok(proof)
     }
 
+    /// The one path of every PIN-guarded operation: prove the PIN for
+    /// `purpose`, then sign and send endpoint `E`'s body built around the
+    /// proof. Blocks on PIN derivation and the network.
+    fn pin_guarded<E: DeviceEndpoint>(
+        &self,
+        profile_id: &str,
+        secrets: &ProfileSecrets,
+        pin: String,
+        purpose: PinPurpose,
+        body: impl FnOnce(PakeProof) -> Result<E::Body>,
+    ) -> Result<E::Response> {
+        let pake = self.operation_proof(profile_id, secrets, pin, purpose)?;
+        self.signed_call::<E>(profile_id, secrets, body(pake)?)
+    }
+
     /// The identity's active devices, marking this one.
     pub fn devices(&self, profile_id: &str) -> Result<Vec<DeviceView>> {
         let secrets = self.secrets(profile_id)?;
         let r: DeviceListResponse =
-            self.signed_call(profile_id, &secrets, paths::DEVICES, DeviceListQuery {})?;
+            self.signed_call::<endpoints::Devices>(profile_id, &secrets, DeviceListQuery {})?;
         self.note_server_time(profile_id, r.server_time_ms)?;
         Ok(r.devices
             .into_iter()
@@ -122,10 +138,9 @@ impl Installation {
         let secrets = self.secrets(profile_id)?;
         let name = name.trim().to_owned();
         let this = device_id == secrets.device_id;
-        let _: Ack = self.signed_call(
+        let _: Ack = self.signed_call::<endpoints::RenameDevice>(
             profile_id,
             &secrets,
-            paths::RENAME_DEVICE,
             RenameDevice {
                 device_id,
                 name: name.clone(),
@@ -158,16 +173,18 @@ impl Installation {
         let purpose = PinPurpose::RemoveDevice {
             device_id: device_id.clone(),
         };
-        let pake = self.operation_proof(profile_id, &secrets, pin, purpose)?;
         let this = device_id == secrets.device_id;
-        let _: Ack = self.signed_call(
+        let _: Ack = self.pin_guarded::<endpoints::RemoveDevice>(
             profile_id,
             &secrets,
-            paths::REMOVE_DEVICE,
-            RemoveDevice {
-                device_id,
-                allow_last,
-                pake,
+            pin,
+            purpose,
+            |pake| {
+                Ok(RemoveDevice {
+                    device_id,
+                    allow_last,
+                    pake,
+                })
             },
         )?;
         if this {
@@ -191,7 +208,7 @@ impl Installation {
     pub fn identity_status(&self, profile_id: &str) -> Result<IdentityStatusView> {
         let secrets = self.secrets(profile_id)?;
         let s: IdentityStatus =
-            self.signed_call(profile_id, &secrets, paths::STATUS, IdentityStatusQuery {})?;
+            self.signed_call::<endpoints::Status>(profile_id, &secrets, IdentityStatusQuery {})?;
         self.note_server_time(profile_id, s.server_time_ms)?;
         let profile = self.profile(profile_id)?;
         let mut warnings = Vec::new();
@@ -229,12 +246,12 @@ impl Installation {
     /// period (1 hour by default). Writes state.
     pub fn start_device_addition(&self, profile_id: &str, pin: String) -> Result<AdditionView> {
         let secrets = self.secrets(profile_id)?;
-        let pake = self.operation_proof(profile_id, &secrets, pin, PinPurpose::AddDevice)?;
-        self.signed_call(
+        self.pin_guarded::<endpoints::AdditionStart>(
             profile_id,
             &secrets,
-            paths::ADDITION_START,
-            StartAddition { pake },
+            pin,
+            PinPurpose::AddDevice,
+            |pake| Ok(StartAddition { pake }),
         )
     }
 
@@ -242,10 +259,9 @@ impl Installation {
     /// device of the identity can do it. The app should then offer to freeze.
     pub fn veto_device_addition(&self, profile_id: &str, addition_id: String) -> Result<()> {
         let secrets = self.secrets(profile_id)?;
-        let _: Ack = self.signed_call(
+        let _: Ack = self.signed_call::<endpoints::AdditionVeto>(
             profile_id,
             &secrets,
-            paths::ADDITION_VETO,
             VetoAddition { addition_id },
         )?;
         Ok(())
@@ -259,10 +275,9 @@ impl Installation {
         addition_id: String,
     ) -> Result<PairingPayloadResponse> {
         let secrets = self.secrets(profile_id)?;
-        self.signed_call(
+        self.signed_call::<endpoints::AdditionPairing>(
             profile_id,
             &secrets,
-            paths::ADDITION_PAIRING,
             PairingOffer { addition_id },
         )
     }
@@ -296,16 +311,15 @@ impl Installation {
             msg.pairing_proof = pairing_proof(&secret[..], &bytes);
             msg.signature = self.keys.sign(&device.key_alias, &bytes)?;
             let answer: ActivateResponse =
-                call(self.transport.as_ref(), paths::ADDITION_COMPLETE, &msg)?;
+                call_endpoint::<endpoints::AdditionComplete>(self.transport.as_ref(), &msg)?;
             // Learn the user ID with a first signed message (sequence number 1).
             let body = IdentityStatusQuery {};
             let signature = self.keys.sign(
                 &device.key_alias,
                 &DeviceSigned::signed_bytes(&device.device_id, 1, &body),
             )?;
-            let status: IdentityStatus = call(
+            let status: IdentityStatus = call_endpoint::<endpoints::Status>(
                 self.transport.as_ref(),
-                paths::STATUS,
                 &DeviceSigned {
                     device_id: device.device_id.clone(),
                     seq: 1,
@@ -376,7 +390,8 @@ impl Installation {
             signature: Vec::new(),
         };
         msg.signature = self.keys.sign(&secrets.key_alias, &msg.signed_bytes())?;
-        let answer: ActivateResponse = call(self.transport.as_ref(), paths::ACTIVATE, &msg)?;
+        let answer: ActivateResponse =
+            call_endpoint::<endpoints::Activate>(self.transport.as_ref(), &msg)?;
         let sealed = self.vault.seal(
             &crate::app::secret_label(&secrets.device_id),
             &device_secret[..],
@@ -396,7 +411,7 @@ impl Installation {
     /// thief's nuisance. Every device and channel is told.
     pub fn freeze(&self, profile_id: &str) -> Result<()> {
         let secrets = self.secrets(profile_id)?;
-        let _: Ack = self.signed_call(profile_id, &secrets, paths::FREEZE, Freeze {})?;
+        let _: Ack = self.signed_call::<endpoints::Freeze>(profile_id, &secrets, Freeze {})?;
         let now = self.clock.now_ms();
         self.store.write(|tx| {
             log(
@@ -420,14 +435,16 @@ impl Installation {
         activation_code: Option<String>,
     ) -> Result<UnfreezeOutcome> {
         let secrets = self.secrets(profile_id)?;
-        let pake = self.operation_proof(profile_id, &secrets, pin, PinPurpose::Unfreeze)?;
-        let r: UnfreezeResponse = self.signed_call(
+        let r: UnfreezeResponse = self.pin_guarded::<endpoints::Unfreeze>(
             profile_id,
             &secrets,
-            paths::UNFREEZE,
-            Unfreeze {
-                pake,
-                activation_code,
+            pin,
+            PinPurpose::Unfreeze,
+            |pake| {
+                Ok(Unfreeze {
+                    pake,
+                    activation_code,
+                })
             },
         )?;
         Ok(UnfreezeOutcome {
@@ -446,10 +463,9 @@ impl Installation {
             |r| r.get(0),
         ))?
         .ok_or(Error::UnknownProfile)?;
-        let r: NotificationsResponse = self.signed_call(
+        let r: NotificationsResponse = self.signed_call::<endpoints::Notifications>(
             profile_id,
             &secrets,
-            paths::NOTIFICATIONS,
             NotificationsQuery {
                 after_id: u64::try_from(after).unwrap_or(0),
             },
@@ -480,7 +496,7 @@ impl Installation {
             |r| r.get(0),
         )?;
         let r: ActivityResponse =
-            self.signed_call(profile_id, &secrets, paths::ACTIVITY, ActivityQuery {})?;
+            self.signed_call::<endpoints::Activity>(profile_id, &secrets, ActivityQuery {})?;
         verify_chain(&profile.identity_id, &r.entries, &r.head, &service_key)
             .map_err(|e| Error::Protocol(format!("the activity log does not check out: {e}")))?;
         let total = r.entries.len() as u64;
@@ -500,14 +516,16 @@ impl Installation {
     pub fn change_user_id(&self, profile_id: &str, new_user_id: String, pin: String) -> Result<()> {
         let user = UserId::parse(&new_user_id)?;
         let secrets = self.secrets(profile_id)?;
-        let pake = self.operation_proof(profile_id, &secrets, pin, PinPurpose::ChangeUserId)?;
-        let _: Ack = self.signed_call(
+        let _: Ack = self.pin_guarded::<endpoints::ChangeUserId>(
             profile_id,
             &secrets,
-            paths::CHANGE_USER_ID,
-            ChangeUserId {
-                new_user_id: user.as_str().to_owned(),
-                pake,
+            pin,
+            PinPurpose::ChangeUserId,
+            |pake| {
+                Ok(ChangeUserId {
+                    new_user_id: user.as_str().to_owned(),
+                    pake,
+                })
             },
         )?;
         self.store.write(|tx| {
@@ -529,12 +547,12 @@ impl Installation {
         pin: String,
     ) -> Result<()> {
         let secrets = self.secrets(profile_id)?;
-        let pake = self.operation_proof(profile_id, &secrets, pin, PinPurpose::ChangeContact)?;
-        let _: Ack = self.signed_call(
+        let _: Ack = self.pin_guarded::<endpoints::ChangeContact>(
             profile_id,
             &secrets,
-            paths::CHANGE_CONTACT,
-            ChangeContact { phone, email, pake },
+            pin,
+            PinPurpose::ChangeContact,
+            |pake| Ok(ChangeContact { phone, email, pake }),
         )?;
         Ok(())
     }
@@ -542,14 +560,16 @@ impl Installation {
     /// Opt in to (or out of) a notice on every use, with the PIN.
     pub fn set_notify_every_use(&self, profile_id: &str, on: bool, pin: String) -> Result<()> {
         let secrets = self.secrets(profile_id)?;
-        let pake = self.operation_proof(profile_id, &secrets, pin, PinPurpose::ChangeSettings)?;
-        let _: Ack = self.signed_call(
+        let _: Ack = self.pin_guarded::<endpoints::ChangeSettings>(
             profile_id,
             &secrets,
-            paths::CHANGE_SETTINGS,
-            ChangeSettings {
-                notify_every_use: on,
-                pake,
+            pin,
+            PinPurpose::ChangeSettings,
+            |pake| {
+                Ok(ChangeSettings {
+                    notify_every_use: on,
+                    pake,
+                })
             },
         )?;
         Ok(())
@@ -560,28 +580,30 @@ impl Installation {
     pub fn change_pin(&self, profile_id: &str, old_pin: String, new_pin: String) -> Result<()> {
         let new_pin = Pin::new_chosen(new_pin)?;
         let secrets = self.secrets(profile_id)?;
-        let pake = self.operation_proof(profile_id, &secrets, old_pin, PinPurpose::ChangePin)?;
-        let device_secret = self.vault.open(
-            &crate::app::secret_label(&secrets.device_id),
-            &secrets.sealed_device_secret,
-        )?;
-        let (w0, w1) = akuersi_protocol::pin::derive_pake_secrets(
-            &new_pin,
-            &device_secret,
-            &secrets.device_id,
-            self.config.kdf_iterations,
-        );
-        let record = akuersi_protocol::spake2plus::registration_record(&w0, &w1);
-        let verifier = akuersi_protocol::wire::VerifierRegistration {
-            w0: record.w0.to_bytes().to_vec(),
-            l: record.l.to_vec(),
-            kdf_iterations: self.config.kdf_iterations,
-        };
-        let _: Ack = self.signed_call(
+        let _: Ack = self.pin_guarded::<endpoints::ChangePin>(
             profile_id,
             &secrets,
-            paths::CHANGE_PIN,
-            ChangePin { verifier, pake },
+            old_pin,
+            PinPurpose::ChangePin,
+            |pake| {
+                let device_secret = self.vault.open(
+                    &crate::app::secret_label(&secrets.device_id),
+                    &secrets.sealed_device_secret,
+                )?;
+                let (w0, w1) = akuersi_protocol::pin::derive_pake_secrets(
+                    &new_pin,
+                    &device_secret,
+                    &secrets.device_id,
+                    self.config.kdf_iterations,
+                );
+                let record = akuersi_protocol::spake2plus::registration_record(&w0, &w1);
+                let verifier = akuersi_protocol::wire::VerifierRegistration {
+                    w0: record.w0.to_bytes().to_vec(),
+                    l: record.l.to_vec(),
+                    kdf_iterations: self.config.kdf_iterations,
+                };
+                Ok(ChangePin { verifier, pake })
+            },
         )?;
         let iterations = self.config.kdf_iterations;
         self.store.write(|tx| {

@@ -5,6 +5,8 @@ use serde::{de::DeserializeOwned, Serialize};
 
 pub use akuersi_protocol::transport::{CallError, Transport, TransportError, TransportResponse};
 
+use akuersi_protocol::endpoint::Endpoint;
+
 use crate::error::Result;
 
 /// Send a message and decode the answer, mapping service errors to
@@ -15,4 +17,13 @@ pub fn call<Req: Serialize, Resp: DeserializeOwned>(
     request: &Req,
 ) -> Result<Resp> {
     Ok(akuersi_protocol::transport::call(transport, path, request)?)
+}
+
+/// Call endpoint `E`: its path, its request type and its answer type, with
+/// failures mapped as [`call`] does. Blocks on the network.
+pub fn call_endpoint<E: Endpoint>(
+    transport: &dyn Transport,
+    request: &E::Request,
+) -> Result<E::Response> {
+    call(transport, E::PATH, request)
 }
