@@ -50,6 +50,24 @@ pub trait DeviceEndpoint: Endpoint<Request = DeviceSigned<Self::Body>> {
     type Body: SignedBody;
 }
 
+/// How a service reads request bodies and writes answers (JSON, with its
+/// own refusal for a body that does not parse).
+pub trait Codec {
+    /// A refusal.
+    type Error;
+    /// Parse a request body.
+    fn decode<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, Self::Error>;
+    /// Write an answer.
+    fn encode<T: Serialize>(&self, answer: &T) -> Result<Vec<u8>, Self::Error>;
+}
+
+/// The service's handler for endpoint `E`; [`dispatch`] needs one for every
+/// endpoint.
+pub trait Handle<E: Endpoint>: Codec {
+    /// Handle one decoded request.
+    fn handle(&self, request: E::Request) -> Result<E::Response, Self::Error>;
+}
+
 /// The domain tag a request type is signed under (`None`: not signed).
 trait SigningDomain {
     const DOMAIN: Option<&'static str>;
@@ -95,6 +113,25 @@ macro_rules! endpoints {
                 pub struct $name;
                 endpoints!(@impl $caller $name $path, $req, $resp);
             )*
+        }
+
+        /// Route one message to the service's handler for its path: decode
+        /// the body as the endpoint's request, handle it, encode the answer.
+        /// `None` for a path that is not in protocol v1. A service that
+        /// lacks a handler for any endpoint does not compile.
+        pub fn dispatch<S>(service: &S, path: &str, body: &[u8]) -> Option<Result<Vec<u8>, S::Error>>
+        where
+            S: Codec $(+ Handle<endpoints::$name>)*,
+        {
+            match path {
+                $($path => Some(
+                    service
+                        .decode::<<endpoints::$name as Endpoint>::Request>(body)
+                        .and_then(|request| Handle::<endpoints::$name>::handle(service, request))
+                        .and_then(|answer| service.encode(&answer)),
+                ),)*
+                _ => None,
+            }
         }
 
         /// The paths of protocol version 1. All take `POST` with a JSON body.

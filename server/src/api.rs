@@ -1,11 +1,10 @@
 //! The JSON front of the service: one function from (path, body) to
 //! (status, body), shared by the in-process transport and the HTTP server.
 
-use akuersi_core::crypto::ct_eq;
-use akuersi_core::protocol::{
-    paths, Ack, Activate, CreateIdentity, CreateIdentityResponse, CreateRequest, Decide,
-    DeviceSigned, ErrorCode, IssueActivationCode, OperatorFreeze, OperatorOutbox,
-    OperatorSetContact, OutboxResponse, PollRequest, SignedBody, MAX_MESSAGE_BYTES,
+use akuersi_protocol::crypto::ct_eq;
+use akuersi_protocol::endpoint::{dispatch, endpoints, Codec, Endpoint, Handle};
+use akuersi_protocol::wire::{
+    Ack, CreateIdentityResponse, ErrorCode, OutboxResponse, MAX_MESSAGE_BYTES,
 };
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -29,22 +28,6 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     })
 }
 
-/// Parse a device envelope and check its signature before the service takes
-/// its write lock (see the service's `precheck` module); the service's own
-/// check inside the transaction stays the one that counts.
-fn enveloped<T: SignedBody + DeserializeOwned>(
-    service: &Service,
-    body: &[u8],
-) -> Result<DeviceSigned<T>> {
-    let msg = parse::<DeviceSigned<T>>(body)?;
-    service.check_envelope_early(&msg);
-    Ok(msg)
-}
-
-fn ok<T: Serialize>(value: &T) -> Result<Vec<u8>> {
-    serde_json::to_vec(value).map_err(ServiceError::internal)
-}
-
 fn check_token(service: &Service, token: &str) -> Result<()> {
     match &service.config().operator_token {
         Some(expected) if ct_eq(expected.as_bytes(), token.as_bytes()) => Ok(()),
@@ -55,73 +38,101 @@ fn check_token(service: &Service, token: &str) -> Result<()> {
     }
 }
 
+/// The service as the protocol's router sees it: one handler per endpoint.
+struct Api<'a>(&'a Service);
+
+impl Codec for Api<'_> {
+    type Error = ServiceError;
+
+    fn decode<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T> {
+        parse(body)
+    }
+
+    fn encode<T: Serialize>(&self, answer: &T) -> Result<Vec<u8>> {
+        serde_json::to_vec(answer).map_err(ServiceError::internal)
+    }
+}
+
+/// `impl Handle<E> for Api`: `E(message) => answer`. For the endpoints that
+/// carry a device envelope (`signed`), its signature is checked before the
+/// service takes its write lock (see the service's `precheck` module); the
+/// check inside the transaction stays the one that counts.
+macro_rules! handlers {
+    ($($kind:ident $endpoint:ident($s:ident, $m:ident) => $answer:expr;)*) => {
+        $(impl Handle<endpoints::$endpoint> for Api<'_> {
+            fn handle(
+                &self,
+                $m: <endpoints::$endpoint as Endpoint>::Request,
+            ) -> Result<<endpoints::$endpoint as Endpoint>::Response> {
+                let $s = self.0;
+                handlers!(@$kind $s, $m);
+                $answer
+            }
+        })*
+    };
+    (@plain $s:ident, $m:ident) => {};
+    (@signed $s:ident, $m:ident) => {
+        $s.check_envelope_early(&$m)
+    };
+    (@operator $s:ident, $m:ident) => {
+        check_token($s, &$m.token)?
+    };
+}
+
+handlers! {
+    plain CreateRequest(s, m) => s.create_request(m);
+    plain PollRequest(s, m) => s.poll(&m.poll_handle);
+    plain CancelRequest(s, m) => s.cancel(&m.poll_handle);
+    plain Activate(s, m) => s.activate(m);
+    signed Pending(s, m) => s.pending(m);
+    signed PinStart(s, m) => s.pin_start(m);
+    signed ChannelCheck(s, m) => s.channel_check(m);
+    signed PinFailed(s, m) => s.pin_failed(m);
+    plain Decide(s, m) => s.decide(m);
+    signed Devices(s, m) => s.devices(m);
+    signed RenameDevice(s, m) => s.rename_device(m);
+    signed RemoveDevice(s, m) => s.remove_device(m);
+    signed Freeze(s, m) => s.freeze(m);
+    signed Unfreeze(s, m) => s.unfreeze(m);
+    signed Status(s, m) => s.identity_status(m);
+    signed AdditionStart(s, m) => s.start_addition(m);
+    signed AdditionVeto(s, m) => s.veto_addition(m);
+    signed AdditionPairing(s, m) => s.pairing_offer(m);
+    plain AdditionComplete(s, m) => s.complete_pairing(m);
+    signed Notifications(s, m) => s.notifications(m);
+    signed Activity(s, m) => s.activity_log(m);
+    signed ChangeUserId(s, m) => s.change_user_id(m);
+    signed ChangeContact(s, m) => s.change_contact(m);
+    signed ChangeSettings(s, m) => s.change_settings(m);
+    signed ChangePin(s, m) => s.change_pin(m);
+    operator OperatorFreeze(s, m) => {
+        s.operator_freeze(&m.user_id, m.frozen)?;
+        Ok(Ack {
+            server_time_ms: s.now_ms(),
+        })
+    };
+    operator OperatorSetContact(s, m) => {
+        s.operator_set_contact(&m.user_id, m.phone.as_deref(), m.email.as_deref())?;
+        Ok(Ack {
+            server_time_ms: s.now_ms(),
+        })
+    };
+    operator OperatorOutbox(s, m) => Ok(OutboxResponse {
+        items: s.outbox(m.user_id.as_deref(), m.after_id)?,
+    });
+    operator OperatorCreateIdentity(s, m) => Ok(CreateIdentityResponse {
+        identity_id: s.create_identity(&m.user_id)?,
+    });
+    operator OperatorIssueCode(s, m) => s.issue_activation_code(&m.user_id, m.channel);
+}
+
 fn route(service: &Service, path: &str, body: &[u8]) -> Result<Vec<u8>> {
-    match path {
-        paths::CREATE_REQUEST => ok(&service.create_request(parse::<CreateRequest>(body)?)?),
-        paths::POLL_REQUEST => ok(&service.poll(&parse::<PollRequest>(body)?.poll_handle)?),
-        paths::CANCEL_REQUEST => ok(&service.cancel(&parse::<PollRequest>(body)?.poll_handle)?),
-        paths::ACTIVATE => ok(&service.activate(parse::<Activate>(body)?)?),
-        paths::PENDING => ok(&service.pending(enveloped(service, body)?)?),
-        paths::PIN_START => ok(&service.pin_start(enveloped(service, body)?)?),
-        paths::CHANNEL_CHECK => ok(&service.channel_check(enveloped(service, body)?)?),
-        paths::PIN_FAILED => ok(&service.pin_failed(enveloped(service, body)?)?),
-        paths::DECIDE => ok(&service.decide(parse::<Decide>(body)?)?),
-        paths::DEVICES => ok(&service.devices(enveloped(service, body)?)?),
-        paths::RENAME_DEVICE => ok(&service.rename_device(enveloped(service, body)?)?),
-        paths::REMOVE_DEVICE => ok(&service.remove_device(enveloped(service, body)?)?),
-        paths::FREEZE => ok(&service.freeze(enveloped(service, body)?)?),
-        paths::UNFREEZE => ok(&service.unfreeze(enveloped(service, body)?)?),
-        paths::STATUS => ok(&service.identity_status(enveloped(service, body)?)?),
-        paths::ADDITION_START => ok(&service.start_addition(enveloped(service, body)?)?),
-        paths::ADDITION_VETO => ok(&service.veto_addition(enveloped(service, body)?)?),
-        paths::ADDITION_PAIRING => ok(&service.pairing_offer(enveloped(service, body)?)?),
-        paths::ADDITION_COMPLETE => ok(&service.complete_pairing(parse(body)?)?),
-        paths::NOTIFICATIONS => ok(&service.notifications(enveloped(service, body)?)?),
-        paths::ACTIVITY => ok(&service.activity_log(enveloped(service, body)?)?),
-        paths::CHANGE_USER_ID => ok(&service.change_user_id(enveloped(service, body)?)?),
-        paths::CHANGE_CONTACT => ok(&service.change_contact(enveloped(service, body)?)?),
-        paths::CHANGE_SETTINGS => ok(&service.change_settings(enveloped(service, body)?)?),
-        paths::CHANGE_PIN => ok(&service.change_pin(enveloped(service, body)?)?),
-        paths::OPERATOR_FREEZE => {
-            let m = parse::<OperatorFreeze>(body)?;
-            check_token(service, &m.token)?;
-            service.operator_freeze(&m.user_id, m.frozen)?;
-            ok(&Ack {
-                server_time_ms: service.now_ms(),
-            })
-        }
-        paths::OPERATOR_SET_CONTACT => {
-            let m = parse::<OperatorSetContact>(body)?;
-            check_token(service, &m.token)?;
-            service.operator_set_contact(&m.user_id, m.phone.as_deref(), m.email.as_deref())?;
-            ok(&Ack {
-                server_time_ms: service.now_ms(),
-            })
-        }
-        paths::OPERATOR_OUTBOX => {
-            let m = parse::<OperatorOutbox>(body)?;
-            check_token(service, &m.token)?;
-            ok(&OutboxResponse {
-                items: service.outbox(m.user_id.as_deref(), m.after_id)?,
-            })
-        }
-        paths::OPERATOR_CREATE_IDENTITY => {
-            let m = parse::<CreateIdentity>(body)?;
-            check_token(service, &m.token)?;
-            ok(&CreateIdentityResponse {
-                identity_id: service.create_identity(&m.user_id)?,
-            })
-        }
-        paths::OPERATOR_ISSUE_CODE => {
-            let m = parse::<IssueActivationCode>(body)?;
-            check_token(service, &m.token)?;
-            ok(&service.issue_activation_code(&m.user_id, m.channel)?)
-        }
-        _ => Err(ServiceError::new(
+    dispatch(&Api(service), path, body).unwrap_or_else(|| {
+        Err(ServiceError::new(
             ErrorCode::UnknownPath,
             "no such endpoint in protocol v1",
-        )),
-    }
+        ))
+    })
 }
 
 /// Handle one message. Never panics on any input; every refusal is a JSON
