@@ -202,7 +202,7 @@ impl DbRead<'_> {
         Store::new(self.connection())
     }
 
-    fn connection(&self) -> &Connection {
+    pub(super) fn connection(&self) -> &Connection {
         // The guard is only taken out in `drop`.
         self.guard.as_deref().unwrap_or_else(|| unreachable!())
     }
