@@ -3,13 +3,14 @@
 //! the app, before the app may approve. The answer is checked here (wrong
 //! answers counted: 3 cancel the request) and then signed into the approval.
 
-use super::{err, frozen_error, log, Service};
-use crate::error::{Result, ServiceError};
-use crate::storage::{Outcome, RequestRow};
 use akuersi_core::crypto::ct_eq;
 use akuersi_core::protocol::{
     qr_counter, qr_value, Ack, ChannelBindingKind, ChannelCheck, DeviceSigned, ErrorCode,
 };
+
+use super::{err, frozen_error, log, Service};
+use crate::error::{Result, ServiceError};
+use crate::storage::{Outcome, RequestRow};
 
 /// Wrong answers after which the request is cancelled.
 pub const CHANNEL_MAX_FAILURES: u32 = 3;

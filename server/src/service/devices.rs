@@ -3,12 +3,6 @@
 //! device, a waiting period in which every device and channel is told and any
 //! device can veto, then a one-time pairing payload valid 3 minutes.
 
-use super::enrollment::{check_device_name, check_new_device};
-use super::{err, frozen_error, log, malformed, Service};
-use crate::error::{Result, ServiceError};
-use crate::lockout::Lock;
-use crate::notify::{notify, Event};
-use crate::storage::{AdditionRow, NewAddition, NewDevice, NewVerifier, Outcome, Store};
 use akuersi_core::crypto::{random_array, random_id};
 use akuersi_core::protocol::{
     pairing_payload, Ack, AdditionView, CompletePairing, DeviceListQuery, DeviceListResponse,
@@ -16,6 +10,13 @@ use akuersi_core::protocol::{
     PairingPayloadResponse, PinPurpose, RemoveDevice, RenameDevice, StartAddition, VetoAddition,
 };
 use ring::hmac;
+
+use super::enrollment::{check_device_name, check_new_device};
+use super::{err, frozen_error, log, malformed, Service};
+use crate::error::{Result, ServiceError};
+use crate::lockout::Lock;
+use crate::notify::{notify, Event};
+use crate::storage::{AdditionRow, NewAddition, NewDevice, NewVerifier, Outcome, Store};
 
 /// How long a pairing payload lives.
 pub const PAIRING_TTL_MS: i64 = 3 * 60 * 1000;

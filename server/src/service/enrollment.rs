@@ -2,16 +2,17 @@
 //! re-activating a blocked device) and with a pairing payload from an existing
 //! device after a waiting period (see `devices`).
 
-use super::{err, frozen_error, log, malformed, normalize_code, Service, CODE_MAX_FAILURES};
-use crate::error::{Result, ServiceError};
-use crate::notify::{notify, Event};
-use crate::storage::{LiveCode, NewDevice, NewVerifier, Outcome, Store};
 use akuersi_core::crypto::{ct_eq, device_id_for, verify_p256};
 use akuersi_core::identity::UserId;
 use akuersi_core::pin::{MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
 use akuersi_core::protocol::{Activate, ActivateResponse, ErrorCode, VerifierRegistration};
 use akuersi_core::request::is_forbidden_char;
 use akuersi_core::spake2plus::VerifierRecord;
+
+use super::{err, frozen_error, log, malformed, normalize_code, Service, CODE_MAX_FAILURES};
+use crate::error::{Result, ServiceError};
+use crate::notify::{notify, Event};
+use crate::storage::{LiveCode, NewDevice, NewVerifier, Outcome, Store};
 
 /// Longest device name, in characters.
 pub const MAX_DEVICE_NAME_CHARS: usize = 40;

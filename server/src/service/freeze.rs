@@ -4,13 +4,14 @@
 //! device plus a second proof: the PIN on another active device within 15
 //! minutes, or an activation code.
 
+use akuersi_core::protocol::{
+    Ack, DeviceSigned, ErrorCode, Freeze, PinPurpose, Unfreeze, UnfreezeResponse,
+};
+
 use super::{err, log, Service};
 use crate::error::Result;
 use crate::notify::{notify, Event};
 use crate::storage::{Outcome, Store};
-use akuersi_core::protocol::{
-    Ack, DeviceSigned, ErrorCode, Freeze, PinPurpose, Unfreeze, UnfreezeResponse,
-};
 
 /// How long the first unfreeze proof waits for the second.
 pub const UNFREEZE_WINDOW_MS: i64 = 15 * 60 * 1000;

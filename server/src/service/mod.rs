@@ -16,7 +16,7 @@
 //! - `diagnostics`: state for operators and tests;
 //! - `precheck`: signature work done before the write transaction.
 //!
-//! Every SQL statement lives in [`crate::storage`].
+//! Every SQL statement lives in the crate's `storage` module.
 
 use std::sync::Arc;
 

@@ -2,10 +2,6 @@
 //! every use, the PIN itself; the operator's contact-data and outbox calls;
 //! and the signed activity log.
 
-use super::{err, frozen_error, log, malformed, Service};
-use crate::error::{Result, ServiceError};
-use crate::notify::{notify, notify_to, Event};
-use crate::storage::{DeviceRow, NewVerifier, Outcome, Store};
 use akuersi_core::activity::{head_bytes, LogEntry, SignedHead, GENESIS};
 use akuersi_core::identity::UserId;
 use akuersi_core::pin::{MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
@@ -16,6 +12,11 @@ use akuersi_core::protocol::{
 };
 use akuersi_core::spake2plus::VerifierRecord;
 use ring::rand::SystemRandom;
+
+use super::{err, frozen_error, log, malformed, Service};
+use crate::error::{Result, ServiceError};
+use crate::notify::{notify, notify_to, Event};
+use crate::storage::{DeviceRow, NewVerifier, Outcome, Store};
 
 /// Check a phone number: `+` and 7–15 digits (E.164).
 pub fn valid_phone(p: &str) -> bool {

@@ -3,9 +3,10 @@
 //! The service logic never writes SQL. It calls the operations of a
 //! [`Store`] — row structs in, row structs out — on the handle that
 //! [`Db::write`] gives it for one transaction (or that [`Db::conn`] and
-//! [`Db::peek`] give it for a read). Each state change of the service is
-//! still one transaction: the operations below are the single statements
-//! that transaction used to run inline, in the same order.
+//! [`Db::peek`] give it for a read). Each operation is one statement (or
+//! one query); the service decides which run, in which order, inside the
+//! one transaction of each state change, so that a counter guarding
+//! against guessing is written before the guess is checked.
 //!
 //! One file per table group: [`identities`], [`devices`], [`codes`]
 //! (activation codes), [`requests`], [`pin_sessions`], [`activity`] (the
