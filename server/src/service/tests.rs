@@ -3,11 +3,13 @@
 //! activation-code reading rules, request lapse and device lookup.
 
 use akuersi_core::activity::{entry_hash, GENESIS};
-use akuersi_core::protocol::{ErrorCode, PendingQuery, RequestStatus};
+use akuersi_core::protocol::{
+    ErrorCode, PendingQuery, PinFailed, PinPurpose, PinStart, RequestStatus,
+};
 use akuersi_core::request::Action;
 
 use super::{log, normalize_code, Service};
-use crate::benchkit::{open, Device, T0};
+use crate::benchkit::{log_on, open, Device, T0};
 use crate::storage::{Outcome, RequestRow};
 
 fn last_seq(service: &Service, device_id: &str) -> i64 {
@@ -195,4 +197,57 @@ fn a_pending_request_reads_as_expired_from_its_expiry_on() {
     );
     let pending = decided.to_pending(4);
     assert_eq!((pending.recent_declined, pending.expires_at_ms), (4, 100));
+}
+
+/// Any valid P-256 point will do as shareP: no PIN is checked here.
+fn some_point() -> Vec<u8> {
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let key =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    key.public_key().as_ref().to_vec()
+}
+
+#[test]
+fn pin_start_commits_the_attempt_before_any_proof() {
+    let service = open(":memory:", true);
+    let mut device = Device::enroll(&service, "Aviaja-Nuuk");
+    service.create_request(log_on("Aviaja-Nuuk")).unwrap();
+    let pending = service.pending(device.envelope(PendingQuery {})).unwrap();
+    let request_id = pending.requests[0].request_id.clone();
+    let started = service
+        .pin_start(device.envelope(PinStart {
+            purpose: PinPurpose::Request { request_id },
+            share_p: some_point(),
+        }))
+        .unwrap();
+    // Counted and committed now, before the device could send a proof.
+    assert_eq!(started.attempts_left, 9);
+    let device_id = device.device_id.clone();
+    let failures = |service: &Service| service.device_info(&device_id).unwrap().pin_failures;
+    assert_eq!(failures(&service), 1);
+    // A proof given up on stays counted; reporting it closes the session.
+    let failed = service
+        .pin_failed(device.envelope(PinFailed {
+            session_id: started.session_id.clone(),
+        }))
+        .unwrap();
+    assert_eq!(failed.attempts_left, 9);
+    assert_eq!(failures(&service), 1);
+    let again = service
+        .pin_failed(device.envelope(PinFailed {
+            session_id: started.session_id,
+        }))
+        .unwrap_err();
+    assert_eq!(again.code, ErrorCode::PinSessionInvalid, "{again}");
+    assert_eq!(failures(&service), 1);
+    let identity_id = service.device_info(&device.device_id).unwrap().identity_id;
+    let kinds: Vec<String> = service
+        .activity(&identity_id)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.kind)
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "wrong_pin").count(), 1);
 }
