@@ -1,7 +1,8 @@
 //! akuersi-server: the reference identity service (verifier) for Akuersi.
 //!
 //! [`service::Service`] holds identities, devices, requests and PIN verifiers
-//! in SQLite and checks every device signature and SPAKE2+ proof.
+//! in SQLite and checks every device signature and SPAKE2+ proof; every SQL
+//! statement it runs sits behind the `storage` module.
 //! [`api::handle`] is its JSON front; [`transport::InProcessTransport`]
 //! connects an app installation to it inside one process.
 
@@ -10,19 +11,16 @@
 
 pub mod api;
 pub mod benchkit;
-pub mod channel;
-mod db;
-pub mod devices;
-pub mod enrollment;
 pub mod error;
-pub mod freeze;
 pub mod http;
 pub mod lockout;
 pub mod notify;
-mod precheck;
 pub mod service;
-pub mod settings;
+mod storage;
 pub mod transport;
+
+// The service's parts kept their old paths (`akuersi_server::channel::…`).
+pub use service::{channel, devices, enrollment, freeze, settings};
 
 pub use error::ServiceError;
 pub use service::{Service, ServiceConfig};

@@ -7,9 +7,8 @@
 //! outbox, which the operator API and the simulator show as inboxes. App-channel
 //! notifications reach a device only when it asks (like requests).
 
-use rusqlite::{params, Transaction};
-
 use crate::error::Result;
+use crate::storage::{NewNotification, Store};
 
 /// Something the owner must be told about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -154,23 +153,19 @@ pub fn render(event: &Event<'_>, language: &str) -> String {
 /// SMS and e-mail when set up), plus any `extra` (channel, address) pairs —
 /// such as the old address when contact data changes.
 pub(crate) fn notify_to(
-    tx: &Transaction<'_>,
+    tx: &Store<'_>,
     identity_id: &str,
     now: i64,
     event: &Event<'_>,
     extra: &[(&str, &str)],
 ) -> Result<()> {
-    let (phone, email, language): (Option<String>, Option<String>, String) = tx.query_row(
-        "SELECT phone, email, language FROM identities WHERE identity_id = ?1",
-        [identity_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-    )?;
-    let text = render(event, &language);
+    let contact = tx.contact(identity_id)?;
+    let text = render(event, &contact.language);
     let mut targets: Vec<(&str, String)> = vec![("app", String::new())];
-    if let Some(p) = phone {
+    if let Some(p) = contact.phone {
         targets.push(("sms", p));
     }
-    if let Some(e) = email {
+    if let Some(e) = contact.email {
         targets.push(("email", e));
     }
     for (c, a) in extra {
@@ -179,22 +174,20 @@ pub(crate) fn notify_to(
         }
     }
     for (channel, address) in targets {
-        tx.execute(
-            "INSERT INTO notifications(identity_id, at_ms, channel, address, event, text)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![identity_id, now, channel, address, event.name(), text],
-        )?;
+        tx.insert_notification(&NewNotification {
+            identity_id,
+            at_ms: now,
+            channel,
+            address: &address,
+            event: event.name(),
+            text: &text,
+        })?;
     }
     Ok(())
 }
 
 /// Put `event` in the outbox of every channel of the identity.
-pub(crate) fn notify(
-    tx: &Transaction<'_>,
-    identity_id: &str,
-    now: i64,
-    event: &Event<'_>,
-) -> Result<()> {
+pub(crate) fn notify(tx: &Store<'_>, identity_id: &str, now: i64, event: &Event<'_>) -> Result<()> {
     notify_to(tx, identity_id, now, event, &[])
 }
 

@@ -8,14 +8,11 @@ use akuersi_core::pin::{MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
 use akuersi_core::protocol::{Activate, ActivateResponse, ErrorCode, VerifierRegistration};
 use akuersi_core::request::is_forbidden_char;
 use akuersi_core::spake2plus::VerifierRecord;
-use rusqlite::{params, OptionalExtension, Transaction};
 
-use crate::db::Outcome;
+use super::{err, frozen_error, log, malformed, normalize_code, Service, CODE_MAX_FAILURES};
 use crate::error::{Result, ServiceError};
 use crate::notify::{notify, Event};
-use crate::service::{
-    err, frozen_error, log, malformed, normalize_code, Service, CODE_MAX_FAILURES,
-};
+use crate::storage::{LiveCode, NewDevice, NewVerifier, Outcome, Store};
 
 /// Longest device name, in characters.
 pub const MAX_DEVICE_NAME_CHARS: usize = 40;
@@ -92,7 +89,7 @@ impl Service {
     /// the code); `Err(_)` rolls back.
     pub(crate) fn use_activation_code(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Store<'_>,
         identity_id: &str,
         code: &str,
         now: i64,
@@ -101,18 +98,11 @@ impl Service {
             return Ok(Err(invalid_code()));
         };
         let code_hash = self.code_hash(&code);
-        let mut stmt = tx.prepare(
-            "SELECT code_id, code_hash, failures FROM activation_codes
-             WHERE identity_id = ?1 AND used_at_ms IS NULL AND expires_at_ms > ?2",
-        )?;
-        let codes: Vec<(i64, Vec<u8>, u32)> = stmt
-            .query_map(params![identity_id, now], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        drop(stmt);
-        let live: Vec<&(i64, Vec<u8>, u32)> =
-            codes.iter().filter(|c| c.2 < CODE_MAX_FAILURES).collect();
+        let codes = tx.unused_codes(identity_id, now)?;
+        let live: Vec<&LiveCode> = codes
+            .iter()
+            .filter(|c| c.failures < CODE_MAX_FAILURES)
+            .collect();
         if live.is_empty() {
             return Ok(Err(if codes.is_empty() {
                 invalid_code()
@@ -120,15 +110,16 @@ impl Service {
                 blocked_code()
             }));
         }
-        let Some(&&(code_id, _, _)) = live.iter().find(|c| ct_eq(&c.1, &code_hash)) else {
+        let Some(code_id) = live
+            .iter()
+            .find(|c| ct_eq(&c.code_hash, &code_hash))
+            .map(|c| c.code_id)
+        else {
             // Count the wrong try against every live code of the identity.
             let mut blocked = false;
             for c in &live {
-                tx.execute(
-                    "UPDATE activation_codes SET failures = failures + 1 WHERE code_id = ?1",
-                    [c.0],
-                )?;
-                blocked |= c.2 + 1 >= CODE_MAX_FAILURES;
+                tx.count_code_failure(c.code_id)?;
+                blocked |= c.failures + 1 >= CODE_MAX_FAILURES;
             }
             log(
                 tx,
@@ -145,20 +136,13 @@ impl Service {
                 invalid_code()
             }));
         };
-        tx.execute(
-            "UPDATE activation_codes SET used_at_ms = ?2 WHERE code_id = ?1",
-            params![code_id, now],
-        )?;
+        tx.use_code(code_id, now)?;
         Ok(Ok(()))
     }
 
     /// Refuse when the identity already has the most active devices.
-    pub(crate) fn check_device_room(&self, tx: &Transaction<'_>, identity_id: &str) -> Result<()> {
-        let active: u32 = tx.query_row(
-            "SELECT count(*) FROM devices WHERE identity_id = ?1 AND status = 'active'",
-            [identity_id],
-            |r| r.get(0),
-        )?;
+    pub(crate) fn check_device_room(&self, tx: &Store<'_>, identity_id: &str) -> Result<()> {
+        let active = tx.count_active_devices(identity_id)?;
         if active >= self.config.max_active_devices {
             return Err(err(
                 ErrorCode::DeviceLimit,
@@ -171,47 +155,16 @@ impl Service {
         Ok(())
     }
 
-    /// Insert a new active device.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn insert_device(
-        &self,
-        tx: &Transaction<'_>,
-        identity_id: &str,
-        device_id: &str,
-        public_key: &[u8],
-        name: &str,
-        platform: &str,
-        verifier: &VerifierRegistration,
-        now: i64,
-    ) -> Result<()> {
-        let exists: bool = tx.query_row(
-            "SELECT EXISTS(SELECT 1 FROM devices WHERE device_id = ?1)",
-            [device_id],
-            |r| r.get(0),
-        )?;
+    /// Insert a new active device, unless its id was ever enrolled.
+    pub(crate) fn insert_device(&self, tx: &Store<'_>, device: &NewDevice<'_>) -> Result<()> {
+        let exists = tx.device_exists(device.device_id)?;
         if exists {
             return Err(err(
                 ErrorCode::DeviceExists,
                 "this device is already enrolled",
             ));
         }
-        tx.execute(
-            "INSERT INTO devices(device_id, identity_id, public_key, name, platform, status,
-                enrolled_at_ms, last_used_at_ms, verifier_w0, verifier_l, kdf_iterations)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?6, ?7, ?8, ?9)",
-            params![
-                device_id,
-                identity_id,
-                public_key,
-                name,
-                platform,
-                now,
-                verifier.w0,
-                verifier.l,
-                verifier.kdf_iterations
-            ],
-        )?;
-        Ok(())
+        tx.insert_device(device)
     }
 
     /// Enroll a device with an activation code and register its PIN verifier.
@@ -232,15 +185,13 @@ impl Service {
             &msg.signature,
         )?;
         let now = self.now_ms();
+        let verifier = NewVerifier {
+            w0: &msg.verifier.w0,
+            l: &msg.verifier.l,
+            kdf_iterations: msg.verifier.kdf_iterations,
+        };
         self.db.write(|tx| {
-            let Some(identity_id) = tx
-                .query_row(
-                    "SELECT identity_id FROM identities WHERE user_key = ?1",
-                    [user.key()],
-                    |r| r.get::<_, String>(0),
-                )
-                .optional()?
-            else {
+            let Some(identity_id) = tx.identity_by_user_key(user.key())? else {
                 return Ok(Outcome::Refuse(invalid_code()));
             };
             // The code is checked first, so nothing about the identity
@@ -254,13 +205,7 @@ impl Service {
             if self.is_frozen(tx, &identity_id)? {
                 return Err(frozen_error());
             }
-            let existing: Option<(String, String)> = tx
-                .query_row(
-                    "SELECT identity_id, status FROM devices WHERE device_id = ?1",
-                    [&msg.device_id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+            let existing = tx.device_owner(&msg.device_id)?;
             let reactivate = match &existing {
                 Some((owner, status)) if *owner == identity_id && status == "active" => true,
                 Some(_) => {
@@ -275,19 +220,7 @@ impl Service {
                 self.check_device_room(tx, &identity_id)?;
             }
             if reactivate {
-                tx.execute(
-                    "UPDATE devices SET pin_failures = 0, last_pin_attempt_ms = 0, verifier_w0 = ?2,
-                        verifier_l = ?3, kdf_iterations = ?4, last_used_at_ms = ?5, name = ?6
-                     WHERE device_id = ?1",
-                    params![
-                        msg.device_id,
-                        msg.verifier.w0,
-                        msg.verifier.l,
-                        msg.verifier.kdf_iterations,
-                        now,
-                        msg.device_name
-                    ],
-                )?;
+                tx.reactivate_device(&msg.device_id, verifier, &msg.device_name, now)?;
                 log(
                     tx,
                     &identity_id,
@@ -311,13 +244,15 @@ impl Service {
             } else {
                 self.insert_device(
                     tx,
-                    &identity_id,
-                    &msg.device_id,
-                    &msg.device_public_key,
-                    &msg.device_name,
-                    &msg.platform,
-                    &msg.verifier,
-                    now,
+                    &NewDevice {
+                        device_id: &msg.device_id,
+                        identity_id: &identity_id,
+                        public_key: &msg.device_public_key,
+                        name: &msg.device_name,
+                        platform: &msg.platform,
+                        verifier,
+                        now_ms: now,
+                    },
                 )?;
                 log(
                     tx,

@@ -7,11 +7,10 @@ use akuersi_core::crypto::ct_eq;
 use akuersi_core::protocol::{
     qr_counter, qr_value, Ack, ChannelBindingKind, ChannelCheck, DeviceSigned, ErrorCode,
 };
-use rusqlite::params;
 
-use crate::db::Outcome;
+use super::{err, frozen_error, log, Service};
 use crate::error::{Result, ServiceError};
-use crate::service::{err, frozen_error, log, RequestRow, Service};
+use crate::storage::{Outcome, RequestRow};
 
 /// Wrong answers after which the request is cancelled.
 pub const CHANNEL_MAX_FAILURES: u32 = 3;
@@ -20,7 +19,7 @@ pub const QR_MAX_AGE_SECS: u64 = 10;
 
 /// The QR counter at `now`: whole seconds since the request was created.
 pub(crate) fn qr_counter_at(row: &RequestRow, now: i64) -> u64 {
-    u64::try_from((now - row.created_at()).max(0) / 1000).unwrap_or(0)
+    u64::try_from((now - row.created_at_ms).max(0) / 1000).unwrap_or(0)
 }
 
 fn answer_is_right(row: &RequestRow, answer: &str, now: i64) -> bool {
@@ -58,7 +57,8 @@ impl Service {
             if self.is_frozen(tx, &device.identity_id)? {
                 return Err(frozen_error());
             }
-            let row = self.request_for_device(tx, &msg.body.request_id, &device.identity_id, now)?;
+            let row =
+                self.request_for_device(tx, &msg.body.request_id, &device.identity_id, now)?;
             if row.channel_kind.is_none() {
                 return Err(err(
                     ErrorCode::Malformed,
@@ -66,26 +66,25 @@ impl Service {
                 ));
             }
             if answer_is_right(&row, msg.body.answer.trim(), now) {
-                tx.execute(
-                    "UPDATE requests SET channel_ok_device = ?2, channel_ok_answer = ?3 WHERE request_id = ?1",
-                    params![row.request_id, msg.device_id, msg.body.answer.trim()],
-                )?;
-                return Ok(Outcome::Done(Ack { server_time_ms: now }));
+                tx.set_channel_ok(&row.request_id, &msg.device_id, msg.body.answer.trim())?;
+                return Ok(Outcome::Done(Ack {
+                    server_time_ms: now,
+                }));
             }
             let failures = row.channel_failures + 1;
             if failures >= CHANNEL_MAX_FAILURES {
-                tx.execute(
-                    "UPDATE requests SET channel_failures = ?2, status = 'cancelled', decided_at_ms = ?3
-                     WHERE request_id = ?1",
-                    params![row.request_id, failures, now],
+                tx.cancel_after_channel_failures(&row.request_id, failures, now)?;
+                log(
+                    tx,
+                    &device.identity_id,
+                    now,
+                    "request_cancelled",
+                    Some(&msg.device_id),
+                    Some(&row.request_id),
+                    "cancelled after 3 wrong channel-binding codes",
                 )?;
-                log(tx, &device.identity_id, now, "request_cancelled", Some(&msg.device_id),
-                    Some(&row.request_id), "cancelled after 3 wrong channel-binding codes")?;
             } else {
-                tx.execute(
-                    "UPDATE requests SET channel_failures = ?2 WHERE request_id = ?1",
-                    params![row.request_id, failures],
-                )?;
+                tx.count_channel_failure(&row.request_id, failures)?;
             }
             Ok(Outcome::Refuse(ServiceError {
                 attempts_left: Some(CHANNEL_MAX_FAILURES.saturating_sub(failures)),

@@ -123,10 +123,8 @@ mod tests {
             .db
             .peek()
             .unwrap()
-            .execute(
-                "UPDATE devices SET public_key = ?2 WHERE device_id = ?1",
-                rusqlite::params![device.device_id, other.public_key().as_ref()],
-            )
+            .store()
+            .replace_public_key(&device.device_id, other.public_key().as_ref())
             .unwrap();
         let refused = service.pending(msg).unwrap_err();
         assert_eq!(

@@ -7,12 +7,11 @@
 use akuersi_core::protocol::{
     Ack, DeviceSigned, ErrorCode, Freeze, PinPurpose, Unfreeze, UnfreezeResponse,
 };
-use rusqlite::{params, OptionalExtension, Transaction};
 
-use crate::db::Outcome;
+use super::{err, log, Service};
 use crate::error::Result;
 use crate::notify::{notify, Event};
-use crate::service::{err, log, Service};
+use crate::storage::{Outcome, Store};
 
 /// How long the first unfreeze proof waits for the second.
 pub const UNFREEZE_WINDOW_MS: i64 = 15 * 60 * 1000;
@@ -20,20 +19,14 @@ pub const UNFREEZE_WINDOW_MS: i64 = 15 * 60 * 1000;
 impl Service {
     fn set_frozen(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Store<'_>,
         identity_id: &str,
         now: i64,
         by: &str,
         by_device: Option<&str>,
     ) -> Result<()> {
-        tx.execute(
-            "UPDATE identities SET frozen = 1 WHERE identity_id = ?1",
-            [identity_id],
-        )?;
-        tx.execute(
-            "DELETE FROM unfreeze_proofs WHERE identity_id = ?1",
-            [identity_id],
-        )?;
+        tx.set_frozen(identity_id, true)?;
+        tx.clear_unfreeze_proofs(identity_id)?;
         self.close_additions(tx, identity_id, now, by_device.unwrap_or("support"))?;
         log(
             tx,
@@ -47,21 +40,9 @@ impl Service {
         notify(tx, identity_id, now, &Event::Frozen { by })
     }
 
-    fn set_unfrozen(
-        &self,
-        tx: &Transaction<'_>,
-        identity_id: &str,
-        now: i64,
-        how: &str,
-    ) -> Result<()> {
-        tx.execute(
-            "UPDATE identities SET frozen = 0 WHERE identity_id = ?1",
-            [identity_id],
-        )?;
-        tx.execute(
-            "DELETE FROM unfreeze_proofs WHERE identity_id = ?1",
-            [identity_id],
-        )?;
+    fn set_unfrozen(&self, tx: &Store<'_>, identity_id: &str, now: i64, how: &str) -> Result<()> {
+        tx.set_frozen(identity_id, false)?;
+        tx.clear_unfreeze_proofs(identity_id)?;
         log(
             tx,
             identity_id,
@@ -95,21 +76,28 @@ impl Service {
     pub fn unfreeze(&self, msg: DeviceSigned<Unfreeze>) -> Result<UnfreezeResponse> {
         let now = self.now_ms();
         self.db.write(|tx| {
-            let device = self.authenticate_with_proof(
+            let device =
+                self.authenticate_with_proof(tx, &msg, &PinPurpose::Unfreeze, &msg.body.pake, now)?;
+            if let Some(refusal) = self.settle_proof(
                 tx,
-                &msg,
+                &msg.device_id,
+                &device,
                 &PinPurpose::Unfreeze,
                 &msg.body.pake,
                 now,
-            )?;
-            if let Some(refusal) = self.settle_proof(tx, &msg.device_id, &device, &PinPurpose::Unfreeze, &msg.body.pake, now)? {
+            )? {
                 return Ok(Outcome::Refuse(refusal));
             }
             if !self.is_frozen(tx, &device.identity_id)? {
-                return Ok(Outcome::Refuse(err(ErrorCode::Malformed, "this identity is not frozen")));
+                return Ok(Outcome::Refuse(err(
+                    ErrorCode::Malformed,
+                    "this identity is not frozen",
+                )));
             }
             if let Some(code) = &msg.body.activation_code {
-                if let Err(refusal) = self.use_activation_code(tx, &device.identity_id, code, now)? {
+                if let Err(refusal) =
+                    self.use_activation_code(tx, &device.identity_id, code, now)?
+                {
                     return Ok(Outcome::Refuse(refusal));
                 }
                 self.set_unfrozen(tx, &device.identity_id, now, "PIN and activation code")?;
@@ -119,14 +107,11 @@ impl Service {
                     server_time_ms: now,
                 }));
             }
-            let other: Option<String> = tx
-                .query_row(
-                    "SELECT p.device_id FROM unfreeze_proofs p JOIN devices d ON d.device_id = p.device_id
-                     WHERE p.identity_id = ?1 AND p.device_id != ?2 AND p.at_ms > ?3 AND d.status = 'active'",
-                    params![device.identity_id, msg.device_id, now - UNFREEZE_WINDOW_MS],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let other = tx.other_unfreeze_proof(
+                &device.identity_id,
+                &msg.device_id,
+                now - UNFREEZE_WINDOW_MS,
+            )?;
             if other.is_some() {
                 self.set_unfrozen(tx, &device.identity_id, now, "PIN on two devices")?;
                 return Ok(Outcome::Done(UnfreezeResponse {
@@ -135,12 +120,16 @@ impl Service {
                     server_time_ms: now,
                 }));
             }
-            tx.execute(
-                "INSERT OR REPLACE INTO unfreeze_proofs(identity_id, device_id, at_ms) VALUES (?1, ?2, ?3)",
-                params![device.identity_id, msg.device_id, now],
+            tx.put_unfreeze_proof(&device.identity_id, &msg.device_id, now)?;
+            log(
+                tx,
+                &device.identity_id,
+                now,
+                "unfreeze_proof",
+                Some(&msg.device_id),
+                None,
+                "first proof to unfreeze given; waiting for a second device or an activation code",
             )?;
-            log(tx, &device.identity_id, now, "unfreeze_proof", Some(&msg.device_id), None,
-                "first proof to unfreeze given; waiting for a second device or an activation code")?;
             Ok(Outcome::Done(UnfreezeResponse {
                 unfrozen: false,
                 waiting_for_second_proof: true,

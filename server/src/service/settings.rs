@@ -12,12 +12,11 @@ use akuersi_core::protocol::{
 };
 use akuersi_core::spake2plus::VerifierRecord;
 use ring::rand::SystemRandom;
-use rusqlite::{params, OptionalExtension, Transaction};
 
-use crate::db::Outcome;
+use super::{err, frozen_error, log, malformed, Service};
 use crate::error::{Result, ServiceError};
 use crate::notify::{notify, notify_to, Event};
-use crate::service::{err, frozen_error, log, malformed, DeviceRow, Service};
+use crate::storage::{DeviceRow, NewVerifier, Outcome, Store};
 
 /// Check a phone number: `+` and 7–15 digits (E.164).
 pub fn valid_phone(p: &str) -> bool {
@@ -61,20 +60,16 @@ impl Service {
         let user =
             UserId::parse(user_id).map_err(|e| err(ErrorCode::InvalidUserId, &e.to_string()))?;
         let conn = self.db.conn()?;
-        conn.query_row(
-            "SELECT identity_id FROM identities WHERE user_key = ?1",
-            [user.key()],
-            |r| r.get(0),
-        )
-        .optional()?
-        .ok_or_else(|| err(ErrorCode::InvalidUserId, "no identity has this user ID"))
+        conn.store()
+            .identity_by_user_key(user.key())?
+            .ok_or_else(|| err(ErrorCode::InvalidUserId, "no identity has this user ID"))
     }
 
     /// Authenticate, refuse while frozen, and check a PIN proof for `purpose`.
     /// `Ok(Err(_))`: a wrong PIN, to be committed and refused.
     fn pin_guarded<T: akuersi_core::protocol::SignedBody>(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Store<'_>,
         msg: &DeviceSigned<T>,
         purpose: &PinPurpose,
         proof: &akuersi_core::protocol::PakeProof,
@@ -103,11 +98,7 @@ impl Service {
                     Ok(d) => d,
                     Err(refusal) => return Ok(Outcome::Refuse(refusal)),
                 };
-            let taken: bool = tx.query_row(
-                "SELECT EXISTS(SELECT 1 FROM identities WHERE user_key = ?1 AND identity_id != ?2)",
-                params![user.key(), device.identity_id],
-                |r| r.get(0),
-            )?;
+            let taken = tx.user_key_taken_by_other(user.key(), &device.identity_id)?;
             if taken {
                 // The PIN proof is settled: keep it, refuse the change.
                 return Ok(Outcome::Refuse(err(
@@ -115,10 +106,7 @@ impl Service {
                     "this user ID is taken; choose another",
                 )));
             }
-            tx.execute(
-                "UPDATE identities SET user_id = ?2, user_key = ?3 WHERE identity_id = ?1",
-                params![device.identity_id, user.as_str(), user.key()],
-            )?;
+            tx.set_user_id(&device.identity_id, user.as_str(), user.key())?;
             log(
                 tx,
                 &device.identity_id,
@@ -137,22 +125,15 @@ impl Service {
 
     fn store_contact(
         &self,
-        tx: &Transaction<'_>,
+        tx: &Store<'_>,
         identity_id: &str,
         phone: Option<&str>,
         email: Option<&str>,
         now: i64,
         by: Option<&str>,
     ) -> Result<()> {
-        let (old_phone, old_email): (Option<String>, Option<String>) = tx.query_row(
-            "SELECT phone, email FROM identities WHERE identity_id = ?1",
-            [identity_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        tx.execute(
-            "UPDATE identities SET phone = ?2, email = ?3 WHERE identity_id = ?1",
-            params![identity_id, phone, email],
-        )?;
+        let (old_phone, old_email) = tx.contact_addresses(identity_id)?;
+        tx.set_contact_addresses(identity_id, phone, email)?;
         log(
             tx,
             identity_id,
@@ -232,10 +213,7 @@ impl Service {
                 Ok(d) => d,
                 Err(refusal) => return Ok(Outcome::Refuse(refusal)),
             };
-            tx.execute(
-                "UPDATE identities SET notify_every_use = ?2 WHERE identity_id = ?1",
-                params![device.identity_id, msg.body.notify_every_use],
-            )?;
+            tx.set_notify_every_use(&device.identity_id, msg.body.notify_every_use)?;
             let what = if msg.body.notify_every_use {
                 "on"
             } else {
@@ -265,17 +243,37 @@ impl Service {
             return Err(malformed("kdf_iterations is out of range"));
         }
         self.db.write(|tx| {
-            let device = match self.pin_guarded(tx, &msg, &PinPurpose::ChangePin, &msg.body.pake, now)? {
-                Ok(d) => d,
-                Err(refusal) => return Ok(Outcome::Refuse(refusal)),
-            };
-            tx.execute(
-                "UPDATE devices SET verifier_w0 = ?2, verifier_l = ?3, kdf_iterations = ?4 WHERE device_id = ?1",
-                params![msg.device_id, msg.body.verifier.w0, msg.body.verifier.l, msg.body.verifier.kdf_iterations],
+            let device =
+                match self.pin_guarded(tx, &msg, &PinPurpose::ChangePin, &msg.body.pake, now)? {
+                    Ok(d) => d,
+                    Err(refusal) => return Ok(Outcome::Refuse(refusal)),
+                };
+            tx.set_verifier(
+                &msg.device_id,
+                NewVerifier {
+                    w0: &msg.body.verifier.w0,
+                    l: &msg.body.verifier.l,
+                    kdf_iterations: msg.body.verifier.kdf_iterations,
+                },
             )?;
-            log(tx, &device.identity_id, now, "pin_changed", Some(&msg.device_id), None, "PIN changed")?;
-            notify(tx, &device.identity_id, now, &Event::PinChanged { name: &device.name })?;
-            Ok(Outcome::Done(Ack { server_time_ms: now }))
+            log(
+                tx,
+                &device.identity_id,
+                now,
+                "pin_changed",
+                Some(&msg.device_id),
+                None,
+                "PIN changed",
+            )?;
+            notify(
+                tx,
+                &device.identity_id,
+                now,
+                &Event::PinChanged { name: &device.name },
+            )?;
+            Ok(Outcome::Done(Ack {
+                server_time_ms: now,
+            }))
         })
     }
 
@@ -289,20 +287,12 @@ impl Service {
             let device = self.authenticate(tx, &msg, now)?;
             // A device sees what happened since it joined, not the identity's
             // whole history from before it existed.
-            let enrolled: i64 = tx.query_row(
-                "SELECT enrolled_at_ms FROM devices WHERE device_id = ?1",
-                [&msg.device_id],
-                |r| r.get(0),
-            )?;
-            let items = outbox(
-                tx,
-                Some(&device.identity_id),
-                Some("app"),
-                msg.body.after_id,
-            )?
-            .into_iter()
-            .filter(|n| n.at_ms >= enrolled)
-            .collect();
+            let enrolled = tx.device_enrolled_at(&msg.device_id)?;
+            let items = tx
+                .outbox(Some(&device.identity_id), Some("app"), msg.body.after_id)?
+                .into_iter()
+                .filter(|n| n.at_ms >= enrolled)
+                .collect();
             Ok(Outcome::Done(NotificationsResponse {
                 items,
                 server_time_ms: now,
@@ -314,7 +304,7 @@ impl Service {
     pub fn outbox(&self, user_id: Option<&str>, after_id: u64) -> Result<Vec<NotificationItem>> {
         let identity = user_id.map(|u| self.identity_by_user_id(u)).transpose()?;
         let conn = self.db.conn()?;
-        outbox(&conn, identity.as_deref(), None, after_id)
+        conn.store().outbox(identity.as_deref(), None, after_id)
     }
 
     /// The whole activity log with a head signed now. Consumes the envelope's sequence number.
@@ -336,23 +326,7 @@ impl Service {
         let now = self.now_ms();
         let entries = {
             let conn = self.db.conn()?;
-            let mut stmt = conn.prepare(
-                "SELECT seq, at_ms, kind, device_id, request_id, detail, prev_hash, hash
-                 FROM activity WHERE identity_id = ?1 ORDER BY seq",
-            )?;
-            let rows = stmt.query_map([identity_id], |r| {
-                Ok(LogEntry {
-                    seq: r.get(0)?,
-                    at_ms: r.get(1)?,
-                    kind: r.get(2)?,
-                    device_id: r.get(3)?,
-                    request_id: r.get(4)?,
-                    detail: r.get(5)?,
-                    prev_hash: r.get(6)?,
-                    hash: r.get(7)?,
-                })
-            })?;
-            rows.collect::<rusqlite::Result<Vec<_>>>()?
+            conn.store().activity_entries(identity_id)?
         };
         let (seq, hash) = entries
             .last()
@@ -375,28 +349,4 @@ impl Service {
             },
         ))
     }
-}
-
-fn outbox(
-    conn: &rusqlite::Connection,
-    identity_id: Option<&str>,
-    channel: Option<&str>,
-    after_id: u64,
-) -> Result<Vec<NotificationItem>> {
-    let mut stmt = conn.prepare(
-        "SELECT id, at_ms, channel, address, event, text FROM notifications
-         WHERE (?1 IS NULL OR identity_id = ?1) AND (?2 IS NULL OR channel = ?2) AND id > ?3
-         ORDER BY id LIMIT 1000",
-    )?;
-    let rows = stmt.query_map(params![identity_id, channel, after_id], |r| {
-        Ok(NotificationItem {
-            id: r.get(0)?,
-            at_ms: r.get(1)?,
-            channel: r.get(2)?,
-            address: r.get(3)?,
-            event: r.get(4)?,
-            text: r.get(5)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }

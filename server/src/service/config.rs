@@ -1,0 +1,36 @@
+//! The service's settings.
+
+use crate::lockout::LockoutPolicy;
+
+/// Settings of the service.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Token that guards the operator API; `None` turns the operator API off.
+    pub operator_token: Option<String>,
+    /// Most active devices per identity.
+    pub max_active_devices: u32,
+    /// PIN lock-out schedule.
+    pub lockout: LockoutPolicy,
+    /// `PRAGMA synchronous=FULL` (true, the default) or `NORMAL`.
+    pub synchronous_full: bool,
+    /// How long a PIN-proof session may stay open, in milliseconds.
+    pub pin_session_ttl_ms: i64,
+    /// Waiting period before a new device can be added, in milliseconds (1 hour).
+    pub addition_wait_ms: i64,
+    /// Most requests per user ID per hour (flooding and push-fatigue defence).
+    pub max_requests_per_hour: u32,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self {
+            operator_token: None,
+            max_active_devices: 3,
+            lockout: LockoutPolicy::default(),
+            synchronous_full: true,
+            pin_session_ttl_ms: 120_000,
+            addition_wait_ms: 3_600_000,
+            max_requests_per_hour: 10,
+        }
+    }
+}

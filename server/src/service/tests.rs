@@ -1,0 +1,253 @@
+//! Unit tests of service parts that the end-to-end suites reach only
+//! through whole flows: envelope sequence numbers, the hash-chained log,
+//! activation-code reading rules, request lapse and device lookup.
+
+use akuersi_core::activity::{entry_hash, GENESIS};
+use akuersi_core::protocol::{
+    ErrorCode, PendingQuery, PinFailed, PinPurpose, PinStart, RequestStatus,
+};
+use akuersi_core::request::Action;
+
+use super::{log, normalize_code, Service};
+use crate::benchkit::{log_on, open, Device, T0};
+use crate::storage::{Outcome, RequestRow};
+
+fn last_seq(service: &Service, device_id: &str) -> i64 {
+    let conn = service.db.conn().unwrap();
+    let device = Service::load_device(&conn.store(), device_id).unwrap();
+    device.last_seq
+}
+
+#[test]
+fn envelope_sequence_numbers_only_go_up() {
+    let service = open(":memory:", true);
+    let mut device = Device::enroll(&service, "Aviaja-Nuuk");
+    let first = device.envelope(PendingQuery {});
+    let second = device.envelope(PendingQuery {});
+    let third = device.envelope(PendingQuery {});
+    service.pending(second.clone()).unwrap();
+    assert_eq!(last_seq(&service, &device.device_id), 2);
+    let before = service.state_digest().unwrap();
+    // Below the last one, and the last one itself, are replays.
+    for replay in [first, second] {
+        let e = service.pending(replay).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Replayed, "{e}");
+    }
+    assert_eq!(
+        service.state_digest().unwrap(),
+        before,
+        "a replay changes nothing"
+    );
+    service.pending(third).unwrap();
+    assert_eq!(last_seq(&service, &device.device_id), 3);
+}
+
+#[test]
+fn a_forged_envelope_does_not_use_up_its_sequence_number() {
+    let service = open(":memory:", true);
+    let mut device = Device::enroll(&service, "Aviaja-Nuuk");
+    let genuine = device.envelope(PendingQuery {});
+    let mut forged = genuine.clone();
+    let last = forged.signature.len() - 1;
+    forged.signature[last] ^= 1;
+    let e = service.pending(forged).unwrap_err();
+    assert_eq!(e.code, ErrorCode::BadSignature, "{e}");
+    assert_eq!(last_seq(&service, &device.device_id), 0);
+    service.pending(genuine).unwrap();
+    assert_eq!(last_seq(&service, &device.device_id), 1);
+}
+
+#[test]
+fn only_active_enrolled_devices_are_loaded() {
+    let service = open(":memory:", true);
+    let device = Device::enroll(&service, "Aviaja-Nuuk");
+    let conn = service.db.conn().unwrap();
+    let store = conn.store();
+    let row = Service::load_device(&store, &device.device_id).unwrap();
+    assert_eq!(row.status, "active");
+    for unknown in ["not-hex", &"ab".repeat(32)] {
+        let e = Service::load_device(&store, unknown).unwrap_err();
+        assert_eq!(e.code, ErrorCode::UnknownDevice, "{e}");
+    }
+    drop(conn);
+    service
+        .db
+        .write(|tx| {
+            tx.remove_device(&device.device_id)?;
+            Ok(Outcome::Done(()))
+        })
+        .unwrap();
+    let conn = service.db.conn().unwrap();
+    let e = Service::load_device(&conn.store(), &device.device_id).unwrap_err();
+    assert_eq!(
+        e.code,
+        ErrorCode::UnknownDevice,
+        "a removed device is unknown"
+    );
+}
+
+#[test]
+fn the_activity_log_is_a_hash_chain() {
+    let service = open(":memory:", true);
+    let identity_id = service.create_identity("Aviaja-Nuuk").unwrap();
+    service
+        .db
+        .write(|tx| {
+            log(tx, &identity_id, T0 + 1, "a", Some("dev"), None, "first")?;
+            log(tx, &identity_id, T0 + 2, "b", None, Some("req"), "second")?;
+            Ok(Outcome::Done(()))
+        })
+        .unwrap();
+    let (entries, head) = service.signed_log(&identity_id).unwrap();
+    assert_eq!(
+        entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [1, 2, 3],
+        "identity_created, then the two"
+    );
+    let mut prev = GENESIS.to_vec();
+    for e in &entries {
+        assert_eq!(e.prev_hash, prev);
+        let expected = entry_hash(
+            &identity_id,
+            e.seq,
+            e.at_ms,
+            &e.kind,
+            e.device_id.as_deref(),
+            e.request_id.as_deref(),
+            &e.detail,
+            &e.prev_hash,
+        );
+        assert_eq!(e.hash, expected.to_vec());
+        prev = e.hash.clone();
+    }
+    assert_eq!((head.seq, head.hash), (3, prev));
+    assert_eq!(entries[1].device_id.as_deref(), Some("dev"));
+    assert_eq!(entries[2].request_id.as_deref(), Some("req"));
+    // Another identity's log starts from the genesis again.
+    let other = service.create_identity("Malik-Ilulissat").unwrap();
+    let (entries, _) = service.signed_log(&other).unwrap();
+    assert_eq!(
+        (entries[0].seq, entries[0].prev_hash.clone()),
+        (1, GENESIS.to_vec())
+    );
+}
+
+#[test]
+fn activation_codes_are_read_as_crockford_base32() {
+    assert_eq!(
+        normalize_code("abcd-efgh-jkmn").as_deref(),
+        Some("ABCDEFGHJKMN")
+    );
+    // O reads as 0, I and L as 1; spaces and dashes are dropped.
+    assert_eq!(
+        normalize_code("o1il 2345-6789").as_deref(),
+        Some("011123456789")
+    );
+    assert_eq!(normalize_code("ABCD-EFGH-JKM"), None, "11 characters");
+    assert_eq!(normalize_code("ABCD-EFGH-JKMNP"), None, "13 characters");
+    assert_eq!(
+        normalize_code("ABCD-EFGH-JKMU"),
+        None,
+        "U is not in the alphabet"
+    );
+    assert_eq!(normalize_code("ABCD-EFGH-JKM!"), None);
+}
+
+#[test]
+fn a_pending_request_reads_as_expired_from_its_expiry_on() {
+    let row = RequestRow {
+        request_id: "r".into(),
+        identity_id: None,
+        nonce: vec![],
+        requester_id: "demo-bank".into(),
+        requester_name: "Demo Bank".into(),
+        action: Action::LogOn,
+        texts: vec![],
+        created_at_ms: 0,
+        expires_at_ms: 100,
+        status: RequestStatus::Pending,
+        decided_by: None,
+        statement: None,
+        signature: None,
+        channel_kind: None,
+        channel_code: None,
+        channel_secret: None,
+        channel_failures: 0,
+        channel_ok_device: None,
+        channel_ok_answer: None,
+        amount: None,
+        account: None,
+    };
+    assert_eq!(row.status_at(99), RequestStatus::Pending);
+    assert_eq!(row.status_at(100), RequestStatus::Expired);
+    assert!(Service::require_pending(&row, 99).is_ok());
+    assert_eq!(
+        Service::require_pending(&row, 100).unwrap_err().code,
+        ErrorCode::RequestExpired
+    );
+    // A decided request keeps its decision after the expiry.
+    let decided = RequestRow {
+        status: RequestStatus::Approved,
+        ..row
+    };
+    assert_eq!(decided.status_at(1_000), RequestStatus::Approved);
+    assert_eq!(
+        Service::require_pending(&decided, 1).unwrap_err().code,
+        ErrorCode::AlreadyDecided
+    );
+    let pending = decided.to_pending(4);
+    assert_eq!((pending.recent_declined, pending.expires_at_ms), (4, 100));
+}
+
+/// Any valid P-256 point will do as shareP: no PIN is checked here.
+fn some_point() -> Vec<u8> {
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let key =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
+    key.public_key().as_ref().to_vec()
+}
+
+#[test]
+fn pin_start_commits_the_attempt_before_any_proof() {
+    let service = open(":memory:", true);
+    let mut device = Device::enroll(&service, "Aviaja-Nuuk");
+    service.create_request(log_on("Aviaja-Nuuk")).unwrap();
+    let pending = service.pending(device.envelope(PendingQuery {})).unwrap();
+    let request_id = pending.requests[0].request_id.clone();
+    let started = service
+        .pin_start(device.envelope(PinStart {
+            purpose: PinPurpose::Request { request_id },
+            share_p: some_point(),
+        }))
+        .unwrap();
+    // Counted and committed now, before the device could send a proof.
+    assert_eq!(started.attempts_left, 9);
+    let device_id = device.device_id.clone();
+    let failures = |service: &Service| service.device_info(&device_id).unwrap().pin_failures;
+    assert_eq!(failures(&service), 1);
+    // A proof given up on stays counted; reporting it closes the session.
+    let failed = service
+        .pin_failed(device.envelope(PinFailed {
+            session_id: started.session_id.clone(),
+        }))
+        .unwrap();
+    assert_eq!(failed.attempts_left, 9);
+    assert_eq!(failures(&service), 1);
+    let again = service
+        .pin_failed(device.envelope(PinFailed {
+            session_id: started.session_id,
+        }))
+        .unwrap_err();
+    assert_eq!(again.code, ErrorCode::PinSessionInvalid, "{again}");
+    assert_eq!(failures(&service), 1);
+    let identity_id = service.device_info(&device.device_id).unwrap().identity_id;
+    let kinds: Vec<String> = service
+        .activity(&identity_id)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.kind)
+        .collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "wrong_pin").count(), 1);
+}

@@ -1,0 +1,84 @@
+//! The identities' hash-chained activity logs.
+
+use akuersi_core::activity::LogEntry;
+use rusqlite::{params, OptionalExtension};
+
+use super::Store;
+use crate::error::Result;
+
+/// A log entry to append, its sequence number and hashes already worked out.
+pub(crate) struct NewActivity<'a> {
+    /// The identity whose log it is.
+    pub(crate) identity_id: &'a str,
+    /// Its place in the log (1 for the first).
+    pub(crate) seq: u64,
+    /// When.
+    pub(crate) at_ms: i64,
+    /// What kind of event.
+    pub(crate) kind: &'a str,
+    /// The device involved.
+    pub(crate) device_id: Option<&'a str>,
+    /// The request involved.
+    pub(crate) request_id: Option<&'a str>,
+    /// Description.
+    pub(crate) detail: &'a str,
+    /// The previous entry's hash (the genesis value for the first).
+    pub(crate) prev_hash: &'a [u8],
+    /// This entry's hash.
+    pub(crate) hash: &'a [u8],
+}
+
+impl Store<'_> {
+    /// The sequence number and hash of an identity's last log entry.
+    pub(crate) fn activity_head(&self, identity_id: &str) -> Result<Option<(u64, Vec<u8>)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT seq, hash FROM activity WHERE identity_id = ?1 ORDER BY seq DESC LIMIT 1",
+                [identity_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// Append an entry to a log.
+    pub(crate) fn insert_activity(&self, e: &NewActivity<'_>) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO activity(identity_id, seq, at_ms, kind, device_id, request_id, detail, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                e.identity_id,
+                e.seq,
+                e.at_ms,
+                e.kind,
+                e.device_id,
+                e.request_id,
+                e.detail,
+                e.prev_hash,
+                e.hash
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// An identity's whole log, oldest first.
+    pub(crate) fn activity_entries(&self, identity_id: &str) -> Result<Vec<LogEntry>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, at_ms, kind, device_id, request_id, detail, prev_hash, hash
+             FROM activity WHERE identity_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([identity_id], |r| {
+            Ok(LogEntry {
+                seq: r.get(0)?,
+                at_ms: r.get(1)?,
+                kind: r.get(2)?,
+                device_id: r.get(3)?,
+                request_id: r.get(4)?,
+                detail: r.get(5)?,
+                prev_hash: r.get(6)?,
+                hash: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}

@@ -1,0 +1,137 @@
+//! The schema, as numbered migrations: `PRAGMA user_version` holds how many
+//! have run; [`super::Db::open`] runs the rest, each in its own transaction.
+
+/// The migrations, oldest first.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: identities, devices, activation codes, requests, PIN-proof sessions,
+    // the hash-chained activity log, device additions, the notification
+    // outbox, unfreeze proofs and the service's signing key.
+    "CREATE TABLE identities (
+        identity_id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        user_key TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL DEFAULT 'active',
+        created_at_ms INTEGER NOT NULL,
+        frozen INTEGER NOT NULL DEFAULT 0,
+        phone TEXT,
+        email TEXT,
+        notify_every_use INTEGER NOT NULL DEFAULT 0,
+        language TEXT NOT NULL DEFAULT 'en'
+    );
+    CREATE TABLE devices (
+        device_id TEXT PRIMARY KEY,
+        identity_id TEXT NOT NULL REFERENCES identities(identity_id),
+        public_key BLOB NOT NULL,
+        name TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        status TEXT NOT NULL,
+        enrolled_at_ms INTEGER NOT NULL,
+        last_used_at_ms INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL DEFAULT 0,
+        pin_failures INTEGER NOT NULL DEFAULT 0,
+        last_pin_attempt_ms INTEGER NOT NULL DEFAULT 0,
+        verifier_w0 BLOB NOT NULL,
+        verifier_l BLOB NOT NULL,
+        kdf_iterations INTEGER NOT NULL
+    );
+    CREATE INDEX devices_by_identity ON devices(identity_id, status);
+    CREATE TABLE activation_codes (
+        code_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        identity_id TEXT NOT NULL REFERENCES identities(identity_id),
+        code_hash BLOB NOT NULL,
+        channel TEXT NOT NULL,
+        issued_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        used_at_ms INTEGER,
+        failures INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX codes_by_identity ON activation_codes(identity_id);
+    CREATE TABLE requests (
+        request_id TEXT PRIMARY KEY,
+        user_key TEXT NOT NULL,
+        identity_id TEXT,
+        nonce BLOB NOT NULL,
+        requester_id TEXT NOT NULL,
+        requester_name TEXT NOT NULL,
+        action TEXT NOT NULL,
+        texts_json TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        poll_handle_hash BLOB NOT NULL UNIQUE,
+        decided_at_ms INTEGER,
+        decided_by TEXT,
+        statement BLOB,
+        signature BLOB,
+        channel_kind TEXT,
+        channel_code TEXT,
+        channel_secret BLOB,
+        channel_failures INTEGER NOT NULL DEFAULT 0,
+        channel_ok_device TEXT,
+        channel_ok_answer TEXT,
+        amount_minor INTEGER,
+        amount_currency TEXT,
+        account TEXT
+    );
+    CREATE INDEX requests_by_user_time ON requests(user_key, created_at_ms);
+    CREATE INDEX requests_by_user ON requests(user_key, status, expires_at_ms);
+    CREATE INDEX requests_by_identity ON requests(identity_id, status, expires_at_ms);
+    CREATE TABLE pake_sessions (
+        session_id TEXT PRIMARY KEY,
+        device_id TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        share_p BLOB NOT NULL,
+        share_v BLOB NOT NULL,
+        expected_confirm_p BLOB NOT NULL,
+        expires_at_ms INTEGER NOT NULL,
+        used INTEGER NOT NULL DEFAULT 0,
+        purpose TEXT NOT NULL
+    );
+    CREATE TABLE activity (
+        identity_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        device_id TEXT,
+        request_id TEXT,
+        detail TEXT NOT NULL,
+        prev_hash BLOB NOT NULL,
+        hash BLOB NOT NULL,
+        PRIMARY KEY (identity_id, seq)
+    );
+    CREATE TABLE device_additions (
+        addition_id TEXT PRIMARY KEY,
+        identity_id TEXT NOT NULL REFERENCES identities(identity_id),
+        started_by TEXT NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        wait_until_ms INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        pairing_secret BLOB,
+        pairing_expires_at_ms INTEGER,
+        pairing_failures INTEGER NOT NULL DEFAULT 0,
+        new_device_id TEXT,
+        closed_at_ms INTEGER,
+        closed_by TEXT
+    );
+    CREATE INDEX additions_by_identity ON device_additions(identity_id, status);
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        identity_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        channel TEXT NOT NULL,
+        address TEXT NOT NULL,
+        event TEXT NOT NULL,
+        text TEXT NOT NULL
+    );
+    CREATE INDEX notifications_by_identity ON notifications(identity_id, channel, id);
+    CREATE TABLE unfreeze_proofs (
+        identity_id TEXT NOT NULL,
+        device_id TEXT NOT NULL,
+        at_ms INTEGER NOT NULL,
+        PRIMARY KEY (identity_id, device_id)
+    );
+    CREATE TABLE service_key (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pkcs8 BLOB NOT NULL
+    );",
+];

@@ -1,0 +1,60 @@
+//! Storage: every SQL statement of the service, behind typed operations.
+//!
+//! The service logic never writes SQL. It calls the operations of a
+//! [`Store`] — row structs in, row structs out — on the handle that
+//! [`Db::write`] gives it for one transaction (or that [`Db::conn`] and
+//! [`Db::peek`] give it for a read). Each operation is one statement (or
+//! one query); the service decides which run, in which order, inside the
+//! one transaction of each state change, so that a counter guarding
+//! against guessing is written before the guess is checked.
+//!
+//! One file per table group: [`identities`], [`devices`], [`codes`]
+//! (activation codes), [`requests`], [`pin_sessions`], [`activity`] (the
+//! hash-chained log), [`additions`] (device additions), [`notifications`]
+//! (the outbox), [`unfreeze`] (unfreeze proofs), [`keys`] (the service key)
+//! and [`diagnostics`]; [`migrations`] holds the schema and [`db`] the
+//! connection, the transaction helper and group commit.
+//!
+//! The operations are inherent methods of the SQLite [`Store`] for now; a
+//! second backend (PostgreSQL) can turn the same signatures into a trait.
+
+mod activity;
+mod additions;
+mod codes;
+mod db;
+mod devices;
+mod diagnostics;
+mod identities;
+mod keys;
+mod migrations;
+mod notifications;
+mod pin_sessions;
+mod requests;
+mod unfreeze;
+
+#[cfg(test)]
+mod tests;
+
+use rusqlite::Connection;
+
+pub(crate) use activity::NewActivity;
+pub(crate) use additions::{AdditionRow, NewAddition};
+pub(crate) use codes::{LiveCode, NewActivationCode};
+pub(crate) use db::{Db, Outcome};
+pub(crate) use devices::{DeviceRow, NewDevice, NewVerifier};
+pub(crate) use identities::NewIdentity;
+pub(crate) use notifications::NewNotification;
+pub(crate) use pin_sessions::NewPinSession;
+pub(crate) use requests::{NewRequest, RequestDecision, RequestRow};
+
+/// The storage operations on one connection, inside one transaction when
+/// it comes from [`Db::write`].
+pub(crate) struct Store<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> Store<'c> {
+    fn new(conn: &'c Connection) -> Self {
+        Self { conn }
+    }
+}

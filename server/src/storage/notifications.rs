@@ -1,0 +1,68 @@
+//! The notification outbox.
+
+use akuersi_core::protocol::NotificationItem;
+use rusqlite::params;
+
+use super::Store;
+use crate::error::Result;
+
+/// A notification to put in the outbox.
+pub(crate) struct NewNotification<'a> {
+    /// Whose.
+    pub(crate) identity_id: &'a str,
+    /// When.
+    pub(crate) at_ms: i64,
+    /// "app", "sms" or "email".
+    pub(crate) channel: &'a str,
+    /// The address ("" for the app).
+    pub(crate) address: &'a str,
+    /// The event's stable name.
+    pub(crate) event: &'a str,
+    /// The rendered text.
+    pub(crate) text: &'a str,
+}
+
+impl Store<'_> {
+    /// Put a notification in the outbox.
+    pub(crate) fn insert_notification(&self, n: &NewNotification<'_>) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO notifications(identity_id, at_ms, channel, address, event, text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                n.identity_id,
+                n.at_ms,
+                n.channel,
+                n.address,
+                n.event,
+                n.text
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Up to 1,000 notifications after `after_id`, oldest first, of one
+    /// identity and one channel when given.
+    pub(crate) fn outbox(
+        &self,
+        identity_id: Option<&str>,
+        channel: Option<&str>,
+        after_id: u64,
+    ) -> Result<Vec<NotificationItem>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, at_ms, channel, address, event, text FROM notifications
+         WHERE (?1 IS NULL OR identity_id = ?1) AND (?2 IS NULL OR channel = ?2) AND id > ?3
+         ORDER BY id LIMIT 1000",
+        )?;
+        let rows = stmt.query_map(params![identity_id, channel, after_id], |r| {
+            Ok(NotificationItem {
+                id: r.get(0)?,
+                at_ms: r.get(1)?,
+                channel: r.get(2)?,
+                address: r.get(3)?,
+                event: r.get(4)?,
+                text: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
