@@ -278,8 +278,6 @@ pub struct ChangePin {
     pub pake: PakeProof,
 }
 signed_body!(ChangePin, "akuersi/v1/device/pin", |s, w| {
-    w.bytes(&s.verifier.w0)
-        .bytes(&s.verifier.l)
-        .u32(s.verifier.kdf_iterations);
+    s.verifier.encode(w);
     s.pake.encode(w);
 });

@@ -19,6 +19,13 @@ pub struct VerifierRegistration {
     pub kdf_iterations: u32,
 }
 
+impl VerifierRegistration {
+    /// Append the verifier in canonical form: w0, L, iterations.
+    pub fn encode(&self, w: &mut CanonicalWriter) {
+        w.bytes(&self.w0).bytes(&self.l).u32(self.kdf_iterations);
+    }
+}
+
 /// Device → service: enroll this device with an activation code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,17 +57,31 @@ impl Activate {
     /// Canonical bytes covered by the proof-of-possession signature.
     pub fn signed_bytes(&self) -> Vec<u8> {
         let mut w = CanonicalWriter::new(Self::DOMAIN);
-        w.str(&self.user_id)
-            .str(&self.activation_code)
-            .str(&self.device_id)
-            .bytes(&self.device_public_key)
-            .str(&self.device_name)
-            .str(&self.platform)
-            .bytes(&self.verifier.w0)
-            .bytes(&self.verifier.l)
-            .u32(self.verifier.kdf_iterations);
+        w.str(&self.user_id).str(&self.activation_code);
+        encode_new_device(
+            &mut w,
+            &self.device_id,
+            &self.device_public_key,
+            &self.device_name,
+            &self.platform,
+            &self.verifier,
+        );
         w.finish()
     }
+}
+
+/// The fields every enrolling device signs, in this order: its id, public
+/// key, name, platform and PIN verifier.
+fn encode_new_device(
+    w: &mut CanonicalWriter,
+    device_id: &str,
+    public_key: &[u8],
+    name: &str,
+    platform: &str,
+    verifier: &VerifierRegistration,
+) {
+    w.str(device_id).bytes(public_key).str(name).str(platform);
+    verifier.encode(w);
 }
 
 /// Service → device: the device is active.
@@ -196,14 +217,15 @@ impl CompletePairing {
     /// Canonical bytes covered by both the HMAC and the signature.
     pub fn signed_bytes(&self) -> Vec<u8> {
         let mut w = CanonicalWriter::new(Self::DOMAIN);
-        w.str(&self.addition_id)
-            .str(&self.device_id)
-            .bytes(&self.device_public_key)
-            .str(&self.device_name)
-            .str(&self.platform)
-            .bytes(&self.verifier.w0)
-            .bytes(&self.verifier.l)
-            .u32(self.verifier.kdf_iterations);
+        w.str(&self.addition_id);
+        encode_new_device(
+            &mut w,
+            &self.device_id,
+            &self.device_public_key,
+            &self.device_name,
+            &self.platform,
+            &self.verifier,
+        );
         w.finish()
     }
 }
