@@ -9,7 +9,8 @@
 #![warn(missing_docs)]
 
 pub mod api;
-pub mod benchkit;
+#[cfg(feature = "bench")]
+pub mod bench_support;
 pub mod channel;
 mod db;
 pub mod devices;

@@ -84,6 +84,36 @@ mod tests {
         EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap()
     }
 
+    /// An in-memory service on a test clock at the testkit's T0, with the
+    /// benchmarks' configuration. (The testkit's own `bench::open` returns
+    /// the library's `Service`, a different type from this test build's.)
+    fn open() -> crate::Service {
+        let clock = std::sync::Arc::new(akuersi_core::clock::TestClock::new(akuersi_testkit::T0));
+        let config = crate::ServiceConfig {
+            synchronous_full: true,
+            max_requests_per_hour: u32::MAX,
+            ..Default::default()
+        };
+        crate::Service::open(":memory:", clock, config).unwrap()
+    }
+
+    /// Create `user_id` and enroll a new hand-built device for it.
+    fn enroll(service: &crate::Service, user_id: &str) -> akuersi_testkit::HandDevice {
+        use akuersi_core::pin::MIN_KDF_ITERATIONS;
+        use akuersi_core::protocol::CodeChannel;
+        let device = akuersi_testkit::HandDevice::new().unwrap();
+        service.create_identity(user_id).unwrap();
+        let code = service
+            .issue_activation_code(user_id, CodeChannel::Paper)
+            .unwrap()
+            .code;
+        let m = device
+            .activation(user_id, &code, akuersi_testkit::PIN, MIN_KDF_ITERATIONS, "bench")
+            .unwrap();
+        service.activate(m).unwrap();
+        device
+    }
+
     #[test]
     fn only_an_exact_earlier_success_is_taken_and_only_once() {
         let rng = SystemRandom::new();
@@ -109,13 +139,11 @@ mod tests {
     /// bound to the key it was checked with.
     #[test]
     fn an_early_check_under_a_key_since_replaced_does_not_count() {
-        use crate::benchkit::{open, Device};
         use akuersi_core::protocol::{DeviceSigned, PendingQuery};
 
-        let service = open(":memory:", true);
-        let mut device = Device::enroll(&service, "Aviaja-Nuuk");
-        let msg: DeviceSigned<PendingQuery> =
-            serde_json::from_slice(&device.pending_json()).unwrap();
+        let service = open();
+        let mut device = enroll(&service, "Aviaja-Nuuk");
+        let msg: DeviceSigned<PendingQuery> = device.envelope(PendingQuery {}).unwrap();
         service.check_envelope_early(&msg);
         assert_eq!(service.verified.seen.lock().unwrap().len(), 1);
         let other = key();
@@ -141,20 +169,24 @@ mod tests {
     /// multiplications before it is refused.
     #[test]
     fn the_early_pin_share_needs_an_early_verified_signature() {
-        use crate::benchkit::{log_on, open, Device, T0};
         use akuersi_core::protocol::{PendingQuery, PinPurpose, PinStart};
+        use akuersi_testkit::{log_on, T0};
 
-        let service = open(":memory:", true);
-        let mut device = Device::enroll(&service, "Aviaja-Nuuk");
+        let service = open();
+        let mut device = enroll(&service, "Aviaja-Nuuk");
         service.create_request(log_on("Aviaja-Nuuk")).unwrap();
-        let pending = service.pending(device.envelope(PendingQuery {})).unwrap();
+        let pending = service
+            .pending(device.envelope(PendingQuery {}).unwrap())
+            .unwrap();
         let request_id = pending.requests[0].request_id.clone();
         // Any valid point will do as shareP: the early share checks no PIN.
         let share_p = key().public_key().as_ref().to_vec();
-        let msg = device.envelope(PinStart {
-            purpose: PinPurpose::Request { request_id },
-            share_p,
-        });
+        let msg = device
+            .envelope(PinStart {
+                purpose: PinPurpose::Request { request_id },
+                share_p,
+            })
+            .unwrap();
         assert!(
             service.pin_share_early(&msg, T0).is_none(),
             "not verified yet"

@@ -47,7 +47,7 @@ use akuersi_core::protocol::{
 };
 use akuersi_core::spake2plus::{PakeContext, PakeScalar, Prover};
 use akuersi_core::transport::{call, Transport};
-use akuersi_server::benchkit::{log_on, HandDevice, PIN};
+use akuersi_testkit::{log_on, HandDevice, PIN};
 use akuersi_server::http::{spawn_with, HttpConfig};
 use akuersi_server::{Service, ServiceConfig};
 use clap::Args;

@@ -16,7 +16,7 @@ use std::time::Instant;
 use akuersi_core::approval::{Decision, PakeBinding};
 use akuersi_core::protocol::*;
 use akuersi_core::transport::Transport;
-use akuersi_tests::*;
+use akuersi_testkit::*;
 use serde_json::Value;
 
 const OWNER: &str = "Aviaja-Nuuk";
