@@ -110,3 +110,26 @@ pub fn median(samples: &mut [f64]) -> f64 {
     samples.sort_by(|a, b| a.partial_cmp(b).unwrap());
     samples[samples.len() / 2]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The Demo Bank request on the wire: what the HTTP tests and the
+    /// seeds of the fuzzers send.
+    #[test]
+    fn log_on_is_the_json_a_requester_sends() {
+        let expected = serde_json::json!({
+            "user_id": "Aviaja-Nuuk",
+            "requester_id": "demo-bank",
+            "requester_name": "Demo Bank",
+            "action": "log_on",
+            "texts": [
+                {"lang": "kl", "header": "Demo Bank-imut iserneq", "body": "Demo Bank-imut iserniarputit"},
+                {"lang": "da", "header": "Log på Demo Bank", "body": "Du er ved at logge på Demo Bank"},
+                {"lang": "en", "header": "Log on to Demo Bank", "body": "You are logging on to Demo Bank"}
+            ]
+        });
+        assert_eq!(serde_json::to_value(log_on("Aviaja-Nuuk")).unwrap(), expected);
+    }
+}
