@@ -37,9 +37,7 @@ fn pending_and_create(c: &mut Criterion) {
     let path = dir.path().join("service.db");
     let service = bench::open(path.to_str().unwrap(), true);
     let mut dev = Device::enroll(&service, "bench-user");
-    service
-        .create_request(log_on("bench-user"))
-        .unwrap();
+    service.create_request(log_on("bench-user")).unwrap();
     c.bench_function("list_pending", |b| {
         b.iter_batched(
             || dev.pending_json(),

@@ -108,7 +108,13 @@ mod tests {
             .unwrap()
             .code;
         let m = device
-            .activation(user_id, &code, akuersi_testkit::PIN, MIN_KDF_ITERATIONS, "bench")
+            .activation(
+                user_id,
+                &code,
+                akuersi_testkit::PIN,
+                MIN_KDF_ITERATIONS,
+                "bench",
+            )
             .unwrap();
         service.activate(m).unwrap();
         device

@@ -682,8 +682,7 @@ impl Population {
         let fill = n.saturating_sub(k as u64);
         if fill > 0 {
             let mut bar = Progress::new(fill);
-            bench::fill_identities(&path, fill, |done| bar.show(done))
-                .expect("fill the database");
+            bench::fill_identities(&path, fill, |done| bar.show(done)).expect("fill the database");
             bar.finish();
         }
         // Setting up is not measured: synchronous=NORMAL makes it quick.

@@ -201,9 +201,7 @@ impl AppFixture {
             .kdf_iterations(kdf_iterations)
             .language("en")
             .vault(Arc::new(SoftwareVault::new(&VAULT_KEY).unwrap()));
-        let app = installation
-            .clone()
-            .open(transport.clone(), clock.clone());
+        let app = installation.clone().open(transport.clone(), clock.clone());
         let mut profiles = Vec::new();
         for i in 1..=identities {
             let user = format!("bench-user-{i}");

@@ -415,4 +415,3 @@ impl RawDevice {
         m
     }
 }
-

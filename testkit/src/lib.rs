@@ -130,6 +130,9 @@ mod tests {
                 {"lang": "en", "header": "Log on to Demo Bank", "body": "You are logging on to Demo Bank"}
             ]
         });
-        assert_eq!(serde_json::to_value(log_on("Aviaja-Nuuk")).unwrap(), expected);
+        assert_eq!(
+            serde_json::to_value(log_on("Aviaja-Nuuk")).unwrap(),
+            expected
+        );
     }
 }
