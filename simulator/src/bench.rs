@@ -7,7 +7,7 @@
 //! a ring measurement on the same CPU. Device figures are from one thread
 //! (the PIN derivation's three blocks use three). The HTTP load runs
 //! [`crate::load`]; the Kotlin FFI figures come from `scripts/bench-kotlin`.
-//! Fixtures come from [`akuersi_testkit::bench`], the same ones the
+//! Fixtures come from [`akuersi_testkit::bench`](mod@akuersi_testkit::bench), the same ones the
 //! criterion benches use.
 
 use std::io::{IsTerminal, Write};

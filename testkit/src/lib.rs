@@ -7,7 +7,7 @@
 //! * Hand-built devices: [`HandDevice`] (nothing unwraps) and [`RawDevice`]
 //!   (tests that replay, tamper and race).
 //! * The in-process world of the end-to-end tests: [`World`], [`App`], [`Tap`].
-//! * Benchmark fixtures: [`bench`].
+//! * Benchmark fixtures: [`bench`](mod@bench).
 //!
 //! Not for shipped code: it enables the server's `bench` feature.
 
