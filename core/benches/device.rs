@@ -14,7 +14,7 @@ use akuersi_core::crypto::device_id_for;
 use akuersi_core::pin::{derive_pake_secrets, Pin, DEFAULT_KDF_ITERATIONS, PAKE_VERIFIER_ID};
 use akuersi_core::spake2plus::{registration_record, verifier_respond, PakeContext, Prover};
 use akuersi_testkit::bench::AppFixture;
-use akuersi_testkit::{log_on, T0};
+use akuersi_testkit::{log_on, PIN, T0};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
@@ -72,7 +72,7 @@ fn statement_benches(c: &mut Criterion) {
 }
 
 fn spake2plus_benches(c: &mut Criterion) {
-    let pin = Pin::new("482916".into()).unwrap();
+    let pin = Pin::new(PIN.into()).unwrap();
     let secret = [9u8; 32];
     let device_id = "d".repeat(64);
     let (w0, w1) = derive_pake_secrets(&pin, &secret, &device_id, 1_000);
@@ -121,7 +121,7 @@ fn chain_benches(c: &mut Criterion) {
     let mut entries = Vec::with_capacity(10_000);
     let mut prev = GENESIS.to_vec();
     for seq in 1..=10_000u64 {
-        let at_ms = 1_796_083_200_000 + seq as i64;
+        let at_ms = T0 + seq as i64;
         let hash = entry_hash(
             identity,
             seq,
