@@ -11,13 +11,11 @@ use akuersi_core::protocol::{ChannelBindingKind, CodeChannel, CreateRequest, Req
 use akuersi_core::request::{Action, LocalizedText};
 use akuersi_core::transport::{Transport as _, TransportResponse};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig, ServiceError};
+use akuersi_testkit::{log_on, T0, TOKEN};
 
 use crate::error::{guard, AkuersiError};
 use crate::foreign::{KeyStore, SecretVault, Transport};
 use crate::Akuersi;
-
-/// 2026-12-01T00:00:00Z, where every test service's clock starts.
-const T0: i64 = 1_796_083_200_000;
 
 fn service_error(e: ServiceError) -> AkuersiError {
     akuersi_core::Error::from(e.body()).into()
@@ -80,7 +78,7 @@ impl TestService {
                 ":memory:",
                 clock.clone(),
                 ServiceConfig {
-                    operator_token: Some("test-operator-token".into()),
+                    operator_token: Some(TOKEN.into()),
                     ..Default::default()
                 },
             )
@@ -177,29 +175,13 @@ impl TestService {
         user_id: String,
         channel_binding: Option<ChannelBindingKind>,
     ) -> Result<TestRequest, AkuersiError> {
-        let text = |lang: &str, header: &str, body: &str| LocalizedText {
-            lang: lang.into(),
-            header: header.into(),
-            body: body.into(),
-        };
+        let request = log_on(&user_id);
         self.create_request(
             user_id,
-            "demo-bank".into(),
-            "Demo Bank".into(),
-            Action::LogOn,
-            vec![
-                text(
-                    "kl",
-                    "Demo Bank-imut iserneq",
-                    "Demo Bank-imut iserniarputit",
-                ),
-                text("da", "Log på Demo Bank", "Du er ved at logge på Demo Bank"),
-                text(
-                    "en",
-                    "Log on to Demo Bank",
-                    "You are logging on to Demo Bank",
-                ),
-            ],
+            request.requester_id,
+            request.requester_name,
+            request.action,
+            request.texts,
             None,
             channel_binding,
         )

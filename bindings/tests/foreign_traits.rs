@@ -9,18 +9,16 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use akuersi_core::clock::TestClock;
-use akuersi_core::pin::MIN_KDF_ITERATIONS;
 use akuersi_core::protocol::{paths, CodeChannel, CreateRequest, RequestStatus};
 use akuersi_core::request::{Action, LocalizedText};
 use akuersi_core::transport::{Transport as _, TransportResponse};
-use akuersi_ffi::{Akuersi, AkuersiError, InstallationConfig, KeyStore, Profile, Transport};
+use akuersi_ffi::{Akuersi, AkuersiError, KeyStore, Profile, Transport};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
+use akuersi_testkit::{installation, PIN, T0};
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
-const PIN: &str = "482916";
 const USER: &str = "Aviaja.K-1970";
-const T0: i64 = 1_796_083_200_000;
 
 // ------------------------------------------------------------------ harness
 
@@ -53,12 +51,10 @@ impl World {
 
     fn app(&self, transport: Arc<dyn Transport>, keys: Option<Arc<dyn KeyStore>>) -> Arc<Akuersi> {
         Akuersi::with_clock(
-            InstallationConfig {
-                database_path: ":memory:".into(),
-                platform: "test".into(),
-                kdf_iterations: MIN_KDF_ITERATIONS,
-                default_language: "en".into(),
-            },
+            installation(":memory:")
+                .platform("test")
+                .language("en")
+                .config(),
             transport,
             keys,
             None,

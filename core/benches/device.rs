@@ -12,9 +12,9 @@ use akuersi_core::activity::{entry_hash, head_bytes, verify_chain, LogEntry, Sig
 use akuersi_core::approval::{ApprovalStatement, Decision, Evidence, PakeBinding};
 use akuersi_core::crypto::device_id_for;
 use akuersi_core::pin::{derive_pake_secrets, Pin, DEFAULT_KDF_ITERATIONS, PAKE_VERIFIER_ID};
-use akuersi_core::request::{Action, LocalizedText};
 use akuersi_core::spake2plus::{registration_record, verifier_respond, PakeContext, Prover};
-use akuersi_server::benchkit::AppFixture;
+use akuersi_testkit::bench::AppFixture;
+use akuersi_testkit::{log_on, PIN, T0};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
@@ -26,33 +26,18 @@ fn key() -> EcdsaKeyPair {
 }
 
 fn statement(device_id: &str) -> ApprovalStatement {
-    let text = |lang: &str, header: &str, body: &str| LocalizedText {
-        lang: lang.into(),
-        header: header.into(),
-        body: body.into(),
-    };
+    // The Demo Bank log-on request, as the service hands it out at T0.
+    let request = log_on("bench-user");
     ApprovalStatement {
         request_id: "0123456789abcdef0123456789abcdef".into(),
         nonce: vec![7; 32],
-        requester_id: "demo-bank".into(),
-        requester_name: "Demo Bank".into(),
-        action: Action::LogOn,
-        texts: vec![
-            text(
-                "kl",
-                "Demo Bank-imut iserneq",
-                "Demo Bank-imut iserniarputit",
-            ),
-            text("da", "Log på Demo Bank", "Du er ved at logge på Demo Bank"),
-            text(
-                "en",
-                "Log on to Demo Bank",
-                "You are logging on to Demo Bank",
-            ),
-        ],
+        requester_id: request.requester_id,
+        requester_name: request.requester_name,
+        action: request.action,
+        texts: request.texts,
         amount: None,
         account: None,
-        expires_at_ms: 1_796_083_500_000,
+        expires_at_ms: T0 + 300_000,
         decision: Decision::Approve,
         device_id: device_id.into(),
         pake: Some(PakeBinding {
@@ -87,7 +72,7 @@ fn statement_benches(c: &mut Criterion) {
 }
 
 fn spake2plus_benches(c: &mut Criterion) {
-    let pin = Pin::new("482916".into()).unwrap();
+    let pin = Pin::new(PIN.into()).unwrap();
     let secret = [9u8; 32];
     let device_id = "d".repeat(64);
     let (w0, w1) = derive_pake_secrets(&pin, &secret, &device_id, 1_000);
@@ -136,7 +121,7 @@ fn chain_benches(c: &mut Criterion) {
     let mut entries = Vec::with_capacity(10_000);
     let mut prev = GENESIS.to_vec();
     for seq in 1..=10_000u64 {
-        let at_ms = 1_796_083_200_000 + seq as i64;
+        let at_ms = T0 + seq as i64;
         let hash = entry_hash(
             identity,
             seq,

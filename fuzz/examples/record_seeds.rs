@@ -11,10 +11,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use akuersi_core::app::{Installation, InstallationConfig};
 use akuersi_core::clock::TestClock;
-use akuersi_core::keystore::SoftwareVault;
-use akuersi_core::pin::MIN_KDF_ITERATIONS;
 use akuersi_core::protocol::*;
 use akuersi_core::request::{Amount, LocalizedText};
 use akuersi_core::transport::{Transport, TransportError, TransportResponse};
@@ -104,19 +101,7 @@ fn main() {
         log: Mutex::new(Vec::new()),
     });
     let installation = |clock: &Arc<TestClock>| {
-        Installation::open(
-            InstallationConfig {
-                database_path: ":memory:".into(),
-                platform: "desktop".into(),
-                kdf_iterations: MIN_KDF_ITERATIONS,
-                default_language: "kl".into(),
-            },
-            rec.clone(),
-            clock.clone(),
-            Arc::new(SoftwareVault::ephemeral().unwrap()),
-            None,
-        )
-        .unwrap()
+        akuersi_testkit::installation(":memory:").open(rec.clone(), clock.clone())
     };
 
     // Operator: identity and activation code.

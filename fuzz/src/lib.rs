@@ -1,30 +1,31 @@
 //! Shared pieces of the fuzz targets: an in-memory service on a test clock,
-//! a device that signs protocol messages by hand, and the checks every
-//! answer of the JSON front must pass.
+//! a device that signs protocol messages by hand (on the test kit's
+//! [`HandDevice`]), and the checks every answer of the JSON front must pass.
+//! The constants and the Demo Bank request are the test kit's.
 
 use std::sync::Arc;
 
 use akuersi_core::clock::TestClock;
-use akuersi_core::crypto::{device_id_for, random_array};
-use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS};
+use akuersi_core::pin::{MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
 use akuersi_core::protocol::{
     paths, Activate, DeviceSigned, ErrorBody, ErrorCode, SignedBody, VerifierRegistration,
 };
 use akuersi_core::request::LocalizedText;
-use akuersi_core::spake2plus::registration_record;
 use akuersi_server::api::ApiResponse;
 use akuersi_server::{Service, ServiceConfig, ServiceError};
+use akuersi_testkit::HandDevice;
 use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
-/// Operator token of every fuzzed service (seeds use it too).
+/// The clock's start (2026-12-01T00:00:00Z), the PIN of every device, and
+/// a Demo Bank log-on request in three languages: the test kit's.
+pub use akuersi_testkit::{log_on, PIN, T0};
+
+/// Operator token of every fuzzed service (the recorded seeds carry it, so
+/// it is the fuzzers' own, not the test kit's).
 pub const TOKEN: &str = "fuzz-operator-token";
-/// The clock's start: 2026-12-01T00:00:00Z.
-pub const T0: i64 = 1_796_083_200_000;
 /// The user ID of the identity the fixtures create.
 pub const OWNER: &str = "Fuzz-Owner";
-/// A PIN that passes the blocklist.
-pub const PIN: &str = "482916";
 
 /// Every path of protocol v1, in a fixed order (a selector byte picks one;
 /// values past the end pick an unknown path).
@@ -48,12 +49,12 @@ pub fn service(realistic: bool) -> (Arc<TestClock>, Service) {
     (clock, service)
 }
 
-/// A device that builds protocol messages by hand.
+/// A device that builds protocol messages by hand: the test kit's
+/// [`HandDevice`] with a sequence number the `stored_rows` target can set.
 pub struct Device {
-    key: EcdsaKeyPair,
+    hand: HandDevice,
     /// Its id (derived from the public key).
     pub device_id: String,
-    secret: [u8; 32],
     /// The last sequence number used.
     pub seq: u64,
 }
@@ -67,44 +68,29 @@ impl Default for Device {
 impl Device {
     /// A new key and device secret.
     pub fn new() -> Self {
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .expect("key generation");
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .expect("key");
-        let device_id = device_id_for(key.public_key().as_ref());
+        let hand = HandDevice::new().expect("a new device");
         Self {
-            key,
-            device_id,
-            secret: random_array().expect("random"),
+            device_id: hand.device_id.clone(),
+            hand,
             seq: 0,
         }
     }
 
     /// Sign bytes (ECDSA P-256, r ‖ s).
     pub fn sign(&self, msg: &[u8]) -> Vec<u8> {
-        self.key
-            .sign(&SystemRandom::new(), msg)
-            .expect("signing")
-            .as_ref()
-            .to_vec()
+        self.hand.sign(msg).expect("signing")
     }
 
     /// The public key, uncompressed.
     pub fn public_key(&self) -> Vec<u8> {
-        self.key.public_key().as_ref().to_vec()
+        self.hand.public_key()
     }
 
     /// The PIN verifier this device registers for [`PIN`].
     pub fn verifier(&self) -> VerifierRegistration {
-        let pin = Pin::new(PIN.into()).expect("good PIN");
-        let (w0, w1) = derive_pake_secrets(&pin, &self.secret, &self.device_id, MIN_KDF_ITERATIONS);
-        let rec = registration_record(&w0, &w1);
-        VerifierRegistration {
-            w0: rec.w0.to_bytes().to_vec(),
-            l: rec.l.to_vec(),
-            kdf_iterations: MIN_KDF_ITERATIONS,
-        }
+        self.hand
+            .verifier(PIN, MIN_KDF_ITERATIONS)
+            .expect("good PIN")
     }
 
     /// A signed activation message carrying `code` as typed.
@@ -114,18 +100,9 @@ impl Device {
         code: &str,
         verifier: &VerifierRegistration,
     ) -> Activate {
-        let mut m = Activate {
-            user_id: user_id.into(),
-            activation_code: code.into(),
-            device_id: self.device_id.clone(),
-            device_public_key: self.public_key(),
-            device_name: "fuzz phone".into(),
-            platform: "fuzz".into(),
-            verifier: verifier.clone(),
-            signature: vec![],
-        };
-        m.signature = self.sign(&m.signed_bytes());
-        m
+        self.hand
+            .activation_with(user_id, code, verifier.clone(), "fuzz phone", "fuzz")
+            .expect("signing")
     }
 
     /// A signed envelope with the next sequence number.
@@ -147,12 +124,14 @@ impl Device {
     /// A valid SPAKE2+ shareP for `context` (the prover is dropped: enough
     /// to make the service open a PIN-proof session).
     pub fn share_p(&self, context: &[u8]) -> Vec<u8> {
-        let pin = Pin::new(PIN.into()).expect("good PIN");
-        let (w0, w1) = derive_pake_secrets(&pin, &self.secret, &self.device_id, MIN_KDF_ITERATIONS);
+        let (w0, w1) = self
+            .hand
+            .pake_secrets(PIN, MIN_KDF_ITERATIONS)
+            .expect("good PIN");
         let ctx = akuersi_core::spake2plus::PakeContext {
             context,
             id_prover: self.device_id.as_bytes(),
-            id_verifier: akuersi_core::pin::PAKE_VERIFIER_ID,
+            id_verifier: PAKE_VERIFIER_ID,
         };
         akuersi_core::spake2plus::Prover::start(&ctx, &w0, &w1)
             .1
@@ -197,9 +176,6 @@ impl Device {
         d
     }
 }
-
-/// A Demo Bank log-on request in three languages (the benchmarks' fixture).
-pub use akuersi_server::benchkit::log_on;
 
 /// What every answer of `api::handle` must be: 200 with a JSON body, or an
 /// [`ErrorBody`] whose HTTP status is the one its code maps to, never an

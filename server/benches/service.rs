@@ -10,7 +10,8 @@ use std::hint::black_box;
 
 use akuersi_core::protocol::paths;
 use akuersi_server::api;
-use akuersi_server::benchkit::{self, Device};
+use akuersi_testkit::bench::{self, Device};
+use akuersi_testkit::log_on;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
 fn decide_path(c: &mut Criterion) {
@@ -18,12 +19,12 @@ fn decide_path(c: &mut Criterion) {
     for (name, full) in [("synchronous_full", true), ("synchronous_normal", false)] {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("service.db");
-        let service = benchkit::open(path.to_str().unwrap(), full);
+        let service = bench::open(path.to_str().unwrap(), full);
         let mut dev = Device::enroll(&service, "bench-user");
         g.bench_function(name, |b| {
             b.iter_batched(
                 || dev.prepare_decide(&service),
-                |json| benchkit::decide(&service, &json),
+                |json| bench::decide(&service, &json),
                 BatchSize::PerIteration,
             )
         });
@@ -34,11 +35,9 @@ fn decide_path(c: &mut Criterion) {
 fn pending_and_create(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("service.db");
-    let service = benchkit::open(path.to_str().unwrap(), true);
+    let service = bench::open(path.to_str().unwrap(), true);
     let mut dev = Device::enroll(&service, "bench-user");
-    service
-        .create_request(benchkit::log_on("bench-user"))
-        .unwrap();
+    service.create_request(log_on("bench-user")).unwrap();
     c.bench_function("list_pending", |b| {
         b.iter_batched(
             || dev.pending_json(),
@@ -58,7 +57,7 @@ fn pending_and_create(c: &mut Criterion) {
         b.iter_batched(
             || {
                 n += 1;
-                serde_json::to_vec(&benchkit::log_on(&format!("unknown-{n}"))).unwrap()
+                serde_json::to_vec(&log_on(&format!("unknown-{n}"))).unwrap()
             },
             |json| {
                 let r = api::handle(&service, paths::CREATE_REQUEST, &json);
@@ -84,14 +83,14 @@ fn decide_by_population(c: &mut Criterion) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("service.db");
         let path = path.to_str().unwrap();
-        drop(benchkit::open(path, true));
-        benchkit::fill_identities(path, n - 1, |_| {}).unwrap();
-        let service = benchkit::open(path, true);
+        drop(bench::open(path, true));
+        bench::fill_identities(path, n - 1, |_| {}).unwrap();
+        let service = bench::open(path, true);
         let mut dev = Device::enroll(&service, "bench-user");
         g.bench_function(format!("{n}"), |b| {
             b.iter_batched(
                 || dev.prepare_decide(&service),
-                |json| benchkit::decide(&service, &json),
+                |json| bench::decide(&service, &json),
                 BatchSize::PerIteration,
             )
         });

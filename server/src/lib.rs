@@ -10,7 +10,8 @@
 #![warn(missing_docs)]
 
 pub mod api;
-pub mod benchkit;
+#[cfg(feature = "bench")]
+pub mod bench_support;
 pub mod error;
 pub mod http;
 pub mod lockout;

@@ -7,7 +7,7 @@
 //! a ring measurement on the same CPU. Device figures are from one thread
 //! (the PIN derivation's three blocks use three). The HTTP load runs
 //! [`crate::load`]; the Kotlin FFI figures come from `scripts/bench-kotlin`.
-//! Fixtures come from [`akuersi_server::benchkit`], the same ones the
+//! Fixtures come from [`akuersi_testkit::bench`](mod@akuersi_testkit::bench), the same ones the
 //! criterion benches use.
 
 use std::io::{IsTerminal, Write};
@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use akuersi_core::pin::{derive_pake_secrets, Pin, DEFAULT_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
-use akuersi_server::benchkit::{self, AppFixture, Device};
+use akuersi_testkit::bench::{self, AppFixture, Device};
 use clap::Args;
 use ring::rand::SystemRandom;
 use ring::signature::{
@@ -345,7 +345,7 @@ pub fn run(dir: &Path, quick: bool) -> Report {
     );
     drop(fast);
     step("device: PIN derivation (PBKDF2-HMAC-SHA256, 600,000 iterations)");
-    let pin = Pin::new(benchkit::PIN.into()).unwrap();
+    let pin = Pin::new(akuersi_testkit::PIN.into()).unwrap();
     let mut kdf = sample(
         plan.approvals_with_pin,
         || (),
@@ -678,16 +678,15 @@ impl Population {
             .join(format!("{name}.db"))
             .to_string_lossy()
             .into_owned();
-        drop(benchkit::open(&path, false));
+        drop(bench::open(&path, false));
         let fill = n.saturating_sub(k as u64);
         if fill > 0 {
             let mut bar = Progress::new(fill);
-            benchkit::fill_identities(&path, fill, |done| bar.show(done))
-                .expect("fill the database");
+            bench::fill_identities(&path, fill, |done| bar.show(done)).expect("fill the database");
             bar.finish();
         }
         // Setting up is not measured: synchronous=NORMAL makes it quick.
-        let service = benchkit::open(&path, false);
+        let service = bench::open(&path, false);
         let devices: Vec<Device> = (0..k)
             .map(|i| Device::enroll(&service, &format!("bench-user-{i}")))
             .collect();
@@ -703,14 +702,14 @@ impl Population {
     /// from [`DECIDE_WORKERS`] threads pinned to `core`.
     fn decide_rate(&mut self, full: bool, core: Option<core_affinity::CoreId>) -> Sample {
         {
-            let service = benchkit::open(&self.path, false);
+            let service = bench::open(&self.path, false);
             self.prepared = self
                 .devices
                 .iter_mut()
                 .map(|d| d.prepare_decide(&service))
                 .collect();
         }
-        let service = benchkit::open(&self.path, full);
+        let service = bench::open(&self.path, full);
         let next = AtomicUsize::new(0);
         let prepared = &self.prepared;
         let syncs_before = service.wal_syncs();
@@ -727,7 +726,7 @@ impl Population {
                         core_affinity::set_for_current(core);
                     }
                     while let Some(json) = prepared.get(next.fetch_add(1, Ordering::Relaxed)) {
-                        benchkit::decide(service, json);
+                        bench::decide(service, json);
                     }
                 });
             }

@@ -47,9 +47,9 @@ use akuersi_core::protocol::{
 };
 use akuersi_core::spake2plus::{PakeContext, PakeScalar, Prover};
 use akuersi_core::transport::{call, Transport};
-use akuersi_server::benchkit::{log_on, HandDevice, PIN};
 use akuersi_server::http::{spawn_with, HttpConfig};
 use akuersi_server::{Service, ServiceConfig};
+use akuersi_testkit::{log_on, HandDevice, PIN};
 use clap::Args;
 
 /// The latency budget of issue 7: p99 of an HTTP call under the load.

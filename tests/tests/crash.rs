@@ -33,18 +33,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use akuersi_core::app::{Installation, InstallationConfig};
+use akuersi_core::app::Installation;
 use akuersi_core::approval::Decision;
 use akuersi_core::clock::SystemClock;
 use akuersi_core::http::{HttpTransport, HttpTransportConfig};
 use akuersi_core::keystore::SoftwareVault;
-use akuersi_core::pin::MIN_KDF_ITERATIONS;
 use akuersi_core::protocol::*;
 use akuersi_core::transport::{call, Transport};
 use akuersi_core::Error;
 use akuersi_server::lockout::LockoutPolicy;
 use akuersi_server::{Service, ServiceConfig};
-use akuersi_tests::*;
+use akuersi_testkit::*;
 
 const ROLE: &str = "AKUERSI_CRASH_ROLE";
 const DB: &str = "AKUERSI_CRASH_DB";
@@ -221,19 +220,11 @@ fn report_and_exit(what: &str, e: &Error) -> ! {
 }
 
 fn open_app(db: &str, vault: &str, t: Arc<dyn Transport>) -> Arc<Installation> {
-    Installation::open(
-        InstallationConfig {
-            database_path: db.into(),
-            platform: "desktop".into(),
-            kdf_iterations: MIN_KDF_ITERATIONS,
-            default_language: "kl".into(),
-        },
-        t,
-        Arc::new(SystemClock),
-        Arc::new(SoftwareVault::from_key_file(std::path::Path::new(vault)).unwrap()),
-        None,
-    )
-    .unwrap()
+    installation(db)
+        .vault(Arc::new(
+            SoftwareVault::from_key_file(std::path::Path::new(vault)).unwrap(),
+        ))
+        .open(t, Arc::new(SystemClock))
 }
 
 // ----------------------------------------------------------- parent side

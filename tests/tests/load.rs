@@ -20,7 +20,7 @@ use akuersi_core::http::HttpTransport;
 use akuersi_core::protocol::*;
 use akuersi_core::transport::{call, Transport};
 use akuersi_server::{Service, ServiceConfig};
-use akuersi_tests::*;
+use akuersi_testkit::*;
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)

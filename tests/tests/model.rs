@@ -36,7 +36,7 @@ use akuersi_core::approval::{Decision, PakeBinding};
 use akuersi_core::clock::Clock;
 use akuersi_core::protocol::*;
 use akuersi_server::lockout::Lock;
-use akuersi_tests::*;
+use akuersi_testkit::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 

@@ -45,6 +45,8 @@ mod requests;
 pub mod settings;
 
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;
 
 pub use config::ServiceConfig;

@@ -75,6 +75,7 @@ impl Verified {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::test_support::{enroll, open};
     use ring::rand::SystemRandom;
     use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
@@ -109,13 +110,11 @@ mod tests {
     /// bound to the key it was checked with.
     #[test]
     fn an_early_check_under_a_key_since_replaced_does_not_count() {
-        use crate::benchkit::{open, Device};
         use akuersi_core::protocol::{DeviceSigned, PendingQuery};
 
-        let service = open(":memory:", true);
-        let mut device = Device::enroll(&service, "Aviaja-Nuuk");
-        let msg: DeviceSigned<PendingQuery> =
-            serde_json::from_slice(&device.pending_json()).unwrap();
+        let service = open();
+        let mut device = enroll(&service, "Aviaja-Nuuk");
+        let msg: DeviceSigned<PendingQuery> = device.envelope(PendingQuery {}).unwrap();
         service.check_envelope_early(&msg);
         assert_eq!(service.verified.seen.lock().unwrap().len(), 1);
         let other = key();
@@ -139,20 +138,24 @@ mod tests {
     /// multiplications before it is refused.
     #[test]
     fn the_early_pin_share_needs_an_early_verified_signature() {
-        use crate::benchkit::{log_on, open, Device, T0};
         use akuersi_core::protocol::{PendingQuery, PinPurpose, PinStart};
+        use akuersi_testkit::{log_on, T0};
 
-        let service = open(":memory:", true);
-        let mut device = Device::enroll(&service, "Aviaja-Nuuk");
+        let service = open();
+        let mut device = enroll(&service, "Aviaja-Nuuk");
         service.create_request(log_on("Aviaja-Nuuk")).unwrap();
-        let pending = service.pending(device.envelope(PendingQuery {})).unwrap();
+        let pending = service
+            .pending(device.envelope(PendingQuery {}).unwrap())
+            .unwrap();
         let request_id = pending.requests[0].request_id.clone();
         // Any valid point will do as shareP: the early share checks no PIN.
         let share_p = key().public_key().as_ref().to_vec();
-        let msg = device.envelope(PinStart {
-            purpose: PinPurpose::Request { request_id },
-            share_p,
-        });
+        let msg = device
+            .envelope(PinStart {
+                purpose: PinPurpose::Request { request_id },
+                share_p,
+            })
+            .unwrap();
         assert!(
             service.pin_share_early(&msg, T0).is_none(),
             "not verified yet"

@@ -9,7 +9,8 @@ use akuersi_core::protocol::{
 use akuersi_core::request::Action;
 
 use super::{log, normalize_code, Service};
-use crate::benchkit::{log_on, open, Device, T0};
+use super::test_support::{enroll, open, Signs};
+use akuersi_testkit::{log_on, T0};
 use crate::storage::{Outcome, RequestRow};
 
 fn last_seq(service: &Service, device_id: &str) -> i64 {
@@ -20,11 +21,11 @@ fn last_seq(service: &Service, device_id: &str) -> i64 {
 
 #[test]
 fn envelope_sequence_numbers_only_go_up() {
-    let service = open(":memory:", true);
-    let mut device = Device::enroll(&service, "Aviaja-Nuuk");
-    let first = device.envelope(PendingQuery {});
-    let second = device.envelope(PendingQuery {});
-    let third = device.envelope(PendingQuery {});
+    let service = open();
+    let mut device = enroll(&service, "Aviaja-Nuuk");
+    let first = device.signed(PendingQuery {});
+    let second = device.signed(PendingQuery {});
+    let third = device.signed(PendingQuery {});
     service.pending(second.clone()).unwrap();
     assert_eq!(last_seq(&service, &device.device_id), 2);
     let before = service.state_digest().unwrap();
@@ -44,9 +45,9 @@ fn envelope_sequence_numbers_only_go_up() {
 
 #[test]
 fn a_forged_envelope_does_not_use_up_its_sequence_number() {
-    let service = open(":memory:", true);
-    let mut device = Device::enroll(&service, "Aviaja-Nuuk");
-    let genuine = device.envelope(PendingQuery {});
+    let service = open();
+    let mut device = enroll(&service, "Aviaja-Nuuk");
+    let genuine = device.signed(PendingQuery {});
     let mut forged = genuine.clone();
     let last = forged.signature.len() - 1;
     forged.signature[last] ^= 1;
@@ -59,8 +60,8 @@ fn a_forged_envelope_does_not_use_up_its_sequence_number() {
 
 #[test]
 fn only_active_enrolled_devices_are_loaded() {
-    let service = open(":memory:", true);
-    let device = Device::enroll(&service, "Aviaja-Nuuk");
+    let service = open();
+    let device = enroll(&service, "Aviaja-Nuuk");
     let conn = service.db.conn().unwrap();
     let store = conn.store();
     let row = Service::load_device(&store, &device.device_id).unwrap();
@@ -88,7 +89,7 @@ fn only_active_enrolled_devices_are_loaded() {
 
 #[test]
 fn the_activity_log_is_a_hash_chain() {
-    let service = open(":memory:", true);
+    let service = open();
     let identity_id = service.create_identity("Aviaja-Nuuk").unwrap();
     service
         .db
@@ -211,13 +212,13 @@ fn some_point() -> Vec<u8> {
 
 #[test]
 fn pin_start_commits_the_attempt_before_any_proof() {
-    let service = open(":memory:", true);
-    let mut device = Device::enroll(&service, "Aviaja-Nuuk");
+    let service = open();
+    let mut device = enroll(&service, "Aviaja-Nuuk");
     service.create_request(log_on("Aviaja-Nuuk")).unwrap();
-    let pending = service.pending(device.envelope(PendingQuery {})).unwrap();
+    let pending = service.pending(device.signed(PendingQuery {})).unwrap();
     let request_id = pending.requests[0].request_id.clone();
     let started = service
-        .pin_start(device.envelope(PinStart {
+        .pin_start(device.signed(PinStart {
             purpose: PinPurpose::Request { request_id },
             share_p: some_point(),
         }))
@@ -229,14 +230,14 @@ fn pin_start_commits_the_attempt_before_any_proof() {
     assert_eq!(failures(&service), 1);
     // A proof given up on stays counted; reporting it closes the session.
     let failed = service
-        .pin_failed(device.envelope(PinFailed {
+        .pin_failed(device.signed(PinFailed {
             session_id: started.session_id.clone(),
         }))
         .unwrap();
     assert_eq!(failed.attempts_left, 9);
     assert_eq!(failures(&service), 1);
     let again = service
-        .pin_failed(device.envelope(PinFailed {
+        .pin_failed(device.signed(PinFailed {
             session_id: started.session_id,
         }))
         .unwrap_err();

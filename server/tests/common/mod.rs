@@ -1,6 +1,8 @@
 //! Helpers shared by the HTTP tests: a service on a test clock behind a real
 //! HTTP server on an ephemeral loopback port, raw JSON over ureq, a
-//! recording transport, and app installations over `HttpTransport`.
+//! recording transport, and app installations over `HttpTransport`. The
+//! constants, the Demo Bank request and the installation builder come from
+//! `akuersi-testkit`.
 
 #![allow(dead_code)]
 
@@ -11,27 +13,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use akuersi_core::app::{Installation, InstallationConfig, Profile};
+use akuersi_core::app::{Installation, Profile};
 use akuersi_core::clock::{Clock, TestClock};
 use akuersi_core::http::{HttpTransport, HttpTransportConfig};
-use akuersi_core::keystore::SoftwareVault;
-use akuersi_core::pin::MIN_KDF_ITERATIONS;
 use akuersi_core::protocol::paths;
 use akuersi_core::transport::{Transport, TransportError, TransportResponse};
 use akuersi_server::http::{self, HttpConfig, ServerHandle};
 use akuersi_server::{Service, ServiceConfig};
 use serde_json::{json, Value};
 
-/// Operator token of every test service.
+// Each test binary uses some of these (as with the rest of this module).
+#[allow(unused_imports)]
+pub use akuersi_testkit::{NEW_PIN, PIN, T0, WRONG_PIN};
+
+/// Operator token of every HTTP test service (its own, not the testkit's:
+/// http_api.rs spells it out in a raw body).
 pub const TOKEN: &str = "http-test-operator-token";
-/// A PIN that passes the blocklist.
-pub const PIN: &str = "482916";
-/// Another good PIN, used as the wrong one.
-pub const WRONG_PIN: &str = "730518";
-/// A third good PIN, for PIN changes.
-pub const NEW_PIN: &str = "915273";
-/// 2026-12-01T00:00:00Z.
-pub const T0: i64 = 1_796_083_200_000;
 
 /// The endpoints of the first version of the protocol: requester, device
 /// approval and operator set-up.
@@ -244,19 +241,7 @@ pub fn installation(
     clock: Arc<dyn Clock>,
     db: &str,
 ) -> Arc<Installation> {
-    Installation::open(
-        InstallationConfig {
-            database_path: db.into(),
-            platform: "desktop".into(),
-            kdf_iterations: MIN_KDF_ITERATIONS,
-            default_language: "kl".into(),
-        },
-        transport,
-        clock,
-        Arc::new(SoftwareVault::ephemeral().unwrap()),
-        None,
-    )
-    .unwrap()
+    akuersi_testkit::installation(db).open(transport, clock)
 }
 
 /// A transport that records the path and body of every message it sends.
@@ -321,19 +306,10 @@ pub fn issue_code(base: &str, user_id: &str) -> String {
     a.ok()["code"].as_str().unwrap().to_owned()
 }
 
-/// A Demo Bank log-on request, as a requester sends it.
+/// A Demo Bank log-on request, as a requester sends it (the testkit's, as
+/// JSON).
 pub fn log_on(user_id: &str) -> Value {
-    json!({
-        "user_id": user_id,
-        "requester_id": "demo-bank",
-        "requester_name": "Demo Bank",
-        "action": "log_on",
-        "texts": [
-            {"lang": "kl", "header": "Demo Bank-imut iserneq", "body": "Demo Bank-imut iserniarputit"},
-            {"lang": "da", "header": "Log på Demo Bank", "body": "Du er ved at logge på Demo Bank"},
-            {"lang": "en", "header": "Log on to Demo Bank", "body": "You are logging on to Demo Bank"}
-        ]
-    })
+    serde_json::to_value(akuersi_testkit::log_on(user_id)).unwrap()
 }
 
 /// Requester: start a log-on request; returns (request_id, poll_handle).

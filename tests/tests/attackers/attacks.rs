@@ -6,7 +6,7 @@ use akuersi_core::approval::Decision;
 use akuersi_core::protocol::*;
 use akuersi_core::request::Action;
 use akuersi_core::Error;
-use akuersi_tests::*;
+use akuersi_testkit::*;
 
 fn code_of(r: &akuersi_core::transport::TransportResponse) -> ErrorCode {
     serde_json::from_slice::<ErrorBody>(&r.body)

@@ -8,15 +8,15 @@
 //! a signature over a changed field or another request, a foreign device's
 //! decision or PIN start (`attacks.rs`); the hourly request cap and
 //! create-and-cancel flooding, spoofing texts and look-alike names
-//! (`what_the_user_sees.rs`); late, early, reused and cross-identity pairing
-//! codes (`identity_care.rs`); lock-out by wrong PINs (`lockout.rs`).
+//! (`flows/what_the_user_sees.rs`); late, early, reused and cross-identity pairing
+//! codes (`flows/identity_care.rs`); lock-out by wrong PINs (`lockout.rs`).
 
 use std::time::Instant;
 
 use akuersi_core::approval::{Decision, PakeBinding};
 use akuersi_core::protocol::*;
 use akuersi_core::transport::Transport;
-use akuersi_tests::*;
+use akuersi_testkit::*;
 use serde_json::Value;
 
 const OWNER: &str = "Aviaja-Nuuk";
@@ -102,7 +102,7 @@ fn known_unknown_and_frozen_user_ids_answer_alike() {
     assert_eq!(bodies[0], bodies[2]);
 
     // The hourly cap answers alike too (the flooding itself:
-    // what_the_user_sees.rs).
+    // flows/what_the_user_sees.rs).
     let mut capped = Vec::new();
     for user in users {
         let mut last = None;

@@ -3,7 +3,7 @@
 
 use akuersi_core::protocol::RequestStatus;
 use akuersi_core::Error;
-use akuersi_tests::*;
+use akuersi_testkit::*;
 
 /// Make sure the phone has a live request to try a PIN on; returns its id.
 fn live_request(w: &World, phone: &App) -> String {

@@ -3,7 +3,7 @@
 
 use akuersi_core::protocol::{ErrorCode, RequestStatus};
 use akuersi_core::Error;
-use akuersi_tests::*;
+use akuersi_testkit::*;
 
 const USER: &str = "Aviaja-Nuuk";
 const PHONE: &str = "+299551234";

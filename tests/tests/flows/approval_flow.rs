@@ -3,7 +3,7 @@
 use akuersi_core::approval::Decision;
 use akuersi_core::protocol::RequestStatus;
 use akuersi_core::Error;
-use akuersi_tests::*;
+use akuersi_testkit::*;
 
 #[test]
 fn happy_path_log_on_with_pin() {
@@ -317,27 +317,16 @@ fn cancelled_request_cannot_be_decided() {
 
 #[test]
 fn countdown_uses_the_service_clock_not_the_device_clock() {
-    use akuersi_core::app::{Installation, InstallationConfig};
     use akuersi_core::clock::TestClock;
-    use akuersi_core::keystore::SoftwareVault;
     use std::sync::Arc;
     let w = World::new();
     w.identity("Aviaja-Nuuk");
     // This device's clock is 2 hours behind the service's.
     let skewed = Arc::new(TestClock::new(T0 - 7_200_000));
-    let app = Installation::open(
-        InstallationConfig {
-            database_path: ":memory:".into(),
-            platform: "desktop".into(),
-            kdf_iterations: 1_000,
-            default_language: "da".into(),
-        },
-        w.tap.clone(),
-        skewed.clone(),
-        std::sync::Arc::new(SoftwareVault::ephemeral().unwrap()),
-        None,
-    )
-    .unwrap();
+    let app = installation(":memory:")
+        .kdf_iterations(1_000)
+        .language("da")
+        .open(w.tap.clone(), skewed.clone());
     let p = app
         .activate(
             "Aviaja-Nuuk".into(),

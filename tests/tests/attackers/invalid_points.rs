@@ -17,7 +17,7 @@ use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS, PAKE_VERIF
 use akuersi_core::protocol::*;
 use akuersi_core::spake2plus::{PakeContext, PakeError, Prover};
 use akuersi_core::Error;
-use akuersi_tests::*;
+use akuersi_testkit::*;
 
 /// The field prime of P-256, big-endian.
 const P: [u8; 32] = [

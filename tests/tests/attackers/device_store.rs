@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use akuersi_core::app::{Installation, InstallationConfig};
+use akuersi_core::app::Installation;
 use akuersi_core::keystore::{SecretVault, SoftwareVault};
 use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS};
 use akuersi_core::spake2plus::registration_record;
-use akuersi_tests::*;
+use akuersi_testkit::*;
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
@@ -28,19 +28,9 @@ fn file_installation(
     dir: &std::path::Path,
     vault: Arc<SoftwareVault>,
 ) -> Arc<Installation> {
-    Installation::open(
-        InstallationConfig {
-            database_path: dir.join("app.sqlite").to_str().unwrap().into(),
-            platform: "desktop".into(),
-            kdf_iterations: MIN_KDF_ITERATIONS,
-            default_language: "kl".into(),
-        },
-        w.tap.clone(),
-        w.clock.clone(),
-        vault,
-        None,
-    )
-    .unwrap()
+    installation(dir.join("app.sqlite").to_str().unwrap())
+        .vault(vault)
+        .open(w.tap.clone(), w.clock.clone())
 }
 
 #[test]

@@ -5,7 +5,7 @@ use akuersi_core::approval::Decision;
 use akuersi_core::protocol::{paths, ChannelBindingKind, ErrorCode, RequestStatus};
 use akuersi_core::request::Amount;
 use akuersi_core::Error;
-use akuersi_tests::*;
+use akuersi_testkit::*;
 
 const USER: &str = "Aviaja-Nuuk";
 

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use akuersi_core::crypto::verify_p256;
 use serde::Deserialize;
 
-const VECTORS: &str = include_str!("../vectors/ecdsa_secp256r1_sha256_p1363_test.json");
+const VECTORS: &str = include_str!("../../vectors/ecdsa_secp256r1_sha256_p1363_test.json");
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,0 +1,54 @@
+//! What the service's unit tests share: an in-memory service and a
+//! hand-built device enrolled in it. (The testkit's own `bench::open`
+//! returns the library's `Service`, a different type from this test build's.)
+
+use akuersi_core::protocol::{DeviceSigned, SignedBody};
+use akuersi_testkit::HandDevice;
+
+/// An in-memory service on a test clock at the testkit's T0, with the
+/// benchmarks' configuration. (The testkit's own `bench::open` returns
+/// the library's `Service`, a different type from this test build's.)
+pub(crate) fn open() -> crate::Service {
+    let clock = std::sync::Arc::new(akuersi_core::clock::TestClock::new(akuersi_testkit::T0));
+    let config = crate::ServiceConfig {
+        synchronous_full: true,
+        max_requests_per_hour: u32::MAX,
+        ..Default::default()
+    };
+    crate::Service::open(":memory:", clock, config).unwrap()
+}
+
+/// Create `user_id` and enroll a new hand-built device for it.
+pub(crate) fn enroll(service: &crate::Service, user_id: &str) -> HandDevice {
+    use akuersi_core::pin::MIN_KDF_ITERATIONS;
+    use akuersi_core::protocol::CodeChannel;
+    let device = HandDevice::new().unwrap();
+    service.create_identity(user_id).unwrap();
+    let code = service
+        .issue_activation_code(user_id, CodeChannel::Paper)
+        .unwrap()
+        .code;
+    let m = device
+        .activation(
+            user_id,
+            &code,
+            akuersi_testkit::PIN,
+            MIN_KDF_ITERATIONS,
+            "bench",
+        )
+        .unwrap();
+    service.activate(m).unwrap();
+    device
+}
+
+/// A hand-built device's next envelope (the tests' devices never fail to sign).
+pub(crate) trait Signs {
+    /// Sign `body` with the next sequence number.
+    fn signed<T: SignedBody>(&mut self, body: T) -> DeviceSigned<T>;
+}
+
+impl Signs for HandDevice {
+    fn signed<T: SignedBody>(&mut self, body: T) -> DeviceSigned<T> {
+        self.envelope(body).unwrap()
+    }
+}

@@ -1,0 +1,192 @@
+//! The in-process world of the end-to-end tests: a service on a test clock,
+//! a tapped transport that records (and can rewrite) every call, and app
+//! installations wired to it.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use akuersi_core::app::{Installation, Profile};
+use akuersi_core::clock::{Clock, TestClock};
+use akuersi_core::protocol::*;
+use akuersi_core::transport::{call, Transport, TransportError, TransportResponse};
+use akuersi_server::{InProcessTransport, Service, ServiceConfig};
+
+use crate::{log_on, PIN, T0, TOKEN};
+
+/// A transport that counts calls and remembers every body it sent, so tests
+/// can replay or inspect them; optionally rewrites answers (a network attacker).
+pub struct Tap {
+    inner: InProcessTransport,
+    /// Number of calls so far.
+    pub calls: AtomicUsize,
+    /// (path, body) of every call, in order.
+    pub sent: Mutex<Vec<(String, Vec<u8>)>>,
+    /// Rewrites the answer body for a path.
+    #[allow(clippy::type_complexity)]
+    pub rewrite: Mutex<Option<Box<dyn Fn(&str, Vec<u8>) -> Vec<u8> + Send>>>,
+}
+
+impl Tap {
+    /// Last body sent to `path`.
+    pub fn last(&self, path: &str) -> Option<Vec<u8>> {
+        self.sent
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(p, _)| p == path)
+            .map(|(_, b)| b.clone())
+    }
+}
+
+impl Transport for Tap {
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<TransportResponse, TransportError> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.sent
+            .lock()
+            .unwrap()
+            .push((path.to_owned(), body.clone()));
+        let mut answer = self.inner.post(path, body)?;
+        if let Some(f) = self.rewrite.lock().unwrap().as_ref() {
+            answer.body = f(path, answer.body);
+        }
+        Ok(answer)
+    }
+}
+
+/// A service and everything around it, on a test clock.
+pub struct World {
+    /// The shared clock.
+    pub clock: Arc<TestClock>,
+    /// The service.
+    pub service: Arc<Service>,
+    /// The tapped transport every installation uses.
+    pub tap: Arc<Tap>,
+}
+
+/// An installation with one activated profile.
+pub struct App {
+    /// The installation.
+    pub app: Arc<Installation>,
+    /// Its profile.
+    pub profile: Profile,
+}
+
+impl App {
+    /// Profile id.
+    pub fn id(&self) -> &str {
+        &self.profile.profile_id
+    }
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl World {
+    /// A fresh in-memory service at [`T0`].
+    pub fn new() -> Self {
+        Self::with_service_path(":memory:")
+    }
+
+    /// A service stored at `path`.
+    pub fn with_service_path(path: &str) -> Self {
+        Self::with_config(path, ServiceConfig::default())
+    }
+
+    /// Send raw JSON through the service's JSON front.
+    pub fn raw(&self, path: &str, body: &[u8]) -> TransportResponse {
+        self.tap.post(path, body.to_vec()).unwrap()
+    }
+
+    /// Send a typed message and decode the answer.
+    pub fn send<Req: serde::Serialize, Resp: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        req: &Req,
+    ) -> akuersi_core::Result<Resp> {
+        call(self.tap.as_ref(), path, req)
+    }
+
+    /// Create an identity.
+    pub fn identity(&self, user_id: &str) -> String {
+        self.service.create_identity(user_id).unwrap()
+    }
+
+    /// Issue a paper activation code.
+    pub fn code(&self, user_id: &str) -> String {
+        self.service
+            .issue_activation_code(user_id, CodeChannel::Paper)
+            .unwrap()
+            .code
+    }
+
+    /// A new installation (not yet activated) stored at `db`, talking
+    /// through the tap, on the world's clock.
+    pub fn installation(&self, db: &str) -> Arc<Installation> {
+        crate::installation(db).open(self.tap.clone(), self.clock.clone())
+    }
+
+    /// A new installation activated for `user_id` with [`PIN`] (creates the
+    /// identity if needed).
+    pub fn app(&self, user_id: &str, name: &str) -> App {
+        let _ = self.service.create_identity(user_id);
+        let app = self.installation(":memory:");
+        let profile = app
+            .activate(user_id.into(), self.code(user_id), PIN.into(), name.into())
+            .unwrap();
+        App { app, profile }
+    }
+
+    /// A log-on request from Demo Bank.
+    pub fn request(&self, user_id: &str) -> CreateRequestResponse {
+        self.service.create_request(log_on(user_id)).unwrap()
+    }
+
+    /// Poll a request.
+    pub fn poll(&self, handle: &str) -> PollResponse {
+        self.service.poll(handle).unwrap()
+    }
+
+    /// Digest of the whole service database.
+    pub fn digest(&self) -> [u8; 32] {
+        self.service.state_digest().unwrap()
+    }
+}
+
+/// The clock's current time (for readability in tests).
+pub fn now(world: &World) -> i64 {
+    world.clock.now_ms()
+}
+
+impl World {
+    /// A service at `path` with `config` (the operator token is set to
+    /// [`TOKEN`]), on a test clock at [`T0`].
+    pub fn with_config(path: &str, config: ServiceConfig) -> Self {
+        let clock = Arc::new(TestClock::new(T0));
+        let service = Arc::new(
+            Service::open(
+                path,
+                clock.clone(),
+                ServiceConfig {
+                    operator_token: Some(TOKEN.into()),
+                    ..config
+                },
+            )
+            .unwrap(),
+        );
+        let tap = Arc::new(Tap {
+            inner: InProcessTransport::new(service.clone()),
+            calls: AtomicUsize::new(0),
+            sent: Mutex::new(Vec::new()),
+            rewrite: Mutex::new(None),
+        });
+        Self {
+            clock,
+            service,
+            tap,
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The attackers of docs/THREAT_MODEL.md §4, one test binary (the honest
+//! flows are in `flows/`; the model, crash and load runs of its "Evidence"
+//! section are binaries of their own).
+//!
+//! * [`attacks`]: the network attacker and a malicious device (§4.8, §2):
+//!   replays, tampering, foreign devices, wrong PINs, enumeration and bad
+//!   input.
+//! * [`attacks_more`]: the remote guesser who knows a user ID (§4.1):
+//!   enumeration by answer shape and timing, lock-out from a user ID alone;
+//!   envelopes replayed to another endpoint, PIN sessions out of order,
+//!   cross-identity device additions and stale pairing payloads (§4.2).
+//! * [`lockout`]: the thief of the device, and lock-out as an attack (§4.3,
+//!   §4.5).
+//! * [`device_store`]: a copy of the device's storage (§4.4).
+//! * [`invalid_points`] and [`wycheproof`]: a malicious peer's SPAKE2+
+//!   shares and ECDSA signatures (the "Fuzzing" section's attack tests).
+
+mod attacks;
+mod attacks_more;
+mod device_store;
+mod invalid_points;
+mod lockout;
+mod wycheproof;
