@@ -11,12 +11,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use rusqlite::params;
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::keystore::{KeyStore, SecretVault, SoftwareKeyStore};
-use crate::store::{optional, Store};
+use crate::store::{activity, profiles, Store};
 use crate::transport::{call_endpoint, Transport};
 use akuersi_protocol::approval::{ApprovalStatement, Decision, PakeBinding};
 use akuersi_protocol::clock::Clock;
@@ -237,25 +236,12 @@ impl Installation {
 
     /// The identities set up on this installation.
     pub fn profiles(&self) -> Result<Vec<Profile>> {
-        let conn = self.store.conn()?;
-        let mut stmt = conn.prepare(
-            "SELECT profile_id, user_id, identity_id, device_id, device_name, language
-             FROM profiles ORDER BY created_at_ms, profile_id",
-        )?;
-        let rows = stmt.query_map([], row_to_profile)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        profiles::list(&*self.store.conn()?)
     }
 
     /// One profile by id.
     pub fn profile(&self, profile_id: &str) -> Result<Profile> {
-        let conn = self.store.conn()?;
-        optional(conn.query_row(
-            "SELECT profile_id, user_id, identity_id, device_id, device_name, language
-             FROM profiles WHERE profile_id = ?1",
-            [profile_id],
-            row_to_profile,
-        ))?
-        .ok_or(Error::UnknownProfile)
+        profiles::get(&*self.store.conn()?, profile_id)?.ok_or(Error::UnknownProfile)
     }
 
     /// Activate this device for `user_id` with an activation code, choosing a
@@ -275,16 +261,8 @@ impl Installation {
         if activation_code.trim().is_empty() || activation_code.len() > 64 {
             return Err(Error::InvalidActivationCode);
         }
-        {
-            let conn = self.store.conn()?;
-            let exists: bool = conn.query_row(
-                "SELECT EXISTS(SELECT 1 FROM profiles WHERE user_key = ?1)",
-                [user.key()],
-                |r| r.get(0),
-            )?;
-            if exists {
-                return Err(Error::ProfileExists);
-            }
+        if profiles::exists_by_user_key(&*self.store.conn()?, user.key())? {
+            return Err(Error::ProfileExists);
         }
 
         let device = self.new_device_material(&pin)?;
@@ -369,30 +347,21 @@ impl Installation {
             language: self.config.default_language.clone(),
         };
         self.store.write(|tx| {
-            tx.execute(
-                "INSERT INTO profiles(profile_id, user_id, user_key, identity_id, device_id, key_alias,
-                    sealed_device_secret, kdf_iterations, next_seq, clock_offset_ms, language,
-                    device_name, created_at_ms, service_public_key)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                params![
-                    profile.profile_id,
-                    profile.user_id,
-                    user.key(),
-                    profile.identity_id,
-                    profile.device_id,
-                    device.key_alias,
-                    sealed_secret,
-                    device.verifier.kdf_iterations,
-                    i64::try_from(next_seq).unwrap_or(i64::MAX),
-                    answer.server_time_ms - now,
-                    profile.language,
-                    profile.device_name,
-                    now,
-                    answer.service_public_key
-                ],
+            profiles::insert(
+                tx,
+                &profiles::NewProfile {
+                    profile: &profile,
+                    user_key: user.key(),
+                    key_alias: &device.key_alias,
+                    sealed_device_secret: &sealed_secret,
+                    kdf_iterations: device.verifier.kdf_iterations,
+                    next_seq: i64::try_from(next_seq).unwrap_or(i64::MAX),
+                    clock_offset_ms: answer.server_time_ms - now,
+                    created_at_ms: now,
+                    service_public_key: &answer.service_public_key,
+                },
             )?;
-            log(tx, &profile.profile_id, now, "activated", None, note)?;
-            Ok(())
+            activity::append(tx, &profile.profile_id, now, "activated", None, note)
         })?;
         Ok(profile)
     }
@@ -405,11 +374,7 @@ impl Installation {
             ));
         }
         self.store.write(|tx| {
-            let n = tx.execute(
-                "UPDATE profiles SET language = ?2 WHERE profile_id = ?1",
-                params![profile_id, language],
-            )?;
-            if n == 0 {
+            if !profiles::set_language(tx, profile_id, &language)? {
                 return Err(Error::UnknownProfile);
             }
             Ok(())
@@ -458,12 +423,8 @@ impl Installation {
 
     /// True until the owner has read the security rules on this profile.
     pub fn needs_security_rules(&self, profile_id: &str) -> Result<bool> {
-        let at: Option<i64> = optional(self.store.conn()?.query_row(
-            "SELECT rules_acknowledged_at_ms FROM profiles WHERE profile_id = ?1",
-            [profile_id],
-            |r| r.get(0),
-        ))?
-        .ok_or(Error::UnknownProfile)?;
+        let at = profiles::rules_acknowledged_at(&*self.store.conn()?, profile_id)?
+            .ok_or(Error::UnknownProfile)?;
         Ok(at.is_none())
     }
 
@@ -471,11 +432,7 @@ impl Installation {
     pub fn acknowledge_security_rules(&self, profile_id: &str) -> Result<()> {
         let now = self.clock.now_ms();
         self.store.write(|tx| {
-            let n = tx.execute(
-                "UPDATE profiles SET rules_acknowledged_at_ms = ?2 WHERE profile_id = ?1",
-                params![profile_id, now],
-            )?;
-            if n == 0 {
+            if !profiles::acknowledge_rules(tx, profile_id, now)? {
                 return Err(Error::UnknownProfile);
             }
             Ok(())
@@ -654,7 +611,7 @@ impl Installation {
             Err(akuersi_protocol::spake2plus::PakeError::ConfirmationFailed) => {
                 let now = self.clock.now_ms();
                 self.store.write_routine(|tx| {
-                    log(
+                    activity::append(
                         tx,
                         profile_id,
                         now,
@@ -727,19 +684,7 @@ impl Installation {
 
     /// The device's own activity log for a profile, newest first.
     pub fn activity(&self, profile_id: &str) -> Result<Vec<ActivityEntry>> {
-        let conn = self.store.conn()?;
-        let mut stmt = conn.prepare(
-            "SELECT at_ms, kind, request_id, detail FROM activity WHERE profile_id = ?1 ORDER BY id DESC",
-        )?;
-        let rows = stmt.query_map([profile_id], |r| {
-            Ok(ActivityEntry {
-                at_ms: r.get(0)?,
-                kind: r.get(1)?,
-                request_id: r.get(2)?,
-                detail: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        activity::newest_first(&*self.store.conn()?, profile_id)
     }
 
     // ------------------------------------------------------------ internals
@@ -780,7 +725,7 @@ impl Installation {
         let kind = decision_kind(decision);
         let detail = format!("{} – {}", request.requester_name, request.action.as_str());
         self.store.write_routine(|tx| {
-            log(
+            activity::append(
                 tx,
                 profile_id,
                 now,
@@ -839,20 +784,7 @@ impl Installation {
     }
 
     pub(crate) fn secrets(&self, profile_id: &str) -> Result<ProfileSecrets> {
-        let conn = self.store.conn()?;
-        optional(conn.query_row(
-            "SELECT device_id, key_alias, sealed_device_secret, kdf_iterations FROM profiles WHERE profile_id = ?1",
-            [profile_id],
-            |r| {
-                Ok(ProfileSecrets {
-                    device_id: r.get(0)?,
-                    key_alias: r.get(1)?,
-                    sealed_device_secret: r.get(2)?,
-                    kdf_iterations: r.get(3)?,
-                })
-            },
-        ))?
-        .ok_or(Error::UnknownProfile)
+        profiles::secrets(&*self.store.conn()?, profile_id)?.ok_or(Error::UnknownProfile)
     }
 
     /// Sign and send one device message, and wait for its answer. One
@@ -887,13 +819,9 @@ impl Installation {
         body: T,
     ) -> Result<DeviceSigned<T>> {
         if lease.next >= lease.end {
-            let start: i64 = self.store.write(|tx| {
-                Ok(tx.query_row(
-                    "UPDATE profiles SET next_seq = next_seq + ?2 WHERE profile_id = ?1 RETURNING next_seq - ?2",
-                    params![profile_id, SEQ_LEASE as i64],
-                    |r| r.get(0),
-                )?)
-            })?;
+            let start = self
+                .store
+                .write(|tx| profiles::lease_seq(tx, profile_id, SEQ_LEASE as i64))?;
             let start =
                 u64::try_from(start).map_err(|_| Error::Storage("bad sequence number".into()))?;
             *lease = SeqLease {
@@ -917,38 +845,17 @@ impl Installation {
 
     pub(crate) fn note_server_time(&self, profile_id: &str, server_time_ms: i64) -> Result<()> {
         let offset = server_time_ms - self.clock.now_ms();
-        self.store.write_routine(|tx| {
-            tx.execute(
-                "UPDATE profiles SET clock_offset_ms = ?2 WHERE profile_id = ?1",
-                params![profile_id, offset],
-            )?;
-            Ok(())
-        })
+        self.store
+            .write_routine(|tx| profiles::set_clock_offset(tx, profile_id, offset))
     }
 
     /// The service's clock, estimated from this device's clock and the offset
     /// measured at the last answer.
     pub(crate) fn server_now(&self, profile_id: &str) -> Result<i64> {
-        let conn = self.store.conn()?;
-        let offset: i64 = optional(conn.query_row(
-            "SELECT clock_offset_ms FROM profiles WHERE profile_id = ?1",
-            [profile_id],
-            |r| r.get(0),
-        ))?
-        .ok_or(Error::UnknownProfile)?;
+        let offset = profiles::clock_offset(&*self.store.conn()?, profile_id)?
+            .ok_or(Error::UnknownProfile)?;
         Ok(self.clock.now_ms().saturating_add(offset))
     }
-}
-
-fn row_to_profile(r: &rusqlite::Row<'_>) -> rusqlite::Result<Profile> {
-    Ok(Profile {
-        profile_id: r.get(0)?,
-        user_id: r.get(1)?,
-        identity_id: r.get(2)?,
-        device_id: r.get(3)?,
-        device_name: r.get(4)?,
-        language: r.get(5)?,
-    })
 }
 
 /// Trim and check a device name: 1 to 40 visible characters.
@@ -978,21 +885,6 @@ fn decision_kind(d: Decision) -> &'static str {
         Decision::Reject => "rejected",
         Decision::Report => "reported",
     }
-}
-
-pub(crate) fn log(
-    tx: &rusqlite::Transaction<'_>,
-    profile_id: &str,
-    at_ms: i64,
-    kind: &str,
-    request_id: Option<&str>,
-    detail: &str,
-) -> Result<()> {
-    tx.execute(
-        "INSERT INTO activity(profile_id, at_ms, kind, request_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![profile_id, at_ms, kind, request_id, detail],
-    )?;
-    Ok(())
 }
 
 fn view(r: &PendingRequest, language: &str, server_now: i64) -> Option<RequestView> {

@@ -6,11 +6,9 @@
 //! Every call here may block on storage, the key store or the network (and,
 //! where a PIN is taken, on PIN derivation): keep them off the main thread.
 
-use rusqlite::params;
-
-use crate::app::{log, Installation, Profile, ProfileSecrets};
+use crate::app::{Installation, Profile, ProfileSecrets};
 use crate::error::{Error, Result};
-use crate::store::optional;
+use crate::store::{activity, profiles};
 use crate::transport::call_endpoint;
 use akuersi_protocol::activity::{verify_chain, LogEntry};
 use akuersi_protocol::endpoint::{endpoints, DeviceEndpoint};
@@ -147,13 +145,8 @@ impl Installation {
             },
         )?;
         if this {
-            self.store.write(|tx| {
-                tx.execute(
-                    "UPDATE profiles SET device_name = ?2 WHERE profile_id = ?1",
-                    params![profile_id, name],
-                )?;
-                Ok(())
-            })?;
+            self.store
+                .write(|tx| profiles::set_device_name(tx, profile_id, &name))?;
         }
         Ok(())
     }
@@ -195,11 +188,7 @@ impl Installation {
 
     /// Delete a profile and its key from this installation (local only).
     pub(crate) fn forget_profile(&self, profile_id: &str, secrets: &ProfileSecrets) -> Result<()> {
-        self.store.write(|tx| {
-            tx.execute("DELETE FROM profiles WHERE profile_id = ?1", [profile_id])?;
-            tx.execute("DELETE FROM activity WHERE profile_id = ?1", [profile_id])?;
-            Ok(())
-        })?;
+        self.store.write(|tx| profiles::delete(tx, profile_id))?;
         self.keys.delete(&secrets.key_alias)
     }
 
@@ -222,13 +211,8 @@ impl Installation {
         if s.user_id != profile.user_id {
             // The user ID was changed from another device: keep up.
             if let Ok(user) = UserId::parse(&s.user_id) {
-                self.store.write(|tx| {
-                    tx.execute(
-                        "UPDATE profiles SET user_id = ?2, user_key = ?3 WHERE profile_id = ?1",
-                        params![profile_id, user.as_str(), user.key()],
-                    )?;
-                    Ok(())
-                })?;
+                self.store
+                    .write(|tx| profiles::set_user_id(tx, profile_id, &user))?;
             }
         }
         Ok(IdentityStatusView {
@@ -328,11 +312,7 @@ impl Installation {
                 },
             )?;
             let user = UserId::parse(&status.user_id)?;
-            let exists: bool = self.store.conn()?.query_row(
-                "SELECT EXISTS(SELECT 1 FROM profiles WHERE user_key = ?1)",
-                [user.key()],
-                |r| r.get(0),
-            )?;
+            let exists = profiles::exists_by_user_key(&*self.store.conn()?, user.key())?;
             if exists {
                 return Err(Error::ProfileExists);
             }
@@ -398,12 +378,21 @@ impl Installation {
         )?;
         let now = self.clock.now_ms();
         self.store.write(|tx| {
-            tx.execute(
-                "UPDATE profiles SET sealed_device_secret = ?2, kdf_iterations = ?3, clock_offset_ms = ?4
-                 WHERE profile_id = ?1",
-                params![profile_id, sealed, iterations, answer.server_time_ms - now],
+            profiles::set_device_secret(
+                tx,
+                profile_id,
+                &sealed,
+                iterations,
+                answer.server_time_ms - now,
             )?;
-            log(tx, profile_id, now, "reactivated", None, "this device was activated again with a new PIN")
+            activity::append(
+                tx,
+                profile_id,
+                now,
+                "reactivated",
+                None,
+                "this device was activated again with a new PIN",
+            )
         })
     }
 
@@ -414,7 +403,7 @@ impl Installation {
         let _: Ack = self.signed_call::<endpoints::Freeze>(profile_id, &secrets, Freeze {})?;
         let now = self.clock.now_ms();
         self.store.write(|tx| {
-            log(
+            activity::append(
                 tx,
                 profile_id,
                 now,
@@ -457,12 +446,8 @@ impl Installation {
     /// only when asked, like requests). Writes the last seen id.
     pub fn notifications(&self, profile_id: &str) -> Result<Vec<NotificationItem>> {
         let secrets = self.secrets(profile_id)?;
-        let after: i64 = optional(self.store.conn()?.query_row(
-            "SELECT last_notification_id FROM profiles WHERE profile_id = ?1",
-            [profile_id],
-            |r| r.get(0),
-        ))?
-        .ok_or(Error::UnknownProfile)?;
+        let after = profiles::last_notification_id(&*self.store.conn()?, profile_id)?
+            .ok_or(Error::UnknownProfile)?;
         let r: NotificationsResponse = self.signed_call::<endpoints::Notifications>(
             profile_id,
             &secrets,
@@ -472,13 +457,8 @@ impl Installation {
         )?;
         if let Some(last) = r.items.last() {
             let id = i64::try_from(last.id).unwrap_or(i64::MAX);
-            self.store.write(|tx| {
-                tx.execute(
-                    "UPDATE profiles SET last_notification_id = ?2 WHERE profile_id = ?1",
-                    params![profile_id, id],
-                )?;
-                Ok(())
-            })?;
+            self.store
+                .write(|tx| profiles::set_last_notification_id(tx, profile_id, id))?;
         }
         Ok(r.items)
     }
@@ -490,11 +470,7 @@ impl Installation {
     pub fn activity_log(&self, profile_id: &str, offset: u32, limit: u32) -> Result<ActivityPage> {
         let secrets = self.secrets(profile_id)?;
         let profile = self.profile(profile_id)?;
-        let service_key: Vec<u8> = self.store.conn()?.query_row(
-            "SELECT service_public_key FROM profiles WHERE profile_id = ?1",
-            [profile_id],
-            |r| r.get(0),
-        )?;
+        let service_key = profiles::service_public_key(&*self.store.conn()?, profile_id)?;
         let r: ActivityResponse =
             self.signed_call::<endpoints::Activity>(profile_id, &secrets, ActivityQuery {})?;
         verify_chain(&profile.identity_id, &r.entries, &r.head, &service_key)
@@ -528,13 +504,8 @@ impl Installation {
                 })
             },
         )?;
-        self.store.write(|tx| {
-            tx.execute(
-                "UPDATE profiles SET user_id = ?2, user_key = ?3 WHERE profile_id = ?1",
-                params![profile_id, user.as_str(), user.key()],
-            )?;
-            Ok(())
-        })
+        self.store
+            .write(|tx| profiles::set_user_id(tx, profile_id, &user))
     }
 
     /// Change contact data (phone for SMS, e-mail), with the PIN. The old and
@@ -606,12 +577,7 @@ impl Installation {
             },
         )?;
         let iterations = self.config.kdf_iterations;
-        self.store.write(|tx| {
-            tx.execute(
-                "UPDATE profiles SET kdf_iterations = ?2 WHERE profile_id = ?1",
-                params![profile_id, iterations],
-            )?;
-            Ok(())
-        })
+        self.store
+            .write(|tx| profiles::set_kdf_iterations(tx, profile_id, iterations))
     }
 }

@@ -15,7 +15,7 @@ use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
-use crate::store::{optional, Store};
+use crate::store::{keys, Store};
 use akuersi_protocol::crypto::random_array;
 
 /// Generates and holds P-256 signing keys by alias, and signs with them.
@@ -175,12 +175,10 @@ impl KeyStore for SoftwareKeyStore {
         let public = pair.public_key().as_ref().to_vec();
         let sealed = self.vault.seal(&Self::label(alias), &pkcs8)?;
         self.store.write(|tx| {
-            let n = tx.execute(
-                "INSERT OR IGNORE INTO software_keys(alias, public_key, sealed_private_key) VALUES (?1, ?2, ?3)",
-                rusqlite::params![alias, public, sealed],
-            )?;
-            if n == 0 {
-                return Err(Error::KeyStore(format!("a key named {alias:?} already exists")));
+            if !keys::insert_new(tx, alias, &public, &sealed)? {
+                return Err(Error::KeyStore(format!(
+                    "a key named {alias:?} already exists"
+                )));
             }
             Ok(())
         })?;
@@ -188,25 +186,13 @@ impl KeyStore for SoftwareKeyStore {
     }
 
     fn public_key(&self, alias: &str) -> Result<Vec<u8>> {
-        let conn = self.store.conn()?;
-        optional(conn.query_row(
-            "SELECT public_key FROM software_keys WHERE alias = ?1",
-            [alias],
-            |r| r.get(0),
-        ))?
-        .ok_or_else(|| Error::KeyStore(format!("no key named {alias:?}")))
+        keys::public_key(&*self.store.conn()?, alias)?
+            .ok_or_else(|| Error::KeyStore(format!("no key named {alias:?}")))
     }
 
     fn sign(&self, alias: &str, message: &[u8]) -> Result<Vec<u8>> {
-        let sealed: Vec<u8> = {
-            let conn = self.store.conn()?;
-            optional(conn.query_row(
-                "SELECT sealed_private_key FROM software_keys WHERE alias = ?1",
-                [alias],
-                |r| r.get(0),
-            ))?
-            .ok_or_else(|| Error::KeyStore(format!("no key named {alias:?}")))?
-        };
+        let sealed = keys::sealed_private_key(&*self.store.conn()?, alias)?
+            .ok_or_else(|| Error::KeyStore(format!("no key named {alias:?}")))?;
         let pkcs8 = self.vault.open(&Self::label(alias), &sealed)?;
         let rng = SystemRandom::new();
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
@@ -218,10 +204,7 @@ impl KeyStore for SoftwareKeyStore {
     }
 
     fn delete(&self, alias: &str) -> Result<()> {
-        self.store.write(|tx| {
-            tx.execute("DELETE FROM software_keys WHERE alias = ?1", [alias])?;
-            Ok(())
-        })
+        self.store.write(|tx| keys::delete(tx, alias))
     }
 }
 

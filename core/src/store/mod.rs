@@ -4,6 +4,15 @@
 //! It holds no PIN and nothing derived from one: only the sealed device secret,
 //! the sealed software key (when the platform has no keystore), sequence
 //! numbers, the measured clock offset and the activity log.
+//!
+//! All of the device's SQL lives in this module: [`Store`] opens the file,
+//! migrates it and hands out transactions; `profiles`, `activity` and `keys`
+//! hold the typed statements over each table, which the installation calls
+//! inside the transaction it chose.
+
+pub(crate) mod activity;
+pub(crate) mod keys;
+pub(crate) mod profiles;
 
 use std::sync::{Mutex, MutexGuard};
 
