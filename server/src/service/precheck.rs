@@ -76,13 +76,9 @@ impl Verified {
 mod tests {
     use super::*;
     use ring::rand::SystemRandom;
-    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use ring::signature::KeyPair;
 
-    fn key() -> EcdsaKeyPair {
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap()
-    }
+    use crate::service::tests::{p256_key as key, pending_log_on, some_point};
 
     #[test]
     fn only_an_exact_earlier_success_is_taken_and_only_once() {
@@ -139,16 +135,12 @@ mod tests {
     /// multiplications before it is refused.
     #[test]
     fn the_early_pin_share_needs_an_early_verified_signature() {
-        use crate::benchkit::{log_on, open, Device, T0};
-        use akuersi_core::protocol::{PendingQuery, PinPurpose, PinStart};
+        use crate::benchkit::T0;
+        use akuersi_core::protocol::{PinPurpose, PinStart};
 
-        let service = open(":memory:", true);
-        let mut device = Device::enroll(&service, "Aviaja-Nuuk");
-        service.create_request(log_on("Aviaja-Nuuk")).unwrap();
-        let pending = service.pending(device.envelope(PendingQuery {})).unwrap();
-        let request_id = pending.requests[0].request_id.clone();
+        let (service, mut device, request_id) = pending_log_on();
         // Any valid point will do as shareP: the early share checks no PIN.
-        let share_p = key().public_key().as_ref().to_vec();
+        let share_p = some_point();
         let msg = device.envelope(PinStart {
             purpose: PinPurpose::Request { request_id },
             share_p,

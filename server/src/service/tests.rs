@@ -199,23 +199,35 @@ fn a_pending_request_reads_as_expired_from_its_expiry_on() {
     assert_eq!((pending.recent_declined, pending.expires_at_ms), (4, 100));
 }
 
-/// Any valid P-256 point will do as shareP: no PIN is checked here.
-fn some_point() -> Vec<u8> {
-    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+/// A fresh P-256 key pair.
+pub(super) fn p256_key() -> ring::signature::EcdsaKeyPair {
+    use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
     let rng = ring::rand::SystemRandom::new();
     let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-    let key =
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
-    key.public_key().as_ref().to_vec()
+    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap()
 }
 
-#[test]
-fn pin_start_commits_the_attempt_before_any_proof() {
+/// Any valid P-256 point will do as shareP: no PIN is checked here.
+pub(super) fn some_point() -> Vec<u8> {
+    use ring::signature::KeyPair;
+    p256_key().public_key().as_ref().to_vec()
+}
+
+/// A service with Aviaja-Nuuk's device enrolled and a log-on request of
+/// hers pending, as the device saw it: the service, the device and the
+/// request's id.
+pub(super) fn pending_log_on() -> (std::sync::Arc<Service>, Device, String) {
     let service = open(":memory:", true);
     let mut device = Device::enroll(&service, "Aviaja-Nuuk");
     service.create_request(log_on("Aviaja-Nuuk")).unwrap();
     let pending = service.pending(device.envelope(PendingQuery {})).unwrap();
     let request_id = pending.requests[0].request_id.clone();
+    (service, device, request_id)
+}
+
+#[test]
+fn pin_start_commits_the_attempt_before_any_proof() {
+    let (service, mut device, request_id) = pending_log_on();
     let started = service
         .pin_start(device.envelope(PinStart {
             purpose: PinPurpose::Request { request_id },
