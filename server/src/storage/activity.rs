@@ -63,18 +63,16 @@ impl Store<'_> {
             "SELECT seq, at_ms, kind, device_id, request_id, detail, prev_hash, hash
              FROM activity WHERE identity_id = ?1 ORDER BY seq",
             [identity_id],
-            |r| {
-                Ok(LogEntry {
-                    seq: r.get(0)?,
-                    at_ms: r.get(1)?,
-                    kind: r.get(2)?,
-                    device_id: r.get(3)?,
-                    request_id: r.get(4)?,
-                    detail: r.get(5)?,
-                    prev_hash: r.get(6)?,
-                    hash: r.get(7)?,
-                })
-            },
+            row_to!(LogEntry {
+                seq,
+                at_ms,
+                kind,
+                device_id,
+                request_id,
+                detail,
+                prev_hash,
+                hash
+            }),
         )
     }
 }

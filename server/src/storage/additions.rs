@@ -47,17 +47,17 @@ const ADDITION_COLUMNS: &str =
     pairing_secret, pairing_expires_at_ms, pairing_failures";
 
 fn read_addition(r: &rusqlite::Row<'_>) -> rusqlite::Result<AdditionRow> {
-    Ok(AdditionRow {
-        addition_id: r.get(0)?,
-        identity_id: r.get(1)?,
-        started_by: r.get(2)?,
-        started_at_ms: r.get(3)?,
-        wait_until_ms: r.get(4)?,
-        status: r.get(5)?,
-        pairing_secret: r.get(6)?,
-        pairing_expires_at_ms: r.get(7)?,
-        pairing_failures: r.get(8)?,
-    })
+    row_to!(AdditionRow {
+        addition_id,
+        identity_id,
+        started_by,
+        started_at_ms,
+        wait_until_ms,
+        status,
+        pairing_secret,
+        pairing_expires_at_ms,
+        pairing_failures,
+    })(r)
 }
 
 impl Store<'_> {

@@ -47,13 +47,11 @@ impl Store<'_> {
             "SELECT code_id, code_hash, failures FROM activation_codes
              WHERE identity_id = ?1 AND used_at_ms IS NULL AND expires_at_ms > ?2",
             params![identity_id, now_ms],
-            |r| {
-                Ok(LiveCode {
-                    code_id: r.get(0)?,
-                    code_hash: r.get(1)?,
-                    failures: r.get(2)?,
-                })
-            },
+            row_to!(LiveCode {
+                code_id,
+                code_hash,
+                failures
+            }),
         )
     }
 

@@ -103,19 +103,17 @@ impl Store<'_> {
                     verifier_w0, verifier_l, name
              FROM devices WHERE device_id = ?1",
             [device_id],
-            |r| {
-                Ok(DeviceRow {
-                    identity_id: r.get(0)?,
-                    public_key: r.get(1)?,
-                    status: r.get(2)?,
-                    last_seq: r.get(3)?,
-                    pin_failures: r.get(4)?,
-                    last_pin_attempt_ms: r.get(5)?,
-                    w0: r.get(6)?,
-                    l: r.get(7)?,
-                    name: r.get(8)?,
-                })
-            },
+            row_to!(DeviceRow {
+                identity_id,
+                public_key,
+                status,
+                last_seq,
+                pin_failures,
+                last_pin_attempt_ms,
+                w0,
+                l,
+                name
+            }),
         )
     }
 
@@ -175,38 +173,37 @@ impl Store<'_> {
     /// A device for operators and tests.
     pub(crate) fn device_info(&self, device_id: &str) -> Result<Option<DeviceInfoRow>> {
         self.maybe(
-                "SELECT device_id, identity_id, name, status, pin_failures, last_pin_attempt_ms, last_used_at_ms
+            "SELECT device_id, identity_id, name, status, pin_failures, last_pin_attempt_ms, last_used_at_ms
              FROM devices WHERE device_id = ?1",
-                [device_id],
-                |r| {
-                    Ok(DeviceInfoRow {
-                        device_id: r.get(0)?,
-                        identity_id: r.get(1)?,
-                        name: r.get(2)?,
-                        status: r.get(3)?,
-                        pin_failures: r.get(4)?,
-                        last_pin_attempt_ms: r.get(5)?,
-                        last_used_at_ms: r.get(6)?,
-                    })
-                },
-            )
+            [device_id],
+            row_to!(DeviceInfoRow {
+                device_id,
+                identity_id,
+                name,
+                status,
+                pin_failures,
+                last_pin_attempt_ms,
+                last_used_at_ms,
+            }),
+        )
     }
 
     /// An identity's active devices, oldest first.
     pub(crate) fn active_devices(&self, identity_id: &str) -> Result<Vec<DeviceListRow>> {
         self.all(
             "SELECT device_id, name, platform, pin_failures, last_pin_attempt_ms, enrolled_at_ms, last_used_at_ms
-                 FROM devices WHERE identity_id = ?1 AND status = 'active' ORDER BY enrolled_at_ms, device_id", [identity_id], |r| {
-            Ok(DeviceListRow {
-                device_id: r.get(0)?,
-                name: r.get(1)?,
-                platform: r.get(2)?,
-                pin_failures: r.get(3)?,
-                last_pin_attempt_ms: r.get(4)?,
-                enrolled_at_ms: r.get(5)?,
-                last_used_at_ms: r.get(6)?,
-            })
-        })
+                 FROM devices WHERE identity_id = ?1 AND status = 'active' ORDER BY enrolled_at_ms, device_id",
+            [identity_id],
+            row_to!(DeviceListRow {
+                device_id,
+                name,
+                platform,
+                pin_failures,
+                last_pin_attempt_ms,
+                enrolled_at_ms,
+                last_used_at_ms,
+            }),
+        )
     }
 
     /// How many active devices an identity has.
@@ -224,8 +221,9 @@ impl Store<'_> {
         identity_id: &str,
     ) -> Result<Option<String>> {
         self.maybe_value(
-                "SELECT name FROM devices WHERE device_id = ?1 AND identity_id = ?2 AND status = 'active'",
-                params![device_id, identity_id])
+            "SELECT name FROM devices WHERE device_id = ?1 AND identity_id = ?2 AND status = 'active'",
+            params![device_id, identity_id],
+        )
     }
 
     /// Rename an active device of the identity; false if there is none.

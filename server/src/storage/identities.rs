@@ -166,13 +166,11 @@ impl Store<'_> {
         self.one(
             "SELECT phone, email, language FROM identities WHERE identity_id = ?1",
             [identity_id],
-            |r| {
-                Ok(Contact {
-                    phone: r.get(0)?,
-                    email: r.get(1)?,
-                    language: r.get(2)?,
-                })
-            },
+            row_to!(Contact {
+                phone,
+                email,
+                language
+            }),
         )
     }
 
@@ -181,15 +179,7 @@ impl Store<'_> {
         self.one(
             "SELECT user_id, frozen, phone, email, notify_every_use FROM identities WHERE identity_id = ?1",
             [identity_id],
-            |r| {
-                Ok(IdentityOverview {
-                    user_id: r.get(0)?,
-                    frozen: r.get(1)?,
-                    phone: r.get(2)?,
-                    email: r.get(3)?,
-                    notify_every_use: r.get(4)?,
-                })
-            },
+            row_to!(IdentityOverview { user_id, frozen, phone, email, notify_every_use }),
         )
     }
 }

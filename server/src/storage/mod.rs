@@ -18,6 +18,19 @@
 //! The operations are inherent methods of the SQLite [`Store`] for now; a
 //! second backend (PostgreSQL) can turn the same signatures into a trait.
 
+/// A row-mapping closure for a query: its columns, in the order selected,
+/// into the named fields of `$row` (fields are read in the order written).
+macro_rules! row_to {
+    ($row:ident { $($field:ident),+ $(,)? }) => {
+        |r: &rusqlite::Row<'_>| {
+            let mut column = 0usize..;
+            Ok($row {
+                $($field: r.get(column.next().unwrap_or(usize::MAX))?,)+
+            })
+        }
+    };
+}
+
 mod activity;
 mod additions;
 mod codes;

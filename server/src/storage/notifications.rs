@@ -52,16 +52,14 @@ impl Store<'_> {
          WHERE (?1 IS NULL OR identity_id = ?1) AND (?2 IS NULL OR channel = ?2) AND id > ?3
          ORDER BY id LIMIT 1000",
             params![identity_id, channel, after_id],
-            |r| {
-                Ok(NotificationItem {
-                    id: r.get(0)?,
-                    at_ms: r.get(1)?,
-                    channel: r.get(2)?,
-                    address: r.get(3)?,
-                    event: r.get(4)?,
-                    text: r.get(5)?,
-                })
-            },
+            row_to!(NotificationItem {
+                id,
+                at_ms,
+                channel,
+                address,
+                event,
+                text
+            }),
         )
     }
 }

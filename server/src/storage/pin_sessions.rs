@@ -70,13 +70,11 @@ impl Store<'_> {
              WHERE session_id = ?1 AND device_id = ?2 AND purpose = ?3
                AND used = 0 AND expires_at_ms > ?4",
             params![session_id, device_id, purpose, now_ms],
-            |r| {
-                Ok(PinSessionShares {
-                    share_p: r.get(0)?,
-                    share_v: r.get(1)?,
-                    expected_confirm_p: r.get(2)?,
-                })
-            },
+            row_to!(PinSessionShares {
+                share_p,
+                share_v,
+                expected_confirm_p
+            }),
         )
     }
 
@@ -88,8 +86,9 @@ impl Store<'_> {
         device_id: &str,
     ) -> Result<Option<String>> {
         self.maybe_value(
-                "SELECT request_id FROM pake_sessions WHERE session_id = ?1 AND device_id = ?2 AND used = 0",
-                params![session_id, device_id])
+            "SELECT request_id FROM pake_sessions WHERE session_id = ?1 AND device_id = ?2 AND used = 0",
+            params![session_id, device_id],
+        )
     }
 
     /// Use a session up.

@@ -23,9 +23,10 @@ impl Store<'_> {
         since_ms: i64,
     ) -> Result<Option<String>> {
         self.maybe_value(
-                "SELECT p.device_id FROM unfreeze_proofs p JOIN devices d ON d.device_id = p.device_id
+            "SELECT p.device_id FROM unfreeze_proofs p JOIN devices d ON d.device_id = p.device_id
                      WHERE p.identity_id = ?1 AND p.device_id != ?2 AND p.at_ms > ?3 AND d.status = 'active'",
-                params![identity_id, device_id, since_ms])
+            params![identity_id, device_id, since_ms],
+        )
     }
 
     /// Record (or renew) a device's unfreeze proof.
