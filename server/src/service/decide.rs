@@ -6,6 +6,7 @@
 use akuersi_core::approval::{ApprovalStatement, Decision, PakeBinding};
 use akuersi_core::protocol::{Decide, DecideResponse, ErrorCode, PinPurpose, RequestStatus};
 
+use super::envelope::blocked_error;
 use super::{err, frozen_error, log, malformed, Service};
 use crate::error::Result;
 use crate::lockout::Lock;
@@ -22,18 +23,12 @@ impl Service {
         self.check_decision_early(&msg, now);
         self.db.write(|tx| {
             let device = Self::load_device(tx, &msg.device_id)?;
-            let lock =
-                self.config
-                    .lockout
-                    .state(device.pin_failures, device.last_pin_attempt_ms, now);
+            let lock = self.lock_of(&device, now);
             // The tenth attempt is proved in a session opened before the
             // block: let its (possibly right) proof be checked.
             let proving = msg.decision == Decision::Approve && msg.pake.is_some();
             if lock == Lock::Blocked && !proving {
-                return Err(err(
-                    ErrorCode::DeviceBlocked,
-                    "this device is blocked after too many wrong PINs; activate it again",
-                ));
+                return Err(blocked_error());
             }
             let request = Self::load_request(tx, &msg.request_id, &device.identity_id)?;
             if self.is_frozen(tx, &device.identity_id)? {
@@ -110,15 +105,12 @@ impl Service {
                     share_v: share_v.clone(),
                 });
             let bytes = statement_of(&msg, &request, pake).encode();
-            if !self
-                .verified
-                .verify(&device.public_key, &bytes, &msg.signature)
-            {
-                return Err(err(
-                    ErrorCode::BadSignature,
-                    "the signature does not cover this request as the service holds it",
-                ));
-            }
+            self.check_signature(
+                &device,
+                &bytes,
+                &msg.signature,
+                "the signature does not cover this request as the service holds it",
+            )?;
             if let Some((proof, (_, _, expected))) = &session {
                 if let Some(refusal) = self.consume_pin_proof(
                     tx,

@@ -35,6 +35,21 @@ impl AdditionRow {
         }
     }
 
+    /// Refuse unless the addition is past its waiting period and still open.
+    fn check_ready(&self, now: i64) -> Result<()> {
+        match self.status_at(now) {
+            "ready" => Ok(()),
+            "waiting" => Err(ServiceError {
+                until_ms: Some(self.wait_until_ms),
+                ..err(
+                    ErrorCode::AdditionNotReady,
+                    "the waiting period is not over yet",
+                )
+            }),
+            _ => Err(pairing_invalid("this device addition is closed")),
+        }
+    }
+
     fn view(&self, now: i64) -> AdditionView {
         AdditionView {
             addition_id: self.addition_id.clone(),
@@ -325,19 +340,7 @@ impl Service {
                     "only the device that started the addition can show the pairing code",
                 ));
             }
-            match a.status_at(now) {
-                "ready" => {}
-                "waiting" => {
-                    return Err(ServiceError {
-                        until_ms: Some(a.wait_until_ms),
-                        ..err(
-                            ErrorCode::AdditionNotReady,
-                            "the waiting period is not over yet",
-                        )
-                    })
-                }
-                _ => return Err(pairing_invalid("this device addition is closed")),
-            }
+            a.check_ready(now)?;
             let expires = now + PAIRING_TTL_MS;
             tx.set_pairing_secret(&a.addition_id, &secret, expires)?;
             Ok(Outcome::Done(PairingPayloadResponse {
@@ -372,19 +375,7 @@ impl Service {
         let now = self.now_ms();
         self.db.write(|tx| {
             let a = Self::load_addition(tx, &msg.addition_id)?;
-            match a.status_at(now) {
-                "ready" => {}
-                "waiting" => {
-                    return Err(ServiceError {
-                        until_ms: Some(a.wait_until_ms),
-                        ..err(
-                            ErrorCode::AdditionNotReady,
-                            "the waiting period is not over yet",
-                        )
-                    })
-                }
-                _ => return Err(pairing_invalid("this device addition is closed")),
-            }
+            a.check_ready(now)?;
             if self.is_frozen(tx, &a.identity_id)? {
                 return Err(frozen_error());
             }

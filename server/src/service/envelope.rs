@@ -7,11 +7,42 @@ use akuersi_core::crypto::is_hex_id;
 use akuersi_core::protocol::{DeviceSigned, ErrorCode, PakeProof, PinPurpose, SignedBody};
 
 use super::{err, malformed, Service};
-use crate::error::Result;
+use crate::error::{Result, ServiceError};
 use crate::lockout::Lock;
 use crate::storage::{DeviceRow, Store};
 
+/// The refusal of a device blocked after too many wrong PINs.
+pub(crate) fn blocked_error() -> ServiceError {
+    err(
+        ErrorCode::DeviceBlocked,
+        "this device is blocked after too many wrong PINs; activate it again",
+    )
+}
+
 impl Service {
+    /// A device's PIN lockout state at `now`.
+    pub(crate) fn lock_of(&self, device: &DeviceRow, now: i64) -> Lock {
+        self.config
+            .lockout
+            .state(device.pin_failures, device.last_pin_attempt_ms, now)
+    }
+
+    /// Refuse a signature of the device over `bytes` that does not verify;
+    /// `why` is the refusal's message.
+    pub(crate) fn check_signature(
+        &self,
+        device: &DeviceRow,
+        bytes: &[u8],
+        signature: &[u8],
+        why: &str,
+    ) -> Result<()> {
+        if self.verified.verify(&device.public_key, bytes, signature) {
+            Ok(())
+        } else {
+            Err(err(ErrorCode::BadSignature, why))
+        }
+    }
+
     /// An active device (a removed or unknown one is refused alike).
     pub(crate) fn load_device(tx: &Store<'_>, device_id: &str) -> Result<DeviceRow> {
         let unknown = || err(ErrorCode::UnknownDevice, "this device is not enrolled");
@@ -46,15 +77,12 @@ impl Service {
     ) -> Result<DeviceRow> {
         let device = Self::load_device(tx, &msg.device_id)?;
         let bytes = DeviceSigned::signed_bytes(&msg.device_id, msg.seq, &msg.body);
-        if !self
-            .verified
-            .verify(&device.public_key, &bytes, &msg.signature)
-        {
-            return Err(err(
-                ErrorCode::BadSignature,
-                "the device signature does not verify",
-            ));
-        }
+        self.check_signature(
+            &device,
+            &bytes,
+            &msg.signature,
+            "the device signature does not verify",
+        )?;
         let seq = i64::try_from(msg.seq).map_err(|_| malformed("seq is too large"))?;
         if seq <= device.last_seq {
             return Err(err(
@@ -78,16 +106,9 @@ impl Service {
         now: i64,
     ) -> Result<DeviceRow> {
         let device = self.authenticate_any(tx, msg, now)?;
-        let blocked =
-            self.config
-                .lockout
-                .state(device.pin_failures, device.last_pin_attempt_ms, now)
-                == Lock::Blocked;
+        let blocked = self.lock_of(&device, now) == Lock::Blocked;
         if blocked && Self::pin_session(tx, &msg.device_id, purpose, proof, now).is_err() {
-            return Err(err(
-                ErrorCode::DeviceBlocked,
-                "this device is blocked after too many wrong PINs; activate it again",
-            ));
+            return Err(blocked_error());
         }
         Ok(device)
     }
@@ -101,16 +122,8 @@ impl Service {
         now: i64,
     ) -> Result<DeviceRow> {
         let device = self.authenticate_any(tx, msg, now)?;
-        if self
-            .config
-            .lockout
-            .state(device.pin_failures, device.last_pin_attempt_ms, now)
-            == Lock::Blocked
-        {
-            return Err(err(
-                ErrorCode::DeviceBlocked,
-                "this device is blocked after too many wrong PINs; activate it again",
-            ));
+        if self.lock_of(&device, now) == Lock::Blocked {
+            return Err(blocked_error());
         }
         Ok(device)
     }

@@ -41,11 +41,7 @@ impl Service {
         let mut early = self.pin_share_early(&msg, now);
         self.db.write(|tx| {
             let device = self.authenticate(tx, &msg, now)?;
-            if let Lock::Suspended { until_ms } =
-                self.config
-                    .lockout
-                    .state(device.pin_failures, device.last_pin_attempt_ms, now)
-            {
+            if let Lock::Suspended { until_ms } = self.lock_of(&device, now) {
                 return Ok(Outcome::Refuse(ServiceError {
                     until_ms: Some(until_ms),
                     ..err(
@@ -251,10 +247,7 @@ impl Service {
             request_id,
             "a wrong PIN was used",
         )?;
-        let lock = self
-            .config
-            .lockout
-            .state(device.pin_failures, device.last_pin_attempt_ms, now);
+        let lock = self.lock_of(device, now);
         match lock {
             Lock::Blocked => notify(
                 tx,

@@ -75,15 +75,11 @@ impl Verified {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::service::test_support::{enroll, open};
+    use crate::service::test_support::{
+        enroll, open, p256_key as key, pending_log_on, some_point, Signs,
+    };
     use ring::rand::SystemRandom;
-    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-
-    fn key() -> EcdsaKeyPair {
-        let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap()
-    }
+    use ring::signature::KeyPair;
 
     #[test]
     fn only_an_exact_earlier_success_is_taken_and_only_once() {
@@ -138,24 +134,16 @@ mod tests {
     /// multiplications before it is refused.
     #[test]
     fn the_early_pin_share_needs_an_early_verified_signature() {
-        use akuersi_core::protocol::{PendingQuery, PinPurpose, PinStart};
-        use akuersi_testkit::{log_on, T0};
+        use akuersi_core::protocol::{PinPurpose, PinStart};
+        use akuersi_testkit::T0;
 
-        let service = open();
-        let mut device = enroll(&service, "Aviaja-Nuuk");
-        service.create_request(log_on("Aviaja-Nuuk")).unwrap();
-        let pending = service
-            .pending(device.envelope(PendingQuery {}).unwrap())
-            .unwrap();
-        let request_id = pending.requests[0].request_id.clone();
+        let (service, mut device, request_id) = pending_log_on();
         // Any valid point will do as shareP: the early share checks no PIN.
-        let share_p = key().public_key().as_ref().to_vec();
-        let msg = device
-            .envelope(PinStart {
-                purpose: PinPurpose::Request { request_id },
-                share_p,
-            })
-            .unwrap();
+        let share_p = some_point();
+        let msg = device.signed(PinStart {
+            purpose: PinPurpose::Request { request_id },
+            share_p,
+        });
         assert!(
             service.pin_share_early(&msg, T0).is_none(),
             "not verified yet"

@@ -87,40 +87,58 @@ impl Service {
         Ok(Ok(device))
     }
 
+    /// Run `then` in one write transaction after [`Self::pin_guarded`]
+    /// let the device through; a wrong PIN is committed and refused.
+    fn pin_guarded_write<B: akuersi_core::protocol::SignedBody, T>(
+        &self,
+        msg: &DeviceSigned<B>,
+        purpose: &PinPurpose,
+        proof: &akuersi_core::protocol::PakeProof,
+        now: i64,
+        then: impl FnOnce(&Store<'_>, DeviceRow) -> Result<Outcome<T>>,
+    ) -> Result<T> {
+        self.db
+            .write(|tx| match self.pin_guarded(tx, msg, purpose, proof, now)? {
+                Ok(device) => then(tx, device),
+                Err(refusal) => Ok(Outcome::Refuse(refusal)),
+            })
+    }
+
     /// Change the user ID, with the PIN; every channel is told. Writes state.
     pub fn change_user_id(&self, msg: DeviceSigned<ChangeUserId>) -> Result<Ack> {
         let now = self.now_ms();
         let user = UserId::parse(&msg.body.new_user_id)
             .map_err(|e| err(ErrorCode::InvalidUserId, &e.to_string()))?;
-        self.db.write(|tx| {
-            let device =
-                match self.pin_guarded(tx, &msg, &PinPurpose::ChangeUserId, &msg.body.pake, now)? {
-                    Ok(d) => d,
-                    Err(refusal) => return Ok(Outcome::Refuse(refusal)),
-                };
-            let taken = tx.user_key_taken_by_other(user.key(), &device.identity_id)?;
-            if taken {
-                // The PIN proof is settled: keep it, refuse the change.
-                return Ok(Outcome::Refuse(err(
-                    ErrorCode::IdentityExists,
-                    "this user ID is taken; choose another",
-                )));
-            }
-            tx.set_user_id(&device.identity_id, user.as_str(), user.key())?;
-            log(
-                tx,
-                &device.identity_id,
-                now,
-                "user_id_changed",
-                Some(&msg.device_id),
-                None,
-                "user ID changed",
-            )?;
-            notify(tx, &device.identity_id, now, &Event::UserIdChanged)?;
-            Ok(Outcome::Done(Ack {
-                server_time_ms: now,
-            }))
-        })
+        self.pin_guarded_write(
+            &msg,
+            &PinPurpose::ChangeUserId,
+            &msg.body.pake,
+            now,
+            |tx, device| {
+                let taken = tx.user_key_taken_by_other(user.key(), &device.identity_id)?;
+                if taken {
+                    // The PIN proof is settled: keep it, refuse the change.
+                    return Ok(Outcome::Refuse(err(
+                        ErrorCode::IdentityExists,
+                        "this user ID is taken; choose another",
+                    )));
+                }
+                tx.set_user_id(&device.identity_id, user.as_str(), user.key())?;
+                log(
+                    tx,
+                    &device.identity_id,
+                    now,
+                    "user_id_changed",
+                    Some(&msg.device_id),
+                    None,
+                    "user ID changed",
+                )?;
+                notify(tx, &device.identity_id, now, &Event::UserIdChanged)?;
+                Ok(Outcome::Done(Ack {
+                    server_time_ms: now,
+                }))
+            },
+        )
     }
 
     fn store_contact(
@@ -158,29 +176,25 @@ impl Service {
     pub fn change_contact(&self, msg: DeviceSigned<ChangeContact>) -> Result<Ack> {
         let now = self.now_ms();
         check_contact(msg.body.phone.as_deref(), msg.body.email.as_deref())?;
-        self.db.write(|tx| {
-            let device = match self.pin_guarded(
-                tx,
-                &msg,
-                &PinPurpose::ChangeContact,
-                &msg.body.pake,
-                now,
-            )? {
-                Ok(d) => d,
-                Err(refusal) => return Ok(Outcome::Refuse(refusal)),
-            };
-            self.store_contact(
-                tx,
-                &device.identity_id,
-                msg.body.phone.as_deref(),
-                msg.body.email.as_deref(),
-                now,
-                Some(&msg.device_id),
-            )?;
-            Ok(Outcome::Done(Ack {
-                server_time_ms: now,
-            }))
-        })
+        self.pin_guarded_write(
+            &msg,
+            &PinPurpose::ChangeContact,
+            &msg.body.pake,
+            now,
+            |tx, device| {
+                self.store_contact(
+                    tx,
+                    &device.identity_id,
+                    msg.body.phone.as_deref(),
+                    msg.body.email.as_deref(),
+                    now,
+                    Some(&msg.device_id),
+                )?;
+                Ok(Outcome::Done(Ack {
+                    server_time_ms: now,
+                }))
+            },
+        )
     }
 
     /// Support sets contact data (operator API). Writes state.
@@ -202,36 +216,32 @@ impl Service {
     /// Change settings (notice on every use), with the PIN. Writes state.
     pub fn change_settings(&self, msg: DeviceSigned<ChangeSettings>) -> Result<Ack> {
         let now = self.now_ms();
-        self.db.write(|tx| {
-            let device = match self.pin_guarded(
-                tx,
-                &msg,
-                &PinPurpose::ChangeSettings,
-                &msg.body.pake,
-                now,
-            )? {
-                Ok(d) => d,
-                Err(refusal) => return Ok(Outcome::Refuse(refusal)),
-            };
-            tx.set_notify_every_use(&device.identity_id, msg.body.notify_every_use)?;
-            let what = if msg.body.notify_every_use {
-                "on"
-            } else {
-                "off"
-            };
-            log(
-                tx,
-                &device.identity_id,
-                now,
-                "settings_changed",
-                Some(&msg.device_id),
-                None,
-                &format!("notice on every use turned {what}"),
-            )?;
-            Ok(Outcome::Done(Ack {
-                server_time_ms: now,
-            }))
-        })
+        self.pin_guarded_write(
+            &msg,
+            &PinPurpose::ChangeSettings,
+            &msg.body.pake,
+            now,
+            |tx, device| {
+                tx.set_notify_every_use(&device.identity_id, msg.body.notify_every_use)?;
+                let what = if msg.body.notify_every_use {
+                    "on"
+                } else {
+                    "off"
+                };
+                log(
+                    tx,
+                    &device.identity_id,
+                    now,
+                    "settings_changed",
+                    Some(&msg.device_id),
+                    None,
+                    &format!("notice on every use turned {what}"),
+                )?;
+                Ok(Outcome::Done(Ack {
+                    server_time_ms: now,
+                }))
+            },
+        )
     }
 
     /// Replace this device's PIN verifier, proved with the old PIN. Writes state.
@@ -242,39 +252,40 @@ impl Service {
         if !(MIN_KDF_ITERATIONS..=MAX_KDF_ITERATIONS).contains(&msg.body.verifier.kdf_iterations) {
             return Err(malformed("kdf_iterations is out of range"));
         }
-        self.db.write(|tx| {
-            let device =
-                match self.pin_guarded(tx, &msg, &PinPurpose::ChangePin, &msg.body.pake, now)? {
-                    Ok(d) => d,
-                    Err(refusal) => return Ok(Outcome::Refuse(refusal)),
-                };
-            tx.set_verifier(
-                &msg.device_id,
-                NewVerifier {
-                    w0: &msg.body.verifier.w0,
-                    l: &msg.body.verifier.l,
-                    kdf_iterations: msg.body.verifier.kdf_iterations,
-                },
-            )?;
-            log(
-                tx,
-                &device.identity_id,
-                now,
-                "pin_changed",
-                Some(&msg.device_id),
-                None,
-                "PIN changed",
-            )?;
-            notify(
-                tx,
-                &device.identity_id,
-                now,
-                &Event::PinChanged { name: &device.name },
-            )?;
-            Ok(Outcome::Done(Ack {
-                server_time_ms: now,
-            }))
-        })
+        self.pin_guarded_write(
+            &msg,
+            &PinPurpose::ChangePin,
+            &msg.body.pake,
+            now,
+            |tx, device| {
+                tx.set_verifier(
+                    &msg.device_id,
+                    NewVerifier {
+                        w0: &msg.body.verifier.w0,
+                        l: &msg.body.verifier.l,
+                        kdf_iterations: msg.body.verifier.kdf_iterations,
+                    },
+                )?;
+                log(
+                    tx,
+                    &device.identity_id,
+                    now,
+                    "pin_changed",
+                    Some(&msg.device_id),
+                    None,
+                    "PIN changed",
+                )?;
+                notify(
+                    tx,
+                    &device.identity_id,
+                    now,
+                    &Event::PinChanged { name: &device.name },
+                )?;
+                Ok(Outcome::Done(Ack {
+                    server_time_ms: now,
+                }))
+            },
+        )
     }
 
     /// App-channel notifications after `after_id`. Consumes the envelope's sequence number.

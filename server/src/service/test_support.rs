@@ -52,3 +52,32 @@ impl Signs for HandDevice {
         self.envelope(body).unwrap()
     }
 }
+
+/// A fresh P-256 key pair.
+pub(crate) fn p256_key() -> ring::signature::EcdsaKeyPair {
+    use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap()
+}
+
+/// Any valid P-256 point will do as shareP: no PIN is checked here.
+pub(crate) fn some_point() -> Vec<u8> {
+    use ring::signature::KeyPair;
+    p256_key().public_key().as_ref().to_vec()
+}
+
+/// A service with Aviaja-Nuuk's device enrolled and a log-on request of
+/// hers pending, as the device saw it: the service, the device and the
+/// request's id.
+pub(crate) fn pending_log_on() -> (crate::Service, HandDevice, String) {
+    use akuersi_core::protocol::PendingQuery;
+    let service = open();
+    let mut device = enroll(&service, "Aviaja-Nuuk");
+    service
+        .create_request(akuersi_testkit::log_on("Aviaja-Nuuk"))
+        .unwrap();
+    let pending = service.pending(device.signed(PendingQuery {})).unwrap();
+    let request_id = pending.requests[0].request_id.clone();
+    (service, device, request_id)
+}

@@ -8,10 +8,10 @@ use akuersi_core::protocol::{
 };
 use akuersi_core::request::Action;
 
+use super::test_support::{enroll, open, pending_log_on, some_point, Signs};
 use super::{log, normalize_code, Service};
-use super::test_support::{enroll, open, Signs};
-use akuersi_testkit::{log_on, T0};
 use crate::storage::{Outcome, RequestRow};
+use akuersi_testkit::T0;
 
 fn last_seq(service: &Service, device_id: &str) -> i64 {
     let conn = service.db.conn().unwrap();
@@ -200,23 +200,9 @@ fn a_pending_request_reads_as_expired_from_its_expiry_on() {
     assert_eq!((pending.recent_declined, pending.expires_at_ms), (4, 100));
 }
 
-/// Any valid P-256 point will do as shareP: no PIN is checked here.
-fn some_point() -> Vec<u8> {
-    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
-    let rng = ring::rand::SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-    let key =
-        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng).unwrap();
-    key.public_key().as_ref().to_vec()
-}
-
 #[test]
 fn pin_start_commits_the_attempt_before_any_proof() {
-    let service = open();
-    let mut device = enroll(&service, "Aviaja-Nuuk");
-    service.create_request(log_on("Aviaja-Nuuk")).unwrap();
-    let pending = service.pending(device.signed(PendingQuery {})).unwrap();
-    let request_id = pending.requests[0].request_id.clone();
+    let (service, mut device, request_id) = pending_log_on();
     let started = service
         .pin_start(device.signed(PinStart {
             purpose: PinPurpose::Request { request_id },

@@ -1,7 +1,7 @@
 //! The identities' hash-chained activity logs.
 
 use akuersi_core::activity::LogEntry;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 use super::Store;
 use crate::error::Result;
@@ -31,19 +31,16 @@ pub(crate) struct NewActivity<'a> {
 impl Store<'_> {
     /// The sequence number and hash of an identity's last log entry.
     pub(crate) fn activity_head(&self, identity_id: &str) -> Result<Option<(u64, Vec<u8>)>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT seq, hash FROM activity WHERE identity_id = ?1 ORDER BY seq DESC LIMIT 1",
-                [identity_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
+        self.maybe(
+            "SELECT seq, hash FROM activity WHERE identity_id = ?1 ORDER BY seq DESC LIMIT 1",
+            [identity_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// Append an entry to a log.
     pub(crate) fn insert_activity(&self, e: &NewActivity<'_>) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "INSERT INTO activity(identity_id, seq, at_ms, kind, device_id, request_id, detail, prev_hash, hash)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
@@ -57,28 +54,25 @@ impl Store<'_> {
                 e.prev_hash,
                 e.hash
             ],
-        )?;
-        Ok(())
+        )
     }
 
     /// An identity's whole log, oldest first.
     pub(crate) fn activity_entries(&self, identity_id: &str) -> Result<Vec<LogEntry>> {
-        let mut stmt = self.conn.prepare(
+        self.all(
             "SELECT seq, at_ms, kind, device_id, request_id, detail, prev_hash, hash
              FROM activity WHERE identity_id = ?1 ORDER BY seq",
-        )?;
-        let rows = stmt.query_map([identity_id], |r| {
-            Ok(LogEntry {
-                seq: r.get(0)?,
-                at_ms: r.get(1)?,
-                kind: r.get(2)?,
-                device_id: r.get(3)?,
-                request_id: r.get(4)?,
-                detail: r.get(5)?,
-                prev_hash: r.get(6)?,
-                hash: r.get(7)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            [identity_id],
+            row_to!(LogEntry {
+                seq,
+                at_ms,
+                kind,
+                device_id,
+                request_id,
+                detail,
+                prev_hash,
+                hash
+            }),
+        )
     }
 }

@@ -1,6 +1,6 @@
 //! Device additions: the waiting period, the pairing secret and its failures.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 use super::Store;
 use crate::error::Result;
@@ -47,61 +47,58 @@ const ADDITION_COLUMNS: &str =
     pairing_secret, pairing_expires_at_ms, pairing_failures";
 
 fn read_addition(r: &rusqlite::Row<'_>) -> rusqlite::Result<AdditionRow> {
-    Ok(AdditionRow {
-        addition_id: r.get(0)?,
-        identity_id: r.get(1)?,
-        started_by: r.get(2)?,
-        started_at_ms: r.get(3)?,
-        wait_until_ms: r.get(4)?,
-        status: r.get(5)?,
-        pairing_secret: r.get(6)?,
-        pairing_expires_at_ms: r.get(7)?,
-        pairing_failures: r.get(8)?,
-    })
+    row_to!(AdditionRow {
+        addition_id,
+        identity_id,
+        started_by,
+        started_at_ms,
+        wait_until_ms,
+        status,
+        pairing_secret,
+        pairing_expires_at_ms,
+        pairing_failures,
+    })(r)
 }
 
 impl Store<'_> {
     /// An identity's additions in status "waiting" (lapsed ones included),
     /// oldest first.
     pub(crate) fn waiting_additions(&self, identity_id: &str) -> Result<Vec<AdditionRow>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {ADDITION_COLUMNS} FROM device_additions
+        self.all(
+            &format!(
+                "SELECT {ADDITION_COLUMNS} FROM device_additions
              WHERE identity_id = ?1 AND status = 'waiting' ORDER BY started_at_ms"
-        ))?;
-        let rows = stmt.query_map([identity_id], read_addition)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            ),
+            [identity_id],
+            read_addition,
+        )
     }
 
     /// An addition by id.
     pub(crate) fn addition(&self, addition_id: &str) -> Result<Option<AdditionRow>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {ADDITION_COLUMNS} FROM device_additions WHERE addition_id = ?1"),
-                [addition_id],
-                read_addition,
-            )
-            .optional()?)
+        self.maybe(
+            &format!("SELECT {ADDITION_COLUMNS} FROM device_additions WHERE addition_id = ?1"),
+            [addition_id],
+            read_addition,
+        )
     }
 
     /// Start an addition.
     pub(crate) fn insert_addition(&self, a: &NewAddition<'_>) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "INSERT INTO device_additions(addition_id, identity_id, started_by, started_at_ms, wait_until_ms, status)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'waiting')",
             params![a.addition_id, a.identity_id, a.started_by, a.started_at_ms, a.wait_until_ms],
-        )?;
-        Ok(())
+        )
     }
 
     /// A device vetoed an addition.
     pub(crate) fn veto_addition(&self, addition_id: &str, now_ms: i64, by: &str) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE device_additions SET status = 'vetoed', closed_at_ms = ?2, closed_by = ?3, pairing_secret = NULL
                  WHERE addition_id = ?1",
             params![addition_id, now_ms, by],
-        )?;
-        Ok(())
+        )
     }
 
     /// Close every waiting addition of an identity (as vetoed by `by`).
@@ -111,12 +108,11 @@ impl Store<'_> {
         now_ms: i64,
         by: &str,
     ) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE device_additions SET status = 'vetoed', pairing_secret = NULL, closed_at_ms = ?2, closed_by = ?3
              WHERE identity_id = ?1 AND status = 'waiting'",
             params![identity_id, now_ms, by],
-        )?;
-        Ok(())
+        )
     }
 
     /// Put out a (new) pairing secret.
@@ -126,20 +122,18 @@ impl Store<'_> {
         secret: &[u8],
         expires_at_ms: i64,
     ) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE device_additions SET pairing_secret = ?2, pairing_expires_at_ms = ?3 WHERE addition_id = ?1",
             params![addition_id, secret, expires_at_ms],
-        )?;
-        Ok(())
+        )
     }
 
     /// Count a wrong pairing proof.
     pub(crate) fn count_pairing_failure(&self, addition_id: &str, failures: u32) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE device_additions SET pairing_failures = ?2 WHERE addition_id = ?1",
             params![addition_id, failures],
-        )?;
-        Ok(())
+        )
     }
 
     /// Count the last wrong pairing proof and close the addition as failed.
@@ -149,12 +143,11 @@ impl Store<'_> {
         failures: u32,
         now_ms: i64,
     ) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE device_additions SET pairing_failures = ?2, status = 'failed', pairing_secret = NULL, closed_at_ms = ?3
                          WHERE addition_id = ?1",
             params![addition_id, failures, now_ms],
-        )?;
-        Ok(())
+        )
     }
 
     /// The new device joined: close the addition as completed.
@@ -164,11 +157,10 @@ impl Store<'_> {
         new_device_id: &str,
         now_ms: i64,
     ) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE device_additions SET status = 'completed', pairing_secret = NULL, new_device_id = ?2, closed_at_ms = ?3
                  WHERE addition_id = ?1",
             params![addition_id, new_device_id, now_ms],
-        )?;
-        Ok(())
+        )
     }
 }

@@ -33,46 +33,41 @@ pub(crate) struct LiveCode {
 impl Store<'_> {
     /// Store a new activation code.
     pub(crate) fn insert_activation_code(&self, c: &NewActivationCode<'_>) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "INSERT INTO activation_codes(identity_id, code_hash, channel, issued_at_ms, expires_at_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             params![c.identity_id, c.code_hash, c.channel, c.issued_at_ms, c.expires_at_ms],
-        )?;
-        Ok(())
+        )
     }
 
     /// An identity's unused codes that have not lapsed at `now_ms`
     /// (blocked ones included).
     pub(crate) fn unused_codes(&self, identity_id: &str, now_ms: i64) -> Result<Vec<LiveCode>> {
-        let mut stmt = self.conn.prepare(
+        self.all(
             "SELECT code_id, code_hash, failures FROM activation_codes
              WHERE identity_id = ?1 AND used_at_ms IS NULL AND expires_at_ms > ?2",
-        )?;
-        let rows = stmt.query_map(params![identity_id, now_ms], |r| {
-            Ok(LiveCode {
-                code_id: r.get(0)?,
-                code_hash: r.get(1)?,
-                failures: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            params![identity_id, now_ms],
+            row_to!(LiveCode {
+                code_id,
+                code_hash,
+                failures
+            }),
+        )
     }
 
     /// Count a wrong try against a code.
     pub(crate) fn count_code_failure(&self, code_id: i64) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE activation_codes SET failures = failures + 1 WHERE code_id = ?1",
             [code_id],
-        )?;
-        Ok(())
+        )
     }
 
     /// Use a code up.
     pub(crate) fn use_code(&self, code_id: i64, now_ms: i64) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE activation_codes SET used_at_ms = ?2 WHERE code_id = ?1",
             params![code_id, now_ms],
-        )?;
-        Ok(())
+        )
     }
 }

@@ -1,6 +1,6 @@
 //! Devices: keys, sequence numbers, PIN verifiers and PIN failure counts.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 use super::Store;
 use crate::error::Result;
@@ -98,37 +98,31 @@ pub(crate) struct DeviceListRow {
 impl Store<'_> {
     /// A device, whatever its status.
     pub(crate) fn device(&self, device_id: &str) -> Result<Option<DeviceRow>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT identity_id, public_key, status, last_seq, pin_failures, last_pin_attempt_ms,
+        self.maybe(
+            "SELECT identity_id, public_key, status, last_seq, pin_failures, last_pin_attempt_ms,
                     verifier_w0, verifier_l, name
              FROM devices WHERE device_id = ?1",
-                [device_id],
-                |r| {
-                    Ok(DeviceRow {
-                        identity_id: r.get(0)?,
-                        public_key: r.get(1)?,
-                        status: r.get(2)?,
-                        last_seq: r.get(3)?,
-                        pin_failures: r.get(4)?,
-                        last_pin_attempt_ms: r.get(5)?,
-                        w0: r.get(6)?,
-                        l: r.get(7)?,
-                        name: r.get(8)?,
-                    })
-                },
-            )
-            .optional()?)
+            [device_id],
+            row_to!(DeviceRow {
+                identity_id,
+                public_key,
+                status,
+                last_seq,
+                pin_failures,
+                last_pin_attempt_ms,
+                w0,
+                l,
+                name
+            }),
+        )
     }
 
     /// Record an envelope's sequence number as the device's last, and the use.
     pub(crate) fn advance_seq(&self, device_id: &str, seq: i64, now_ms: i64) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE devices SET last_seq = ?2, last_used_at_ms = ?3 WHERE device_id = ?1",
             params![device_id, seq, now_ms],
-        )?;
-        Ok(())
+        )
     }
 
     /// Record a PIN attempt: the new failure count and its time.
@@ -138,99 +132,86 @@ impl Store<'_> {
         failures: u32,
         now_ms: i64,
     ) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE devices SET pin_failures = ?2, last_pin_attempt_ms = ?3 WHERE device_id = ?1",
             params![device_id, failures, now_ms],
-        )?;
-        Ok(())
+        )
     }
 
     /// A right PIN: no failures.
     pub(crate) fn reset_pin_failures(&self, device_id: &str) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE devices SET pin_failures = 0 WHERE device_id = ?1",
             [device_id],
-        )?;
-        Ok(())
+        )
     }
 
     /// Record a use of a device.
     pub(crate) fn touch_device(&self, device_id: &str, now_ms: i64) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE devices SET last_used_at_ms = ?2 WHERE device_id = ?1",
             params![device_id, now_ms],
-        )?;
-        Ok(())
+        )
     }
 
     /// A device's public key (an error if there is no such device).
     pub(crate) fn device_public_key(&self, device_id: &str) -> Result<Vec<u8>> {
-        Ok(self.conn.query_row(
+        self.value(
             "SELECT public_key FROM devices WHERE device_id = ?1",
             [device_id],
-            |r| r.get(0),
-        )?)
+        )
     }
 
     /// A device's enrolment time (an error if there is no such device).
     pub(crate) fn device_enrolled_at(&self, device_id: &str) -> Result<i64> {
-        Ok(self.conn.query_row(
+        self.value(
             "SELECT enrolled_at_ms FROM devices WHERE device_id = ?1",
             [device_id],
-            |r| r.get(0),
-        )?)
+        )
     }
 
     /// A device for operators and tests.
     pub(crate) fn device_info(&self, device_id: &str) -> Result<Option<DeviceInfoRow>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT device_id, identity_id, name, status, pin_failures, last_pin_attempt_ms, last_used_at_ms
+        self.maybe(
+            "SELECT device_id, identity_id, name, status, pin_failures, last_pin_attempt_ms, last_used_at_ms
              FROM devices WHERE device_id = ?1",
-                [device_id],
-                |r| {
-                    Ok(DeviceInfoRow {
-                        device_id: r.get(0)?,
-                        identity_id: r.get(1)?,
-                        name: r.get(2)?,
-                        status: r.get(3)?,
-                        pin_failures: r.get(4)?,
-                        last_pin_attempt_ms: r.get(5)?,
-                        last_used_at_ms: r.get(6)?,
-                    })
-                },
-            )
-            .optional()?)
+            [device_id],
+            row_to!(DeviceInfoRow {
+                device_id,
+                identity_id,
+                name,
+                status,
+                pin_failures,
+                last_pin_attempt_ms,
+                last_used_at_ms,
+            }),
+        )
     }
 
     /// An identity's active devices, oldest first.
     pub(crate) fn active_devices(&self, identity_id: &str) -> Result<Vec<DeviceListRow>> {
-        let mut stmt = self.conn.prepare(
+        self.all(
             "SELECT device_id, name, platform, pin_failures, last_pin_attempt_ms, enrolled_at_ms, last_used_at_ms
                  FROM devices WHERE identity_id = ?1 AND status = 'active' ORDER BY enrolled_at_ms, device_id",
-        )?;
-        let rows = stmt.query_map([identity_id], |r| {
-            Ok(DeviceListRow {
-                device_id: r.get(0)?,
-                name: r.get(1)?,
-                platform: r.get(2)?,
-                pin_failures: r.get(3)?,
-                last_pin_attempt_ms: r.get(4)?,
-                enrolled_at_ms: r.get(5)?,
-                last_used_at_ms: r.get(6)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            [identity_id],
+            row_to!(DeviceListRow {
+                device_id,
+                name,
+                platform,
+                pin_failures,
+                last_pin_attempt_ms,
+                enrolled_at_ms,
+                last_used_at_ms,
+            }),
+        )
     }
 
     /// How many active devices an identity has.
     pub(crate) fn count_active_devices(&self, identity_id: &str) -> Result<u32> {
-        Ok(self.conn.query_row(
+        self.value(
             "SELECT count(*) FROM devices WHERE identity_id = ?1 AND status = 'active'",
             [identity_id],
-            |r| r.get(0),
-        )?)
+        )
     }
 
     /// The name of an active device of the identity.
@@ -239,14 +220,10 @@ impl Store<'_> {
         device_id: &str,
         identity_id: &str,
     ) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT name FROM devices WHERE device_id = ?1 AND identity_id = ?2 AND status = 'active'",
-                params![device_id, identity_id],
-                |r| r.get(0),
-            )
-            .optional()?)
+        self.maybe_value(
+            "SELECT name FROM devices WHERE device_id = ?1 AND identity_id = ?2 AND status = 'active'",
+            params![device_id, identity_id],
+        )
     }
 
     /// Rename an active device of the identity; false if there is none.
@@ -256,7 +233,7 @@ impl Store<'_> {
         identity_id: &str,
         name: &str,
     ) -> Result<bool> {
-        let n = self.conn.execute(
+        let n = self.changed(
             "UPDATE devices SET name = ?3 WHERE device_id = ?1 AND identity_id = ?2 AND status = 'active'",
             params![device_id, identity_id, name],
         )?;
@@ -265,37 +242,32 @@ impl Store<'_> {
 
     /// Mark a device removed.
     pub(crate) fn remove_device(&self, device_id: &str) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE devices SET status = 'removed' WHERE device_id = ?1",
             [device_id],
-        )?;
-        Ok(())
+        )
     }
 
     /// Whether a device with this id was ever enrolled.
     pub(crate) fn device_exists(&self, device_id: &str) -> Result<bool> {
-        Ok(self.conn.query_row(
+        self.value(
             "SELECT EXISTS(SELECT 1 FROM devices WHERE device_id = ?1)",
             [device_id],
-            |r| r.get(0),
-        )?)
+        )
     }
 
     /// A device's identity and status, if it was ever enrolled.
     pub(crate) fn device_owner(&self, device_id: &str) -> Result<Option<(String, String)>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT identity_id, status FROM devices WHERE device_id = ?1",
-                [device_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?)
+        self.maybe(
+            "SELECT identity_id, status FROM devices WHERE device_id = ?1",
+            [device_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
     }
 
     /// Insert a new active device.
     pub(crate) fn insert_device(&self, d: &NewDevice<'_>) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "INSERT INTO devices(device_id, identity_id, public_key, name, platform, status,
                 enrolled_at_ms, last_used_at_ms, verifier_w0, verifier_l, kdf_iterations)
              VALUES (?1, ?2, ?3, ?4, ?5, 'active', ?6, ?6, ?7, ?8, ?9)",
@@ -310,8 +282,7 @@ impl Store<'_> {
                 d.verifier.l,
                 d.verifier.kdf_iterations
             ],
-        )?;
-        Ok(())
+        )
     }
 
     /// Re-activate a device: no failures, a new verifier and name.
@@ -322,7 +293,7 @@ impl Store<'_> {
         name: &str,
         now_ms: i64,
     ) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE devices SET pin_failures = 0, last_pin_attempt_ms = 0, verifier_w0 = ?2,
                         verifier_l = ?3, kdf_iterations = ?4, last_used_at_ms = ?5, name = ?6
                      WHERE device_id = ?1",
@@ -334,26 +305,23 @@ impl Store<'_> {
                 now_ms,
                 name
             ],
-        )?;
-        Ok(())
+        )
     }
 
     /// Replace a device's PIN verifier.
     pub(crate) fn set_verifier(&self, device_id: &str, verifier: NewVerifier<'_>) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE devices SET verifier_w0 = ?2, verifier_l = ?3, kdf_iterations = ?4 WHERE device_id = ?1",
             params![device_id, verifier.w0, verifier.l, verifier.kdf_iterations],
-        )?;
-        Ok(())
+        )
     }
 
     /// Replace a device's public key (tests of what a changed key does).
     #[cfg(test)]
     pub(crate) fn replace_public_key(&self, device_id: &str, public_key: &[u8]) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE devices SET public_key = ?2 WHERE device_id = ?1",
             params![device_id, public_key],
-        )?;
-        Ok(())
+        )
     }
 }

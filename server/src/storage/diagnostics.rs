@@ -4,7 +4,7 @@ use super::Store;
 use crate::error::Result;
 
 /// Every table whose rows are service state, in a fixed order.
-const STATE_TABLES: [&str; 9] = [
+pub(super) const STATE_TABLES: [&str; 9] = [
     "identities",
     "devices",
     "activation_codes",

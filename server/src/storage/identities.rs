@@ -1,6 +1,6 @@
 //! Identities: user IDs, freezing, contact data and settings.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 use super::Store;
 use crate::error::Result;
@@ -46,11 +46,10 @@ pub(crate) struct IdentityOverview {
 impl Store<'_> {
     /// Whether any identity has this user key.
     pub(crate) fn user_key_taken(&self, user_key: &str) -> Result<bool> {
-        Ok(self.conn.query_row(
+        self.value(
             "SELECT EXISTS(SELECT 1 FROM identities WHERE user_key = ?1)",
             [user_key],
-            |r| r.get(0),
-        )?)
+        )
     }
 
     /// Whether an identity other than `identity_id` has this user key.
@@ -59,54 +58,43 @@ impl Store<'_> {
         user_key: &str,
         identity_id: &str,
     ) -> Result<bool> {
-        Ok(self.conn.query_row(
+        self.value(
             "SELECT EXISTS(SELECT 1 FROM identities WHERE user_key = ?1 AND identity_id != ?2)",
             params![user_key, identity_id],
-            |r| r.get(0),
-        )?)
+        )
     }
 
     /// Insert a new, active, unfrozen identity.
     pub(crate) fn insert_identity(&self, i: &NewIdentity<'_>) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "INSERT INTO identities(identity_id, user_id, user_key, status, created_at_ms)
              VALUES (?1, ?2, ?3, 'active', ?4)",
             params![i.identity_id, i.user_id, i.user_key, i.created_at_ms],
-        )?;
-        Ok(())
+        )
     }
 
     /// The identity with this user key.
     pub(crate) fn identity_by_user_key(&self, user_key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT identity_id FROM identities WHERE user_key = ?1",
-                [user_key],
-                |r| r.get(0),
-            )
-            .optional()?)
+        self.maybe_value(
+            "SELECT identity_id FROM identities WHERE user_key = ?1",
+            [user_key],
+        )
     }
 
     /// The identity with this user key, unless it is frozen.
     pub(crate) fn unfrozen_identity_by_user_key(&self, user_key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT identity_id FROM identities WHERE user_key = ?1 AND frozen = 0",
-                [user_key],
-                |r| r.get(0),
-            )
-            .optional()?)
+        self.maybe_value(
+            "SELECT identity_id FROM identities WHERE user_key = ?1 AND frozen = 0",
+            [user_key],
+        )
     }
 
     /// Whether an identity is frozen (an error if there is no such identity).
     pub(crate) fn is_frozen(&self, identity_id: &str) -> Result<bool> {
-        Ok(self.conn.query_row(
+        self.value(
             "SELECT frozen FROM identities WHERE identity_id = ?1",
             [identity_id],
-            |r| r.get(0),
-        )?)
+        )
     }
 
     /// Freeze or unfreeze an identity.
@@ -116,26 +104,23 @@ impl Store<'_> {
         } else {
             "UPDATE identities SET frozen = 0 WHERE identity_id = ?1"
         };
-        self.conn.execute(sql, [identity_id])?;
-        Ok(())
+        self.exec(sql, [identity_id])
     }
 
     /// Whether the owner wants a notice on every use.
     pub(crate) fn notify_every_use(&self, identity_id: &str) -> Result<bool> {
-        Ok(self.conn.query_row(
+        self.value(
             "SELECT notify_every_use FROM identities WHERE identity_id = ?1",
             [identity_id],
-            |r| r.get(0),
-        )?)
+        )
     }
 
     /// Turn the notice on every use on or off.
     pub(crate) fn set_notify_every_use(&self, identity_id: &str, on: bool) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE identities SET notify_every_use = ?2 WHERE identity_id = ?1",
             params![identity_id, on],
-        )?;
-        Ok(())
+        )
     }
 
     /// Give an identity a new user ID.
@@ -145,11 +130,10 @@ impl Store<'_> {
         user_id: &str,
         user_key: &str,
     ) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE identities SET user_id = ?2, user_key = ?3 WHERE identity_id = ?1",
             params![identity_id, user_id, user_key],
-        )?;
-        Ok(())
+        )
     }
 
     /// An identity's phone number and e-mail address.
@@ -157,11 +141,11 @@ impl Store<'_> {
         &self,
         identity_id: &str,
     ) -> Result<(Option<String>, Option<String>)> {
-        Ok(self.conn.query_row(
+        self.one(
             "SELECT phone, email FROM identities WHERE identity_id = ?1",
             [identity_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
+        )
     }
 
     /// Replace an identity's phone number and e-mail address.
@@ -171,42 +155,31 @@ impl Store<'_> {
         phone: Option<&str>,
         email: Option<&str>,
     ) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE identities SET phone = ?2, email = ?3 WHERE identity_id = ?1",
             params![identity_id, phone, email],
-        )?;
-        Ok(())
+        )
     }
 
     /// Where an identity's notifications go.
     pub(crate) fn contact(&self, identity_id: &str) -> Result<Contact> {
-        Ok(self.conn.query_row(
+        self.one(
             "SELECT phone, email, language FROM identities WHERE identity_id = ?1",
             [identity_id],
-            |r| {
-                Ok(Contact {
-                    phone: r.get(0)?,
-                    email: r.get(1)?,
-                    language: r.get(2)?,
-                })
-            },
-        )?)
+            row_to!(Contact {
+                phone,
+                email,
+                language
+            }),
+        )
     }
 
     /// An identity as its devices see it.
     pub(crate) fn identity_overview(&self, identity_id: &str) -> Result<IdentityOverview> {
-        Ok(self.conn.query_row(
+        self.one(
             "SELECT user_id, frozen, phone, email, notify_every_use FROM identities WHERE identity_id = ?1",
             [identity_id],
-            |r| {
-                Ok(IdentityOverview {
-                    user_id: r.get(0)?,
-                    frozen: r.get(1)?,
-                    phone: r.get(2)?,
-                    email: r.get(3)?,
-                    notify_every_use: r.get(4)?,
-                })
-            },
-        )?)
+            row_to!(IdentityOverview { user_id, frozen, phone, email, notify_every_use }),
+        )
     }
 }

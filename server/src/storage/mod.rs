@@ -18,6 +18,19 @@
 //! The operations are inherent methods of the SQLite [`Store`] for now; a
 //! second backend (PostgreSQL) can turn the same signatures into a trait.
 
+/// A row-mapping closure for a query: its columns, in the order selected,
+/// into the named fields of `$row` (fields are read in the order written).
+macro_rules! row_to {
+    ($row:ident { $($field:ident),+ $(,)? }) => {
+        |r: &rusqlite::Row<'_>| {
+            let mut column = 0usize..;
+            Ok($row {
+                $($field: r.get(column.next().unwrap_or(usize::MAX))?,)+
+            })
+        }
+    };
+}
+
 mod activity;
 mod additions;
 mod codes;
@@ -35,7 +48,10 @@ mod unfreeze;
 #[cfg(test)]
 mod tests;
 
-use rusqlite::Connection;
+use rusqlite::types::FromSql;
+use rusqlite::{Connection, Params, Row};
+
+use crate::error::Result;
 
 pub(crate) use activity::NewActivity;
 pub(crate) use additions::{AdditionRow, NewAddition};
@@ -56,5 +72,59 @@ pub(crate) struct Store<'c> {
 impl<'c> Store<'c> {
     fn new(conn: &'c Connection) -> Self {
         Self { conn }
+    }
+
+    /// Run one statement.
+    fn exec(&self, sql: &str, params: impl Params) -> Result<()> {
+        self.conn.execute(sql, params)?;
+        Ok(())
+    }
+
+    /// Run one statement; how many rows it changed.
+    fn changed(&self, sql: &str, params: impl Params) -> Result<usize> {
+        Ok(self.conn.execute(sql, params)?)
+    }
+
+    /// The one row a query gives, mapped (an error if there is none).
+    fn one<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        Ok(self.conn.query_row(sql, params, map)?)
+    }
+
+    /// The row a query gives, mapped, if there is one.
+    fn maybe<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>> {
+        use rusqlite::OptionalExtension;
+        Ok(self.conn.query_row(sql, params, map).optional()?)
+    }
+
+    /// Every row a query gives, mapped, in its order.
+    fn all<T>(
+        &self,
+        sql: &str,
+        params: impl Params,
+        map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map(params, map)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The first column of the one row a query gives (an error if there is none).
+    fn value<T: FromSql>(&self, sql: &str, params: impl Params) -> Result<T> {
+        self.one(sql, params, |r| r.get(0))
+    }
+
+    /// The first column of the row a query gives, if there is one.
+    fn maybe_value<T: FromSql>(&self, sql: &str, params: impl Params) -> Result<Option<T>> {
+        self.maybe(sql, params, |r| r.get(0))
     }
 }

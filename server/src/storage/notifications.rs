@@ -25,7 +25,7 @@ pub(crate) struct NewNotification<'a> {
 impl Store<'_> {
     /// Put a notification in the outbox.
     pub(crate) fn insert_notification(&self, n: &NewNotification<'_>) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "INSERT INTO notifications(identity_id, at_ms, channel, address, event, text)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -36,8 +36,7 @@ impl Store<'_> {
                 n.event,
                 n.text
             ],
-        )?;
-        Ok(())
+        )
     }
 
     /// Up to 1,000 notifications after `after_id`, oldest first, of one
@@ -48,21 +47,19 @@ impl Store<'_> {
         channel: Option<&str>,
         after_id: u64,
     ) -> Result<Vec<NotificationItem>> {
-        let mut stmt = self.conn.prepare(
+        self.all(
             "SELECT id, at_ms, channel, address, event, text FROM notifications
          WHERE (?1 IS NULL OR identity_id = ?1) AND (?2 IS NULL OR channel = ?2) AND id > ?3
          ORDER BY id LIMIT 1000",
-        )?;
-        let rows = stmt.query_map(params![identity_id, channel, after_id], |r| {
-            Ok(NotificationItem {
-                id: r.get(0)?,
-                at_ms: r.get(1)?,
-                channel: r.get(2)?,
-                address: r.get(3)?,
-                event: r.get(4)?,
-                text: r.get(5)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            params![identity_id, channel, after_id],
+            row_to!(NotificationItem {
+                id,
+                at_ms,
+                channel,
+                address,
+                event,
+                text
+            }),
+        )
     }
 }

@@ -1,6 +1,6 @@
 //! SPAKE2+ PIN-proof sessions.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 use super::Store;
 use crate::error::Result;
@@ -39,7 +39,7 @@ pub(crate) struct PinSessionShares {
 impl Store<'_> {
     /// Open a PIN-proof session.
     pub(crate) fn insert_pin_session(&self, s: &NewPinSession<'_>) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "INSERT INTO pake_sessions(session_id, device_id, request_id, share_p, share_v,
                     expected_confirm_p, expires_at_ms, purpose)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -53,8 +53,7 @@ impl Store<'_> {
                 s.expires_at_ms,
                 s.purpose
             ],
-        )?;
-        Ok(())
+        )
     }
 
     /// An unused session of the device for `purpose` (as JSON) that has not
@@ -66,22 +65,17 @@ impl Store<'_> {
         purpose: &str,
         now_ms: i64,
     ) -> Result<Option<PinSessionShares>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT share_p, share_v, expected_confirm_p FROM pake_sessions
+        self.maybe(
+            "SELECT share_p, share_v, expected_confirm_p FROM pake_sessions
              WHERE session_id = ?1 AND device_id = ?2 AND purpose = ?3
                AND used = 0 AND expires_at_ms > ?4",
-                params![session_id, device_id, purpose, now_ms],
-                |r| {
-                    Ok(PinSessionShares {
-                        share_p: r.get(0)?,
-                        share_v: r.get(1)?,
-                        expected_confirm_p: r.get(2)?,
-                    })
-                },
-            )
-            .optional()?)
+            params![session_id, device_id, purpose, now_ms],
+            row_to!(PinSessionShares {
+                share_p,
+                share_v,
+                expected_confirm_p
+            }),
+        )
     }
 
     /// The request ("" for an operation) of an unused session of the
@@ -91,22 +85,17 @@ impl Store<'_> {
         session_id: &str,
         device_id: &str,
     ) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT request_id FROM pake_sessions WHERE session_id = ?1 AND device_id = ?2 AND used = 0",
-                params![session_id, device_id],
-                |r| r.get(0),
-            )
-            .optional()?)
+        self.maybe_value(
+            "SELECT request_id FROM pake_sessions WHERE session_id = ?1 AND device_id = ?2 AND used = 0",
+            params![session_id, device_id],
+        )
     }
 
     /// Use a session up.
     pub(crate) fn close_pin_session(&self, session_id: &str) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE pake_sessions SET used = 1 WHERE session_id = ?1",
             [session_id],
-        )?;
-        Ok(())
+        )
     }
 }

@@ -3,7 +3,7 @@
 
 use akuersi_core::protocol::{ChannelBindingKind, RequestStatus};
 use akuersi_core::request::{Action, Amount, LocalizedText};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 use super::Store;
 use crate::error::Result;
@@ -173,29 +173,27 @@ fn read_request(r: &rusqlite::Row<'_>) -> rusqlite::Result<RequestRow> {
 impl Store<'_> {
     /// Requests for a user key made after `since_ms`, withdrawn ones not counted.
     pub(crate) fn count_recent_requests(&self, user_key: &str, since_ms: i64) -> Result<u32> {
-        Ok(self.conn.query_row(
+        self.value(
             // Withdrawn requests do not count: else anyone could create
             // and cancel ten in seconds and lock the owner out for an hour.
             "SELECT count(*) FROM requests
                  WHERE user_key = ?1 AND created_at_ms > ?2 AND status != 'cancelled'",
             params![user_key, since_ms],
-            |r| r.get(0),
-        )?)
+        )
     }
 
     /// Whether a request for a user key is pending and unexpired at `now_ms`.
     pub(crate) fn pending_request_exists(&self, user_key: &str, now_ms: i64) -> Result<bool> {
-        Ok(self.conn.query_row(
+        self.value(
             "SELECT EXISTS(SELECT 1 FROM requests
                    WHERE user_key = ?1 AND status = 'pending' AND expires_at_ms > ?2)",
             params![user_key, now_ms],
-            |r| r.get(0),
-        )?)
+        )
     }
 
     /// Store a new pending request.
     pub(crate) fn insert_request(&self, q: &NewRequest<'_>) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "INSERT INTO requests(request_id, user_key, identity_id, nonce, requester_id,
                     requester_name, action, texts_json, created_at_ms, expires_at_ms, status,
                     poll_handle_hash, channel_kind, channel_code, channel_secret, amount_minor,
@@ -220,32 +218,25 @@ impl Store<'_> {
                 q.amount.map(|a| a.currency.as_str()),
                 q.account
             ],
-        )?;
-        Ok(())
+        )
     }
 
     /// The request with this poll-handle hash.
     pub(crate) fn request_by_handle_hash(&self, hash: &[u8]) -> Result<Option<RequestRow>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE poll_handle_hash = ?1"),
-                [hash],
-                read_request,
-            )
-            .optional()?)
+        self.maybe(
+            &format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE poll_handle_hash = ?1"),
+            [hash],
+            read_request,
+        )
     }
 
     /// A request by id.
     pub(crate) fn request(&self, request_id: &str) -> Result<Option<RequestRow>> {
-        Ok(self
-            .conn
-            .query_row(
-                &format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE request_id = ?1"),
-                [request_id],
-                read_request,
-            )
-            .optional()?)
+        self.maybe(
+            &format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE request_id = ?1"),
+            [request_id],
+            read_request,
+        )
     }
 
     /// An identity's pending requests unexpired at `now_ms`, oldest first.
@@ -254,13 +245,15 @@ impl Store<'_> {
         identity_id: &str,
         now_ms: i64,
     ) -> Result<Vec<RequestRow>> {
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests
+        self.all(
+            &format!(
+                "SELECT {REQUEST_COLUMNS} FROM requests
                  WHERE identity_id = ?1 AND status = 'pending' AND expires_at_ms > ?2
                  ORDER BY created_at_ms"
-        ))?;
-        let rows = stmt.query_map(params![identity_id, now_ms], read_request)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            ),
+            params![identity_id, now_ms],
+            read_request,
+        )
     }
 
     /// Push-fatigue: requests of this requester to the identity since
@@ -274,30 +267,28 @@ impl Store<'_> {
         request_id: &str,
         now_ms: i64,
     ) -> Result<u32> {
-        Ok(self.conn.query_row(
+        self.value(
             "SELECT count(*) FROM requests
                      WHERE identity_id = ?1 AND requester_id = ?2 AND created_at_ms > ?3
                        AND request_id != ?4
                        AND (status IN ('rejected', 'reported')
                             OR (status = 'pending' AND expires_at_ms <= ?5))",
             params![identity_id, requester_id, since_ms, request_id, now_ms],
-            |x| x.get(0),
-        )?)
+        )
     }
 
     /// The requester withdrew a request.
     pub(crate) fn cancel_request(&self, request_id: &str, now_ms: i64) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE requests SET status = 'cancelled', decided_at_ms = ?2 WHERE request_id = ?1",
             params![request_id, now_ms],
-        )?;
-        Ok(())
+        )
     }
 
     /// Record a decision on a request that is still pending; false if it
     /// no longer is (another device won).
     pub(crate) fn decide_request(&self, d: &RequestDecision<'_>) -> Result<bool> {
-        let changed = self.conn.execute(
+        let changed = self.changed(
             "UPDATE requests SET status = ?2, decided_at_ms = ?3, decided_by = ?4, statement = ?5, signature = ?6
                  WHERE request_id = ?1 AND status = 'pending'",
             params![
@@ -319,20 +310,18 @@ impl Store<'_> {
         device_id: &str,
         answer: &str,
     ) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE requests SET channel_ok_device = ?2, channel_ok_answer = ?3 WHERE request_id = ?1",
             params![request_id, device_id, answer],
-        )?;
-        Ok(())
+        )
     }
 
     /// Count a wrong channel-binding answer.
     pub(crate) fn count_channel_failure(&self, request_id: &str, failures: u32) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE requests SET channel_failures = ?2 WHERE request_id = ?1",
             params![request_id, failures],
-        )?;
-        Ok(())
+        )
     }
 
     /// Count the last wrong channel-binding answer and cancel the request.
@@ -342,11 +331,10 @@ impl Store<'_> {
         failures: u32,
         now_ms: i64,
     ) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "UPDATE requests SET channel_failures = ?2, status = 'cancelled', decided_at_ms = ?3
                      WHERE request_id = ?1",
             params![request_id, failures, now_ms],
-        )?;
-        Ok(())
+        )
     }
 }

@@ -8,6 +8,7 @@ use akuersi_core::request::{Action, Amount, LocalizedText};
 
 use super::codes::LiveCode;
 use super::devices::{DeviceInfoRow, DeviceListRow};
+use super::diagnostics::STATE_TABLES;
 use super::identities::{Contact, IdentityOverview};
 use super::migrations::MIGRATIONS;
 use super::pin_sessions::PinSessionShares;
@@ -27,6 +28,23 @@ fn db() -> Db {
 fn write<T>(db: &Db, f: impl FnOnce(&Store<'_>) -> Result<T>) -> T {
     db.write(|tx| Ok(Outcome::Done(f(tx)?)))
         .expect("the transaction commits")
+}
+
+/// Whether a write transaction running `f` fails (and so commits nothing).
+fn write_fails(db: &Db, f: impl FnOnce(&Store<'_>) -> Result<()>) -> bool {
+    let r: Result<()> = db.write(|tx| Ok(Outcome::Done(f(tx)?)));
+    r.is_err()
+}
+
+/// A database with identity [`ID`] (user key "aviaja") and what `more`
+/// adds, made in one transaction.
+fn db_with_identity<T>(more: impl FnOnce(&Store<'_>) -> Result<T>) -> Db {
+    let db = db();
+    write(&db, |tx| {
+        add_identity(tx, ID, "aviaja")?;
+        more(tx)
+    });
+    db
 }
 
 /// Run `f` on a read lock.
@@ -110,18 +128,8 @@ fn an_empty_database_gets_every_table_and_the_schema_version() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, MIGRATIONS.len());
-    for table in [
-        "identities",
-        "devices",
-        "activation_codes",
-        "requests",
-        "pake_sessions",
-        "activity",
-        "device_additions",
-        "notifications",
-        "unfreeze_proofs",
-        "service_key",
-    ] {
+    // Every state table, and the service key's.
+    for table in STATE_TABLES.into_iter().chain(["service_key"]) {
         let n: i64 = conn
             .connection()
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
@@ -165,8 +173,7 @@ fn a_schema_newer_than_the_service_is_refused() {
 
 #[test]
 fn a_failed_transaction_leaves_nothing() {
-    let db = db();
-    write(&db, |tx| add_identity(tx, ID, "aviaja"));
+    let db = db_with_identity(|_| Ok(()));
     let before = read(&db, |tx| tx.dump_state());
     let refused: Result<()> = db.write(|tx| {
         add_identity(tx, OTHER, "malik")?;
@@ -198,8 +205,7 @@ fn a_refusal_that_must_leave_a_trace_commits_what_came_before() {
 
 #[test]
 fn the_state_dump_sees_every_change() {
-    let db = db();
-    write(&db, |tx| add_identity(tx, ID, "aviaja"));
+    let db = db_with_identity(|_| Ok(()));
     let before = read(&db, |tx| tx.dump_state());
     write(&db, |tx| tx.set_notify_every_use(ID, true));
     assert_ne!(read(&db, |tx| tx.dump_state()), before);
@@ -209,8 +215,7 @@ fn the_state_dump_sees_every_change() {
 
 #[test]
 fn identities_round_trip() {
-    let db = db();
-    write(&db, |tx| add_identity(tx, ID, "aviaja"));
+    let db = db_with_identity(|_| Ok(()));
     read(&db, |tx| {
         assert!(tx.user_key_taken("aviaja")?);
         assert!(!tx.user_key_taken("malik")?);
@@ -274,10 +279,8 @@ fn identities_round_trip() {
 
 #[test]
 fn a_user_key_is_unique_and_an_unknown_identity_is_an_error() {
-    let db = db();
-    write(&db, |tx| add_identity(tx, ID, "aviaja"));
-    let dup: Result<()> = db.write(|tx| Ok(Outcome::Done(add_identity(tx, OTHER, "aviaja")?)));
-    assert!(dup.is_err());
+    let db = db_with_identity(|_| Ok(()));
+    assert!(write_fails(&db, |tx| add_identity(tx, OTHER, "aviaja")));
     let conn = db.conn().unwrap();
     assert!(conn.store().is_frozen("nobody").is_err());
 }
@@ -286,9 +289,7 @@ fn a_user_key_is_unique_and_an_unknown_identity_is_an_error() {
 
 #[test]
 fn devices_round_trip() {
-    let db = db();
-    write(&db, |tx| {
-        add_identity(tx, ID, "aviaja")?;
+    let db = db_with_identity(|tx| {
         add_device(tx, DEV, ID, 2_000)?;
         add_device(tx, DEV2, ID, 3_000)
     });
@@ -404,23 +405,20 @@ fn devices_round_trip() {
 #[test]
 fn a_device_must_belong_to_an_identity_and_its_id_is_unique() {
     let db = db();
-    let orphan: Result<()> = db.write(|tx| Ok(Outcome::Done(add_device(tx, DEV, ID, 1)?)));
-    assert!(orphan.is_err(), "foreign keys are on");
+    assert!(
+        write_fails(&db, |tx| add_device(tx, DEV, ID, 1)),
+        "foreign keys are on"
+    );
     write(&db, |tx| {
         add_identity(tx, ID, "aviaja")?;
         add_device(tx, DEV, ID, 1)
     });
-    let dup: Result<()> = db.write(|tx| Ok(Outcome::Done(add_device(tx, DEV, ID, 2)?)));
-    assert!(dup.is_err());
+    assert!(write_fails(&db, |tx| add_device(tx, DEV, ID, 2)));
 }
 
 #[test]
 fn sequence_numbers_are_stored_as_given() {
-    let db = db();
-    write(&db, |tx| {
-        add_identity(tx, ID, "aviaja")?;
-        add_device(tx, DEV, ID, 1)
-    });
+    let db = db_with_identity(|tx| add_device(tx, DEV, ID, 1));
     for (seq, at) in [(1, 10), (2, 20), (7, 30)] {
         write(&db, |tx| tx.advance_seq(DEV, seq, at));
         let d = read(&db, |tx| tx.device_info(DEV)).unwrap();
@@ -433,9 +431,7 @@ fn sequence_numbers_are_stored_as_given() {
 
 #[test]
 fn activation_codes_round_trip_and_lapse() {
-    let db = db();
-    write(&db, |tx| {
-        add_identity(tx, ID, "aviaja")?;
+    let db = db_with_identity(|tx| {
         tx.insert_activation_code(&NewActivationCode {
             identity_id: ID,
             code_hash: &[1; 32],
@@ -559,11 +555,9 @@ fn a_poll_handle_hash_is_unique() {
     write(&db, |tx| {
         tx.insert_request(&new_request("r1", "aviaja", None, &[1; 32], "[]"))
     });
-    let dup: Result<()> = db.write(|tx| {
-        tx.insert_request(&new_request("r2", "malik", None, &[1; 32], "[]"))?;
-        Ok(Outcome::Done(()))
-    });
-    assert!(dup.is_err());
+    assert!(write_fails(&db, |tx| {
+        tx.insert_request(&new_request("r2", "malik", None, &[1; 32], "[]"))
+    }));
 }
 
 #[test]
@@ -578,9 +572,7 @@ fn a_damaged_stored_request_is_an_error_not_a_guess() {
 
 #[test]
 fn one_pending_request_per_user_key() {
-    let db = db();
-    write(&db, |tx| {
-        add_identity(tx, ID, "aviaja")?;
+    let db = db_with_identity(|tx| {
         tx.insert_request(&new_request("r1", "aviaja", Some(ID), &[1; 32], "[]"))
     });
     read(&db, |tx| {
@@ -630,9 +622,7 @@ fn one_pending_request_per_user_key() {
 
 #[test]
 fn pending_requests_and_recent_declines_of_an_identity() {
-    let db = db();
-    write(&db, |tx| {
-        add_identity(tx, ID, "aviaja")?;
+    let db = db_with_identity(|tx| {
         tx.insert_request(&NewRequest {
             created_at_ms: 20_000,
             ..new_request("late", "aviaja", Some(ID), &[1; 32], "[]")
@@ -752,11 +742,10 @@ fn pin_sessions_open_only_for_their_device_purpose_and_time() {
         assert_eq!(tx.unused_pin_session_request("s1", DEV)?, None);
         Ok(())
     });
-    let dup: Result<()> = db.write(|tx| {
-        tx.insert_pin_session(&session)?;
-        Ok(Outcome::Done(()))
-    });
-    assert!(dup.is_err(), "a session id is used once");
+    assert!(
+        write_fails(&db, |tx| tx.insert_pin_session(&session)),
+        "a session id is used once"
+    );
 }
 
 // ------------------------------------------------------------ activity log
@@ -808,7 +797,7 @@ fn the_activity_log_round_trips_in_order() {
     );
     assert_eq!(e.detail, "Demo Bank – log_on");
     // A sequence number is taken once per identity.
-    let dup: Result<()> = db.write(|tx| {
+    assert!(write_fails(&db, |tx| {
         tx.insert_activity(&NewActivity {
             identity_id: ID,
             seq: 2,
@@ -819,19 +808,15 @@ fn the_activity_log_round_trips_in_order() {
             detail: "x",
             prev_hash: &[2; 32],
             hash: &[3; 32],
-        })?;
-        Ok(Outcome::Done(()))
-    });
-    assert!(dup.is_err());
+        })
+    }));
 }
 
 // ------------------------------------------------------------ additions
 
 #[test]
 fn device_additions_round_trip_through_their_states() {
-    let db = db();
-    write(&db, |tx| {
-        add_identity(tx, ID, "aviaja")?;
+    let db = db_with_identity(|tx| {
         for (id, at) in [("a2", 200), ("a1", 100)] {
             tx.insert_addition(&NewAddition {
                 addition_id: id,
@@ -894,9 +879,7 @@ fn device_additions_round_trip_through_their_states() {
 
 #[test]
 fn vetoing_and_closing_additions() {
-    let db = db();
-    write(&db, |tx| {
-        add_identity(tx, ID, "aviaja")?;
+    let db = db_with_identity(|tx| {
         for id in ["a1", "a2"] {
             tx.insert_addition(&NewAddition {
                 addition_id: id,
@@ -960,9 +943,7 @@ fn the_outbox_filters_by_identity_channel_and_position() {
 
 #[test]
 fn unfreeze_proofs_count_only_other_active_devices_in_the_window() {
-    let db = db();
-    write(&db, |tx| {
-        add_identity(tx, ID, "aviaja")?;
+    let db = db_with_identity(|tx| {
         add_device(tx, DEV, ID, 0)?;
         add_device(tx, DEV2, ID, 0)?;
         tx.put_unfreeze_proof(ID, DEV, 100)
@@ -998,10 +979,6 @@ fn the_service_key_is_stored_once() {
     assert_eq!(read(&db, |tx| tx.service_key()), None);
     write(&db, |tx| tx.insert_service_key(b"pkcs8"));
     assert_eq!(read(&db, |tx| tx.service_key()), Some(b"pkcs8".to_vec()));
-    let second: Result<()> = db.write(|tx| {
-        tx.insert_service_key(b"other")?;
-        Ok(Outcome::Done(()))
-    });
-    assert!(second.is_err());
+    assert!(write_fails(&db, |tx| tx.insert_service_key(b"other")));
     assert_eq!(read(&db, |tx| tx.service_key()), Some(b"pkcs8".to_vec()));
 }

@@ -1,6 +1,6 @@
 //! Unfreeze proofs: the first of the two proofs an unfreeze needs.
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::params;
 
 use super::Store;
 use crate::error::Result;
@@ -8,11 +8,10 @@ use crate::error::Result;
 impl Store<'_> {
     /// Forget every unfreeze proof of an identity.
     pub(crate) fn clear_unfreeze_proofs(&self, identity_id: &str) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "DELETE FROM unfreeze_proofs WHERE identity_id = ?1",
             [identity_id],
-        )?;
-        Ok(())
+        )
     }
 
     /// An active device other than `device_id` that gave an unfreeze proof
@@ -23,15 +22,11 @@ impl Store<'_> {
         device_id: &str,
         since_ms: i64,
     ) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT p.device_id FROM unfreeze_proofs p JOIN devices d ON d.device_id = p.device_id
+        self.maybe_value(
+            "SELECT p.device_id FROM unfreeze_proofs p JOIN devices d ON d.device_id = p.device_id
                      WHERE p.identity_id = ?1 AND p.device_id != ?2 AND p.at_ms > ?3 AND d.status = 'active'",
-                params![identity_id, device_id, since_ms],
-                |r| r.get(0),
-            )
-            .optional()?)
+            params![identity_id, device_id, since_ms],
+        )
     }
 
     /// Record (or renew) a device's unfreeze proof.
@@ -41,10 +36,9 @@ impl Store<'_> {
         device_id: &str,
         now_ms: i64,
     ) -> Result<()> {
-        self.conn.execute(
+        self.exec(
             "INSERT OR REPLACE INTO unfreeze_proofs(identity_id, device_id, at_ms) VALUES (?1, ?2, ?3)",
             params![identity_id, device_id, now_ms],
-        )?;
-        Ok(())
+        )
     }
 }
