@@ -434,7 +434,7 @@ impl Ui {
                         "Every device and channel (app, SMS, e-mail) was told.".into(),
                         format!(
                             "Call support on {} if you think someone has your codes or device.",
-                            crate::support::PHONE
+                            crate::app::support::phone_shown()
                         ),
                     ],
                     offer_freeze: false,
@@ -541,16 +541,14 @@ impl Ui {
                     "Freeze your identity now? Press f: one step, no PIN.".into(),
                     format!(
                         "Support: {} · {}",
-                        akuersi_core::support::SUPPORT_PHONE,
-                        akuersi_core::support::SUPPORT_WEB_FORM
+                        crate::app::support::phone_shown(),
+                        crate::app::support::WEB_FORM
                     ),
                     format!(
                         "{} (Greenland time)",
-                        akuersi_core::support::support_status(
-                            jiff::Timestamp::now().as_millisecond(),
-                            "en"
-                        )
-                        .text
+                        crate::app::support::support()
+                            .status(jiff::Timestamp::now().as_millisecond(), "en")
+                            .text
                     ),
                 ],
                 offer_freeze: true,
@@ -1159,7 +1157,7 @@ fn failure(e: &Error, what: String) -> Outcome {
 pub(crate) fn local_time(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| {
-            t.to_zoned(crate::support::local_zone())
+            t.to_zoned(crate::app::support::local_zone())
                 .strftime("%H:%M:%S")
                 .to_string()
         })

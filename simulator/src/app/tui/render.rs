@@ -650,7 +650,7 @@ fn freeze_lines(ui: &Ui, code_entry: Option<&str>) -> (Vec<Line<'static>>, Vec<L
 
 fn support_lines() -> (Vec<Line<'static>>, Vec<Line<'static>>) {
     let mut out = vec![styled("Support", bold()), line("")];
-    for l in crate::support::lines(jiff::Timestamp::now(), &crate::support::local_zone()) {
+    for l in crate::app::support::lines(jiff::Timestamp::now(), &crate::app::support::local_zone()) {
         if l.starts_with("Support is OPEN") {
             out.push(styled(l, green()));
         } else if l.starts_with("Support is CLOSED") {
@@ -665,7 +665,7 @@ fn support_lines() -> (Vec<Line<'static>>, Vec<Line<'static>>) {
 fn local_date(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| {
-            t.to_zoned(crate::support::local_zone())
+            t.to_zoned(crate::app::support::local_zone())
                 .strftime("%Y-%m-%d %H:%M")
                 .to_string()
         })
