@@ -81,7 +81,9 @@ pub fn support_contact(
     language: String,
     settings: SupportSettings,
 ) -> Result<SupportContact, AkuersiError> {
-    guard("support_contact", || Ok(support(settings)?.contact(&language)))
+    guard("support_contact", || {
+        Ok(support(settings)?.contact(&language))
+    })
 }
 
 /// The version of this library (the Rust crate's version). Does not block.

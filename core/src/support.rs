@@ -81,7 +81,9 @@ impl SupportCalendar {
 
     /// The holiday on `date`, if it is one.
     pub fn holiday(self, date: CivilDate) -> Option<Holiday> {
-        self.holidays(date.year).into_iter().find(|h| h.date == date)
+        self.holidays(date.year)
+            .into_iter()
+            .find(|h| h.date == date)
     }
 }
 
@@ -353,7 +355,11 @@ pub fn danish_holidays(year: i16) -> Vec<Holiday> {
         (fixed(12, 24), "Juleaftensdag", HolidayKind::SupportReduced),
         (fixed(12, 25), "Juledag", HolidayKind::Public),
         (fixed(12, 26), "2. juledag", HolidayKind::Public),
-        (fixed(12, 31), "Nytårsaftensdag", HolidayKind::SupportReduced),
+        (
+            fixed(12, 31),
+            "Nytårsaftensdag",
+            HolidayKind::SupportReduced,
+        ),
     ]);
     if year <= 2023 {
         // Abolished from 2024 by the 2023 act cited above.
@@ -399,7 +405,11 @@ pub fn greenlandic_holidays(year: i16) -> Vec<Holiday> {
         (fixed(12, 24), "Juleaftensdag", HolidayKind::SupportReduced),
         (fixed(12, 25), "Juledag", HolidayKind::Public),
         (fixed(12, 26), "2. juledag", HolidayKind::Public),
-        (fixed(12, 31), "Nytårsaftensdag", HolidayKind::SupportReduced),
+        (
+            fixed(12, 31),
+            "Nytårsaftensdag",
+            HolidayKind::SupportReduced,
+        ),
     ]);
     finish(list)
 }
@@ -415,9 +425,8 @@ fn greenland() -> &'static TimeZone {
     TZ.get_or_init(|| {
         // The bundled database is compiled in: a missing zone is a build
         // problem, caught by the tests.
-        bundled_zone(DEFAULT_TIME_ZONE).unwrap_or_else(|| {
-            panic!("{DEFAULT_TIME_ZONE} is not in the bundled tz database")
-        })
+        bundled_zone(DEFAULT_TIME_ZONE)
+            .unwrap_or_else(|| panic!("{DEFAULT_TIME_ZONE} is not in the bundled tz database"))
     })
 }
 
@@ -727,7 +736,10 @@ mod tests {
         let e2023 = [(4, 6), (4, 7), (4, 9), (4, 10), (5, 18), (5, 28), (5, 29)];
         let e2024 = [(3, 28), (3, 29), (3, 31), (4, 1), (5, 9), (5, 19), (5, 20)];
         let e2030 = [(4, 18), (4, 19), (4, 21), (4, 22), (5, 30), (6, 9), (6, 10)];
-        assert_eq!(listed(danish_holidays(2023)), want(2023, e2023, Some((5, 5))));
+        assert_eq!(
+            listed(danish_holidays(2023)),
+            want(2023, e2023, Some((5, 5)))
+        );
         assert_eq!(listed(danish_holidays(2024)), want(2024, e2024, None));
         assert_eq!(listed(danish_holidays(2030)), want(2030, e2030, None));
         assert_eq!(danish_holidays(2030).len(), 13);
@@ -766,10 +778,58 @@ mod tests {
         };
         // Store bededag stays in Greenland after Denmark dropped it.
         let years: [(i16, [(i8, i8); 8]); 4] = [
-            (2023, [(4, 6), (4, 7), (4, 9), (4, 10), (5, 5), (5, 18), (5, 28), (5, 29)]),
-            (2024, [(3, 28), (3, 29), (3, 31), (4, 1), (4, 26), (5, 9), (5, 19), (5, 20)]),
-            (2025, [(4, 17), (4, 18), (4, 20), (4, 21), (5, 16), (5, 29), (6, 8), (6, 9)]),
-            (2030, [(4, 18), (4, 19), (4, 21), (4, 22), (5, 17), (5, 30), (6, 9), (6, 10)]),
+            (
+                2023,
+                [
+                    (4, 6),
+                    (4, 7),
+                    (4, 9),
+                    (4, 10),
+                    (5, 5),
+                    (5, 18),
+                    (5, 28),
+                    (5, 29),
+                ],
+            ),
+            (
+                2024,
+                [
+                    (3, 28),
+                    (3, 29),
+                    (3, 31),
+                    (4, 1),
+                    (4, 26),
+                    (5, 9),
+                    (5, 19),
+                    (5, 20),
+                ],
+            ),
+            (
+                2025,
+                [
+                    (4, 17),
+                    (4, 18),
+                    (4, 20),
+                    (4, 21),
+                    (5, 16),
+                    (5, 29),
+                    (6, 8),
+                    (6, 9),
+                ],
+            ),
+            (
+                2030,
+                [
+                    (4, 18),
+                    (4, 19),
+                    (4, 21),
+                    (4, 22),
+                    (5, 17),
+                    (5, 30),
+                    (6, 9),
+                    (6, 10),
+                ],
+            ),
         ];
         for (y, easter_days) in years {
             assert_eq!(listed(greenlandic_holidays(y)), want(y, easter_days), "{y}");
@@ -787,7 +847,10 @@ mod tests {
             SupportCalendar::Greenlandic.holidays(2025),
             greenlandic_holidays(2025)
         );
-        assert_eq!(SupportCalendar::Danish.holidays(2025), danish_holidays(2025));
+        assert_eq!(
+            SupportCalendar::Danish.holidays(2025),
+            danish_holidays(2025)
+        );
         assert_eq!(SupportCalendar::default(), SupportCalendar::Danish);
     }
 
@@ -839,15 +902,18 @@ mod tests {
         // Wednesday 21 June 2023 (UTC-2 all year), 13:00 local.
         let at = ms("2023-06-21T15:00:00Z");
         assert_eq!(dk.status(at, "en").text, "Open now, until 16:00");
-        assert_eq!(
-            gl.status(at, "en").text,
-            "Closed. Opens Thursday at 04:00"
-        );
+        assert_eq!(gl.status(at, "en").text, "Closed. Opens Thursday at 04:00");
         // Friday 21 June 2030, 09:00 local (UTC-1): both open, until 12 in
         // Greenland and 16 in Denmark.
         let at = ms("2030-06-21T10:00:00Z");
-        assert_eq!(gl.status(at, "en").next_change_utc_ms, ms("2030-06-21T13:00:00Z"));
-        assert_eq!(dk.status(at, "en").next_change_utc_ms, ms("2030-06-21T17:00:00Z"));
+        assert_eq!(
+            gl.status(at, "en").next_change_utc_ms,
+            ms("2030-06-21T13:00:00Z")
+        );
+        assert_eq!(
+            dk.status(at, "en").next_change_utc_ms,
+            ms("2030-06-21T17:00:00Z")
+        );
         // Grundlovsdag, Thursday 5 June 2025 (UTC-1), 15:00 local: short in
         // Denmark, a normal weekday in Greenland.
         let at = ms("2025-06-05T16:00:00Z");
@@ -1167,7 +1233,10 @@ mod tests {
             en.hours_text,
             "Monday to Friday 04:00 to 16:00; Saturday, Sunday and public holidays 06:00 to 12:00 (Greenland time)"
         );
-        assert!(danish().contact("da").hours_text.contains("kl. 04.00-16.00"));
+        assert!(danish()
+            .contact("da")
+            .hours_text
+            .contains("kl. 04.00-16.00"));
         assert!(danish()
             .contact("kl")
             .hours_text

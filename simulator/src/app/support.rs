@@ -181,7 +181,10 @@ mod tests {
     fn lines_show_local_hours() {
         let copenhagen = TimeZone::get("Europe/Copenhagen").unwrap();
         let text = lines(ts("2025-01-15T12:00:00Z"), &copenhagen).join("\n");
-        assert!(text.contains("Phone:     +45 00 00 00 00 (example number)"), "{text}");
+        assert!(
+            text.contains("Phone:     +45 00 00 00 00 (example number)"),
+            "{text}"
+        );
         assert!(text.contains("Web form:  https://support.akuersi.example/contact"));
         assert!(text.contains("Opening hours (Greenland time, America/Nuuk):"));
         assert!(text.contains("  Mon–Fri                       04:00–16:00"));
