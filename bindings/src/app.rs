@@ -13,7 +13,7 @@ use akuersi_core::i18n::SecurityRule;
 use akuersi_core::keystore::{self as core_keys, SoftwareVault};
 use akuersi_core::pin::DEFAULT_KDF_ITERATIONS;
 use akuersi_core::protocol::{AdditionView, NotificationItem, PairingPayloadResponse};
-use akuersi_core::support::{SupportContact, SupportStatus};
+use akuersi_core::support::{Support, SupportContact, SupportSettings, SupportStatus};
 
 use crate::error::{guard, AkuersiError};
 use crate::foreign::{
@@ -41,19 +41,49 @@ pub fn default_config(database_path: String, platform: String) -> InstallationCo
     }
 }
 
-/// Whether support is open now and what to tell the owner ("Open now, until
-/// 16:00"), in `language` and Greenland time (America/Nuuk, with its rule
-/// changes and the Danish holidays). Does not block.
+/// Support settings for the deployment's own `phone` and `web_form`, with
+/// the default calendar and hours: the Danish holidays, Monday–Friday
+/// 04:00–16:00 and Saturdays, Sundays and holidays 06:00–12:00, Greenland
+/// time (America/Nuuk). The library has no support contact of its own: every
+/// app passes its deployment's. Change any field of the record to configure
+/// the calendar, the hours or the time zone. Does not block.
 #[uniffi::export]
-pub fn support_status(language: String) -> SupportStatus {
-    akuersi_core::support::support_status(SystemClock.now_ms(), &language)
+pub fn default_support_settings(phone: String, web_form: String) -> SupportSettings {
+    SupportSettings::new(phone, web_form)
 }
 
-/// How to reach support (phone, web form, opening hours, "support speaks
-/// Danish"), in `language`. Does not block.
+/// The deployment's support, checked: `InvalidInput` for an empty phone
+/// number, an unknown time zone or hours that close before they open.
+fn support(settings: SupportSettings) -> Result<Support, AkuersiError> {
+    Support::new(settings).map_err(|e| AkuersiError::InvalidInput {
+        reason: e.to_string(),
+    })
+}
+
+/// Whether the deployment's support (`settings`) is open now and what to
+/// tell the owner ("Open now, until 16:00"), in `language` and the support's
+/// time zone (with its rule changes and the configured holidays). Does not
+/// block.
 #[uniffi::export]
-pub fn support_contact(language: String) -> SupportContact {
-    akuersi_core::support::support_contact(&language)
+pub fn support_status(
+    language: String,
+    settings: SupportSettings,
+) -> Result<SupportStatus, AkuersiError> {
+    guard("support_status", || {
+        Ok(support(settings)?.status(SystemClock.now_ms(), &language))
+    })
+}
+
+/// How to reach the deployment's support (`settings`): phone, web form,
+/// opening hours, "support speaks Danish", in `language`. Does not block.
+#[uniffi::export]
+pub fn support_contact(
+    language: String,
+    settings: SupportSettings,
+) -> Result<SupportContact, AkuersiError> {
+    guard("support_contact", || {
+        Ok(support(settings)?.contact(&language))
+    })
 }
 
 /// The version of this library (the Rust crate's version). Does not block.

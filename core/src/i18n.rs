@@ -430,7 +430,7 @@ fn service_key(code: ErrorCode) -> &'static str {
 /// Every variant is matched (a new one does not compile until it has a
 /// message). Technical details (`Storage`, `Network`, … texts) are left out:
 /// they stay in the `Display` form for logs. A suspension's end is shown in
-/// Greenland time (America/Nuuk), as the support hours are.
+/// Greenland time (America/Nuuk), as the default support hours are.
 pub fn localized_message(err: &Error, lang: &str) -> String {
     let mut params: Vec<(&str, String)> = Vec::new();
     let key: &str = match err {

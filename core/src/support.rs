@@ -1,49 +1,184 @@
 //! How to reach support, and whether it is open now.
 //!
-//! Support is reached by phone or a web form and speaks Danish. It is open
-//! Monday to Friday 04:00–16:00, and on Saturdays, Sundays and Danish public
-//! holidays 06:00–12:00, in *Greenland time*: the IANA zone `America/Nuuk`.
-//! That zone changed its rules recently (UTC−3 with EU-style summer time until
-//! March 2023, UTC−2 from then on, and summer time at UTC−1 again from 2024),
-//! so the hours are computed with jiff's bundled copy of the tz database,
-//! never with a fixed offset and never with the device's own (possibly stale)
+//! Support is configured per deployment ([`SupportSettings`]): its phone
+//! number and web form, the public-holiday calendar it keeps
+//! ([`SupportCalendar`]), its opening hours on weekdays and on short days
+//! (Saturdays, Sundays and holidays), and the IANA time zone those hours are
+//! given in. The core ships **no** contact of its own: a deployment passes
+//! its real phone number and web form; the simulator uses plainly fictional
+//! ones.
+//!
+//! The defaults ([`SupportSettings::new`]) are those of the source text:
+//! support is run from Denmark, so it keeps the Danish calendar, and it is
+//! open Monday to Friday 04:00–16:00 and on Saturdays, Sundays and holidays
+//! 06:00–12:00 in *Greenland time*, the zone `America/Nuuk`. That zone
+//! changed its rules recently (UTC−3 with EU-style summer time until March
+//! 2023, UTC−2 from then on, and summer time at UTC−1 again from 2024), so
+//! the hours are computed with jiff's bundled copy of the tz database, never
+//! with a fixed offset and never with the device's own (possibly stale)
 //! system data.
 //!
-//! The Danish public holidays are computed, the Easter-based ones from the
-//! anonymous Gregorian algorithm ([`easter_sunday`]). Store bededag counts
-//! until 2023; it was abolished from 2024. Grundlovsdag (5 June), Juleaftensdag
-//! (24 December) and Nytårsaftensdag (31 December) are not public holidays by
-//! law but are customary closing days in Danish public service; we give them
-//! the short hours too ([`HolidayKind::SupportReduced`]). Greenland's own
-//! national day (21 June) is not included: support is run from Denmark.
+//! Holidays are computed, the Easter-based ones from the anonymous Gregorian
+//! algorithm ([`easter_sunday`]); each list cites where its days come from
+//! ([`danish_holidays`], [`greenlandic_holidays`]).
 
 use std::sync::OnceLock;
 
 use jiff::civil::{Date, DateTime, Weekday};
 use jiff::tz::{TimeZone, TimeZoneDatabase};
 use jiff::{Timestamp, ToSpan};
+use serde::{Deserialize, Serialize};
 
 use crate::i18n::{format_time, text};
 
-/// Support's phone number.
-pub const SUPPORT_PHONE: &str = "+45 33 98 00 10";
+/// The time zone of the default opening hours (Greenland time). Also the
+/// zone in which a device suspension's end is shown.
+pub const DEFAULT_TIME_ZONE: &str = "America/Nuuk";
 
-/// Support's web form. A documented placeholder: replace it with the
-/// operator's real contact page before release.
-pub const SUPPORT_WEB_FORM: &str = "https://mitid.dk/kontakt";
+/// The default Monday–Friday hours: 04:00–16:00.
+pub const DEFAULT_WEEKDAY_HOURS: OpeningHours = OpeningHours {
+    open_hour: 4,
+    open_minute: 0,
+    close_hour: 16,
+    close_minute: 0,
+};
 
-/// The time zone the opening hours are given in (Greenland time).
-pub const SUPPORT_TIME_ZONE: &str = "America/Nuuk";
+/// The default hours on Saturdays, Sundays and holidays: 06:00–12:00.
+pub const DEFAULT_SHORT_DAY_HOURS: OpeningHours = OpeningHours {
+    open_hour: 6,
+    open_minute: 0,
+    close_hour: 12,
+    close_minute: 0,
+};
 
-/// Monday–Friday hours, as (hour, minute) local opening and closing times.
-const WEEKDAY_HOURS: ((i8, i8), (i8, i8)) = ((4, 0), (16, 0));
-/// Saturday, Sunday and holiday hours.
-const SHORT_HOURS: ((i8, i8), (i8, i8)) = ((6, 0), (12, 0));
-
-/// Earliest and latest instants [`support_status`] reasons about
+/// Earliest and latest instants [`Support::status`] reasons about
 /// (1900-01-01 and 9000-01-01 UTC); anything outside is clamped.
 const MIN_MS: i64 = -2_208_988_800_000;
 const MAX_MS: i64 = 221_845_392_000_000;
+
+/// The public-holiday calendar support keeps its short hours on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+pub enum SupportCalendar {
+    /// Denmark's public holidays ([`danish_holidays`]): the default, since
+    /// support is run from Denmark.
+    #[default]
+    Danish,
+    /// Greenland's public holidays ([`greenlandic_holidays`]), for a support
+    /// desk run from Greenland.
+    Greenlandic,
+}
+
+impl SupportCalendar {
+    /// The days of `year` with the short hours under this calendar, by date.
+    pub fn holidays(self, year: i16) -> Vec<Holiday> {
+        match self {
+            SupportCalendar::Danish => danish_holidays(year),
+            SupportCalendar::Greenlandic => greenlandic_holidays(year),
+        }
+    }
+
+    /// The holiday on `date`, if it is one.
+    pub fn holiday(self, date: CivilDate) -> Option<Holiday> {
+        self.holidays(date.year)
+            .into_iter()
+            .find(|h| h.date == date)
+    }
+}
+
+/// Opening hours on one kind of day, in the support's local time: open from
+/// `open` (inclusive) to `close` (exclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct OpeningHours {
+    /// Opening hour, 0–23.
+    pub open_hour: u8,
+    /// Opening minute, 0–59.
+    pub open_minute: u8,
+    /// Closing hour, 0–23.
+    pub close_hour: u8,
+    /// Closing minute, 0–59.
+    pub close_minute: u8,
+}
+
+impl OpeningHours {
+    fn open(self) -> (i8, i8) {
+        (small(self.open_hour), small(self.open_minute))
+    }
+
+    fn close(self) -> (i8, i8) {
+        (small(self.close_hour), small(self.close_minute))
+    }
+
+    fn check(self, which: &'static str) -> Result<(), SupportSettingsError> {
+        let valid = |h: u8, m: u8| h < 24 && m < 60;
+        let minutes = |h: u8, m: u8| u16::from(h) * 60 + u16::from(m);
+        if valid(self.open_hour, self.open_minute)
+            && valid(self.close_hour, self.close_minute)
+            && minutes(self.open_hour, self.open_minute)
+                < minutes(self.close_hour, self.close_minute)
+        {
+            Ok(())
+        } else {
+            Err(SupportSettingsError::Hours(which))
+        }
+    }
+}
+
+/// A checked hour or minute (below 60) as jiff wants it.
+fn small(v: u8) -> i8 {
+    i8::try_from(v).unwrap_or(i8::MAX)
+}
+
+/// One deployment's support: how to reach it, its calendar and its hours.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct SupportSettings {
+    /// Phone number, in international form. Required.
+    pub phone: String,
+    /// Address of the web form (may be empty if there is none).
+    pub web_form: String,
+    /// The holidays on which the short hours apply.
+    pub calendar: SupportCalendar,
+    /// Monday–Friday hours (when not a holiday).
+    pub weekday_hours: OpeningHours,
+    /// Saturday, Sunday and holiday hours.
+    pub short_day_hours: OpeningHours,
+    /// The IANA time zone the hours are given in, e.g. "America/Nuuk".
+    pub time_zone: String,
+}
+
+impl SupportSettings {
+    /// A deployment's contact with the default calendar and hours: the
+    /// Danish calendar, Monday–Friday 04:00–16:00 and Saturdays, Sundays and
+    /// holidays 06:00–12:00, Greenland time (America/Nuuk).
+    pub fn new(phone: impl Into<String>, web_form: impl Into<String>) -> Self {
+        SupportSettings {
+            phone: phone.into(),
+            web_form: web_form.into(),
+            calendar: SupportCalendar::Danish,
+            weekday_hours: DEFAULT_WEEKDAY_HOURS,
+            short_day_hours: DEFAULT_SHORT_DAY_HOURS,
+            time_zone: DEFAULT_TIME_ZONE.to_owned(),
+        }
+    }
+}
+
+/// Why [`SupportSettings`] cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SupportSettingsError {
+    /// No phone number was given.
+    #[error("support settings: the phone number is empty")]
+    NoPhone,
+    /// The time zone is not in the bundled tz database.
+    #[error("support settings: unknown time zone {0:?}")]
+    UnknownTimeZone(String),
+    /// Opening hours that are not a time of day, or that close before they
+    /// open (the field is named).
+    #[error("support settings: {0} must open before they close, within one day")]
+    Hours(&'static str),
+}
 
 /// Whether support is open at an instant, and what to tell the owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +187,7 @@ pub struct SupportStatus {
     /// True while support answers.
     pub open: bool,
     /// "Open now, until 16:00" or "Closed. Opens Monday at 04:00", in the
-    /// owner's language and in Greenland local time.
+    /// owner's language and in the support's local time.
     pub text: String,
     /// When `open` next changes (the next closing or opening), UTC
     /// milliseconds since the epoch.
@@ -69,7 +204,7 @@ pub struct SupportContact {
     pub web_form: String,
     /// "Support speaks Danish." in the owner's language.
     pub language_note: String,
-    /// The opening hours, one line, in Greenland time.
+    /// The opening hours, one line, in the support's time zone.
     pub hours_text: String,
 }
 
@@ -87,10 +222,11 @@ pub struct CivilDate {
 /// Why a day has the short hours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HolidayKind {
-    /// A Danish public holiday (helligdag).
+    /// A public holiday (helligdag) of the calendar.
     Public,
-    /// Not a holiday by law, but a day support keeps short hours
-    /// (Grundlovsdag, Juleaftensdag, Nytårsaftensdag).
+    /// Not a public holiday, but a customary day off on which support keeps
+    /// the short hours (Grundlovsdag, Juleaftensdag, Nytårsaftensdag, and in
+    /// Greenland its national day).
     SupportReduced,
 }
 
@@ -103,6 +239,20 @@ pub struct Holiday {
     pub name: String,
     /// Public holiday or a support-reduced day.
     pub kind: HolidayKind,
+}
+
+/// Support's opening on one date, as instants.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupportDay {
+    /// The date, in the support's time zone.
+    pub date: CivilDate,
+    /// When support opens that day, UTC milliseconds since the epoch.
+    pub opens_utc_ms: i64,
+    /// When it closes (exclusive), UTC milliseconds since the epoch.
+    pub closes_utc_ms: i64,
+    /// The holiday that gives the day its short hours, if any (a Saturday or
+    /// Sunday has them without one).
+    pub holiday: Option<Holiday>,
 }
 
 fn civil(d: Date) -> CivilDate {
@@ -138,21 +288,18 @@ pub fn easter_sunday(year: i16) -> CivilDate {
     }
 }
 
-/// The days of `year` with the short hours: the Danish public holidays
-/// (Store bededag only until 2023) and the support-reduced days, by date.
-/// Valid for 1583–9998.
-pub fn danish_holidays(year: i16) -> Vec<Holiday> {
+/// A holiday list's entries: (date, Danish name, kind).
+type Entries = Vec<(CivilDate, &'static str, HolidayKind)>;
+
+/// The Easter-based days common to the Danish and Greenlandic church
+/// calendars, and a helper for fixed dates. `None` for a year the Easter
+/// algorithm is not meant for.
+fn church_days(year: i16) -> Option<(Entries, impl Fn(i32) -> CivilDate)> {
     let e = easter_sunday(year);
-    let Ok(easter) = Date::new(e.year, e.month, e.day) else {
-        return Vec::new(); // a year the algorithm is not meant for
-    };
-    let rel = |days: i32| {
-        // Easter ± 50 days stays inside the same year for every valid year.
-        civil(easter.checked_add(days.days()).unwrap_or(easter))
-    };
-    let fixed = |month: i8, day: i8| CivilDate { year, month, day };
-    let mut list = vec![
-        (fixed(1, 1), "Nytårsdag", HolidayKind::Public),
+    let easter = Date::new(e.year, e.month, e.day).ok()?;
+    // Easter ± 50 days stays inside the same year for every valid year.
+    let rel = move |days: i32| civil(easter.checked_add(days.days()).unwrap_or(easter));
+    let list = vec![
         (rel(-3), "Skærtorsdag", HolidayKind::Public),
         (rel(-2), "Langfredag", HolidayKind::Public),
         (rel(0), "Påskedag", HolidayKind::Public),
@@ -160,20 +307,11 @@ pub fn danish_holidays(year: i16) -> Vec<Holiday> {
         (rel(39), "Kristi himmelfartsdag", HolidayKind::Public),
         (rel(49), "Pinsedag", HolidayKind::Public),
         (rel(50), "2. pinsedag", HolidayKind::Public),
-        (fixed(6, 5), "Grundlovsdag", HolidayKind::SupportReduced),
-        (fixed(12, 24), "Juleaftensdag", HolidayKind::SupportReduced),
-        (fixed(12, 25), "Juledag", HolidayKind::Public),
-        (fixed(12, 26), "2. juledag", HolidayKind::Public),
-        (
-            fixed(12, 31),
-            "Nytårsaftensdag",
-            HolidayKind::SupportReduced,
-        ),
     ];
-    if year <= 2023 {
-        // The fourth Friday after Easter; abolished by law from 2024.
-        list.push((rel(26), "Store bededag", HolidayKind::Public));
-    }
+    Some((list, rel))
+}
+
+fn finish(mut list: Entries) -> Vec<Holiday> {
     list.sort_by_key(|(d, _, _)| *d);
     list.into_iter()
         .map(|(date, name, kind)| Holiday {
@@ -184,34 +322,111 @@ pub fn danish_holidays(year: i16) -> Vec<Holiday> {
         .collect()
 }
 
-fn is_short_day(date: Date) -> bool {
-    if matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) {
-        return true;
+/// The days of `year` with the short hours in Denmark, by date. Valid for
+/// 1583–9998.
+///
+/// Where they come from:
+/// * The public holidays (helligdage) are the Danish national church's
+///   (folkekirken) holy days, set by royal authorisation of its altar book
+///   and enumerated for shop closing by the Danish act on retail sales
+///   (lukkeloven, lov om detailsalg fra butikker m.v., § 2, stk. 1):
+///   Nytårsdag (1 January), Skærtorsdag, Langfredag, Påskedag, 2. påskedag,
+///   Kristi himmelfartsdag (Easter + 39), Pinsedag (Easter + 49),
+///   2. pinsedag, Juledag (25 December) and 2. juledag (26 December).
+/// * Store bededag (the fourth Friday after Easter, Easter + 26) counts
+///   until 2023 only: it was abolished as a public holiday from 1 January
+///   2024 by the Danish act on the consequences of abolishing Store bededag
+///   (lov om konsekvenser ved afskaffelsen af store bededag som helligdag,
+///   bill L 13 of the Folketing's 2022-23 second session, passed on 28
+///   February 2023), with the church's side done by royal resolution.
+/// * Grundlovsdag (5 June, Constitution Day) and Juleaftensdag (24
+///   December) are not helligdage but closing days under the same § 2,
+///   stk. 1 of lukkeloven; Nytårsaftensdag (31 December) is a customary
+///   closing day in Danish public service. Support gives all three the
+///   short hours ([`HolidayKind::SupportReduced`]).
+pub fn danish_holidays(year: i16) -> Vec<Holiday> {
+    let Some((mut list, rel)) = church_days(year) else {
+        return Vec::new(); // a year the algorithm is not meant for
+    };
+    let fixed = |month: i8, day: i8| CivilDate { year, month, day };
+    list.extend([
+        (fixed(1, 1), "Nytårsdag", HolidayKind::Public),
+        (fixed(6, 5), "Grundlovsdag", HolidayKind::SupportReduced),
+        (fixed(12, 24), "Juleaftensdag", HolidayKind::SupportReduced),
+        (fixed(12, 25), "Juledag", HolidayKind::Public),
+        (fixed(12, 26), "2. juledag", HolidayKind::Public),
+        (
+            fixed(12, 31),
+            "Nytårsaftensdag",
+            HolidayKind::SupportReduced,
+        ),
+    ]);
+    if year <= 2023 {
+        // Abolished from 2024 by the 2023 act cited above.
+        list.push((rel(26), "Store bededag", HolidayKind::Public));
     }
-    let c = civil(date);
-    danish_holidays(c.year).iter().any(|h| h.date == c)
+    finish(list)
 }
 
-/// Local opening and closing time on `date`.
-fn hours_on(date: Date) -> ((i8, i8), (i8, i8)) {
-    if is_short_day(date) {
-        SHORT_HOURS
-    } else {
-        WEEKDAY_HOURS
-    }
+/// The days of `year` with the short hours in Greenland, by date. Valid for
+/// 1583–9998.
+///
+/// Where they come from:
+/// * Greenland's public holidays are those of its church (Grønlands Kirke,
+///   the Evangelical-Lutheran church in Greenland): Nytårsdag, Skærtorsdag,
+///   Langfredag, Påskedag, 2. påskedag, Store bededag, Kristi
+///   himmelfartsdag, Pinsedag, 2. pinsedag, Juledag and 2. juledag, as
+///   listed by the Nordic Council of Ministers' Info Norden ("Public
+///   holidays in Greenland", norden.org).
+/// * Store bededag (Easter + 26; "Tussiarfissuaq" in the Greenlandic altar
+///   book) is kept in every year: church affairs are a Greenlandic matter
+///   under home rule, and the Danish 2023 abolition applies in Denmark only
+///   (as the Danish minister for church affairs stated in January 2023).
+/// * Ullortuneq, Greenland's national day (21 June), introduced by the
+///   Home Rule government and first held in 1985, and Juleaftensdag (24
+///   December) and Nytårsaftensdag (31 December) are days off by custom and
+///   collective agreement (Info Norden, same page): support keeps the short
+///   hours on them ([`HolidayKind::SupportReduced`]). 1 May, often a half
+///   day off by agreement, and Mitaarneq (6 January), a celebration but not
+///   a day off, keep the normal hours.
+pub fn greenlandic_holidays(year: i16) -> Vec<Holiday> {
+    let Some((mut list, rel)) = church_days(year) else {
+        return Vec::new(); // a year the algorithm is not meant for
+    };
+    let fixed = |month: i8, day: i8| CivilDate { year, month, day };
+    list.extend([
+        (fixed(1, 1), "Nytårsdag", HolidayKind::Public),
+        (rel(26), "Store bededag", HolidayKind::Public),
+        (
+            fixed(6, 21),
+            "Nationaldag (Ullortuneq)",
+            HolidayKind::SupportReduced,
+        ),
+        (fixed(12, 24), "Juleaftensdag", HolidayKind::SupportReduced),
+        (fixed(12, 25), "Juledag", HolidayKind::Public),
+        (fixed(12, 26), "2. juledag", HolidayKind::Public),
+        (
+            fixed(12, 31),
+            "Nytårsaftensdag",
+            HolidayKind::SupportReduced,
+        ),
+    ]);
+    finish(list)
 }
 
-/// America/Nuuk from the tz database bundled into the binary.
+/// Loads an IANA zone from the tz database bundled into the binary.
+fn bundled_zone(name: &str) -> Option<TimeZone> {
+    TimeZoneDatabase::bundled().get(name).ok()
+}
+
+/// America/Nuuk from the bundled tz database.
 fn greenland() -> &'static TimeZone {
     static TZ: OnceLock<TimeZone> = OnceLock::new();
     TZ.get_or_init(|| {
-        TimeZoneDatabase::bundled()
-            .get(SUPPORT_TIME_ZONE)
-            // The bundled database is compiled in: a missing zone is a
-            // build problem, caught by the tests.
-            .unwrap_or_else(|e| {
-                panic!("{SUPPORT_TIME_ZONE} is not in the bundled tz database: {e}")
-            })
+        // The bundled database is compiled in: a missing zone is a build
+        // problem, caught by the tests.
+        bundled_zone(DEFAULT_TIME_ZONE)
+            .unwrap_or_else(|| panic!("{DEFAULT_TIME_ZONE} is not in the bundled tz database"))
     })
 }
 
@@ -222,16 +437,6 @@ fn timestamp(ms: i64) -> Timestamp {
 /// The Greenland wall-clock time of an instant (UTC milliseconds).
 pub(crate) fn greenland_civil(at_utc_ms: i64) -> DateTime {
     greenland().to_datetime(timestamp(at_utc_ms))
-}
-
-/// The instant of a Greenland wall-clock time. Opening times never fall in a
-/// DST gap or fold (Nuuk changes around 22:00–00:00 local), but should a
-/// future rule put one there, jiff's "compatible" choice is taken.
-fn instant_ms(date: Date, (hour, minute): (i8, i8)) -> i64 {
-    greenland()
-        .to_timestamp(date.at(hour, minute, 0, 0))
-        .map(Timestamp::as_millisecond)
-        .unwrap_or(MAX_MS)
 }
 
 fn day_key(weekday: Weekday) -> &'static str {
@@ -246,69 +451,175 @@ fn day_key(weekday: Weekday) -> &'static str {
     }
 }
 
-/// Whether support is open at `at_utc_ms` (UTC milliseconds since the
-/// epoch), with a sentence for the owner in `lang` and Greenland time, and
-/// the instant at which that changes. Opening is inclusive, closing
-/// exclusive: open at 04:00:00.000, closed at 16:00:00.000.
-pub fn support_status(at_utc_ms: i64, lang: &str) -> SupportStatus {
-    let at = at_utc_ms.clamp(MIN_MS, MAX_MS);
-    let today = greenland_civil(at).date();
-    let (open_t, close_t) = hours_on(today);
-    let opens = instant_ms(today, open_t);
-    let closes = instant_ms(today, close_t);
-    if (opens..closes).contains(&at) {
-        let until = format_time(lang, close_t.0, close_t.1);
-        return SupportStatus {
-            open: true,
-            text: text(lang, "support.open_until", &[("time", &until)]),
-            next_change_utc_ms: closes,
-        };
-    }
-    // Closed: every day has hours, so the next opening is today's or the
-    // next day's.
-    let (day, open_t, next) = if at < opens {
-        (text(lang, "day.today", &[]), open_t, opens)
-    } else {
-        let tomorrow = today.tomorrow().unwrap_or(today);
-        let (open_t, _) = hours_on(tomorrow);
-        (
-            text(lang, day_key(tomorrow.weekday()), &[]),
-            open_t,
-            instant_ms(tomorrow, open_t),
-        )
-    };
-    let time = format_time(lang, open_t.0, open_t.1);
-    SupportStatus {
-        open: false,
-        text: text(lang, "support.opens_at", &[("day", &day), ("time", &time)]),
-        next_change_utc_ms: next,
-    }
+/// A deployment's support: checked [`SupportSettings`] with their time zone
+/// loaded. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Support {
+    settings: SupportSettings,
+    zone: TimeZone,
 }
 
-/// Phone, web form, the language note and the opening hours, in `lang`.
-pub fn support_contact(lang: &str) -> SupportContact {
-    let t = |(h, m): (i8, i8)| format_time(lang, h, m);
-    let hours_text = text(
-        lang,
-        "support.hours",
-        &[
-            ("weekday_open", &t(WEEKDAY_HOURS.0)),
-            ("weekday_close", &t(WEEKDAY_HOURS.1)),
-            ("weekend_open", &t(SHORT_HOURS.0)),
-            ("weekend_close", &t(SHORT_HOURS.1)),
-        ],
-    );
-    SupportContact {
-        phone: SUPPORT_PHONE.to_owned(),
-        web_form: SUPPORT_WEB_FORM.to_owned(),
-        language_note: text(lang, "support.language_note", &[]),
-        hours_text,
+impl Support {
+    /// Checks `settings`: a phone number, a time zone from the bundled tz
+    /// database, and hours that open before they close.
+    pub fn new(settings: SupportSettings) -> Result<Self, SupportSettingsError> {
+        if settings.phone.trim().is_empty() {
+            return Err(SupportSettingsError::NoPhone);
+        }
+        settings.weekday_hours.check("weekday_hours")?;
+        settings.short_day_hours.check("short_day_hours")?;
+        let zone = bundled_zone(&settings.time_zone)
+            .ok_or_else(|| SupportSettingsError::UnknownTimeZone(settings.time_zone.clone()))?;
+        Ok(Support { settings, zone })
+    }
+
+    /// The settings this support was made from.
+    pub fn settings(&self) -> &SupportSettings {
+        &self.settings
+    }
+
+    /// The time zone the hours are kept in.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.zone
+    }
+
+    /// The date in the support's time zone at an instant (UTC milliseconds).
+    pub fn local_date(&self, at_utc_ms: i64) -> CivilDate {
+        civil(self.zone.to_datetime(timestamp(at_utc_ms)).date())
+    }
+
+    /// The holiday on `date` under the configured calendar, if any.
+    pub fn holiday(&self, date: CivilDate) -> Option<Holiday> {
+        self.settings.calendar.holiday(date)
+    }
+
+    /// Local opening hours on `date`, and the holiday behind short hours.
+    fn hours_on(&self, date: Date) -> (OpeningHours, Option<Holiday>) {
+        let holiday = self.holiday(civil(date));
+        let weekend = matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday);
+        if weekend || holiday.is_some() {
+            (self.settings.short_day_hours, holiday)
+        } else {
+            (self.settings.weekday_hours, None)
+        }
+    }
+
+    /// The instant of a local wall-clock time. Opening times rarely fall in
+    /// a DST gap or fold (Nuuk changes around 22:00–00:00 local); where one
+    /// does, jiff's "compatible" choice is taken.
+    fn instant_ms(&self, date: Date, (hour, minute): (i8, i8)) -> i64 {
+        self.zone
+            .to_timestamp(date.at(hour, minute, 0, 0))
+            .map(Timestamp::as_millisecond)
+            .unwrap_or(MAX_MS)
+    }
+
+    /// When support opens and closes on `date` (a date in the support's
+    /// time zone), or `None` for a date that does not exist.
+    pub fn day(&self, date: CivilDate) -> Option<SupportDay> {
+        let d = Date::new(date.year, date.month, date.day).ok()?;
+        let (hours, holiday) = self.hours_on(d);
+        Some(SupportDay {
+            date,
+            opens_utc_ms: self.instant_ms(d, hours.open()),
+            closes_utc_ms: self.instant_ms(d, hours.close()),
+            holiday,
+        })
+    }
+
+    /// Whether support is open at `at_utc_ms` (UTC milliseconds since the
+    /// epoch), with a sentence for the owner in `lang` and the support's
+    /// local time, and the instant at which that changes. Opening is
+    /// inclusive, closing exclusive: open at 04:00:00.000, closed at
+    /// 16:00:00.000.
+    pub fn status(&self, at_utc_ms: i64, lang: &str) -> SupportStatus {
+        let at = at_utc_ms.clamp(MIN_MS, MAX_MS);
+        let today = self.zone.to_datetime(timestamp(at)).date();
+        let (hours, _) = self.hours_on(today);
+        let opens = self.instant_ms(today, hours.open());
+        let closes = self.instant_ms(today, hours.close());
+        if (opens..closes).contains(&at) {
+            let (h, m) = hours.close();
+            let until = format_time(lang, h, m);
+            return SupportStatus {
+                open: true,
+                text: text(lang, "support.open_until", &[("time", &until)]),
+                next_change_utc_ms: closes,
+            };
+        }
+        // Closed: every day has hours, so the next opening is today's or the
+        // next day's.
+        let (day, open_t, next) = if at < opens {
+            (text(lang, "day.today", &[]), hours.open(), opens)
+        } else {
+            let tomorrow = today.tomorrow().unwrap_or(today);
+            let (hours, _) = self.hours_on(tomorrow);
+            (
+                text(lang, day_key(tomorrow.weekday()), &[]),
+                hours.open(),
+                self.instant_ms(tomorrow, hours.open()),
+            )
+        };
+        let time = format_time(lang, open_t.0, open_t.1);
+        SupportStatus {
+            open: false,
+            text: text(lang, "support.opens_at", &[("day", &day), ("time", &time)]),
+            next_change_utc_ms: next,
+        }
+    }
+
+    /// Phone, web form, the language note and the opening hours, in `lang`.
+    pub fn contact(&self, lang: &str) -> SupportContact {
+        let t = |(h, m): (i8, i8)| format_time(lang, h, m);
+        let (wd, short) = (self.settings.weekday_hours, self.settings.short_day_hours);
+        let mut params = vec![
+            ("weekday_open", t(wd.open())),
+            ("weekday_close", t(wd.close())),
+            ("weekend_open", t(short.open())),
+            ("weekend_close", t(short.close())),
+        ];
+        // The strings name Greenland time; any other zone is named as is.
+        let key = if self.settings.time_zone == DEFAULT_TIME_ZONE {
+            "support.hours"
+        } else {
+            params.push(("zone", self.settings.time_zone.clone()));
+            "support.hours_in_zone"
+        };
+        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        SupportContact {
+            phone: self.settings.phone.clone(),
+            web_form: self.settings.web_form.clone(),
+            language_note: text(lang, "support.language_note", &[]),
+            hours_text: text(lang, key, &params),
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A plainly fictional contact: the core has no built-in one.
+    const PHONE: &str = "+45 00 00 00 00";
+    const WEB_FORM: &str = "https://support.test.example/contact";
+
+    /// The default calendar and hours with the fictional contact.
+    fn danish() -> Support {
+        Support::new(SupportSettings::new(PHONE, WEB_FORM)).unwrap()
+    }
+
+    fn greenlandic() -> Support {
+        Support::new(SupportSettings {
+            calendar: SupportCalendar::Greenlandic,
+            ..SupportSettings::new(PHONE, WEB_FORM)
+        })
+        .unwrap()
+    }
+
+    /// The default support's status (Danish calendar, Greenland time).
+    fn support_status(at: i64, lang: &str) -> SupportStatus {
+        danish().status(at, lang)
+    }
 
     /// UTC milliseconds of an RFC 3339 instant.
     fn ms(s: &str) -> i64 {
@@ -321,6 +632,20 @@ mod tests {
 
     fn d(year: i16, month: i8, day: i8) -> CivilDate {
         CivilDate { year, month, day }
+    }
+
+    fn hours(open: (u8, u8), close: (u8, u8)) -> OpeningHours {
+        OpeningHours {
+            open_hour: open.0,
+            open_minute: open.1,
+            close_hour: close.0,
+            close_minute: close.1,
+        }
+    }
+
+    /// (date, name) of every short day of a year's calendar.
+    fn listed(list: Vec<Holiday>) -> Vec<(CivilDate, String, HolidayKind)> {
+        list.into_iter().map(|h| (h.date, h.name, h.kind)).collect()
     }
 
     #[test]
@@ -377,6 +702,159 @@ mod tests {
     }
 
     #[test]
+    fn danish_calendar_2023_2024_2030() {
+        use HolidayKind::{Public as P, SupportReduced as R};
+        let want = |y: i16, easter_days: [(i8, i8); 7], bededag: Option<(i8, i8)>| {
+            let names = [
+                "Skærtorsdag",
+                "Langfredag",
+                "Påskedag",
+                "2. påskedag",
+                "Kristi himmelfartsdag",
+                "Pinsedag",
+                "2. pinsedag",
+            ];
+            let mut v: Vec<(CivilDate, String, HolidayKind)> = easter_days
+                .iter()
+                .zip(names)
+                .map(|((m, day), n)| (d(y, *m, *day), n.to_owned(), P))
+                .collect();
+            if let Some((m, day)) = bededag {
+                v.push((d(y, m, day), "Store bededag".into(), P));
+            }
+            v.extend([
+                (d(y, 1, 1), "Nytårsdag".into(), P),
+                (d(y, 6, 5), "Grundlovsdag".into(), R),
+                (d(y, 12, 24), "Juleaftensdag".into(), R),
+                (d(y, 12, 25), "Juledag".into(), P),
+                (d(y, 12, 26), "2. juledag".into(), P),
+                (d(y, 12, 31), "Nytårsaftensdag".into(), R),
+            ]);
+            v.sort_by_key(|(date, _, _)| *date);
+            v
+        };
+        let e2023 = [(4, 6), (4, 7), (4, 9), (4, 10), (5, 18), (5, 28), (5, 29)];
+        let e2024 = [(3, 28), (3, 29), (3, 31), (4, 1), (5, 9), (5, 19), (5, 20)];
+        let e2030 = [(4, 18), (4, 19), (4, 21), (4, 22), (5, 30), (6, 9), (6, 10)];
+        assert_eq!(
+            listed(danish_holidays(2023)),
+            want(2023, e2023, Some((5, 5)))
+        );
+        assert_eq!(listed(danish_holidays(2024)), want(2024, e2024, None));
+        assert_eq!(listed(danish_holidays(2030)), want(2030, e2030, None));
+        assert_eq!(danish_holidays(2030).len(), 13);
+        assert_eq!(danish_holidays(2023).len(), 14);
+    }
+
+    #[test]
+    fn greenlandic_calendar_2023_2024_2025_2030() {
+        use HolidayKind::{Public as P, SupportReduced as R};
+        let want = |y: i16, easter_days: [(i8, i8); 8]| {
+            let names = [
+                "Skærtorsdag",
+                "Langfredag",
+                "Påskedag",
+                "2. påskedag",
+                "Store bededag",
+                "Kristi himmelfartsdag",
+                "Pinsedag",
+                "2. pinsedag",
+            ];
+            let mut v: Vec<(CivilDate, String, HolidayKind)> = easter_days
+                .iter()
+                .zip(names)
+                .map(|((m, day), n)| (d(y, *m, *day), n.to_owned(), P))
+                .collect();
+            v.extend([
+                (d(y, 1, 1), "Nytårsdag".into(), P),
+                (d(y, 6, 21), "Nationaldag (Ullortuneq)".into(), R),
+                (d(y, 12, 24), "Juleaftensdag".into(), R),
+                (d(y, 12, 25), "Juledag".into(), P),
+                (d(y, 12, 26), "2. juledag".into(), P),
+                (d(y, 12, 31), "Nytårsaftensdag".into(), R),
+            ]);
+            v.sort_by_key(|(date, _, _)| *date);
+            v
+        };
+        // Store bededag stays in Greenland after Denmark dropped it.
+        let years: [(i16, [(i8, i8); 8]); 4] = [
+            (
+                2023,
+                [
+                    (4, 6),
+                    (4, 7),
+                    (4, 9),
+                    (4, 10),
+                    (5, 5),
+                    (5, 18),
+                    (5, 28),
+                    (5, 29),
+                ],
+            ),
+            (
+                2024,
+                [
+                    (3, 28),
+                    (3, 29),
+                    (3, 31),
+                    (4, 1),
+                    (4, 26),
+                    (5, 9),
+                    (5, 19),
+                    (5, 20),
+                ],
+            ),
+            (
+                2025,
+                [
+                    (4, 17),
+                    (4, 18),
+                    (4, 20),
+                    (4, 21),
+                    (5, 16),
+                    (5, 29),
+                    (6, 8),
+                    (6, 9),
+                ],
+            ),
+            (
+                2030,
+                [
+                    (4, 18),
+                    (4, 19),
+                    (4, 21),
+                    (4, 22),
+                    (5, 17),
+                    (5, 30),
+                    (6, 9),
+                    (6, 10),
+                ],
+            ),
+        ];
+        for (y, easter_days) in years {
+            assert_eq!(listed(greenlandic_holidays(y)), want(y, easter_days), "{y}");
+            // Neither Grundlovsdag, 1 May nor Mitaarneq (6 January).
+            for (m, day) in [(6, 5), (5, 1), (1, 6)] {
+                assert_eq!(SupportCalendar::Greenlandic.holiday(d(y, m, day)), None);
+            }
+        }
+        assert_eq!(
+            SupportCalendar::Danish.holiday(d(2030, 6, 21)),
+            None,
+            "21 June is Greenland's, not Denmark's"
+        );
+        assert_eq!(
+            SupportCalendar::Greenlandic.holidays(2025),
+            greenlandic_holidays(2025)
+        );
+        assert_eq!(
+            SupportCalendar::Danish.holidays(2025),
+            danish_holidays(2025)
+        );
+        assert_eq!(SupportCalendar::default(), SupportCalendar::Danish);
+    }
+
+    #[test]
     fn store_bededag_until_2023_only() {
         let bededag = |y| {
             danish_holidays(y)
@@ -399,6 +877,51 @@ mod tests {
     }
 
     #[test]
+    fn the_two_calendars_give_different_hours() {
+        let (dk, gl) = (danish(), greenlandic());
+        // Store bededag 2024 (Friday 26 April, UTC-1): 14:00 local.
+        let at = ms("2024-04-26T15:00:00Z");
+        assert!(dk.status(at, "en").open);
+        let s = gl.status(at, "en");
+        assert!(!s.open);
+        assert_eq!(s.text, "Closed. Opens Saturday at 06:00");
+        assert_eq!(s.next_change_utc_ms, ms("2024-04-27T07:00:00Z"));
+        // Store bededag 2030 (Friday 17 May): 05:00 local is before the short
+        // day's 06:00 in Greenland, after the weekday's 04:00 in Denmark.
+        let at = ms("2030-05-17T06:00:00Z");
+        assert!(dk.status(at, "en").open);
+        assert_eq!(gl.status(at, "en").text, "Closed. Opens today at 06:00");
+        // Greenland's national day, Friday 21 June 2024 (UTC-1), 14:00 local.
+        let at = ms("2024-06-21T15:00:00Z");
+        let s = dk.status(at, "en");
+        assert!(s.open);
+        assert_eq!(s.next_change_utc_ms, ms("2024-06-21T17:00:00Z"));
+        let s = gl.status(at, "en");
+        assert!(!s.open);
+        assert_eq!(s.next_change_utc_ms, ms("2024-06-22T07:00:00Z"));
+        // Wednesday 21 June 2023 (UTC-2 all year), 13:00 local.
+        let at = ms("2023-06-21T15:00:00Z");
+        assert_eq!(dk.status(at, "en").text, "Open now, until 16:00");
+        assert_eq!(gl.status(at, "en").text, "Closed. Opens Thursday at 04:00");
+        // Friday 21 June 2030, 09:00 local (UTC-1): both open, until 12 in
+        // Greenland and 16 in Denmark.
+        let at = ms("2030-06-21T10:00:00Z");
+        assert_eq!(
+            gl.status(at, "en").next_change_utc_ms,
+            ms("2030-06-21T13:00:00Z")
+        );
+        assert_eq!(
+            dk.status(at, "en").next_change_utc_ms,
+            ms("2030-06-21T17:00:00Z")
+        );
+        // Grundlovsdag, Thursday 5 June 2025 (UTC-1), 15:00 local: short in
+        // Denmark, a normal weekday in Greenland.
+        let at = ms("2025-06-05T16:00:00Z");
+        assert!(!dk.status(at, "en").open);
+        assert!(gl.status(at, "en").open);
+    }
+
+    #[test]
     fn nuuk_offsets_across_the_rule_changes() {
         // Before 2023: UTC-3, and UTC-2 in (EU-timed) summer.
         assert_eq!(offset_hours("2022-01-15T12:00:00Z"), -3);
@@ -414,6 +937,11 @@ mod tests {
         assert_eq!(offset_hours("2024-10-27T01:00:00Z"), -2);
         assert_eq!(offset_hours("2025-07-01T12:00:00Z"), -1);
         assert_eq!(offset_hours("2026-01-15T12:00:00Z"), -2);
+        // 2030: summer time from 31 March, standard time from 27 October.
+        assert_eq!(offset_hours("2030-03-31T00:59:59Z"), -2);
+        assert_eq!(offset_hours("2030-03-31T01:00:00Z"), -1);
+        assert_eq!(offset_hours("2030-10-27T00:59:59Z"), -1);
+        assert_eq!(offset_hours("2030-10-27T01:00:00Z"), -2);
     }
 
     #[test]
@@ -560,25 +1088,157 @@ mod tests {
         assert_eq!(sat.next_change_utc_ms, ms("2023-03-25T15:00:00Z"));
         let sun = support_status(ms("2023-03-25T20:00:00Z"), "en");
         assert_eq!(sun.next_change_utc_ms, ms("2023-03-26T08:00:00Z"));
+
+        // 2030-03-30/31 and 2030-10-26/27, likewise.
+        let sat = support_status(ms("2030-03-30T23:30:00Z"), "en");
+        assert_eq!(sat.text, "Closed. Opens Sunday at 06:00");
+        assert_eq!(sat.next_change_utc_ms, ms("2030-03-31T07:00:00Z"));
+        let sat = support_status(ms("2030-10-27T00:30:00Z"), "en");
+        assert_eq!(sat.text, "Closed. Opens Sunday at 06:00");
+        assert_eq!(sat.next_change_utc_ms, ms("2030-10-27T08:00:00Z"));
+    }
+
+    #[test]
+    fn days_as_instants() {
+        let s = danish();
+        // Saturday before the 2024 switch to summer time: UTC-2.
+        let sat = s.day(d(2024, 3, 30)).unwrap();
+        assert_eq!(sat.opens_utc_ms, ms("2024-03-30T08:00:00Z"));
+        assert_eq!(sat.closes_utc_ms, ms("2024-03-30T14:00:00Z"));
+        assert_eq!(sat.holiday, None);
+        // Easter Day, in summer time.
+        let sun = s.day(d(2024, 3, 31)).unwrap();
+        assert_eq!(sun.opens_utc_ms, ms("2024-03-31T07:00:00Z"));
+        assert_eq!(sun.holiday.map(|h| h.name), Some("Påskedag".to_owned()));
+        // An ordinary Tuesday.
+        let tue = s.day(d(2024, 4, 2)).unwrap();
+        assert_eq!(tue.opens_utc_ms, ms("2024-04-02T05:00:00Z"));
+        assert_eq!(tue.closes_utc_ms, ms("2024-04-02T17:00:00Z"));
+        assert_eq!(tue.holiday, None);
+        assert_eq!(s.day(d(2025, 2, 30)), None);
+        // The local date: 2025-01-15 01:00 UTC is still the 14th in Nuuk.
+        assert_eq!(s.local_date(ms("2025-01-15T01:00:00Z")), d(2025, 1, 14));
+        assert_eq!(s.local_date(ms("2025-01-15T03:00:00Z")), d(2025, 1, 15));
+    }
+
+    #[test]
+    fn configured_hours_zone_and_calendar() {
+        let support = Support::new(SupportSettings {
+            phone: "+299 00 00 00".into(),
+            web_form: String::new(),
+            calendar: SupportCalendar::Greenlandic,
+            weekday_hours: hours((8, 30), (17, 15)),
+            short_day_hours: hours((10, 0), (14, 0)),
+            time_zone: "Europe/Copenhagen".into(),
+        })
+        .unwrap();
+        // Wednesday 2025-01-15, Copenhagen UTC+1: 08:30 local = 07:30 UTC.
+        let opening = ms("2025-01-15T07:30:00Z");
+        let s = support.status(opening - 1, "en");
+        assert!(!s.open);
+        assert_eq!(s.text, "Closed. Opens today at 08:30");
+        assert_eq!(s.next_change_utc_ms, opening);
+        let s = support.status(opening, "en");
+        assert!(s.open);
+        assert_eq!(s.text, "Open now, until 17:15");
+        assert_eq!(s.next_change_utc_ms, ms("2025-01-15T16:15:00Z"));
+        assert!(!support.status(ms("2025-01-15T16:15:00Z"), "en").open);
+        // Summer (UTC+2), Saturday 21 June 2025: 10:00–14:00 local.
+        let s = support.status(ms("2025-06-21T07:59:59Z"), "en");
+        assert_eq!(s.text, "Closed. Opens today at 10:00");
+        assert_eq!(s.next_change_utc_ms, ms("2025-06-21T08:00:00Z"));
+        // Greenland's national day on a Friday (2024) has the short hours.
+        let s = support.status(ms("2024-06-21T12:30:00Z"), "en"); // 14:30 local
+        assert!(!s.open);
+        assert_eq!(s.text, "Closed. Opens Saturday at 10:00");
+        // The contact and hours are the configured ones, the zone named.
+        let c = support.contact("en");
+        assert_eq!(c.phone, "+299 00 00 00");
+        assert_eq!(c.web_form, "");
+        assert_eq!(
+            c.hours_text,
+            "Monday to Friday 08:30 to 17:15; Saturday, Sunday and public holidays 10:00 to 14:00 (Europe/Copenhagen)"
+        );
+        assert!(support.contact("da").hours_text.contains("kl. 08.30-17.15"));
+        assert!(support
+            .contact("kl")
+            .hours_text
+            .ends_with("(Europe/Copenhagen)"));
+        assert_eq!(support.settings().time_zone, "Europe/Copenhagen");
+        assert_eq!(support.time_zone().iana_name(), Some("Europe/Copenhagen"));
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        let ok = SupportSettings::new(PHONE, WEB_FORM);
+        assert_eq!(ok.calendar, SupportCalendar::Danish);
+        assert_eq!(ok.weekday_hours, hours((4, 0), (16, 0)));
+        assert_eq!(ok.short_day_hours, hours((6, 0), (12, 0)));
+        assert_eq!(ok.time_zone, "America/Nuuk");
+        let err = |s: SupportSettings| Support::new(s).unwrap_err();
+        assert_eq!(
+            err(SupportSettings::new(" ", WEB_FORM)),
+            SupportSettingsError::NoPhone
+        );
+        assert_eq!(
+            err(SupportSettings {
+                time_zone: "Greenland/Nowhere".into(),
+                ..ok.clone()
+            }),
+            SupportSettingsError::UnknownTimeZone("Greenland/Nowhere".into())
+        );
+        for bad in [
+            hours((16, 0), (4, 0)),
+            hours((4, 0), (4, 0)),
+            hours((4, 60), (16, 0)),
+            hours((4, 0), (24, 0)),
+        ] {
+            assert_eq!(
+                err(SupportSettings {
+                    weekday_hours: bad,
+                    ..ok.clone()
+                }),
+                SupportSettingsError::Hours("weekday_hours"),
+                "{bad:?}"
+            );
+            assert_eq!(
+                err(SupportSettings {
+                    short_day_hours: bad,
+                    ..ok.clone()
+                }),
+                SupportSettingsError::Hours("short_day_hours"),
+                "{bad:?}"
+            );
+        }
+        // The edges that are fine: 00:00 to 23:59.
+        assert!(Support::new(SupportSettings {
+            weekday_hours: hours((0, 0), (23, 59)),
+            ..ok
+        })
+        .is_ok());
     }
 
     #[test]
     fn contact_data_in_every_language() {
         for lang in crate::i18n::languages() {
-            let c = support_contact(lang);
-            assert_eq!(c.phone, "+45 33 98 00 10");
-            assert_eq!(c.web_form, SUPPORT_WEB_FORM);
+            let c = danish().contact(lang);
+            assert_eq!(c.phone, PHONE);
+            assert_eq!(c.web_form, WEB_FORM);
             assert!(!c.language_note.starts_with("support."));
             assert!(!c.hours_text.contains('{'), "{}", c.hours_text);
         }
-        let en = support_contact("en");
+        let en = danish().contact("en");
         assert_eq!(en.language_note, "Support speaks Danish.");
         assert_eq!(
             en.hours_text,
             "Monday to Friday 04:00 to 16:00; Saturday, Sunday and public holidays 06:00 to 12:00 (Greenland time)"
         );
-        assert!(support_contact("da").hours_text.contains("kl. 04.00-16.00"));
-        assert!(support_contact("kl")
+        assert!(danish()
+            .contact("da")
+            .hours_text
+            .contains("kl. 04.00-16.00"));
+        assert!(danish()
+            .contact("kl")
             .hours_text
             .contains("nal. 06.00-12.00"));
     }
@@ -588,6 +1248,13 @@ mod tests {
         for at in [i64::MIN, -1, 0, i64::MAX] {
             let s = support_status(at, "en");
             assert!(!s.text.is_empty());
+            assert!(!greenlandic().status(at, "kl").text.is_empty());
         }
+    }
+
+    #[test]
+    fn suspensions_are_shown_in_greenland_time() {
+        let t = greenland_civil(ms("2025-01-15T01:00:00Z"));
+        assert_eq!((t.day(), t.hour()), (14, 23));
     }
 }

@@ -516,13 +516,21 @@ async fn to_page() -> Response {
     r
 }
 
+/// The page with its nonce and the simulator's support phone filled in
+/// (a fixed, plainly fictional number: nothing to escape in the script's
+/// string).
+fn render_page(nonce: &str) -> String {
+    PAGE.replace("__CSP_NONCE__", nonce)
+        .replace("__SUPPORT_PHONE__", &crate::app::support::phone_shown())
+}
+
 async fn page() -> Response {
     // A fresh nonce per answer: only the page's own script and style run.
     let nonce = random_id().unwrap_or_default();
     if nonce.is_empty() {
         return text_response(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
     }
-    let html = PAGE.replace("__CSP_NONCE__", &nonce);
+    let html = render_page(&nonce);
     let mut r = Response::new(Body::from(html));
     let h = r.headers_mut();
     h.insert(
@@ -656,6 +664,10 @@ mod tests {
     #[test]
     fn page_has_a_nonce_slot_and_accessible_parts() {
         assert!(PAGE.matches("__CSP_NONCE__").count() >= 2);
+        assert!(PAGE.contains("call support on __SUPPORT_PHONE__."));
+        let html = render_page("n0nce");
+        assert!(html.contains("call support on +45 00 00 00 00 (example number)."));
+        assert!(!html.contains("__"), "a placeholder left unfilled");
         assert!(PAGE.contains("aria-live"));
         assert!(PAGE.contains("<label for=\"user-id\""));
     }

@@ -30,7 +30,6 @@ pub mod operator;
 pub mod output;
 pub mod profile;
 pub mod serve;
-pub mod support;
 pub mod timefmt;
 pub mod wire;
 

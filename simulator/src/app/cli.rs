@@ -136,7 +136,7 @@ pub enum AppCommand {
 /// Run one action.
 pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
     if let AppCommand::Support = command {
-        for line in crate::support::lines(jiff::Timestamp::now(), &crate::support::local_zone()) {
+        for line in super::support::lines(jiff::Timestamp::now(), &super::support::local_zone()) {
             println!("{line}");
         }
         return Ok(ExitCode::SUCCESS);
@@ -253,7 +253,7 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             println!("If someone asked you to approve, hang up: nobody may ask you to.");
             println!(
                 "Consider freezing your identity (`freeze`) and call support: {}.",
-                crate::support::PHONE
+                super::support::phone_shown()
             );
         }
         AppCommand::Devices => {
@@ -303,8 +303,8 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             );
             println!(
                 "Every device and channel was told. Support: {} ({}).",
-                crate::support::PHONE,
-                crate::support::WEB_FORM
+                super::support::phone_shown(),
+                super::support::WEB_FORM
             );
         }
         AppCommand::Unfreeze {

@@ -4,6 +4,7 @@
 //! ([`cli`]).
 
 pub mod cli;
+pub mod support;
 pub mod tui;
 
 use std::io::{IsTerminal, Read};

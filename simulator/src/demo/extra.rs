@@ -223,11 +223,17 @@ pub(super) fn fraud_report(p: &mut Printer, w: &World, cast: &Cast) -> Result<()
     let shown = w.phone.app.refresh(a).map(|v| v.len()).unwrap_or(0);
     p.check(shown == 0, "nothing reaches the frozen identity's app")?;
 
-    let contact = akuersi_core::support::support_contact("en");
+    let support = crate::app::support::support();
+    let contact = support.contact("en");
     let now = w.clock.now_ms();
-    let st = akuersi_core::support::support_status(now, "en");
+    let st = support.status(now, "en");
     p.line("The app shows how to reach support:")?;
-    p.detail(format!("Phone {} · {}", contact.phone, contact.web_form))?;
+    p.detail(format!(
+        "Phone {} {} · {}",
+        contact.phone,
+        crate::app::support::PHONE_LABEL,
+        contact.web_form
+    ))?;
     p.detail(contact.language_note.clone())?;
     p.detail(contact.hours_text.clone())?;
     p.detail(format!("Right now: {}", st.text))?;
@@ -236,8 +242,8 @@ pub(super) fn fraud_report(p: &mut Printer, w: &World, cast: &Cast) -> Result<()
         (st.open && lower.contains("until")) || (!st.open && lower.contains("opens")),
         format!("support says \"{}\" (America/Nuuk)", st.text),
     )?;
-    let da = akuersi_core::support::support_status(now, "da");
-    let kl = akuersi_core::support::support_status(now, "kl");
+    let da = support.status(now, "da");
+    let kl = support.status(now, "kl");
     p.detail(format!("da: {} · kl: {}", da.text, kl.text))?;
     Ok(())
 }
