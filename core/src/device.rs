@@ -17,10 +17,11 @@ use akuersi_protocol::pin::Pin;
 use akuersi_protocol::wire::{
     operation_pake_context, pairing_proof, parse_pairing_payload, Ack, ActivateResponse,
     ActivityQuery, ActivityResponse, AdditionView, ChangeContact, ChangePin, ChangeSettings,
-    ChangeUserId, CompletePairing, DeviceListQuery, DeviceListResponse, DeviceSigned, Freeze,
-    IdentityStatus, IdentityStatusQuery, NotificationItem, NotificationsQuery,
-    NotificationsResponse, PairingOffer, PairingPayloadResponse, PakeProof, PinPurpose,
-    RemoveDevice, RenameDevice, StartAddition, Unfreeze, UnfreezeResponse, VetoAddition,
+    ChangeUserId, Channel, CompletePairing, DeviceListQuery, DeviceListResponse, DeviceSigned,
+    DeviceStatus, Freeze, IdentityStatus, IdentityStatusQuery, NotificationItem,
+    NotificationsQuery, NotificationsResponse, PairingOffer, PairingPayloadResponse, PakeProof,
+    PinPurpose, RemoveDevice, RenameDevice, StartAddition, Unfreeze, UnfreezeResponse,
+    VetoAddition,
 };
 
 /// A device of the identity, as the device list shows it.
@@ -33,8 +34,8 @@ pub struct DeviceView {
     pub name: String,
     /// Platform label.
     pub platform: String,
-    /// "active", "suspended" or "blocked".
-    pub status: String,
+    /// Active, suspended or blocked.
+    pub status: DeviceStatus,
     /// When it was enrolled (service clock).
     pub enrolled_at_ms: i64,
     /// When it was last used (service clock).
@@ -53,8 +54,8 @@ pub struct IdentityStatusView {
     pub frozen: bool,
     /// Device additions waiting (veto possible) or ready.
     pub additions: Vec<AdditionView>,
-    /// Notification channels set up ("app", "sms", "email").
-    pub channels: Vec<String>,
+    /// Notification channels set up (the app, SMS, e-mail).
+    pub channels: Vec<Channel>,
     /// Warnings to show in the owner's language, such as fewer than two channels.
     pub warnings: Vec<String>,
     /// The owner opted in to a notice on every use.

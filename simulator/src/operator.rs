@@ -228,7 +228,10 @@ fn run(args: OperatorArgs) -> Result<(), SimError> {
 pub fn render_inbox(items: &[NotificationItem]) -> String {
     let mut out = String::new();
     for (channel, title) in [("sms", "SMS"), ("email", "E-mail"), ("app", "App")] {
-        let mine: Vec<&NotificationItem> = items.iter().filter(|i| i.channel == channel).collect();
+        let mine: Vec<&NotificationItem> = items
+            .iter()
+            .filter(|i| i.channel.as_str() == channel)
+            .collect();
         out.push_str(&format!("== {title} ({}) ==\n", mine.len()));
         if mine.is_empty() {
             out.push_str("   (empty)\n");
@@ -257,15 +260,18 @@ mod tests {
 
     #[test]
     fn inbox_groups_by_channel() {
-        let item = |id, channel: &str, address: &str| NotificationItem {
+        let item = |id, channel, address: &str| NotificationItem {
             id,
             at_ms: 0,
-            channel: channel.into(),
+            channel,
             address: address.into(),
             event: "device_activated".into(),
             text: "A new device was activated.".into(),
         };
-        let text = render_inbox(&[item(1, "app", ""), item(2, "sms", "+299 123456")]);
+        let text = render_inbox(&[
+            item(1, akuersi_protocol::wire::Channel::App, ""),
+            item(2, akuersi_protocol::wire::Channel::Sms, "+299 123456"),
+        ]);
         assert!(text.contains("== SMS (1) ==\n#2 1970-01-01 00:00:00 UTC to +299 123456"));
         assert!(text.contains("== E-mail (0) ==\n   (empty)"));
         assert!(text.contains("== App (1) =="));

@@ -19,6 +19,87 @@ pub struct Ack {
 pub struct DeviceListQuery {}
 signed_body!(DeviceListQuery, "akuersi/v1/device/devices", |s, w| {});
 
+/// Declares a wire enum whose JSON form is its snake_case name, with
+/// `as_str` and `from_str_opt` for storage and display.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant,)*
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            /// The wire (and stored) name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+
+            /// The value with this wire name, if any.
+            pub fn from_str_opt(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// Where a device stands with its PIN attempts.
+    DeviceStatus {
+        /// Usable.
+        Active = "active",
+        /// Too many wrong PINs: paused for a while.
+        Suspended = "suspended",
+        /// Too many wrong PINs: needs a new activation.
+        Blocked = "blocked",
+    }
+}
+
+wire_enum! {
+    /// Where a device addition stands.
+    AdditionStatus {
+        /// In its waiting period; any device can veto it.
+        Waiting = "waiting",
+        /// Waiting period over: the pairing code may be shown.
+        Ready = "ready",
+        /// The new device joined.
+        Completed = "completed",
+        /// A device of the identity stopped it (or a freeze did).
+        Vetoed = "vetoed",
+        /// Closed after too many wrong pairing proofs.
+        Failed = "failed",
+        /// Not completed in time.
+        Lapsed = "lapsed",
+    }
+}
+
+wire_enum! {
+    /// A channel the identity is told things on.
+    Channel {
+        /// In the app, when it is opened.
+        App = "app",
+        /// By text message to the registered phone.
+        Sms = "sms",
+        /// By e-mail to the registered address.
+        Email = "email",
+    }
+}
+
 /// A device as the owner sees it in the device list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,8 +110,8 @@ pub struct DeviceSummary {
     pub name: String,
     /// Platform label.
     pub platform: String,
-    /// "active", "suspended" or "blocked".
-    pub status: String,
+    /// Active, suspended or blocked.
+    pub status: DeviceStatus,
     /// When it was enrolled.
     pub enrolled_at_ms: i64,
     /// When it was last used.
@@ -127,8 +208,8 @@ signed_body!(IdentityStatusQuery, "akuersi/v1/device/status", |s, w| {});
 pub struct AdditionView {
     /// Id of the addition.
     pub addition_id: String,
-    /// "waiting" (veto possible), "ready" (pairing may be shown), "completed", "vetoed", "lapsed".
-    pub status: String,
+    /// Waiting (veto possible), ready (pairing may be shown), or closed.
+    pub status: AdditionStatus,
     /// The device that started it.
     pub started_by: String,
     /// When it started.
@@ -147,8 +228,8 @@ pub struct IdentityStatus {
     pub frozen: bool,
     /// Device additions waiting or ready.
     pub additions: Vec<AdditionView>,
-    /// Channels set up: always "app", plus "sms" and "email" when contact data exists.
-    pub channels: Vec<String>,
+    /// Channels set up: always the app, plus SMS and e-mail when contact data exists.
+    pub channels: Vec<Channel>,
     /// The owner opted in to a notice on every use.
     pub notify_every_use: bool,
     /// The service's clock.
@@ -179,8 +260,8 @@ pub struct NotificationItem {
     pub id: u64,
     /// When.
     pub at_ms: i64,
-    /// "app", "sms" or "email".
-    pub channel: String,
+    /// The channel it went out on.
+    pub channel: Channel,
     /// Phone number or e-mail address (empty for the app channel).
     pub address: String,
     /// Event name ("device_addition_started", "identity_frozen", …).

@@ -119,4 +119,41 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn named_values_travel_as_their_names() {
+        fn check<T>(all: &[T], name: fn(&T) -> &'static str, parse: fn(&str) -> Option<T>)
+        where
+            T: serde::Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
+        {
+            let mut seen = std::collections::HashSet::new();
+            for v in all {
+                assert!(seen.insert(name(v)), "{v:?}");
+                assert_eq!(
+                    serde_json::to_string(v).unwrap(),
+                    format!("\"{}\"", name(v))
+                );
+                assert_eq!(
+                    &serde_json::from_str::<T>(&serde_json::to_string(v).unwrap()).unwrap(),
+                    v
+                );
+                assert_eq!(parse(name(v)).as_ref(), Some(v));
+            }
+            assert!(parse("unknown").is_none());
+        }
+        check(
+            DeviceStatus::ALL,
+            |v| v.as_str(),
+            DeviceStatus::from_str_opt,
+        );
+        check(
+            AdditionStatus::ALL,
+            |v| v.as_str(),
+            AdditionStatus::from_str_opt,
+        );
+        check(Channel::ALL, |v| v.as_str(), Channel::from_str_opt);
+        assert_eq!(DeviceStatus::Suspended.as_str(), "suspended");
+        assert_eq!(AdditionStatus::Waiting.as_str(), "waiting");
+        assert_eq!(Channel::Email.as_str(), "email");
+    }
 }

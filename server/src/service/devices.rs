@@ -5,9 +5,10 @@
 
 use akuersi_core::crypto::{random_array, random_id};
 use akuersi_core::protocol::{
-    pairing_payload, Ack, AdditionView, CompletePairing, DeviceListQuery, DeviceListResponse,
-    DeviceSigned, DeviceSummary, ErrorCode, IdentityStatus, IdentityStatusQuery, PairingOffer,
-    PairingPayloadResponse, PinPurpose, RemoveDevice, RenameDevice, StartAddition, VetoAddition,
+    pairing_payload, Ack, AdditionStatus, AdditionView, Channel, CompletePairing, DeviceListQuery,
+    DeviceListResponse, DeviceSigned, DeviceStatus, DeviceSummary, ErrorCode, IdentityStatus,
+    IdentityStatusQuery, PairingOffer, PairingPayloadResponse, PinPurpose, RemoveDevice,
+    RenameDevice, StartAddition, VetoAddition,
 };
 use ring::hmac;
 
@@ -26,20 +27,24 @@ pub const ADDITION_WINDOW_MS: i64 = 24 * 3600 * 1000;
 pub const PAIRING_MAX_FAILURES: u32 = 3;
 
 impl AdditionRow {
-    fn status_at(&self, now: i64) -> &str {
-        match self.status.as_str() {
-            "waiting" if now < self.wait_until_ms => "waiting",
-            "waiting" if now < self.wait_until_ms + ADDITION_WINDOW_MS => "ready",
-            "waiting" => "lapsed",
-            other => other,
+    fn status_at(&self, now: i64) -> AdditionStatus {
+        match AdditionStatus::from_str_opt(&self.status) {
+            Some(AdditionStatus::Waiting) if now < self.wait_until_ms => AdditionStatus::Waiting,
+            Some(AdditionStatus::Waiting) if now < self.wait_until_ms + ADDITION_WINDOW_MS => {
+                AdditionStatus::Ready
+            }
+            Some(AdditionStatus::Waiting) => AdditionStatus::Lapsed,
+            Some(other) => other,
+            // Only the service writes this column; anything else is closed.
+            None => AdditionStatus::Failed,
         }
     }
 
     /// Refuse unless the addition is past its waiting period and still open.
     fn check_ready(&self, now: i64) -> Result<()> {
         match self.status_at(now) {
-            "ready" => Ok(()),
-            "waiting" => Err(ServiceError {
+            AdditionStatus::Ready => Ok(()),
+            AdditionStatus::Waiting => Err(ServiceError {
                 until_ms: Some(self.wait_until_ms),
                 ..err(
                     ErrorCode::AdditionNotReady,
@@ -53,7 +58,7 @@ impl AdditionRow {
     fn view(&self, now: i64) -> AdditionView {
         AdditionView {
             addition_id: self.addition_id.clone(),
-            status: self.status_at(now).to_owned(),
+            status: self.status_at(now),
             started_by: self.started_by.clone(),
             started_at_ms: self.started_at_ms,
             wait_until_ms: self.wait_until_ms,
@@ -75,7 +80,7 @@ impl Service {
         let rows = tx.waiting_additions(identity_id)?;
         Ok(rows
             .into_iter()
-            .filter(|a| a.status_at(now) != "lapsed")
+            .filter(|a| a.status_at(now) != AdditionStatus::Lapsed)
             .collect())
     }
 
@@ -93,11 +98,10 @@ impl Service {
                         r.last_pin_attempt_ms,
                         now,
                     ) {
-                        Lock::Open => "active",
-                        Lock::Suspended { .. } => "suspended",
-                        Lock::Blocked => "blocked",
-                    }
-                    .to_owned(),
+                        Lock::Open => DeviceStatus::Active,
+                        Lock::Suspended { .. } => DeviceStatus::Suspended,
+                        Lock::Blocked => DeviceStatus::Blocked,
+                    },
                     device_id: r.device_id,
                     name: r.name,
                     platform: r.platform,
@@ -187,12 +191,12 @@ impl Service {
         self.db.write(|tx| {
             let device = self.authenticate(tx, &msg, now)?;
             let identity = tx.identity_overview(&device.identity_id)?;
-            let mut channels = vec!["app".to_owned()];
+            let mut channels = vec![Channel::App];
             if identity.phone.is_some() {
-                channels.push("sms".into());
+                channels.push(Channel::Sms);
             }
             if identity.email.is_some() {
-                channels.push("email".into());
+                channels.push(Channel::Email);
             }
             let additions = self
                 .open_additions(tx, &device.identity_id, now)?
@@ -276,7 +280,7 @@ impl Service {
             )?;
             Ok(Outcome::Done(AdditionView {
                 addition_id: addition_id.clone(),
-                status: "waiting".into(),
+                status: AdditionStatus::Waiting,
                 started_by: msg.device_id.clone(),
                 started_at_ms: now,
                 wait_until_ms: wait_until,
@@ -298,7 +302,10 @@ impl Service {
             if a.identity_id != device.identity_id {
                 return Err(pairing_invalid("no such device addition"));
             }
-            if !matches!(a.status_at(now), "waiting" | "ready") {
+            if !matches!(
+                a.status_at(now),
+                AdditionStatus::Waiting | AdditionStatus::Ready
+            ) {
                 return Err(pairing_invalid("this device addition is already closed"));
             }
             tx.veto_addition(&a.addition_id, now, &msg.device_id)?;

@@ -1,6 +1,6 @@
 //! The notification outbox.
 
-use akuersi_core::protocol::NotificationItem;
+use akuersi_core::protocol::{Channel, NotificationItem};
 use rusqlite::params;
 
 use super::Store;
@@ -52,14 +52,23 @@ impl Store<'_> {
          WHERE (?1 IS NULL OR identity_id = ?1) AND (?2 IS NULL OR channel = ?2) AND id > ?3
          ORDER BY id LIMIT 1000",
             params![identity_id, channel, after_id],
-            row_to!(NotificationItem {
-                id,
-                at_ms,
-                channel,
-                address,
-                event,
-                text
-            }),
+            |r| {
+                let channel: String = r.get(2)?;
+                Ok(NotificationItem {
+                    id: r.get(0)?,
+                    at_ms: r.get(1)?,
+                    channel: Channel::from_str_opt(&channel).ok_or_else(|| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            2,
+                            rusqlite::types::Type::Text,
+                            format!("unknown channel {channel:?}").into(),
+                        )
+                    })?,
+                    address: r.get(3)?,
+                    event: r.get(4)?,
+                    text: r.get(5)?,
+                })
+            },
         )
     }
 }

@@ -929,7 +929,7 @@ fn the_outbox_filters_by_identity_channel_and_position() {
         NotificationItem {
             id: all[1].id,
             at_ms: 50,
-            channel: "sms".into(),
+            channel: akuersi_core::protocol::Channel::Sms,
             address: "+299123456".into(),
             event: "identity_frozen".into(),
             text: "frozen".into(),

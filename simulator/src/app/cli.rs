@@ -2,6 +2,7 @@
 //! prints what the phone would show, in plain text. PINs are read from
 //! standard input only (`--pin-stdin`), never from the command line.
 
+use akuersi_protocol::wire::AdditionStatus;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -278,7 +279,14 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             let s = app.identity_status(pid)?;
             println!("User ID:  {}", s.user_id);
             println!("State:    {}", if s.frozen { "FROZEN" } else { "active" });
-            println!("Channels: {}", s.channels.join(", "));
+            println!(
+                "Channels: {}",
+                s.channels
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             println!(
                 "Notice on every use: {}",
                 if s.notify_every_use { "on" } else { "off" }
@@ -338,7 +346,7 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
                     .identity_status(pid)?
                     .additions
                     .into_iter()
-                    .find(|a| a.status == "ready")
+                    .find(|a| a.status == AdditionStatus::Ready)
                     .map(|a| a.addition_id)
                     .ok_or_else(|| {
                         SimError::Demo("no device addition is ready (is the wait over?)".into())
@@ -358,7 +366,7 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
                     .identity_status(pid)?
                     .additions
                     .into_iter()
-                    .find(|a| a.status == "waiting")
+                    .find(|a| a.status == AdditionStatus::Waiting)
                     .map(|a| a.addition_id)
                     .ok_or_else(|| SimError::Demo("no device addition is waiting".into()))?,
             };

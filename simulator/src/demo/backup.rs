@@ -5,6 +5,7 @@
 //! she did not start is vetoed, the identity frozen and unfrozen, and the
 //! activity log read and checked. Each scene checks its own outcome.
 
+use akuersi_protocol::wire::{AdditionStatus, Channel};
 use std::time::Instant;
 
 use akuersi_core::app::Profile;
@@ -234,7 +235,7 @@ impl Story<'_> {
         let mine = |channel: &str, address: &str| -> Vec<&NotificationItem> {
             items
                 .iter()
-                .filter(|n| n.channel == channel && n.address == address)
+                .filter(|n| n.channel.as_str() == channel && n.address == address)
                 .collect()
         };
         let paras = |list: &[&NotificationItem]| -> Vec<String> {
@@ -272,7 +273,7 @@ impl Story<'_> {
             .filter(|n| {
                 !inboxes
                     .iter()
-                    .any(|(c, a, _)| n.channel == *c && n.address == *a)
+                    .any(|(c, a, _)| n.channel.as_str() == *c && n.address == *a)
             })
             .map(|n| format!("{} to {}", n.channel, n.address))
             .collect();
@@ -320,7 +321,7 @@ impl Story<'_> {
                 other => format!("Status: {other}"),
             });
             paras.push(
-                if a.status == "ready" && a.started_by == profile.device_id {
+                if a.status == AdditionStatus::Ready && a.started_by == profile.device_id {
                     "[Show pairing code]  [Stop it: not me!]".to_owned()
                 } else {
                     "[Stop it: not me!]".to_owned()
@@ -330,7 +331,14 @@ impl Story<'_> {
         if st.additions.is_empty() {
             paras.push("No device is being added.".into());
         }
-        paras.push(format!("Notices go to: {}", st.channels.join(", ")));
+        paras.push(format!(
+            "Notices go to: {}",
+            st.channels
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
         paras.extend(st.warnings.iter().map(|w| format!("! {w}")));
         p.line(format!("{} shows the identity's status:", dev.label))?;
         p.screen(&boxed(&paras))?;
@@ -406,7 +414,7 @@ impl Story<'_> {
         self.status_screen(p, dev, &phone)?;
         let st = dev.app.identity_status(&phone.profile_id)?;
         p.check(
-            st.channels == ["app"] && !st.warnings.is_empty(),
+            st.channels == [Channel::App] && !st.warnings.is_empty(),
             "with only the app as a channel, the app warns that fewer than two channels are set up",
         )?;
 
@@ -431,10 +439,14 @@ impl Story<'_> {
         let st = dev.app.identity_status(&phone.profile_id)?;
         p.line(format!(
             "Phone A now lists the channels {}",
-            st.channels.join(", ")
+            st.channels
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))?;
         p.check(
-            st.channels == ["app", "sms", "email"] && st.warnings.is_empty(),
+            st.channels == [Channel::App, Channel::Sms, Channel::Email] && st.warnings.is_empty(),
             "three channels set up, and the warning is gone",
         )?;
         let shown = dev.app.notifications(&phone.profile_id)?;
@@ -444,7 +456,7 @@ impl Story<'_> {
             events.join(", ")
         ))?;
         p.check(
-            shown.iter().all(|n| n.channel == "app") && events.contains(&"contact_changed"),
+            shown.iter().all(|n| n.channel == Channel::App) && events.contains(&"contact_changed"),
             "the app channel's notices reach phone A when the app is opened",
         )?;
         Ok(())
@@ -486,7 +498,8 @@ impl Story<'_> {
             self.w.at(add.wait_until_ms)
         ))?;
         p.check(
-            add.status == "waiting" && add.wait_until_ms - add.started_at_ms == 3_600_000,
+            add.status == AdditionStatus::Waiting
+                && add.wait_until_ms - add.started_at_ms == 3_600_000,
             "the waiting period of 1 hour started, on the service's clock",
         )?;
         self.inboxes(p, "device_addition_started", true)?;
@@ -512,7 +525,7 @@ impl Story<'_> {
         p.check(
             additions.len() == 1
                 && additions[0].addition_id == add.addition_id
-                && additions[0].status == "waiting"
+                && additions[0].status == AdditionStatus::Waiting
                 && left == Some(40 * 60_000),
             "phone A shows the addition waiting, with 40:00 left",
         )?;
@@ -543,7 +556,9 @@ impl Story<'_> {
         self.w.advance(p, rest, "the hour is over")?;
         let additions = self.status_screen(p, &self.w.phone, &phone)?;
         p.check(
-            additions.first().is_some_and(|a| a.status == "ready"),
+            additions
+                .first()
+                .is_some_and(|a| a.status == AdditionStatus::Ready),
             "the addition is ready: the pairing code can be shown",
         )?;
         Ok(())
@@ -681,7 +696,7 @@ impl Story<'_> {
             .iter()
             .map(|n| {
                 let to = if n.address.is_empty() {
-                    n.channel.clone()
+                    n.channel.to_string()
                 } else {
                     n.address.clone()
                 };
@@ -790,9 +805,9 @@ impl Story<'_> {
         p.line("She did not start this. She opens the app on tablet B:")?;
         let additions = self.status_screen(p, &self.w.tablet, &tablet)?;
         p.check(
-            additions
-                .first()
-                .is_some_and(|a| a.addition_id == add.addition_id && a.status == "waiting"),
+            additions.first().is_some_and(|a| {
+                a.addition_id == add.addition_id && a.status == AdditionStatus::Waiting
+            }),
             "tablet B sees the addition started on phone A, still in its wait",
         )?;
         p.line("She taps \"Stop it: not me!\" on tablet B (no PIN needed):")?;

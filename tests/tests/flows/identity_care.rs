@@ -3,6 +3,7 @@
 
 use akuersi_core::protocol::{ErrorCode, RequestStatus};
 use akuersi_core::Error;
+use akuersi_protocol::wire::{AdditionStatus, Channel};
 use akuersi_testkit::*;
 
 const USER: &str = "Aviaja-Nuuk";
@@ -23,7 +24,7 @@ fn events(w: &World, channel: &str, address: &str) -> Vec<String> {
         .outbox(None, 0)
         .unwrap()
         .into_iter()
-        .filter(|n| n.channel == channel && n.address == address)
+        .filter(|n| n.channel.as_str() == channel && n.address == address)
         .map(|n| n.event)
         .collect()
 }
@@ -51,7 +52,7 @@ fn full_backup_flow() {
         .app
         .start_device_addition(phone.id(), PIN.into())
         .unwrap();
-    assert_eq!(add.status, "waiting");
+    assert_eq!(add.status, AdditionStatus::Waiting);
     assert_eq!(add.wait_until_ms, now(&w) + HOUR * 1000);
     assert!(told_everywhere(&w, "device_addition_started"));
     // The phone itself sees the addition (and could veto it).
@@ -452,7 +453,7 @@ fn every_event_reaches_the_right_channels() {
     // The app channel shows them when the app is opened, then not again.
     let first = phone.app.notifications(phone.id()).unwrap();
     assert!(first.iter().any(|n| n.event == "contact_changed"));
-    assert!(first.iter().all(|n| n.channel == "app"));
+    assert!(first.iter().all(|n| n.channel == Channel::App));
     assert!(phone.app.notifications(phone.id()).unwrap().is_empty());
     // Texts are rendered with their parameters.
     assert!(first
@@ -465,13 +466,13 @@ fn warns_when_fewer_than_two_channels_are_set_up() {
     let w = World::new();
     let phone = w.app(USER, "phone");
     let st = phone.app.identity_status(phone.id()).unwrap();
-    assert_eq!(st.channels, vec!["app".to_string()]);
+    assert_eq!(st.channels, vec![Channel::App]);
     assert_eq!(st.warnings.len(), 1);
     w.service
         .operator_set_contact(USER, None, Some(EMAIL))
         .unwrap();
     let st = phone.app.identity_status(phone.id()).unwrap();
-    assert_eq!(st.channels, vec!["app".to_string(), "email".to_string()]);
+    assert_eq!(st.channels, vec![Channel::App, Channel::Email]);
     assert!(st.warnings.is_empty());
     assert_eq!(
         w.service

@@ -1,6 +1,7 @@
 //! Backup devices: adding one (after a waiting period), vetoing an
 //! addition, and the pairing code.
 
+use akuersi_protocol::wire::AdditionStatus;
 use ratatui::text::Line;
 
 use super::render::{bold, dim, line, styled};
@@ -31,7 +32,10 @@ impl Ui {
                 })
             }
             KeyCode::Char('v') => {
-                if let Some(a) = additions.iter().find(|a| a.status == "waiting") {
+                if let Some(a) = additions
+                    .iter()
+                    .find(|a| a.status == AdditionStatus::Waiting)
+                {
                     let id = a.addition_id.clone();
                     self.spawn("Stopping the addition…", move |app| {
                         Done::Vetoed(app.veto_device_addition(&pid, id))
@@ -41,7 +45,7 @@ impl Ui {
                 }
             }
             KeyCode::Char('p') => {
-                if let Some(a) = additions.iter().find(|a| a.status == "ready") {
+                if let Some(a) = additions.iter().find(|a| a.status == AdditionStatus::Ready) {
                     let id = a.addition_id.clone();
                     self.spawn("Fetching the pairing code…", move |app| {
                         Done::Pairing(app.pairing_code(&pid, id))

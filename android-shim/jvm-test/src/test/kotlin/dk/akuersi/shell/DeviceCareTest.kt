@@ -2,6 +2,7 @@ package dk.akuersi.shell
 
 import dk.akuersi.AkuersiException
 import dk.akuersi.TestService
+import dk.akuersi.protocol.AdditionStatus
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
@@ -34,7 +35,7 @@ class DeviceCareTest {
         val tablet = openClient(service)
 
         val addition = withContext(Dispatchers.IO) { phone.core.startDeviceAddition(profile.profileId, PIN) }
-        assertEquals("waiting", addition.status)
+        assertEquals(AdditionStatus.WAITING, addition.status)
         // Every device is told at once.
         val notices = withContext(Dispatchers.IO) { phone.core.notifications(profile.profileId) }
         assertTrue(notices.any { it.event == "device_addition_started" }, notices.toString())
