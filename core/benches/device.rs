@@ -126,7 +126,7 @@ fn chain_benches(c: &mut Criterion) {
             identity,
             seq,
             at_ms,
-            "request_approved",
+            akuersi_core::activity::ActivityKind::RequestApproved,
             Some("device"),
             Some("request"),
             "Demo Bank – log_on",
@@ -135,7 +135,7 @@ fn chain_benches(c: &mut Criterion) {
         entries.push(LogEntry {
             seq,
             at_ms,
-            kind: "request_approved".into(),
+            kind: akuersi_core::activity::ActivityKind::RequestApproved,
             device_id: Some("device".into()),
             request_id: Some("request".into()),
             detail: "Demo Bank – log_on".into(),

@@ -20,6 +20,70 @@ pub const HEAD_DOMAIN: &str = "akuersi/v1/activity-head";
 /// The previous hash of the first entry.
 pub const GENESIS: [u8; 32] = [0; 32];
 
+wire_enum! {
+    /// What an activity-log entry records.
+    ActivityKind {
+        /// Support created the identity.
+        IdentityCreated = "identity_created",
+        /// An activation code was issued.
+        ActivationCodeIssued = "activation_code_issued",
+        /// A wrong activation code was tried.
+        ActivationCodeWrong = "activation_code_wrong",
+        /// A device was activated with a code.
+        DeviceActivated = "device_activated",
+        /// A device was activated again with a new PIN.
+        DeviceReactivated = "device_reactivated",
+        /// Adding a device was started on an existing one.
+        DeviceAdditionStarted = "device_addition_started",
+        /// A device addition was stopped.
+        DeviceAdditionVetoed = "device_addition_vetoed",
+        /// A wrong pairing proof was sent.
+        PairingWrong = "pairing_wrong",
+        /// A device joined through pairing.
+        DeviceAdded = "device_added",
+        /// A device was renamed.
+        DeviceRenamed = "device_renamed",
+        /// A device was removed.
+        DeviceRemoved = "device_removed",
+        /// A wrong PIN was entered.
+        WrongPin = "wrong_pin",
+        /// The owner approved a request.
+        RequestApproved = "request_approved",
+        /// The owner rejected a request.
+        RequestRejected = "request_rejected",
+        /// The owner reported a request they did not start.
+        RequestReported = "request_reported",
+        /// A request was cancelled (by its requester, or by channel binding).
+        RequestCancelled = "request_cancelled",
+        /// The identity was frozen.
+        IdentityFrozen = "identity_frozen",
+        /// One proof towards unfreezing was given.
+        UnfreezeProof = "unfreeze_proof",
+        /// The identity was unfrozen.
+        IdentityUnfrozen = "identity_unfrozen",
+        /// The user ID changed.
+        UserIdChanged = "user_id_changed",
+        /// Contact data changed.
+        ContactChanged = "contact_changed",
+        /// Settings changed.
+        SettingsChanged = "settings_changed",
+        /// The PIN changed.
+        PinChanged = "pin_changed",
+    }
+}
+
+impl ActivityKind {
+    /// The entry a decision makes.
+    pub fn for_decision(decision: crate::approval::Decision) -> Self {
+        use crate::approval::Decision;
+        match decision {
+            Decision::Approve => ActivityKind::RequestApproved,
+            Decision::Reject => ActivityKind::RequestRejected,
+            Decision::Report => ActivityKind::RequestReported,
+        }
+    }
+}
+
 /// One entry of an identity's activity log, as stored and sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -29,8 +93,8 @@ pub struct LogEntry {
     pub seq: u64,
     /// When, by the service's clock.
     pub at_ms: i64,
-    /// Event kind ("device_activated", "request_approved", "identity_frozen", …).
-    pub kind: String,
+    /// What happened.
+    pub kind: ActivityKind,
     /// The device involved, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
@@ -53,7 +117,7 @@ pub fn entry_hash(
     identity_id: &str,
     seq: u64,
     at_ms: i64,
-    kind: &str,
+    kind: ActivityKind,
     device_id: Option<&str>,
     request_id: Option<&str>,
     detail: &str,
@@ -63,7 +127,7 @@ pub fn entry_hash(
     w.str(identity_id)
         .u64(seq)
         .i64(at_ms)
-        .str(kind)
+        .str(kind.as_str())
         .option(device_id, |w, d| {
             w.str(d);
         })
@@ -138,7 +202,7 @@ pub fn verify_chain(
             identity_id,
             e.seq,
             e.at_ms,
-            &e.kind,
+            e.kind,
             e.device_id.as_deref(),
             e.request_id.as_deref(),
             &e.detail,
@@ -166,11 +230,20 @@ mod tests {
         let mut prev = GENESIS.to_vec();
         (1..=n)
             .map(|seq| {
-                let h = entry_hash("id", seq, seq as i64, "k", None, None, "d", &prev);
+                let h = entry_hash(
+                    "id",
+                    seq,
+                    seq as i64,
+                    ActivityKind::DeviceRenamed,
+                    None,
+                    None,
+                    "d",
+                    &prev,
+                );
                 let e = LogEntry {
                     seq,
                     at_ms: seq as i64,
-                    kind: "k".into(),
+                    kind: ActivityKind::DeviceRenamed,
                     device_id: None,
                     request_id: None,
                     detail: "d".into(),

@@ -152,6 +152,11 @@ mod tests {
             AdditionStatus::from_str_opt,
         );
         check(Channel::ALL, |v| v.as_str(), Channel::from_str_opt);
+        check(
+            crate::activity::ActivityKind::ALL,
+            |v| v.as_str(),
+            crate::activity::ActivityKind::from_str_opt,
+        );
         assert_eq!(DeviceStatus::Suspended.as_str(), "suspended");
         assert_eq!(AdditionStatus::Waiting.as_str(), "waiting");
         assert_eq!(Channel::Email.as_str(), "email");

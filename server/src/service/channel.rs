@@ -7,6 +7,7 @@ use akuersi_core::crypto::ct_eq;
 use akuersi_core::protocol::{
     qr_counter, qr_value, Ack, ChannelBindingKind, ChannelCheck, DeviceSigned, ErrorCode,
 };
+use akuersi_protocol::activity::ActivityKind;
 
 use super::{err, frozen_error, log, Service};
 use crate::error::{Result, ServiceError};
@@ -78,7 +79,7 @@ impl Service {
                     tx,
                     &device.identity_id,
                     now,
-                    "request_cancelled",
+                    ActivityKind::RequestCancelled,
                     Some(&msg.device_id),
                     Some(&row.request_id),
                     "cancelled after 3 wrong channel-binding codes",

@@ -5,6 +5,7 @@
 
 use akuersi_core::approval::{ApprovalStatement, Decision, PakeBinding};
 use akuersi_core::protocol::{Decide, DecideResponse, ErrorCode, PinPurpose, RequestStatus};
+use akuersi_protocol::activity::ActivityKind;
 
 use super::envelope::blocked_error;
 use super::{err, frozen_error, log, malformed, Service};
@@ -144,7 +145,7 @@ impl Service {
                 tx,
                 &device.identity_id,
                 now,
-                &format!("request_{}", status.as_str()),
+                ActivityKind::for_decision(msg.decision),
                 Some(&msg.device_id),
                 Some(&request.request_id),
                 &format!("{} – {}", request.requester_name, request.action.as_str()),

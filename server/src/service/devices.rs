@@ -10,6 +10,7 @@ use akuersi_core::protocol::{
     IdentityStatusQuery, PairingOffer, PairingPayloadResponse, PinPurpose, RemoveDevice,
     RenameDevice, StartAddition, VetoAddition,
 };
+use akuersi_protocol::activity::ActivityKind;
 use ring::hmac;
 
 use super::enrollment::{check_device_name, check_new_device};
@@ -134,7 +135,7 @@ impl Service {
                 tx,
                 &device.identity_id,
                 now,
-                "device_renamed",
+                ActivityKind::DeviceRenamed,
                 Some(&msg.body.device_id),
                 None,
                 &format!("device renamed to \"{}\"", msg.body.name),
@@ -175,7 +176,7 @@ impl Service {
                 )));
             }
             tx.remove_device(&msg.body.device_id)?;
-            log(tx, &device.identity_id, now, "device_removed", Some(&msg.body.device_id), None,
+            log(tx, &device.identity_id, now, ActivityKind::DeviceRemoved, Some(&msg.body.device_id), None,
                 &format!("device \"{target_name}\" removed"))?;
             notify(tx, &device.identity_id, now, &Event::DeviceRemoved { name: &target_name })?;
             Ok(Outcome::Done(Ack { server_time_ms: now }))
@@ -264,7 +265,7 @@ impl Service {
                 tx,
                 &device.identity_id,
                 now,
-                "device_addition_started",
+                ActivityKind::DeviceAdditionStarted,
                 Some(&msg.device_id),
                 None,
                 &format!("adding a new device was started from \"{}\"", device.name),
@@ -313,7 +314,7 @@ impl Service {
                 tx,
                 &device.identity_id,
                 now,
-                "device_addition_vetoed",
+                ActivityKind::DeviceAdditionVetoed,
                 Some(&msg.device_id),
                 None,
                 &format!("adding a new device was stopped from \"{}\"", device.name),
@@ -408,7 +409,7 @@ impl Service {
                     tx,
                     &a.identity_id,
                     now,
-                    "pairing_wrong",
+                    ActivityKind::PairingWrong,
                     None,
                     None,
                     "a wrong pairing code was used",
@@ -439,7 +440,7 @@ impl Service {
                 tx,
                 &a.identity_id,
                 now,
-                "device_added",
+                ActivityKind::DeviceAdded,
                 Some(&msg.device_id),
                 None,
                 &format!(

@@ -33,7 +33,7 @@ pub struct ActivityRecord {
     /// When.
     pub at_ms: i64,
     /// What kind of event.
-    pub kind: String,
+    pub kind: akuersi_protocol::activity::ActivityKind,
     /// The device involved, if any.
     pub device_id: Option<String>,
     /// The request involved, if any.

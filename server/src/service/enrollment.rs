@@ -8,6 +8,7 @@ use akuersi_core::pin::{MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
 use akuersi_core::protocol::{Activate, ActivateResponse, ErrorCode, VerifierRegistration};
 use akuersi_core::request::is_forbidden_char;
 use akuersi_core::spake2plus::VerifierRecord;
+use akuersi_protocol::activity::ActivityKind;
 
 use super::{err, frozen_error, log, malformed, normalize_code, Service, CODE_MAX_FAILURES};
 use crate::error::{Result, ServiceError};
@@ -125,7 +126,7 @@ impl Service {
                 tx,
                 identity_id,
                 now,
-                "activation_code_wrong",
+                ActivityKind::ActivationCodeWrong,
                 None,
                 None,
                 "a wrong activation code was entered",
@@ -225,7 +226,7 @@ impl Service {
                     tx,
                     &identity_id,
                     now,
-                    "device_reactivated",
+                    ActivityKind::DeviceReactivated,
                     Some(&msg.device_id),
                     None,
                     &format!(
@@ -258,7 +259,7 @@ impl Service {
                     tx,
                     &identity_id,
                     now,
-                    "device_activated",
+                    ActivityKind::DeviceActivated,
                     Some(&msg.device_id),
                     None,
                     &format!(

@@ -7,6 +7,7 @@
 use akuersi_core::protocol::{
     Ack, DeviceSigned, ErrorCode, Freeze, PinPurpose, Unfreeze, UnfreezeResponse,
 };
+use akuersi_protocol::activity::ActivityKind;
 
 use super::{err, log, Service};
 use crate::error::Result;
@@ -32,7 +33,7 @@ impl Service {
             tx,
             identity_id,
             now,
-            "identity_frozen",
+            ActivityKind::IdentityFrozen,
             by_device,
             None,
             &format!("identity frozen by {by}"),
@@ -47,7 +48,7 @@ impl Service {
             tx,
             identity_id,
             now,
-            "identity_unfrozen",
+            ActivityKind::IdentityUnfrozen,
             None,
             None,
             &format!("identity unfrozen ({how})"),
@@ -125,7 +126,7 @@ impl Service {
                 tx,
                 &device.identity_id,
                 now,
-                "unfreeze_proof",
+                ActivityKind::UnfreezeProof,
                 Some(&msg.device_id),
                 None,
                 "first proof to unfreeze given; waiting for a second device or an activation code",

@@ -4,6 +4,7 @@
 use akuersi_core::crypto::{random_array, random_id, sha256};
 use akuersi_core::identity::UserId;
 use akuersi_core::protocol::{CodeChannel, ErrorCode, IssueActivationCodeResponse};
+use akuersi_protocol::activity::ActivityKind;
 
 use super::{err, log, Service};
 use crate::error::{Result, ServiceError};
@@ -71,7 +72,7 @@ impl Service {
                 tx,
                 &identity_id,
                 now,
-                "identity_created",
+                ActivityKind::IdentityCreated,
                 None,
                 None,
                 "identity created",
@@ -116,7 +117,7 @@ impl Service {
                 tx,
                 &identity_id,
                 now,
-                "activation_code_issued",
+                ActivityKind::ActivationCodeIssued,
                 None,
                 None,
                 &format!("activation code issued ({channel_name})"),

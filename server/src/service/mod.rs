@@ -18,6 +18,7 @@
 //!
 //! Every SQL statement lives in the crate's `storage` module.
 
+use akuersi_protocol::activity::ActivityKind;
 use std::sync::Arc;
 
 use akuersi_core::activity::{entry_hash, GENESIS};
@@ -95,7 +96,7 @@ pub(crate) fn log(
     tx: &Store<'_>,
     identity_id: &str,
     at_ms: i64,
-    kind: &str,
+    kind: ActivityKind,
     device_id: Option<&str>,
     request_id: Option<&str>,
     detail: &str,
@@ -118,7 +119,7 @@ pub(crate) fn log(
         identity_id,
         seq,
         at_ms,
-        kind,
+        kind: kind.as_str(),
         device_id,
         request_id,
         detail,

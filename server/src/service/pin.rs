@@ -13,6 +13,7 @@ use akuersi_core::protocol::{
 use akuersi_core::spake2plus::{
     verifier_respond, verify_confirm_p, PakeContext, VerifierRecord, VerifierResponse,
 };
+use akuersi_protocol::activity::ActivityKind;
 
 use super::{err, frozen_error, log, malformed, Service};
 use crate::error::{Result, ServiceError};
@@ -242,7 +243,7 @@ impl Service {
             tx,
             &device.identity_id,
             now,
-            "wrong_pin",
+            ActivityKind::WrongPin,
             Some(device_id),
             request_id,
             "a wrong PIN was used",

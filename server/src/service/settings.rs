@@ -11,6 +11,7 @@ use akuersi_core::protocol::{
     PinPurpose,
 };
 use akuersi_core::spake2plus::VerifierRecord;
+use akuersi_protocol::activity::ActivityKind;
 use ring::rand::SystemRandom;
 
 use super::{err, frozen_error, log, malformed, Service};
@@ -128,7 +129,7 @@ impl Service {
                     tx,
                     &device.identity_id,
                     now,
-                    "user_id_changed",
+                    ActivityKind::UserIdChanged,
                     Some(&msg.device_id),
                     None,
                     "user ID changed",
@@ -156,7 +157,7 @@ impl Service {
             tx,
             identity_id,
             now,
-            "contact_changed",
+            ActivityKind::ContactChanged,
             by,
             None,
             "contact data changed",
@@ -232,7 +233,7 @@ impl Service {
                     tx,
                     &device.identity_id,
                     now,
-                    "settings_changed",
+                    ActivityKind::SettingsChanged,
                     Some(&msg.device_id),
                     None,
                     &format!("notice on every use turned {what}"),
@@ -270,7 +271,7 @@ impl Service {
                     tx,
                     &device.identity_id,
                     now,
-                    "pin_changed",
+                    ActivityKind::PinChanged,
                     Some(&msg.device_id),
                     None,
                     "PIN changed",

@@ -2,7 +2,7 @@
 //! through whole flows: envelope sequence numbers, the hash-chained log,
 //! activation-code reading rules, request lapse and device lookup.
 
-use akuersi_core::activity::{entry_hash, GENESIS};
+use akuersi_core::activity::{entry_hash, ActivityKind, GENESIS};
 use akuersi_core::protocol::{
     ErrorCode, PendingQuery, PinFailed, PinPurpose, PinStart, RequestStatus,
 };
@@ -94,8 +94,24 @@ fn the_activity_log_is_a_hash_chain() {
     service
         .db
         .write(|tx| {
-            log(tx, &identity_id, T0 + 1, "a", Some("dev"), None, "first")?;
-            log(tx, &identity_id, T0 + 2, "b", None, Some("req"), "second")?;
+            log(
+                tx,
+                &identity_id,
+                T0 + 1,
+                ActivityKind::DeviceRenamed,
+                Some("dev"),
+                None,
+                "first",
+            )?;
+            log(
+                tx,
+                &identity_id,
+                T0 + 2,
+                ActivityKind::RequestApproved,
+                None,
+                Some("req"),
+                "second",
+            )?;
             Ok(Outcome::Done(()))
         })
         .unwrap();
@@ -112,7 +128,7 @@ fn the_activity_log_is_a_hash_chain() {
             &identity_id,
             e.seq,
             e.at_ms,
-            &e.kind,
+            e.kind,
             e.device_id.as_deref(),
             e.request_id.as_deref(),
             &e.detail,
@@ -234,7 +250,7 @@ fn pin_start_commits_the_attempt_before_any_proof() {
         .activity(&identity_id)
         .unwrap()
         .into_iter()
-        .map(|r| r.kind)
+        .map(|r| r.kind.as_str().to_owned())
         .collect();
     assert_eq!(kinds.iter().filter(|k| *k == "wrong_pin").count(), 1);
 }

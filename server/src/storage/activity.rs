@@ -1,6 +1,7 @@
 //! The identities' hash-chained activity logs.
 
 use akuersi_core::activity::LogEntry;
+use akuersi_protocol::activity::ActivityKind;
 use rusqlite::params;
 
 use super::Store;
@@ -63,16 +64,18 @@ impl Store<'_> {
             "SELECT seq, at_ms, kind, device_id, request_id, detail, prev_hash, hash
              FROM activity WHERE identity_id = ?1 ORDER BY seq",
             [identity_id],
-            row_to!(LogEntry {
-                seq,
-                at_ms,
-                kind,
-                device_id,
-                request_id,
-                detail,
-                prev_hash,
-                hash
-            }),
+            |r| {
+                Ok(LogEntry {
+                    seq: r.get(0)?,
+                    at_ms: r.get(1)?,
+                    kind: super::named(r, 2, ActivityKind::from_str_opt)?,
+                    device_id: r.get(3)?,
+                    request_id: r.get(4)?,
+                    detail: r.get(5)?,
+                    prev_hash: r.get(6)?,
+                    hash: r.get(7)?,
+                })
+            },
         )
     }
 }

@@ -31,6 +31,20 @@ macro_rules! row_to {
     };
 }
 
+/// Read column `i`, which holds a protocol enum stored by its wire name.
+/// Only the service writes these columns; an unknown name is a storage
+/// error, never a panic.
+fn named<T>(r: &rusqlite::Row<'_>, i: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("unknown stored name {text:?}").into(),
+        )
+    })
+}
+
 mod activity;
 mod additions;
 mod codes;

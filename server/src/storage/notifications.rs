@@ -53,17 +53,10 @@ impl Store<'_> {
          ORDER BY id LIMIT 1000",
             params![identity_id, channel, after_id],
             |r| {
-                let channel: String = r.get(2)?;
                 Ok(NotificationItem {
                     id: r.get(0)?,
                     at_ms: r.get(1)?,
-                    channel: Channel::from_str_opt(&channel).ok_or_else(|| {
-                        rusqlite::Error::FromSqlConversionFailure(
-                            2,
-                            rusqlite::types::Type::Text,
-                            format!("unknown channel {channel:?}").into(),
-                        )
-                    })?,
+                    channel: super::named(r, 2, Channel::from_str_opt)?,
                     address: r.get(3)?,
                     event: r.get(4)?,
                     text: r.get(5)?,

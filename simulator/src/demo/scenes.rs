@@ -657,7 +657,7 @@ pub(super) fn summary(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Sim
             r.detail
         ))?;
     }
-    let count = |kind: &str| log.iter().filter(|r| r.kind == kind).count();
+    let count = |kind: &str| log.iter().filter(|r| r.kind.as_str() == kind).count();
     p.check(
         count("identity_created") == 1
             && count("device_activated") == 2

@@ -655,7 +655,7 @@ fn stale_pairing_payloads_are_refused() {
         .activity(&identity)
         .unwrap()
         .iter()
-        .filter(|e| e.kind == "device_added")
+        .filter(|e| e.kind.as_str() == "device_added")
         .count();
     assert_eq!(joined, 0);
 }

@@ -52,7 +52,7 @@ fn happy_path_log_on_with_pin() {
         .activity(&phone.profile.identity_id)
         .unwrap()
         .into_iter()
-        .map(|a| a.kind)
+        .map(|a| a.kind.as_str().to_owned())
         .collect();
     assert!(kinds.contains(&"request_approved".to_string()), "{kinds:?}");
 }
@@ -87,7 +87,7 @@ fn report_marks_the_request_as_not_started_by_the_owner() {
         Decision::Report
     );
     let log = w.service.activity(&phone.profile.identity_id).unwrap();
-    assert!(log.iter().any(|a| a.kind == "request_reported"));
+    assert!(log.iter().any(|a| a.kind.as_str() == "request_reported"));
 }
 
 #[test]

@@ -625,7 +625,7 @@ fn activity_log_tampering_is_detected() {
     assert!(page.total >= 5, "{}", page.total);
     assert_eq!(page.entries.len(), 2);
     assert_eq!(page.entries[0].seq, page.total, "newest first");
-    assert_eq!(page.entries[0].kind, "request_rejected");
+    assert_eq!(page.entries[0].kind.as_str(), "request_rejected");
     let rest = phone.app.activity_log(phone.id(), 2, 100).unwrap();
     assert_eq!(rest.entries.len() as u64, page.total - 2);
 

@@ -350,7 +350,7 @@ fn reporting_leads_straight_to_a_freeze() {
         .activity(&phone.profile.identity_id)
         .unwrap()
         .into_iter()
-        .map(|a| a.kind)
+        .map(|a| a.kind.as_str().to_owned())
         .collect();
     let rep = kinds.iter().position(|k| k == "request_reported").unwrap();
     let frz = kinds.iter().position(|k| k == "identity_frozen").unwrap();

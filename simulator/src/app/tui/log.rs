@@ -21,7 +21,7 @@ pub(super) fn log_lines(ui: &Ui) -> (Vec<Line<'static>>, Vec<Line<'static>>) {
             for e in &page.entries {
                 out.push(Line::from(vec![
                     Span::styled(format!("{}  ", local_date(e.at_ms)), dim()),
-                    Span::styled(e.kind.replace('_', " "), bold()),
+                    Span::styled(e.kind.as_str().replace('_', " "), bold()),
                 ]));
                 out.push(line(format!("    {}", e.detail)));
             }

@@ -59,7 +59,7 @@ class DeviceCareTest {
         // The identity's log verifies and tells the story.
         val page = withContext(Dispatchers.IO) { tablet.core.activityLog(joined.profileId, 0u, 50u) }
         assertTrue(page.total >= 3uL)
-        assertTrue(page.entries.any { it.kind.contains("addition") || it.kind.contains("device") }, page.toString())
+        assertTrue(page.entries.any { it.kind.name.contains("ADDITION") || it.kind.name.contains("DEVICE") }, page.toString())
     }
 
     @Test
