@@ -129,14 +129,34 @@ pub struct DecisionOutcome {
     pub decided_at_ms: i64,
 }
 
+akuersi_protocol::wire_enum! {
+    /// What a line of the device's own activity log records.
+    LocalActivityKind {
+        /// This device was activated.
+        Activated = "activated",
+        /// The owner approved a request here.
+        Approved = "approved",
+        /// The owner rejected a request here.
+        Rejected = "rejected",
+        /// The owner reported a request here.
+        Reported = "reported",
+        /// A wrong PIN was entered here.
+        WrongPin = "wrong_pin",
+        /// This device was activated again with a new PIN.
+        Reactivated = "reactivated",
+        /// The identity was frozen from here.
+        Frozen = "frozen",
+    }
+}
+
 /// One line of the device's own activity log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ActivityEntry {
     /// When, by this device's clock.
     pub at_ms: i64,
-    /// What: "activated", "approved", "rejected", "reported", "wrong_pin".
-    pub kind: String,
+    /// What happened.
+    pub kind: LocalActivityKind,
     /// The request involved, if any.
     pub request_id: Option<String>,
     /// A short description.
@@ -361,7 +381,14 @@ impl Installation {
                     service_public_key: &answer.service_public_key,
                 },
             )?;
-            activity::append(tx, &profile.profile_id, now, "activated", None, note)
+            activity::append(
+                tx,
+                &profile.profile_id,
+                now,
+                LocalActivityKind::Activated,
+                None,
+                note,
+            )
         })?;
         Ok(profile)
     }
@@ -615,7 +642,7 @@ impl Installation {
                         tx,
                         profile_id,
                         now,
-                        "wrong_pin",
+                        LocalActivityKind::WrongPin,
                         request_id.as_deref(),
                         "a wrong PIN was entered",
                     )
@@ -879,11 +906,11 @@ pub(crate) fn secret_label(device_id: &str) -> String {
     format!("device-secret:{device_id}")
 }
 
-fn decision_kind(d: Decision) -> &'static str {
+fn decision_kind(d: Decision) -> LocalActivityKind {
     match d {
-        Decision::Approve => "approved",
-        Decision::Reject => "rejected",
-        Decision::Report => "reported",
+        Decision::Approve => LocalActivityKind::Approved,
+        Decision::Reject => LocalActivityKind::Rejected,
+        Decision::Report => LocalActivityKind::Reported,
     }
 }
 

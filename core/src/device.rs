@@ -6,7 +6,7 @@
 //! Every call here may block on storage, the key store or the network (and,
 //! where a PIN is taken, on PIN derivation): keep them off the main thread.
 
-use crate::app::{Installation, Profile, ProfileSecrets};
+use crate::app::{Installation, LocalActivityKind, Profile, ProfileSecrets};
 use crate::error::{Error, Result};
 use crate::store::{activity, profiles};
 use crate::transport::call_endpoint;
@@ -390,7 +390,7 @@ impl Installation {
                 tx,
                 profile_id,
                 now,
-                "reactivated",
+                LocalActivityKind::Reactivated,
                 None,
                 "this device was activated again with a new PIN",
             )
@@ -408,7 +408,7 @@ impl Installation {
                 tx,
                 profile_id,
                 now,
-                "frozen",
+                LocalActivityKind::Frozen,
                 None,
                 "the identity was frozen",
             )

@@ -19,8 +19,11 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-/// Declares a wire enum whose JSON form is its snake_case name, with
-/// `as_str` and `from_str_opt` for storage and display.
+/// Declares an enum whose JSON (and stored) form is a fixed name per value,
+/// with `ALL`, `as_str`, `from_str_opt` and `Display`; with the caller's
+/// `uniffi` feature it is also a uniffi enum. Used for the protocol's named
+/// values and for the device's own log kinds.
+#[macro_export]
 macro_rules! wire_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)* }) => {
         $(#[$doc])*
@@ -52,7 +55,7 @@ macro_rules! wire_enum {
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
+                f.pad(self.as_str())
             }
         }
     };

@@ -4,7 +4,7 @@
 
 use rusqlite::{params, Connection, Transaction};
 
-use crate::app::ActivityEntry;
+use crate::app::{ActivityEntry, LocalActivityKind};
 use crate::error::Result;
 
 /// Append one line to a profile's log.
@@ -12,13 +12,13 @@ pub(crate) fn append(
     tx: &Transaction<'_>,
     profile_id: &str,
     at_ms: i64,
-    kind: &str,
+    kind: LocalActivityKind,
     request_id: Option<&str>,
     detail: &str,
 ) -> Result<()> {
     tx.execute(
         "INSERT INTO activity(profile_id, at_ms, kind, request_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![profile_id, at_ms, kind, request_id, detail],
+        params![profile_id, at_ms, kind.as_str(), request_id, detail],
     )?;
     Ok(())
 }
@@ -31,7 +31,16 @@ pub(crate) fn newest_first(conn: &Connection, profile_id: &str) -> Result<Vec<Ac
     let rows = stmt.query_map([profile_id], |r| {
         Ok(ActivityEntry {
             at_ms: r.get(0)?,
-            kind: r.get(1)?,
+            kind: {
+                let text: String = r.get(1)?;
+                LocalActivityKind::from_str_opt(&text).ok_or_else(|| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        1,
+                        rusqlite::types::Type::Text,
+                        format!("unknown log kind {text:?}").into(),
+                    )
+                })?
+            },
             request_id: r.get(2)?,
             detail: r.get(3)?,
         })
@@ -54,10 +63,24 @@ mod tests {
     fn appends_and_reads_newest_first_per_profile() {
         let s = Store::open(":memory:").unwrap();
         s.write_routine(|tx| {
-            append(tx, "p1", 10, "activated", None, "first")?;
-            append(tx, "p2", 11, "frozen", None, "other profile")?;
+            append(tx, "p1", 10, LocalActivityKind::Activated, None, "first")?;
+            append(
+                tx,
+                "p2",
+                11,
+                LocalActivityKind::Frozen,
+                None,
+                "other profile",
+            )?;
             // Same time, later id: still newer.
-            append(tx, "p1", 10, "approved", Some("r1"), "Bank – login")
+            append(
+                tx,
+                "p1",
+                10,
+                LocalActivityKind::Approved,
+                Some("r1"),
+                "Bank – login",
+            )
         })
         .unwrap();
         let conn = s.conn().unwrap();
@@ -66,13 +89,13 @@ mod tests {
             vec![
                 ActivityEntry {
                     at_ms: 10,
-                    kind: "approved".into(),
+                    kind: LocalActivityKind::Approved,
                     request_id: Some("r1".into()),
                     detail: "Bank – login".into(),
                 },
                 ActivityEntry {
                     at_ms: 10,
-                    kind: "activated".into(),
+                    kind: LocalActivityKind::Activated,
                     request_id: None,
                     detail: "first".into(),
                 },

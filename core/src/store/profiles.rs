@@ -434,8 +434,22 @@ mod tests {
         add(&s, &profile(1), "user1", 1).unwrap();
         add(&s, &profile(2), "user2", 2).unwrap();
         s.write(|tx| {
-            activity::append(tx, "p1", 1, "activated", None, "one")?;
-            activity::append(tx, "p2", 2, "activated", None, "two")
+            activity::append(
+                tx,
+                "p1",
+                1,
+                crate::app::LocalActivityKind::Activated,
+                None,
+                "one",
+            )?;
+            activity::append(
+                tx,
+                "p2",
+                2,
+                crate::app::LocalActivityKind::Activated,
+                None,
+                "two",
+            )
         })
         .unwrap();
         s.write(|tx| delete(tx, "p1")).unwrap();

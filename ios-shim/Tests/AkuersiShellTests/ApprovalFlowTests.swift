@@ -55,7 +55,7 @@ final class ApprovalFlowTests: XCTestCase {
         XCTAssertEqual(poll.evidenceValid, true)
 
         let kinds = try await app.activity(profileId: profile.profileId).map { $0.kind }
-        XCTAssertEqual(kinds, ["approved", "wrong_pin", "activated"])
+        XCTAssertEqual(kinds, [.approved, .wrongPin, .activated])
     }
 
     func testRejectAndReport() async throws {

@@ -284,7 +284,10 @@ fn a_wrong_pin_is_never_accepted() {
         );
     }
     assert_eq!(w.poll(&req.poll_handle).status, RequestStatus::Pending);
-    assert_eq!(phone.app.activity(phone.id()).unwrap()[0].kind, "wrong_pin");
+    assert_eq!(
+        phone.app.activity(phone.id()).unwrap()[0].kind.as_str(),
+        "wrong_pin"
+    );
 
     // A hostile device that sends a confirmation anyway is refused by the service.
     let w = World::new();

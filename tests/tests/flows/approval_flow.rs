@@ -46,7 +46,10 @@ fn happy_path_log_on_with_pin() {
 
     // The app forgets a decided request and logs it.
     assert!(phone.app.pending(phone.id()).unwrap().is_empty());
-    assert_eq!(phone.app.activity(phone.id()).unwrap()[0].kind, "approved");
+    assert_eq!(
+        phone.app.activity(phone.id()).unwrap()[0].kind.as_str(),
+        "approved"
+    );
     let kinds: Vec<String> = w
         .service
         .activity(&phone.profile.identity_id)

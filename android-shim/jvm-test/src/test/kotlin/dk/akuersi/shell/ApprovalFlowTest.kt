@@ -2,6 +2,7 @@ package dk.akuersi.shell
 
 import dk.akuersi.AkuersiException
 import dk.akuersi.TestService
+import dk.akuersi.core.LocalActivityKind
 import dk.akuersi.protocol.Action
 import dk.akuersi.protocol.Decision
 import dk.akuersi.protocol.RequestStatus
@@ -97,7 +98,7 @@ class ApprovalFlowTest {
         }
 
         val kinds = app.activity(profile.profileId).map { it.kind }
-        assertEquals(listOf("approved", "wrong_pin", "activated"), kinds)
+        assertEquals(listOf(LocalActivityKind.APPROVED, LocalActivityKind.WRONG_PIN, LocalActivityKind.ACTIVATED), kinds)
     }
 
     @Test
@@ -119,7 +120,7 @@ class ApprovalFlowTest {
         assertEquals(true, poll.evidenceValid)
 
         assertEquals(
-            listOf("reported", "rejected", "activated"),
+            listOf(LocalActivityKind.REPORTED, LocalActivityKind.REJECTED, LocalActivityKind.ACTIVATED),
             app.activity(profile.profileId).map { it.kind },
         )
     }
