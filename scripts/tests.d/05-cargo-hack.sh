@@ -9,4 +9,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 command -v cargo-hack >/dev/null || { echo "cargo-hack is missing: run scripts/setup" >&2; exit 1; }
-cargo hack check --locked --workspace --each-feature
+# --optional-deps: an optional dependency without `dep:` (the core's `uniffi`)
+# is a feature too.
+cargo hack check --locked --workspace --each-feature --optional-deps
