@@ -22,10 +22,8 @@
 //! exported call catches one and answers [`AkuersiError::Internal`].
 //!
 //! The `test-service` feature (tests only, never in a release build) adds
-//! [`TestService`], the reference service in process on a test clock, so the
+//! `TestService`, the reference service in process on a test clock, so the
 //! Kotlin tests can drive the whole flow.
-
-#![warn(missing_docs)]
 
 uniffi::setup_scaffolding!("akuersi");
 

@@ -1,10 +1,13 @@
-//! Device-side benchmarks (issue 7): sign an approval statement, the SPAKE2+
+//! Device-side benchmarks (the performance budgets, docs/BENCHMARKS.md): sign an approval statement, the SPAKE2+
 //! prover steps, the PIN-to-secret derivation at the default cost (reported
 //! apart), encode and verify the canonical statement, open an installation
 //! with 3 identities and 10,000 activity entries, and verify an activity-log
 //! chain of 10,000 entries.
 //!
 //! `cargo bench -p akuersi-core --bench device`.
+
+// criterion_group! defines an undocumented `pub fn`; a bench binary has no API.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 

@@ -10,9 +10,6 @@
 //! * [`clock`], [`transport`]: the traits through which time and the network
 //!   reach the core.
 
-#![forbid(unsafe_code)]
-#![warn(missing_docs)]
-
 pub mod app;
 pub mod device;
 pub mod error;

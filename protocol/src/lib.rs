@@ -16,9 +16,6 @@
 //! * [`clock`], [`transport`]: the traits through which time and the network
 //!   reach either side.
 
-#![forbid(unsafe_code)]
-#![warn(missing_docs)]
-
 /// Declares an enum whose JSON (and stored) form is a fixed name per value,
 /// with `ALL`, `as_str`, `from_str_opt` and `Display`; with the caller's
 /// `uniffi` feature it is also a uniffi enum. Used for the protocol's named

@@ -5,5 +5,5 @@ set -euo pipefail
 if cargo fuzz --version >/dev/null 2>&1; then
   echo "cargo-fuzz already installed: $(cargo fuzz --version)"
 else
-  cargo install cargo-fuzz --locked
+  cargo install --locked cargo-fuzz
 fi

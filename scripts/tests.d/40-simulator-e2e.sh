@@ -12,4 +12,4 @@ for tool in chromium chromedriver tmux; do
 done
 # Bounded: every wait inside the tests is bounded too (the longest, a
 # request left to expire, is 40 s).
-timeout 600 cargo test -p akuersi-sim --test e2e -- --ignored --test-threads=3
+timeout 600 cargo test --locked -p akuersi-sim --test e2e -- --ignored --test-threads=3

@@ -18,6 +18,9 @@ seconds="${FUZZ_SECONDS:-4}"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
+# cargo fuzz has no --locked: check fuzz/Cargo.lock is up to date (and fetch
+# what it names) first, so the build below resolves nothing anew.
+cargo fetch --locked
 cargo fuzz build
 mapfile -t targets < <(cargo fuzz list)
 passed=0

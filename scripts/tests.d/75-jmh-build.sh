@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compiles the Kotlin FFI benchmarks (android-shim/jmh, issue 7) into their
+# Compiles the Kotlin FFI benchmarks (android-shim/jmh) into their
 # JMH jar without running them; scripts/bench-kotlin runs them. Reuses the
 # test-service bindings that 20-kotlin.sh has just generated, so no cargo build
 # here: only kotlinc, javac with JMH's annotation processor, and the shade step.

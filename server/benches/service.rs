@@ -1,10 +1,13 @@
-//! Service-side benchmarks (issue 7): the whole decide path with
+//! Service-side benchmarks (the performance budgets, docs/BENCHMARKS.md): the whole decide path with
 //! `synchronous=FULL` and `NORMAL` on a file, list pending, create a request,
 //! and the decide path with 1,000 and 1,000,000 identities in the database.
 //!
 //! `cargo bench -p akuersi-server --bench service`. The 1M fixture takes a few
 //! seconds to fill; set `AKUERSI_BENCH_SKIP_1M=1` to leave it out. Under
 //! `cargo test --all-targets` each benchmark runs once, without the 1M one.
+
+// criterion_group! defines an undocumented `pub fn`; a bench binary has no API.
+#![allow(missing_docs)]
 
 use std::hint::black_box;
 

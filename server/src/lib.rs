@@ -6,9 +6,6 @@
 //! [`api::handle`] is its JSON front; [`transport::InProcessTransport`]
 //! connects an app installation to it inside one process.
 
-#![forbid(unsafe_code)]
-#![warn(missing_docs)]
-
 pub mod api;
 #[cfg(feature = "bench")]
 pub mod bench_support;

@@ -1,4 +1,5 @@
-//! `akuersi-sim bench`: one command, one run, one table (issue 7).
+//! `akuersi-sim bench`: one command, one run, one table of the
+//! performance budgets (docs/BENCHMARKS.md).
 //!
 //! Every service figure stands next to a reference measured in the same
 //! process and run (ring's raw ECDSA P-256 verify rate), because the
@@ -1004,7 +1005,7 @@ pub fn write_markdown(path: &Path, report: &Report) -> std::io::Result<()> {
     let mut s = String::new();
     s.push_str("# Benchmarks\n\n");
     s.push_str(
-        "Figures from one run of `akuersi-sim bench` (issue 7); `--markdown` rewrites \
+        "Figures from one run of `akuersi-sim bench` against the performance budgets; `--markdown` rewrites \
          everything above the Findings section and keeps the sections from there on. The machines are shared and \
          noisy, so the service's budget is a ratio to ring's raw ECDSA P-256 verify rate \
          measured in the same process and run, on the same pinned core.\n\n",

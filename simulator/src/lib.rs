@@ -15,9 +15,6 @@
 //! Every scene checks its own outcome, so the demo doubles as a smoke test:
 //! [`demo::DemoSummary::failures`] lists every expectation that did not hold.
 
-#![forbid(unsafe_code)]
-#![warn(missing_docs)]
-
 pub mod app;
 pub mod bank;
 pub mod bench;

@@ -1,4 +1,5 @@
-//! `akuersi-sim load`: a bounded loopback load of the HTTP service (issue 7).
+//! `akuersi-sim load`: a bounded loopback load of the HTTP service, against
+//! its latency budget (docs/BENCHMARKS.md).
 //!
 //! [`run`] opens the reference service on a SQLite file (the durable default
 //! configuration, `synchronous=FULL`), serves it over HTTP on `127.0.0.1`
@@ -52,7 +53,7 @@ use akuersi_server::{Service, ServiceConfig};
 use akuersi_testkit::{log_on, HandDevice, PIN};
 use clap::Args;
 
-/// The latency budget of issue 7: p99 of an HTTP call under the load.
+/// The HTTP latency budget (docs/BENCHMARKS.md): p99 of an HTTP call under the load.
 pub const P99_BUDGET: Duration = Duration::from_millis(25);
 
 /// PBKDF2 iterations of the load's device PINs (derived once, at enrolment).

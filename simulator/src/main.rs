@@ -1,7 +1,5 @@
 //! `akuersi-sim`: the Akuersi desktop simulator. See `akuersi-sim --help`.
 
-#![forbid(unsafe_code)]
-
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -95,7 +95,7 @@ impl<'a> Printer<'a> {
         Ok(())
     }
 
-    /// Record a check and print "[ok]" or "[FAIL]" with what was checked.
+    /// Record a check and print `[ok]` or `[FAIL]` with what was checked.
     /// Returns whether it held.
     pub fn check(&mut self, held: bool, what: impl AsRef<str>) -> io::Result<bool> {
         self.checks += 1;

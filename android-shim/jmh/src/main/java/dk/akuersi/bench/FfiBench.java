@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Cost of crossing the Kotlin/Rust boundary through the generated uniffi
- * bindings (JNA direct mapping), as an Android shell pays it (issue 7: a
+ * bindings (JNA direct mapping), as an Android shell pays it (the FFI budgets in docs/BENCHMARKS.md: a
  * trivial call within 5 us, listing pending requests within 50 us).
  *
  * Java rather than Kotlin: JMH's annotation processor runs on javac only; the
@@ -43,7 +43,7 @@ public class FfiBench {
     public static class Listing {
         /**
          * Requests waiting for the profile. 1 is what the service allows today
-         * (one per user ID); 3 is the "few" of issue 7, widened by the fixture's
+         * (one per user ID); 3 is the "few" of the listing budget, widened by the fixture's
          * transport (see PendingFixture).
          */
         @Param({"1", "3"})
