@@ -9,11 +9,11 @@ use akuersi_core::app::{
 };
 use akuersi_core::clock::{Clock, SystemClock};
 use akuersi_core::device::{ActivityPage, DeviceView, IdentityStatusView, UnfreezeOutcome};
-use akuersi_core::i18n::SecurityRule;
+use akuersi_core::display::i18n::SecurityRule;
+use akuersi_core::display::support::{Support, SupportContact, SupportSettings, SupportStatus};
 use akuersi_core::keystore::{self as core_keys, SoftwareVault};
 use akuersi_core::pin::DEFAULT_KDF_ITERATIONS;
 use akuersi_core::protocol::{AdditionView, NotificationItem, PairingPayloadResponse};
-use akuersi_core::support::{Support, SupportContact, SupportSettings, SupportStatus};
 
 use crate::error::{guard, AkuersiError};
 use crate::foreign::{

@@ -39,12 +39,12 @@ pub use akuersi_core::app::{
 };
 pub use akuersi_core::approval::Decision;
 pub use akuersi_core::device::{ActivityPage, DeviceView, IdentityStatusView, UnfreezeOutcome};
-pub use akuersi_core::i18n::SecurityRule;
+pub use akuersi_core::display::i18n::SecurityRule;
+pub use akuersi_core::display::support::{SupportContact, SupportStatus};
 pub use akuersi_core::protocol::{
     AdditionView, CodeChannel, NotificationItem, PairingPayloadResponse, RequestStatus,
 };
 pub use akuersi_core::request::{Action, LocalizedText};
-pub use akuersi_core::support::{SupportContact, SupportStatus};
 pub use akuersi_core::transport::TransportResponse;
 pub use app::{
     default_config, default_kdf_iterations, library_version, support_contact, support_status,

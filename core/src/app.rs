@@ -442,8 +442,11 @@ impl Installation {
 
     /// The five security rules in the profile's language. Shells show them on
     /// first run and before the first approval ([`Self::needs_security_rules`]).
-    pub fn security_rules(&self, profile_id: &str) -> Result<Vec<crate::i18n::SecurityRule>> {
-        Ok(crate::i18n::security_rules(
+    pub fn security_rules(
+        &self,
+        profile_id: &str,
+    ) -> Result<Vec<crate::display::i18n::SecurityRule>> {
+        Ok(crate::display::i18n::security_rules(
             &self.profile(profile_id)?.language,
         ))
     }
@@ -940,10 +943,10 @@ fn view(r: &PendingRequest, language: &str, server_now: i64) -> Option<RequestVi
         channel_confirmed: false,
         recent_declined: r.recent_declined,
         call_warning: false,
-        action_title: crate::i18n::action_title(language, r.action),
-        countdown: crate::i18n::countdown(language, seconds_left),
-        rules_reminder: crate::i18n::rules_reminder(language),
-        fatigue_warning: crate::i18n::push_fatigue_warning(
+        action_title: crate::display::i18n::action_title(language, r.action),
+        countdown: crate::display::i18n::countdown(language, seconds_left),
+        rules_reminder: crate::display::i18n::rules_reminder(language),
+        fatigue_warning: crate::display::i18n::push_fatigue_warning(
             language,
             &r.requester_name,
             r.recent_declined,

@@ -203,7 +203,7 @@ impl Installation {
         let profile = self.profile(profile_id)?;
         let mut warnings = Vec::new();
         if s.channels.len() < 2 {
-            warnings.push(crate::i18n::text(
+            warnings.push(crate::display::i18n::text(
                 &profile.language,
                 "warning.fewer_than_two_channels",
                 &[],

@@ -12,13 +12,14 @@
 
 pub mod app;
 pub mod device;
+pub mod display;
 pub mod error;
 #[cfg(feature = "http")]
 pub mod http;
-pub mod i18n;
+
 pub mod keystore;
 pub mod store;
-pub mod support;
+
 pub mod transport;
 
 pub use error::{Error, Result};

@@ -1,7 +1,7 @@
 //! The notification outbox: every significant event is told to the owner on
 //! every channel set up (the app, SMS to the phone, e-mail), from templates
 //! with parameters, rendered in the owner's language (kl, da or en; the
-//! templates live in the core's string files, see `akuersi_core::i18n`).
+//! templates live in the core's string files, see `akuersi_core::display::i18n`).
 //!
 //! The reference service does not send SMS or e-mail; it keeps them in the
 //! outbox, which the operator API and the simulator show as inboxes. App-channel
@@ -146,7 +146,7 @@ impl Event<'_> {
 pub fn render(event: &Event<'_>, language: &str) -> String {
     let params = event.params();
     let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    akuersi_core::i18n::notification(language, event.name(), &borrowed)
+    akuersi_core::display::i18n::notification(language, event.name(), &borrowed)
 }
 
 /// Put `event` in the outbox of every channel of the identity (app always,

@@ -119,11 +119,11 @@ pub fn render(view: &RequestView, total_seconds: u32) -> Vec<String> {
     match (view.channel_binding, view.channel_confirmed) {
         (Some(_), true) => content.push("Code from the screen: accepted".into()),
         (Some(ChannelBindingKind::Code), false) => content.extend(wrap(
-            &akuersi_core::i18n::text(&view.language, "channel.enter_code", &[]),
+            &akuersi_core::display::i18n::text(&view.language, "channel.enter_code", &[]),
             CARD_WIDTH,
         )),
         (Some(ChannelBindingKind::Qr), false) => content.extend(wrap(
-            &akuersi_core::i18n::text(&view.language, "channel.scan_qr", &[]),
+            &akuersi_core::display::i18n::text(&view.language, "channel.scan_qr", &[]),
             CARD_WIDTH,
         )),
         (None, _) => {}

@@ -9,7 +9,7 @@
 //! have, labelled as an example wherever it is shown, and an `.example`
 //! address. A real deployment configures its own.
 
-use akuersi_core::support::{Support, SupportSettings, DEFAULT_TIME_ZONE};
+use akuersi_core::display::support::{Support, SupportSettings, DEFAULT_TIME_ZONE};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 
@@ -59,7 +59,7 @@ fn short(ms: i64, zone: &TimeZone) -> String {
 }
 
 /// "04:00–16:00" of a pair of opening hours.
-fn span(h: akuersi_core::support::OpeningHours) -> String {
+fn span(h: akuersi_core::display::support::OpeningHours) -> String {
     format!(
         "{:02}:{:02}–{:02}:{:02}",
         h.open_hour, h.open_minute, h.close_hour, h.close_minute
@@ -108,7 +108,7 @@ pub fn lines_for(support: &Support, now: Timestamp, local: &TimeZone) -> Vec<Str
     let now_ms = now.as_millisecond();
     let mut date = now.to_zoned(zone.clone()).date();
     for _ in 0..7 {
-        let civil = akuersi_core::support::CivilDate {
+        let civil = akuersi_core::display::support::CivilDate {
             year: date.year(),
             month: date.month(),
             day: date.day(),

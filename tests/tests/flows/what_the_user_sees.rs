@@ -374,7 +374,7 @@ fn security_rules_are_due_until_read_and_cards_speak_the_owners_language() {
     assert!(!v[0].rules_reminder.is_empty());
     assert_ne!(
         v[0].action_title,
-        akuersi_core::i18n::action_title("en", v[0].action)
+        akuersi_core::display::i18n::action_title("en", v[0].action)
     );
     assert!(v[0].fatigue_warning.is_none());
     let da_rules = phone.app.security_rules(phone.id()).unwrap();

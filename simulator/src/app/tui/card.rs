@@ -99,7 +99,7 @@ pub(super) fn card_lines(v: &RequestView) -> (Vec<Line<'static>>, Vec<Line<'stat
             out.push(styled("✓ Code from the screen accepted", green()));
         } else {
             out.push(styled(
-                akuersi_core::i18n::text(
+                akuersi_core::display::i18n::text(
                     &v.language,
                     match kind {
                         ChannelBindingKind::Code => "channel.enter_code",

@@ -51,7 +51,7 @@ pub(super) fn rules_lines(
     let rules = ui
         .profile
         .as_ref()
-        .map(|p| akuersi_core::i18n::security_rules(&p.language))
+        .map(|p| akuersi_core::display::i18n::security_rules(&p.language))
         .unwrap_or_default();
     for (i, r) in rules.iter().enumerate() {
         out.push(styled(format!("{}. {}", i + 1, r.title), bold()));

@@ -29,7 +29,7 @@ use jiff::tz::{TimeZone, TimeZoneDatabase};
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
-use crate::i18n::{format_time, text};
+use crate::display::i18n::{format_time, text};
 
 /// The time zone of the default opening hours (Greenland time). Also the
 /// zone in which a device suspension's end is shown.
@@ -1220,7 +1220,7 @@ mod tests {
 
     #[test]
     fn contact_data_in_every_language() {
-        for lang in crate::i18n::languages() {
+        for lang in crate::display::i18n::languages() {
             let c = danish().contact(lang);
             assert_eq!(c.phone, PHONE);
             assert_eq!(c.web_form, WEB_FORM);

@@ -30,9 +30,9 @@ const LANGUAGES: [&str; 3] = ["kl", "da", "en"];
 
 /// The embedded data files, one per language.
 const SOURCES: [(&str, &str); 3] = [
-    ("kl", include_str!("../strings/kl.toml")),
-    ("da", include_str!("../strings/da.toml")),
-    ("en", include_str!("../strings/en.toml")),
+    ("kl", include_str!("../../strings/kl.toml")),
+    ("da", include_str!("../../strings/da.toml")),
+    ("en", include_str!("../../strings/en.toml")),
 ];
 
 /// Languages tried after the owner's own, in order (as for request texts).
@@ -455,7 +455,7 @@ pub fn localized_message(err: &Error, lang: &str) -> String {
             "error.wrong_pin"
         }
         Error::DeviceSuspended { until_ms } => {
-            let local = crate::support::greenland_civil(*until_ms);
+            let local = crate::display::support::greenland_civil(*until_ms);
             params.push(("until", format_date_time(lang, local)));
             "error.device_suspended"
         }
