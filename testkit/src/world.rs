@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use akuersi_core::app::{Installation, Profile};
+use akuersi_core::app::{DecisionOutcome, Installation, Profile};
 use akuersi_core::clock::{Clock, TestClock};
 use akuersi_core::protocol::*;
 use akuersi_core::transport::{call, Transport, TransportError, TransportResponse};
@@ -76,6 +76,19 @@ impl App {
     /// Profile id.
     pub fn id(&self) -> &str {
         &self.profile.profile_id
+    }
+
+    /// Approve `request_id` with the right [`PIN`]; panics when refused.
+    pub fn approve_with_pin(&self, request_id: &str) -> DecisionOutcome {
+        self.app.approve(self.id(), request_id, PIN.into()).unwrap()
+    }
+
+    /// Whether the owner has asked to be told of every use of the identity.
+    pub fn notify_every_use(&self) -> bool {
+        self.app
+            .identity_status(self.id())
+            .unwrap()
+            .notify_every_use
     }
 }
 
@@ -148,6 +161,27 @@ impl World {
     /// Poll a request.
     pub fn poll(&self, handle: &str) -> PollResponse {
         self.service.poll(handle).unwrap()
+    }
+
+    /// A fresh in-memory world with one phone of `user_id` (named "phone")
+    /// that has already fetched one new log-on request.
+    pub fn with_fetched_request(user_id: &str) -> (Self, App, CreateRequestResponse) {
+        let w = Self::new();
+        let phone = w.app(user_id, "phone");
+        let req = w.request(user_id);
+        phone.app.refresh(phone.id()).unwrap();
+        (w, phone, req)
+    }
+
+    /// The kinds of the service's activity log of `identity_id`, in the
+    /// order the service lists them.
+    pub fn activity_kinds(&self, identity_id: &str) -> Vec<String> {
+        self.service
+            .activity(identity_id)
+            .unwrap()
+            .into_iter()
+            .map(|a| a.kind)
+            .collect()
     }
 
     /// Digest of the whole service database.

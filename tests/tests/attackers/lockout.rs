@@ -207,11 +207,5 @@ fn the_tenth_attempt_counts_for_operations_too() {
         .app
         .set_notify_every_use(phone.id(), true, PIN.into())
         .unwrap();
-    assert!(
-        phone
-            .app
-            .identity_status(phone.id())
-            .unwrap()
-            .notify_every_use
-    );
+    assert!(phone.notify_every_use());
 }

@@ -25,10 +25,7 @@ fn happy_path_log_on_with_pin() {
     assert_eq!(v.other_languages, vec!["da".to_string(), "en".to_string()]);
     assert_eq!(v.seconds_left, 295);
 
-    let out = phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    let out = phone.approve_with_pin(&req.request_id);
     assert_eq!(out.status, RequestStatus::Approved);
 
     let poll = w.poll(&req.poll_handle);
@@ -47,22 +44,13 @@ fn happy_path_log_on_with_pin() {
     // The app forgets a decided request and logs it.
     assert!(phone.app.pending(phone.id()).unwrap().is_empty());
     assert_eq!(phone.app.activity(phone.id()).unwrap()[0].kind, "approved");
-    let kinds: Vec<String> = w
-        .service
-        .activity(&phone.profile.identity_id)
-        .unwrap()
-        .into_iter()
-        .map(|a| a.kind)
-        .collect();
+    let kinds = w.activity_kinds(&phone.profile.identity_id);
     assert!(kinds.contains(&"request_approved".to_string()), "{kinds:?}");
 }
 
 #[test]
 fn reject_needs_no_pin_and_is_signed() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     let out = phone.app.reject(phone.id(), &req.request_id).unwrap();
     assert_eq!(out.status, RequestStatus::Rejected);
     let poll = w.poll(&req.poll_handle);
@@ -74,10 +62,7 @@ fn reject_needs_no_pin_and_is_signed() {
 
 #[test]
 fn report_marks_the_request_as_not_started_by_the_owner() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     let out = phone.app.report(phone.id(), &req.request_id).unwrap();
     assert_eq!(out.status, RequestStatus::Reported);
     let poll = w.poll(&req.poll_handle);
@@ -92,27 +77,18 @@ fn report_marks_the_request_as_not_started_by_the_owner() {
 
 #[test]
 fn decide_at_299_seconds_works() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     w.clock.advance_ms(299_000);
     assert_eq!(phone.app.pending(phone.id()).unwrap()[0].seconds_left, 1);
-    let out = phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    let out = phone.approve_with_pin(&req.request_id);
     assert_eq!(out.status, RequestStatus::Approved);
     assert_eq!(out.decided_at_ms, T0 + 299_000);
 }
 
 #[test]
 fn decide_at_300_seconds_is_refused_by_app_and_service() {
-    let w = World::new();
     // The app refuses on its own, without asking the service.
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     w.clock.advance_ms(300_000);
     let calls = w.tap.calls.load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(
@@ -165,10 +141,7 @@ fn second_device_loses_the_race() {
     let req = w.request("Aviaja-Nuuk");
     phone.app.refresh(phone.id()).unwrap();
     tablet.app.refresh(tablet.id()).unwrap();
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    phone.approve_with_pin(&req.request_id);
     assert_eq!(
         tablet.app.approve(tablet.id(), &req.request_id, PIN.into()),
         Err(Error::AlreadyDecided)
@@ -210,10 +183,7 @@ fn two_devices_racing_on_threads_give_one_winner() {
 
 #[test]
 fn a_stale_card_says_expired_not_missing() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     w.clock.advance_secs(300);
     assert!(phone.app.pending(phone.id()).unwrap().is_empty());
     assert_eq!(
@@ -300,10 +270,7 @@ fn a_second_concurrent_request_is_refused() {
 
 #[test]
 fn cancelled_request_cannot_be_decided() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     assert_eq!(
         w.service.cancel(&req.poll_handle).unwrap().status,
         RequestStatus::Cancelled

@@ -487,28 +487,16 @@ fn opt_in_notice_on_every_use() {
     let (w, phone) = world_with_phone();
     let req = w.request(USER);
     phone.app.refresh(phone.id()).unwrap();
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    phone.approve_with_pin(&req.request_id);
     assert!(!told_everywhere(&w, "identity_used"), "off by default");
     phone
         .app
         .set_notify_every_use(phone.id(), true, PIN.into())
         .unwrap();
-    assert!(
-        phone
-            .app
-            .identity_status(phone.id())
-            .unwrap()
-            .notify_every_use
-    );
+    assert!(phone.notify_every_use());
     let req = w.request(USER);
     phone.app.refresh(phone.id()).unwrap();
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    phone.approve_with_pin(&req.request_id);
     assert!(told_everywhere(&w, "identity_used"));
     let n = w.service.outbox(Some(USER), 0).unwrap();
     let used = n.iter().find(|n| n.event == "identity_used").unwrap();
@@ -607,9 +595,10 @@ fn devices_can_be_renamed() {
     );
 }
 
-#[test]
-fn activity_log_tampering_is_detected() {
-    let dir = std::env::temp_dir().join(format!("akuersi-log-test-{}", std::process::id()));
+/// A service on disk in a fresh temporary folder named after `tag`, with one
+/// phone that has rejected three requests: (folder, database, world, phone).
+fn world_with_rejections(tag: &str) -> (std::path::PathBuf, std::path::PathBuf, World, App) {
+    let dir = std::env::temp_dir().join(format!("akuersi-log-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("service.sqlite");
@@ -620,6 +609,12 @@ fn activity_log_tampering_is_detected() {
         phone.app.refresh(phone.id()).unwrap();
         phone.app.reject(phone.id(), &r.request_id).unwrap();
     }
+    (dir, db, w, phone)
+}
+
+#[test]
+fn activity_log_tampering_is_detected() {
+    let (dir, db, _w, phone) = world_with_rejections("test");
     let page = phone.app.activity_log(phone.id(), 0, 2).unwrap();
     assert!(page.total >= 5, "{}", page.total);
     assert_eq!(page.entries.len(), 2);
@@ -650,17 +645,7 @@ fn activity_log_tampering_is_detected() {
     std::fs::remove_dir_all(&dir).unwrap();
 
     for trick in ["remove", "reorder"] {
-        let dir = std::env::temp_dir().join(format!("akuersi-log-{trick}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = dir.join("service.sqlite");
-        let w = World::with_service_path(db.to_str().unwrap());
-        let phone = w.app(USER, "phone");
-        for _ in 0..3 {
-            let r = w.request(USER);
-            phone.app.refresh(phone.id()).unwrap();
-            phone.app.reject(phone.id(), &r.request_id).unwrap();
-        }
+        let (dir, db, _w, phone) = world_with_rejections(trick);
         phone.app.activity_log(phone.id(), 0, 10).unwrap();
         let conn = rusqlite::Connection::open(&db).unwrap();
         let id = &phone.profile.identity_id;
