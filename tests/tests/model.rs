@@ -823,6 +823,35 @@ impl Harness {
     }
 
     /// Counting back from the newest.
+    /// Picks one of the `nr` recent requests and a device that may decide
+    /// it, then starts a PIN proof for it (with the right PIN or a wrong
+    /// one) on the service and in the model alike: (request, device, its
+    /// pending view, the service's answer, the model's). `None` when there
+    /// is no such request or device.
+    #[allow(clippy::type_complexity)]
+    fn start_request_proof(
+        &mut self,
+        dev: Dev,
+        req: usize,
+        nr: usize,
+        right: bool,
+    ) -> Option<(
+        usize,
+        usize,
+        PendingRequest,
+        akuersi_core::Result<(PakeBinding, PakeProof, PinStartResponse)>,
+        Result<(i64, Lock), ErrorCode>,
+    )> {
+        let r = self.pick_recent(req, nr)?;
+        let d = self.pick_for(dev, r)?;
+        let t = self.w.tap.clone();
+        let pending = self.requests[r].pending.clone();
+        let pin = if right { PIN } else { WRONG_PIN };
+        let started = self.devices[d].request_proof(t.as_ref(), &pending, pin);
+        let want = self.m.pin_start(d, Some(r));
+        Some((r, d, pending, started, want))
+    }
+
     fn pick_recent(&self, i: usize, n: usize) -> Option<usize> {
         (n > 0).then(|| n - 1 - i % n)
     }
@@ -912,17 +941,11 @@ impl Harness {
                 right,
                 report,
             } => {
-                let Some(r) = self.pick_recent(req, nr) else {
+                let Some((r, d, pending, started, want_start)) =
+                    self.start_request_proof(dev, req, nr, right)
+                else {
                     return;
                 };
-                let Some(d) = self.pick_for(dev, r) else {
-                    return;
-                };
-                let t = self.w.tap.clone();
-                let pending = self.requests[r].pending.clone();
-                let pin = if right { PIN } else { WRONG_PIN };
-                let started = self.devices[d].request_proof(t.as_ref(), &pending, pin);
-                let want_start = self.m.pin_start(d, Some(r));
                 same(op, ": pin-start", outcome(&started), want_start.map(|_| ()));
                 let (Ok((binding, proof, started)), Ok((expires, opened_while))) =
                     (started, want_start)
@@ -955,17 +978,10 @@ impl Harness {
                 }
             }
             Op::StartPin { dev, req, right } => {
-                let Some(r) = self.pick_recent(req, nr) else {
+                let Some((r, d, _, started, want)) = self.start_request_proof(dev, req, nr, right)
+                else {
                     return;
                 };
-                let Some(d) = self.pick_for(dev, r) else {
-                    return;
-                };
-                let t = self.w.tap.clone();
-                let pending = self.requests[r].pending.clone();
-                let pin = if right { PIN } else { WRONG_PIN };
-                let started = self.devices[d].request_proof(t.as_ref(), &pending, pin);
-                let want = self.m.pin_start(d, Some(r));
                 same(op, "", outcome(&started), want.map(|_| ()));
                 if let (Ok((binding, proof, _)), Ok((expires, opened_while))) = (started, want) {
                     let valid = right && self.m.seen.contains(&r);

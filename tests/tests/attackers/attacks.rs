@@ -16,14 +16,8 @@ fn code_of(r: &akuersi_core::transport::TransportResponse) -> ErrorCode {
 
 #[test]
 fn a_replayed_decide_message_is_refused() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
+    phone.approve_with_pin(&req.request_id);
     let decide = w.tap.last(paths::DECIDE).unwrap();
     let before = w.digest();
     let again = w.raw(paths::DECIDE, &decide);
@@ -88,14 +82,8 @@ fn replayed_device_envelopes_are_refused() {
 
 #[test]
 fn one_changed_byte_anywhere_in_the_statement_fails_verification() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
+    phone.approve_with_pin(&req.request_id);
     let evidence = w.poll(&req.poll_handle).evidence.unwrap();
     evidence.verify().unwrap();
     for i in 0..evidence.statement.len() {
@@ -268,10 +256,7 @@ fn a_device_of_another_identity_is_refused() {
 
 #[test]
 fn a_wrong_pin_is_never_accepted() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     for (i, pin) in ["730518", "482917", "582916", "000001"].iter().enumerate() {
         let r = phone
             .app

@@ -85,10 +85,7 @@ fn full_lock_out_schedule() {
     let fresh = w.request("Aviaja-Nuuk");
     let tablet = w.app("Aviaja-Nuuk", "tablet");
     tablet.app.refresh(tablet.id()).unwrap();
-    tablet
-        .app
-        .approve(tablet.id(), &fresh.request_id, PIN.into())
-        .unwrap();
+    tablet.approve_with_pin(&fresh.request_id);
 }
 
 #[test]
@@ -113,7 +110,7 @@ fn a_success_resets_the_count_and_a_new_request_does_not() {
     );
     assert_eq!(w.service.device_info(&device).unwrap().pin_failures, 4);
     // Success resets.
-    let out = phone.app.approve(phone.id(), &r2, PIN.into()).unwrap();
+    let out = phone.approve_with_pin(&r2);
     assert_eq!(out.status, RequestStatus::Approved);
     assert_eq!(w.service.device_info(&device).unwrap().pin_failures, 0);
 }
@@ -176,7 +173,7 @@ fn the_tenth_attempt_with_the_right_pin_still_succeeds() {
     }
     w.clock.advance_secs(3600);
     let req = live_request(&w, &phone);
-    let out = phone.app.approve(phone.id(), &req, PIN.into()).unwrap();
+    let out = phone.approve_with_pin(&req);
     assert_eq!(out.status, RequestStatus::Approved);
     assert_eq!(
         w.service
