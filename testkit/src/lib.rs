@@ -1,7 +1,8 @@
 //! akuersi-testkit: the fixtures every test, benchmark and fuzzer of Akuersi
 //! shares, each defined once.
 //!
-//! * Constants: [`PIN`], [`WRONG_PIN`], [`NEW_PIN`], [`T0`], [`TOKEN`].
+//! * Constants: [`PIN`], [`WRONG_PIN`], [`NEW_PIN`], [`T0`], [`TOKEN`],
+//!   [`APPROVAL_PATHS`].
 //! * The Demo Bank request: [`log_on`].
 //! * The one installation builder: [`installation`].
 //! * Hand-built devices: [`HandDevice`] (nothing unwraps) and [`RawDevice`]
@@ -19,12 +20,12 @@ mod device;
 mod installation;
 mod world;
 
-use akuersi_core::protocol::{CreateRequest, ErrorCode};
+use akuersi_core::protocol::{paths, CreateRequest, ErrorCode};
 use akuersi_core::request::{Action, LocalizedText};
 
 pub use device::{HandDevice, RawDevice};
 pub use installation::{installation, InstallationBuilder};
-pub use world::{now, App, Tap, World};
+pub use world::{new_identity_code, now, service_on_test_clock, App, Tap, World};
 
 /// A PIN that passes the blocklist; every test and benchmark device uses it.
 pub const PIN: &str = "482916";
@@ -37,6 +38,20 @@ pub const T0: i64 = 1_796_083_200_000;
 /// Operator token of the in-process test services ([`World`], the bindings'
 /// test service).
 pub const TOKEN: &str = "test-operator-token";
+
+/// The endpoints of the first version of the protocol: requester, device
+/// approval and operator set-up.
+pub const APPROVAL_PATHS: [&str; 9] = [
+    paths::CREATE_REQUEST,
+    paths::POLL_REQUEST,
+    paths::CANCEL_REQUEST,
+    paths::ACTIVATE,
+    paths::PENDING,
+    paths::PIN_START,
+    paths::DECIDE,
+    paths::OPERATOR_CREATE_IDENTITY,
+    paths::OPERATOR_ISSUE_CODE,
+];
 
 /// A localized text.
 pub fn text(lang: &str, header: &str, body: &str) -> LocalizedText {

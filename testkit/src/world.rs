@@ -15,8 +15,10 @@ use crate::{log_on, PIN, T0, TOKEN};
 
 /// A transport that counts calls and remembers every body it sent, so tests
 /// can replay or inspect them; optionally rewrites answers (a network attacker).
-pub struct Tap {
-    inner: InProcessTransport,
+/// It wraps the in-process transport of a [`World`], or any other (the HTTP
+/// tests wrap an HTTP transport).
+pub struct Tap<T: Transport = InProcessTransport> {
+    inner: T,
     /// Number of calls so far.
     pub calls: AtomicUsize,
     /// (path, body) of every call, in order.
@@ -26,7 +28,17 @@ pub struct Tap {
     pub rewrite: Mutex<Option<Box<dyn Fn(&str, Vec<u8>) -> Vec<u8> + Send>>>,
 }
 
-impl Tap {
+impl<T: Transport> Tap<T> {
+    /// A tap on `inner` that has seen no call and rewrites nothing.
+    pub fn new(inner: T) -> Self {
+        Self {
+            inner,
+            calls: AtomicUsize::new(0),
+            sent: Mutex::new(Vec::new()),
+            rewrite: Mutex::new(None),
+        }
+    }
+
     /// Last body sent to `path`.
     pub fn last(&self, path: &str) -> Option<Vec<u8>> {
         self.sent
@@ -39,7 +51,7 @@ impl Tap {
     }
 }
 
-impl Transport for Tap {
+impl<T: Transport> Transport for Tap<T> {
     fn post(&self, path: &str, body: Vec<u8>) -> Result<TransportResponse, TransportError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.sent
@@ -199,28 +211,44 @@ impl World {
     /// A service at `path` with `config` (the operator token is set to
     /// [`TOKEN`]), on a test clock at [`T0`].
     pub fn with_config(path: &str, config: ServiceConfig) -> Self {
-        let clock = Arc::new(TestClock::new(T0));
-        let service = Arc::new(
-            Service::open(
-                path,
-                clock.clone(),
-                ServiceConfig {
-                    operator_token: Some(TOKEN.into()),
-                    ..config
-                },
-            )
-            .unwrap(),
-        );
-        let tap = Arc::new(Tap {
-            inner: InProcessTransport::new(service.clone()),
-            calls: AtomicUsize::new(0),
-            sent: Mutex::new(Vec::new()),
-            rewrite: Mutex::new(None),
-        });
+        let (clock, service) = service_on_test_clock(path, TOKEN, config);
+        let tap = Arc::new(Tap::new(InProcessTransport::new(service.clone())));
         Self {
             clock,
             service,
             tap,
         }
     }
+}
+
+/// A service stored at `path` with `config` and the operator token `token`,
+/// on a new test clock at [`T0`]: (clock, service).
+pub fn service_on_test_clock(
+    path: &str,
+    token: &str,
+    config: ServiceConfig,
+) -> (Arc<TestClock>, Arc<Service>) {
+    let clock = Arc::new(TestClock::new(T0));
+    let service = Arc::new(
+        Service::open(
+            path,
+            clock.clone(),
+            ServiceConfig {
+                operator_token: Some(token.into()),
+                ..config
+            },
+        )
+        .unwrap(),
+    );
+    (clock, service)
+}
+
+/// Create the identity `user_id` on `service` and issue it a paper
+/// activation code.
+pub fn new_identity_code(service: &Service, user_id: &str) -> String {
+    service.create_identity(user_id).unwrap();
+    service
+        .issue_activation_code(user_id, CodeChannel::Paper)
+        .unwrap()
+        .code
 }

@@ -761,11 +761,7 @@ fn app_survives_random_kills_while_approving() {
     let dir = TempDir::new("crash-app");
     let service_db = dir.file("service.sqlite");
     let service = Arc::new(Service::open(&service_db, Arc::new(SystemClock), config()).unwrap());
-    service.create_identity(APP_USER).unwrap();
-    let code = service
-        .issue_activation_code(APP_USER, CodeChannel::Paper)
-        .unwrap()
-        .code;
+    let code = new_identity_code(&service, APP_USER);
     let server = akuersi_server::http::spawn(service.clone()).unwrap();
     let base = server.base_url();
     let app_db = dir.file("app.sqlite");

@@ -169,11 +169,7 @@ fn many_clients_at_once_with_no_error_and_no_broken_invariant() {
         let mut users = Vec::new();
         for k in 0..2 {
             let user = format!("Load-User-{c}-{k}");
-            service.create_identity(&user).unwrap();
-            let code = service
-                .issue_activation_code(&user, CodeChannel::Paper)
-                .unwrap()
-                .code;
+            let code = new_identity_code(&service, &user);
             let d = RawDevice::new();
             service.activate(d.activation(&user, &code, PIN)).unwrap();
             users.push((user, d));

@@ -384,17 +384,6 @@ fn malformed_and_oversized_messages_are_refused_without_change() {
     let w = World::new();
     let _phone = w.app("Aviaja-Nuuk", "phone");
     let before = w.digest();
-    let all_paths = [
-        paths::CREATE_REQUEST,
-        paths::POLL_REQUEST,
-        paths::CANCEL_REQUEST,
-        paths::ACTIVATE,
-        paths::PENDING,
-        paths::PIN_START,
-        paths::DECIDE,
-        paths::OPERATOR_CREATE_IDENTITY,
-        paths::OPERATOR_ISSUE_CODE,
-    ];
     let big = vec![b' '; MAX_MESSAGE_BYTES + 1];
     let garbage: Vec<Vec<u8>> = vec![
         b"".to_vec(),
@@ -408,7 +397,7 @@ fn malformed_and_oversized_messages_are_refused_without_change() {
         br#"{"device_id":"00","seq":-1,"body":{},"signature":""}"#.to_vec(),
         "{\"user_id\":\"\u{202e}x\"}".as_bytes().to_vec(),
     ];
-    for p in all_paths {
+    for p in APPROVAL_PATHS {
         let r = w.raw(p, &big);
         assert_eq!((r.status, code_of(&r)), (413, ErrorCode::TooLarge), "{p}");
         for g in &garbage {
