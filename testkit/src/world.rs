@@ -95,6 +95,13 @@ impl App {
         self.app.approve(self.id(), request_id, PIN.into()).unwrap()
     }
 
+    /// Start adding a device with the right [`PIN`]; panics when refused.
+    pub fn start_addition_with_pin(&self) -> AdditionView {
+        self.app
+            .start_device_addition(self.id(), PIN.into())
+            .unwrap()
+    }
+
     /// Whether the owner has asked to be told of every use of the identity.
     pub fn notify_every_use(&self) -> bool {
         self.app

@@ -1,7 +1,7 @@
 //! The approval flow end to end: an installation and the service, on a test clock.
 
 use akuersi_core::approval::Decision;
-use akuersi_core::protocol::RequestStatus;
+use akuersi_core::protocol::{CreateRequestResponse, RequestStatus};
 use akuersi_core::Error;
 use akuersi_testkit::*;
 
@@ -133,14 +133,21 @@ fn decide_at_300_seconds_is_refused_by_app_and_service() {
     assert_eq!(w.poll(&req.poll_handle).status, RequestStatus::Expired);
 }
 
-#[test]
-fn second_device_loses_the_race() {
+/// A fresh world with a phone and a tablet of one identity that have both
+/// fetched one new log-on request.
+fn phone_and_tablet_with_request() -> (World, App, App, CreateRequestResponse) {
     let w = World::new();
     let phone = w.app("Aviaja-Nuuk", "phone");
     let tablet = w.app("Aviaja-Nuuk", "tablet");
     let req = w.request("Aviaja-Nuuk");
     phone.app.refresh(phone.id()).unwrap();
     tablet.app.refresh(tablet.id()).unwrap();
+    (w, phone, tablet, req)
+}
+
+#[test]
+fn second_device_loses_the_race() {
+    let (w, phone, tablet, req) = phone_and_tablet_with_request();
     phone.approve_with_pin(&req.request_id);
     assert_eq!(
         tablet.app.approve(tablet.id(), &req.request_id, PIN.into()),
@@ -158,12 +165,7 @@ fn second_device_loses_the_race() {
 
 #[test]
 fn two_devices_racing_on_threads_give_one_winner() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let tablet = w.app("Aviaja-Nuuk", "tablet");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
-    tablet.app.refresh(tablet.id()).unwrap();
+    let (w, phone, tablet, req) = phone_and_tablet_with_request();
     let results: Vec<_> = std::thread::scope(|s| {
         let a = s.spawn(|| phone.app.approve(phone.id(), &req.request_id, PIN.into()));
         let b = s.spawn(|| tablet.app.approve(tablet.id(), &req.request_id, PIN.into()));

@@ -47,10 +47,7 @@ fn world_with_phone() -> (World, App) {
 #[test]
 fn full_backup_flow() {
     let (w, phone) = world_with_phone();
-    let add = phone
-        .app
-        .start_device_addition(phone.id(), PIN.into())
-        .unwrap();
+    let add = phone.start_addition_with_pin();
     assert_eq!(add.status, "waiting");
     assert_eq!(add.wait_until_ms, now(&w) + HOUR * 1000);
     assert!(told_everywhere(&w, "device_addition_started"));
@@ -108,10 +105,7 @@ fn full_backup_flow() {
 fn veto_during_the_wait() {
     let (w, phone) = world_with_phone();
     let laptop = w.app(USER, "laptop");
-    let add = phone
-        .app
-        .start_device_addition(phone.id(), PIN.into())
-        .unwrap();
+    let add = phone.start_addition_with_pin();
     w.clock.advance_secs(60);
     let seen = laptop.app.identity_status(laptop.id()).unwrap();
     assert_eq!(seen.additions[0].addition_id, add.addition_id);
@@ -131,10 +125,7 @@ fn veto_during_the_wait() {
 #[test]
 fn the_pairing_code_cannot_be_used_twice_late_early_or_by_another_identity() {
     let (w, phone) = world_with_phone();
-    let add = phone
-        .app
-        .start_device_addition(phone.id(), PIN.into())
-        .unwrap();
+    let add = phone.start_addition_with_pin();
     // Before the wait ends: a code made up with the real addition id is refused.
     let early = w.installation(":memory:");
     let forged = format!("AKUERSI-PAIR:1:{}:AAAAAAAAAAAAAAAAAAAAAA", add.addition_id);
@@ -159,10 +150,7 @@ fn the_pairing_code_cannot_be_used_twice_late_early_or_by_another_identity() {
 
     // Another identity's flow: its addition id with our secret.
     let other = w.app("Malik-Sisimiut", "Malik's phone");
-    let other_add = other
-        .app
-        .start_device_addition(other.id(), PIN.into())
-        .unwrap();
+    let other_add = other.start_addition_with_pin();
     w.clock.advance_secs(HOUR);
     let ours = phone
         .app
