@@ -166,10 +166,15 @@ impl World {
     pub fn app(&self, user_id: &str, name: &str) -> App {
         let _ = self.service.create_identity(user_id);
         let app = self.installation(":memory:");
-        let profile = app
-            .activate(user_id.into(), self.code(user_id), PIN.into(), name.into())
-            .unwrap();
+        let profile = self.activate(&app, user_id, name);
         App { app, profile }
+    }
+
+    /// Activate `app` for the existing identity `user_id` with a new paper
+    /// code and [`PIN`], naming the device `name`; panics when refused.
+    pub fn activate(&self, app: &Installation, user_id: &str, name: &str) -> Profile {
+        app.activate(user_id.into(), self.code(user_id), PIN.into(), name.into())
+            .unwrap()
     }
 
     /// A log-on request from Demo Bank.

@@ -43,14 +43,7 @@ fn the_device_store_holds_nothing_a_pin_guess_can_be_checked_against() {
     w.identity("Aviaja-Nuuk");
     let vault = Arc::new(SoftwareVault::from_key_file(&key_file).unwrap());
     let app = file_installation(&w, &dir, vault.clone());
-    let p = app
-        .activate(
-            "Aviaja-Nuuk".into(),
-            w.code("Aviaja-Nuuk"),
-            PIN.into(),
-            "phone".into(),
-        )
-        .unwrap();
+    let p = w.activate(&app, "Aviaja-Nuuk", "phone");
     let req = w.request("Aviaja-Nuuk");
     app.refresh(&p.profile_id).unwrap();
     app.approve(&p.profile_id, &req.request_id, PIN.into())
@@ -204,14 +197,7 @@ fn sequence_numbers_are_leased_durably_and_never_reused_after_a_restart() {
     };
 
     let app = open();
-    let p = app
-        .activate(
-            "Aviaja-Nuuk".into(),
-            w.code("Aviaja-Nuuk"),
-            PIN.into(),
-            "phone".into(),
-        )
-        .unwrap();
+    let p = w.activate(&app, "Aviaja-Nuuk", "phone");
     app.refresh(&p.profile_id).unwrap();
     let leased = stored();
     // Ten more signed messages come out of the same lease: no new commit.

@@ -296,14 +296,7 @@ fn countdown_uses_the_service_clock_not_the_device_clock() {
         .kdf_iterations(1_000)
         .language("da")
         .open(w.tap.clone(), skewed.clone());
-    let p = app
-        .activate(
-            "Aviaja-Nuuk".into(),
-            w.code("Aviaja-Nuuk"),
-            PIN.into(),
-            "phone".into(),
-        )
-        .unwrap();
+    let p = w.activate(&app, "Aviaja-Nuuk", "phone");
     w.request("Aviaja-Nuuk");
     w.clock.advance_secs(10);
     skewed.advance_secs(10);

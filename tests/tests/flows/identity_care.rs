@@ -544,9 +544,7 @@ fn removing_the_last_device_warns_and_removing_this_one_forgets_it() {
     assert!(phone.app.profiles().unwrap().is_empty());
     // The identity needs a new activation code now; the old device is gone.
     let again = w.installation(":memory:");
-    again
-        .activate(USER.into(), w.code(USER), PIN.into(), "new phone".into())
-        .unwrap();
+    w.activate(&again, USER, "new phone");
 }
 
 #[test]
@@ -672,9 +670,7 @@ fn two_identities_on_one_installation_are_kept_apart() {
     w.identity(USER);
     w.identity("Malik-Sisimiut");
     let tablet = w.installation(":memory:");
-    let a = tablet
-        .activate(USER.into(), w.code(USER), PIN.into(), "tablet".into())
-        .unwrap();
+    let a = w.activate(&tablet, USER, "tablet");
     let b = tablet
         .activate(
             "Malik-Sisimiut".into(),
