@@ -823,6 +823,31 @@ impl Harness {
     }
 
     /// Counting back from the newest.
+    /// Device `d` proves the right PIN or a wrong one for an operation
+    /// (`purpose`) on the service and in the model alike and checks that
+    /// both agree on the start; the proof when the service started it, else
+    /// `None` after checking the whole state.
+    fn prove_operation(
+        &mut self,
+        op: &Op,
+        d: usize,
+        purpose: PinPurpose,
+        right: bool,
+    ) -> Option<PakeProof> {
+        let t = self.w.tap.clone();
+        let pin = if right { PIN } else { WRONG_PIN };
+        let proved = self.devices[d].operation_proof(t.as_ref(), purpose, pin);
+        let want = self.m.pin_start(d, None);
+        same(op, ": pin-start", outcome(&proved), want.map(|_| ()));
+        match proved {
+            Ok((pake, _)) => Some(pake),
+            Err(_) => {
+                self.check(op);
+                None
+            }
+        }
+    }
+
     /// Picks one of the `nr` recent requests and a device that may decide
     /// it, then starts a PIN proof for it (with the right PIN or a wrong
     /// one) on the service and in the model alike: (request, device, its
@@ -1082,15 +1107,10 @@ impl Harness {
             }
             Op::StartAddition { dev, right } => {
                 let Some(d) = self.pick(dev, nd) else { return };
-                let t = self.w.tap.clone();
-                let pin = if right { PIN } else { WRONG_PIN };
-                let proved =
-                    self.devices[d].operation_proof(t.as_ref(), PinPurpose::AddDevice, pin);
-                let want = self.m.pin_start(d, None);
-                same(op, ": pin-start", outcome(&proved), want.map(|_| ()));
-                let Ok((pake, _)) = proved else {
-                    return self.check(op);
+                let Some(pake) = self.prove_operation(op, d, PinPurpose::AddDevice, right) else {
+                    return;
                 };
+                let t = self.w.tap.clone();
                 let real: akuersi_core::Result<AdditionView> = self.devices[d].send_signed(
                     t.as_ref(),
                     paths::ADDITION_START,
@@ -1164,18 +1184,14 @@ impl Harness {
                 let (Some(d), Some(tg)) = (self.pick(dev, nd), self.pick(target, nd)) else {
                     return;
                 };
-                let t = self.w.tap.clone();
                 let target_id = self.devices[tg].device_id.clone();
                 let purpose = PinPurpose::RemoveDevice {
                     device_id: target_id.clone(),
                 };
-                let pin = if right { PIN } else { WRONG_PIN };
-                let proved = self.devices[d].operation_proof(t.as_ref(), purpose, pin);
-                let want = self.m.pin_start(d, None);
-                same(op, ": pin-start", outcome(&proved), want.map(|_| ()));
-                let Ok((pake, _)) = proved else {
-                    return self.check(op);
+                let Some(pake) = self.prove_operation(op, d, purpose, right) else {
+                    return;
                 };
+                let t = self.w.tap.clone();
                 let real: akuersi_core::Result<Ack> = self.devices[d].send_signed(
                     t.as_ref(),
                     paths::REMOVE_DEVICE,
