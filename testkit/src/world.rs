@@ -208,6 +208,11 @@ impl World {
             .collect()
     }
 
+    /// How many PIN failures the service counts against `device_id` now.
+    pub fn pin_failures(&self, device_id: &str) -> u32 {
+        self.service.device_info(device_id).unwrap().pin_failures
+    }
+
     /// Digest of the whole service database.
     pub fn digest(&self) -> [u8; 32] {
         self.service.state_digest().unwrap()

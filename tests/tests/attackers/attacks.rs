@@ -60,24 +60,14 @@ fn replayed_device_envelopes_are_refused() {
         .app
         .approve(phone.id(), &req.request_id, WRONG_PIN.into());
     let start = w.tap.last(paths::PIN_START).unwrap();
-    let failures = w
-        .service
-        .device_info(&phone.profile.device_id)
-        .unwrap()
-        .pin_failures;
+    let failures = w.pin_failures(&phone.profile.device_id);
     let before = w.digest();
     assert_eq!(
         code_of(&w.raw(paths::PIN_START, &start)),
         ErrorCode::Replayed
     );
     assert_eq!(w.digest(), before);
-    assert_eq!(
-        w.service
-            .device_info(&phone.profile.device_id)
-            .unwrap()
-            .pin_failures,
-        failures
-    );
+    assert_eq!(w.pin_failures(&phone.profile.device_id), failures);
 }
 
 #[test]
@@ -300,26 +290,14 @@ fn a_wrong_pin_is_never_accepted() {
     assert_eq!(w.poll(&req.poll_handle).status, RequestStatus::Pending);
     // The right PIN still works and resets the count.
     dev.approve(&w, &pending, PIN).unwrap();
-    assert_eq!(
-        w.service.device_info(&dev.device_id).unwrap().pin_failures,
-        0
-    );
+    assert_eq!(w.pin_failures(&dev.device_id), 0);
 }
 
 #[test]
 fn an_unknown_user_id_looks_the_same_as_a_known_one() {
     let w = World::new();
     let _phone = w.app("Aviaja-Nuuk", "phone");
-    let shape = |v: &serde_json::Value| -> Vec<(String, usize)> {
-        let mut s: Vec<(String, usize)> = v
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_string().len()))
-            .collect();
-        s.sort();
-        s
-    };
+    let shape = crate::field_shape;
     let create = |user: &str| {
         let r = w.raw(
             paths::CREATE_REQUEST,

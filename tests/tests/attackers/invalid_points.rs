@@ -182,7 +182,7 @@ fn the_service_refuses_invalid_share_p_and_counts_nothing() {
             assert_eq!(w.digest(), before, "{what} changed the service's state");
         }
     }
-    assert_eq!(w.service.device_info(&d.device_id).unwrap().pin_failures, 0);
+    assert_eq!(w.pin_failures(&d.device_id), 0);
     // The device is unharmed: a real PIN proof still approves.
     let done = d.approve(&w, &req, PIN).unwrap();
     assert_eq!(done.status, RequestStatus::Approved);

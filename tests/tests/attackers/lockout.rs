@@ -42,7 +42,7 @@ fn full_lock_out_schedule() {
             }),
             "failure {n}"
         );
-        assert_eq!(w.service.device_info(&device).unwrap().pin_failures, n);
+        assert_eq!(w.pin_failures(&device), n);
         if let Some(minutes) = suspension {
             let until = now(&w) + minutes * minute;
             let req = live_request(&w, &phone);
@@ -53,7 +53,7 @@ fn full_lock_out_schedule() {
                 Err(Error::DeviceSuspended { until_ms: until }),
                 "after failure {n}"
             );
-            assert_eq!(w.service.device_info(&device).unwrap().pin_failures, n);
+            assert_eq!(w.pin_failures(&device), n);
             w.clock.advance_ms(minutes * minute - 1);
             let req = live_request(&w, &phone);
             assert_eq!(
@@ -108,11 +108,11 @@ fn a_success_resets_the_count_and_a_new_request_does_not() {
         phone.app.approve(phone.id(), &r2, WRONG_PIN.into()),
         Err(Error::WrongPin { attempts_left: 6 })
     );
-    assert_eq!(w.service.device_info(&device).unwrap().pin_failures, 4);
+    assert_eq!(w.pin_failures(&device), 4);
     // Success resets.
     let out = phone.approve_with_pin(&r2);
     assert_eq!(out.status, RequestStatus::Approved);
-    assert_eq!(w.service.device_info(&device).unwrap().pin_failures, 0);
+    assert_eq!(w.pin_failures(&device), 0);
 }
 
 #[test]
@@ -124,16 +124,10 @@ fn the_attempt_is_counted_before_the_proof_is_checked() {
     // Start a proof and walk away: it already counts as a failure.
     let (_, _, started) = dev.pin_proof(&w, &p, PIN).unwrap();
     assert_eq!(started.attempts_left, 9);
-    assert_eq!(
-        w.service.device_info(&dev.device_id).unwrap().pin_failures,
-        1
-    );
+    assert_eq!(w.pin_failures(&dev.device_id), 1);
     // Finishing correctly later resets it.
     dev.approve(&w, &p, PIN).unwrap();
-    assert_eq!(
-        w.service.device_info(&dev.device_id).unwrap().pin_failures,
-        0
-    );
+    assert_eq!(w.pin_failures(&dev.device_id), 0);
 }
 
 #[test]
@@ -175,13 +169,7 @@ fn the_tenth_attempt_with_the_right_pin_still_succeeds() {
     let req = live_request(&w, &phone);
     let out = phone.approve_with_pin(&req);
     assert_eq!(out.status, RequestStatus::Approved);
-    assert_eq!(
-        w.service
-            .device_info(&phone.profile.device_id)
-            .unwrap()
-            .pin_failures,
-        0
-    );
+    assert_eq!(w.pin_failures(&phone.profile.device_id), 0);
 }
 
 #[test]

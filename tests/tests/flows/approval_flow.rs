@@ -108,10 +108,7 @@ fn decide_at_300_seconds_is_refused_by_app_and_service() {
     w.clock.advance_ms(299_999);
     let (binding, proof, _) = dev.pin_proof(&w, &pending, PIN).unwrap();
     w.clock.advance_ms(1);
-    assert_eq!(
-        w.service.device_info(&dev.device_id).unwrap().pin_failures,
-        1
-    );
+    assert_eq!(w.pin_failures(&dev.device_id), 1);
     let st = dev.statement(&pending, Decision::Approve, Some(binding));
     let r: akuersi_core::Result<akuersi_core::protocol::DecideResponse> = w.send(
         akuersi_core::protocol::paths::DECIDE,
@@ -119,10 +116,7 @@ fn decide_at_300_seconds_is_refused_by_app_and_service() {
     );
     assert_eq!(r.unwrap_err(), Error::RequestExpired);
     // The right PIN, late, is not left counted as a failure.
-    assert_eq!(
-        w.service.device_info(&dev.device_id).unwrap().pin_failures,
-        0
-    );
+    assert_eq!(w.pin_failures(&dev.device_id), 0);
     // Reject at 300 s is refused as well, and changes nothing.
     let before = w.digest();
     assert_eq!(
