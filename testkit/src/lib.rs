@@ -53,6 +53,18 @@ pub const APPROVAL_PATHS: [&str; 9] = [
     paths::OPERATOR_ISSUE_CODE,
 ];
 
+/// How many requests the service database behind `conn` logged more than one
+/// decision for (a crash or a race must never make it more than 0).
+pub fn requests_decided_twice(conn: &rusqlite::Connection) -> i64 {
+    conn.query_row(
+        "SELECT count(*) FROM (SELECT request_id FROM activity
+               WHERE kind LIKE 'request_%' GROUP BY request_id HAVING count(*) > 1)",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
 /// A localized text.
 pub fn text(lang: &str, header: &str, body: &str) -> LocalizedText {
     LocalizedText {

@@ -590,14 +590,7 @@ fn check_file(db: &str, ledger: &mut Ledger) {
     for (rid, _) in &decided {
         assert!(ledger.decided.contains_key(rid), "{rid} decided by nobody");
     }
-    let doubled: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM (SELECT request_id FROM activity
-               WHERE kind LIKE 'request_%' GROUP BY request_id HAVING count(*) > 1)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let doubled = requests_decided_twice(&conn);
     assert_eq!(doubled, 0, "a request decided twice in the activity log");
     // PIN counts: never below what was acknowledged, never down without a
     // correct proof sent.

@@ -256,14 +256,7 @@ fn many_clients_at_once_with_no_error_and_no_broken_invariant() {
         )
         .unwrap();
     assert_eq!(in_file as usize, decided.len(), "decisions nobody made");
-    let twice: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM (SELECT request_id FROM activity
-               WHERE kind LIKE 'request_%' GROUP BY request_id HAVING count(*) > 1)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let twice = requests_decided_twice(&conn);
     assert_eq!(twice, 0);
     let pending: i64 = conn
         .query_row(
