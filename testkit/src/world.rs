@@ -11,7 +11,7 @@ use akuersi_core::protocol::*;
 use akuersi_core::transport::{call, Transport, TransportError, TransportResponse};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
 
-use crate::{log_on, PIN, T0, TOKEN};
+use crate::{log_on, PIN, T0, TOKEN, WRONG_PIN};
 
 /// A transport that counts calls and remembers every body it sent, so tests
 /// can replay or inspect them; optionally rewrites answers (a network attacker).
@@ -93,6 +93,16 @@ impl App {
     /// Approve `request_id` with the right [`PIN`]; panics when refused.
     pub fn approve_with_pin(&self, request_id: &str) -> DecisionOutcome {
         self.app.approve(self.id(), request_id, PIN.into()).unwrap()
+    }
+
+    /// Try [`WRONG_PIN`] on `request_id` `times` times; panics unless each
+    /// try is refused.
+    pub fn fail_pin(&self, request_id: &str, times: usize) {
+        for _ in 0..times {
+            self.app
+                .approve(self.id(), request_id, WRONG_PIN.into())
+                .unwrap_err();
+        }
     }
 
     /// Start adding a device with the right [`PIN`]; panics when refused.

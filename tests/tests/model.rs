@@ -635,12 +635,18 @@ impl Model {
             }
             return Err(E::PairingInvalid);
         }
-        if self.active_count(identity) >= 3 {
-            return Err(E::DeviceLimit);
-        }
+        self.join(identity)?;
         let add = &mut self.additions[a];
         add.status = AStatus::Completed;
         add.secret_live = false;
+        Ok(())
+    }
+
+    /// A new active device for `identity`, unless it has three already.
+    fn join(&mut self, identity: usize) -> Outcome {
+        if self.active_count(identity) >= 3 {
+            return Err(E::DeviceLimit);
+        }
         self.devices.push(MDevice {
             identity,
             active: true,
@@ -693,17 +699,7 @@ impl Model {
                 self.resets.insert(d);
             }
             Some(_) => return Err(E::DeviceExists),
-            None => {
-                if self.active_count(identity) >= 3 {
-                    return Err(E::DeviceLimit);
-                }
-                self.devices.push(MDevice {
-                    identity,
-                    active: true,
-                    failures: 0,
-                    last_attempt: 0,
-                });
-            }
+            None => self.join(identity)?,
         }
         Ok(())
     }

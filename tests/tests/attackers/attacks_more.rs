@@ -31,6 +31,14 @@ fn shape(r: &akuersi_core::transport::TransportResponse) -> Shape {
     (r.status, crate::field_shape(&v))
 }
 
+/// A PIN proof for a session the service never started.
+fn made_up_proof() -> PakeProof {
+    PakeProof {
+        session_id: "0".repeat(32),
+        confirm_p: vec![0; 32],
+    }
+}
+
 fn body(r: &akuersi_core::transport::TransportResponse) -> Value {
     serde_json::from_slice(&r.body).unwrap()
 }
@@ -352,10 +360,7 @@ fn a_user_id_alone_cannot_use_up_pin_attempts_or_block_anything() {
     let mut attacker = RawDevice::new();
     attacker.device_id = phone.device_id.clone();
     let st = attacker.statement(&pending, Decision::Approve, None);
-    let made_up = PakeProof {
-        session_id: "0".repeat(32),
-        confirm_p: vec![0; 32],
-    };
+    let made_up = made_up_proof();
     let r: akuersi_core::Result<DecideResponse> =
         w.send(paths::DECIDE, &attacker.decide_msg(&st, Some(made_up)));
     assert_eq!(code_of(&r), Some(ErrorCode::PinSessionInvalid));
@@ -431,10 +436,7 @@ fn pin_sessions_are_bound_to_their_request_purpose_device_and_order() {
     // A decision sent before its pin-start (reordered): no such session.
     let before = w.digest();
     let st = phone.statement(&p1, Decision::Approve, None);
-    let early = PakeProof {
-        session_id: "0".repeat(32),
-        confirm_p: vec![0; 32],
-    };
+    let early = made_up_proof();
     let r: akuersi_core::Result<DecideResponse> =
         w.send(paths::DECIDE, &phone.decide_msg(&st, Some(early)));
     assert_eq!(code_of(&r), Some(ErrorCode::PinSessionInvalid));

@@ -95,12 +95,7 @@ fn a_success_resets_the_count_and_a_new_request_does_not() {
     let device = phone.profile.device_id.clone();
     // Three failures on one request, one on the next: the count carries over.
     let r1 = live_request(&w, &phone);
-    for _ in 0..3 {
-        phone
-            .app
-            .approve(phone.id(), &r1, WRONG_PIN.into())
-            .unwrap_err();
-    }
+    phone.fail_pin(&r1, 3);
     w.clock.advance_secs(300);
     let r2 = live_request(&w, &phone);
     assert_ne!(r1, r2);
@@ -135,12 +130,7 @@ fn suspended_device_may_still_reject() {
     let w = World::new();
     let phone = w.app("Aviaja-Nuuk", "phone");
     let req = live_request(&w, &phone);
-    for _ in 0..5 {
-        phone
-            .app
-            .approve(phone.id(), &req, WRONG_PIN.into())
-            .unwrap_err();
-    }
+    phone.fail_pin(&req, 5);
     assert!(matches!(
         phone.app.approve(phone.id(), &req, PIN.into()),
         Err(Error::DeviceSuspended { .. })
