@@ -8,6 +8,7 @@
 //! * Hand-built devices: [`HandDevice`] (nothing unwraps) and [`RawDevice`]
 //!   (tests that replay, tamper and race).
 //! * The in-process world of the end-to-end tests: [`World`], [`App`], [`Tap`].
+//! * Scratch folders: [`TempDir`].
 //! * Benchmark fixtures: [`bench`](mod@bench).
 //!
 //! Not for shipped code: it enables the server's `bench` feature.
@@ -18,6 +19,7 @@
 pub mod bench;
 mod device;
 mod installation;
+mod temp;
 mod world;
 
 use akuersi_core::protocol::{paths, CreateRequest, ErrorCode};
@@ -25,6 +27,7 @@ use akuersi_core::request::{Action, LocalizedText};
 
 pub use device::{HandDevice, RawDevice};
 pub use installation::{installation, InstallationBuilder};
+pub use temp::TempDir;
 pub use world::{new_identity_code, now, service_on_test_clock, App, Tap, World};
 
 /// A PIN that passes the blocklist; every test and benchmark device uses it.

@@ -8,8 +8,6 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,7 +23,7 @@ use serde_json::{json, Value};
 
 // Each test binary uses some of these (as with the rest of this module).
 #[allow(unused_imports)]
-pub use akuersi_testkit::{APPROVAL_PATHS, NEW_PIN, PIN, T0, WRONG_PIN};
+pub use akuersi_testkit::{TempDir, APPROVAL_PATHS, NEW_PIN, PIN, T0, WRONG_PIN};
 
 /// Operator token of every HTTP test service (its own, not the testkit's:
 /// http_api.rs spells it out in a raw body).
@@ -305,31 +303,4 @@ pub fn activate(base: &str, app: &Installation, user_id: &str, name: &str) -> Pr
         name.into(),
     )
     .unwrap()
-}
-
-/// A scratch folder, removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "akuersi-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Self(p)
-    }
-
-    pub fn file(&self, name: &str) -> String {
-        self.0.join(name).to_str().unwrap().to_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
