@@ -15,6 +15,20 @@ fn live_request(w: &World, phone: &App) -> String {
     r.request_id
 }
 
+/// Make `attempt` (a try with a wrong PIN) until nine were counted as
+/// wrong, waiting out each suspension on the test clock; any other answer
+/// fails the test.
+fn nine_wrong_pins<T: std::fmt::Debug>(w: &World, mut attempt: impl FnMut() -> Result<T, Error>) {
+    let mut failures = 0;
+    while failures < 9 {
+        match attempt() {
+            Err(Error::WrongPin { .. }) => failures += 1,
+            Err(Error::DeviceSuspended { until_ms }) => w.clock.set_ms(until_ms),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
 #[test]
 fn full_lock_out_schedule() {
     let w = World::new();
@@ -146,15 +160,10 @@ fn suspended_device_may_still_reject() {
 fn the_tenth_attempt_with_the_right_pin_still_succeeds() {
     let w = World::new();
     let phone = w.app("Aviaja-Nuuk", "phone");
-    let mut failures = 0;
-    while failures < 9 {
+    nine_wrong_pins(&w, || {
         let req = live_request(&w, &phone);
-        match phone.app.approve(phone.id(), &req, WRONG_PIN.into()) {
-            Err(Error::WrongPin { .. }) => failures += 1,
-            Err(Error::DeviceSuspended { until_ms }) => w.clock.set_ms(until_ms),
-            other => panic!("{other:?}"),
-        }
-    }
+        phone.app.approve(phone.id(), &req, WRONG_PIN.into())
+    });
     w.clock.advance_secs(3600);
     let req = live_request(&w, &phone);
     let out = phone.approve_with_pin(&req);
@@ -166,17 +175,11 @@ fn the_tenth_attempt_with_the_right_pin_still_succeeds() {
 fn the_tenth_attempt_counts_for_operations_too() {
     let w = World::new();
     let phone = w.app("Aviaja-Nuuk", "phone");
-    let mut failures = 0;
-    while failures < 9 {
-        match phone
+    nine_wrong_pins(&w, || {
+        phone
             .app
             .set_notify_every_use(phone.id(), true, WRONG_PIN.into())
-        {
-            Err(Error::WrongPin { .. }) => failures += 1,
-            Err(Error::DeviceSuspended { until_ms }) => w.clock.set_ms(until_ms),
-            other => panic!("{other:?}"),
-        }
-    }
+    });
     w.clock.advance_secs(3600);
     phone
         .app
