@@ -273,9 +273,7 @@ fn a_wrong_pin_is_never_accepted() {
     // A made-up confirmation for a real session is refused as well.
     let (binding, mut proof, _) = dev.pin_proof(&w, &pending, PIN).unwrap();
     proof.confirm_p[0] ^= 1;
-    let st = dev.statement(&pending, Decision::Approve, Some(binding));
-    let r: akuersi_core::Result<DecideResponse> =
-        w.send(paths::DECIDE, &dev.decide_msg(&st, Some(proof)));
+    let r = dev.approve_with(&w, &pending, binding, proof);
     assert_eq!(r.unwrap_err(), Error::WrongPin { attempts_left: 8 });
     // An approval without a PIN proof is refused.
     let st = dev.statement(&pending, Decision::Approve, None);

@@ -466,15 +466,10 @@ fn pin_sessions_are_bound_to_their_request_purpose_device_and_order() {
     );
     assert_eq!(code_of(&r), Some(ErrorCode::PinSessionInvalid));
     // Another device of the same identity cannot finish it.
-    let st = tablet.statement(&p1, Decision::Approve, Some(binding.clone()));
-    let r: akuersi_core::Result<DecideResponse> =
-        w.send(paths::DECIDE, &tablet.decide_msg(&st, Some(proof.clone())));
+    let r = tablet.approve_with(&w, &p1, binding.clone(), proof.clone());
     assert_eq!(code_of(&r), Some(ErrorCode::PinSessionInvalid));
     // Its own device can.
-    let st = phone.statement(&p1, Decision::Approve, Some(binding));
-    let r: DecideResponse = w
-        .send(paths::DECIDE, &phone.decide_msg(&st, Some(proof)))
-        .unwrap();
+    let r = phone.approve_with(&w, &p1, binding, proof).unwrap();
     assert_eq!(r.status, RequestStatus::Approved);
     assert_eq!(
         w.poll(&first.poll_handle).evidence.unwrap().device_id,
@@ -497,16 +492,11 @@ fn pin_sessions_are_bound_to_their_request_purpose_device_and_order() {
             session_id: foreign.session_id.clone(),
             ..b2.clone()
         };
-        let st = phone.statement(&p2, Decision::Approve, Some(binding));
-        let r: akuersi_core::Result<DecideResponse> =
-            w.send(paths::DECIDE, &phone.decide_msg(&st, Some(foreign)));
+        let r = phone.approve_with(&w, &p2, binding, foreign);
         assert_eq!(code_of(&r), Some(ErrorCode::PinSessionInvalid));
     }
     // Its own session still approves it, and the right PIN resets the count.
-    let st = phone.statement(&p2, Decision::Approve, Some(b2));
-    let r: DecideResponse = w
-        .send(paths::DECIDE, &phone.decide_msg(&st, Some(pr2)))
-        .unwrap();
+    let r = phone.approve_with(&w, &p2, b2, pr2).unwrap();
     assert_eq!(r.status, RequestStatus::Approved);
     assert_eq!(w.pin_failures(&phone.device_id), 0);
 }
