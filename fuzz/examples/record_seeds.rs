@@ -51,6 +51,15 @@ impl Recorder {
         );
         serde_json::from_slice(&r.body).unwrap()
     }
+    /// Poll the request `created` started.
+    fn poll(&self, created: &CreateRequestResponse) -> PollResponse {
+        self.call(
+            paths::POLL_REQUEST,
+            &PollRequest {
+                poll_handle: created.poll_handle.clone(),
+            },
+        )
+    }
     /// First successful request (or answer, with `answer`) on `path`.
     fn find(&self, path: &str, answer: bool, nth: usize) -> Vec<u8> {
         let log = self.log.lock().unwrap();
@@ -162,12 +171,7 @@ fn main() {
     let created: CreateRequestResponse = rec.call(paths::CREATE_REQUEST, &pay);
     app.refresh(&pid).unwrap();
     app.approve(&pid, &created.request_id, PIN.into()).unwrap();
-    let _: PollResponse = rec.call(
-        paths::POLL_REQUEST,
-        &PollRequest {
-            poll_handle: created.poll_handle.clone(),
-        },
-    );
+    let _ = rec.poll(&created);
 
     // Channel binding by code, approved; by QR, rejected; then a report.
     let mut by_code = log_on(OWNER);
@@ -181,47 +185,27 @@ fn main() {
     )
     .unwrap();
     app.approve(&pid, &created.request_id, PIN.into()).unwrap();
-    let code_poll: PollResponse = rec.call(
-        paths::POLL_REQUEST,
-        &PollRequest {
-            poll_handle: created.poll_handle.clone(),
-        },
-    );
+    let code_poll = rec.poll(&created);
 
     let mut by_qr = log_on(OWNER);
     by_qr.channel_binding = Some(ChannelBindingKind::Qr);
     let created: CreateRequestResponse = rec.call(paths::CREATE_REQUEST, &by_qr);
     clock.advance_secs(3);
-    let shown: PollResponse = rec.call(
-        paths::POLL_REQUEST,
-        &PollRequest {
-            poll_handle: created.poll_handle.clone(),
-        },
-    );
+    let shown = rec.poll(&created);
     let qr = shown.qr_value.clone().unwrap();
     app.refresh(&pid).unwrap();
     app.confirm_channel(&pid, &created.request_id, qr.clone())
         .unwrap();
     app.reject(&pid, &created.request_id).unwrap();
     let qr_request_id = created.request_id.clone();
-    let rejected: PollResponse = rec.call(
-        paths::POLL_REQUEST,
-        &PollRequest {
-            poll_handle: created.poll_handle.clone(),
-        },
-    );
+    let rejected = rec.poll(&created);
 
     let created: CreateRequestResponse = rec.call(paths::CREATE_REQUEST, &log_on(OWNER));
     app.refresh(&pid).unwrap();
     // A wrong PIN first (pin-failed), then the report.
     let _ = app.approve(&pid, &created.request_id, "730518".into());
     app.report(&pid, &created.request_id).unwrap();
-    let reported: PollResponse = rec.call(
-        paths::POLL_REQUEST,
-        &PollRequest {
-            poll_handle: created.poll_handle.clone(),
-        },
-    );
+    let reported = rec.poll(&created);
     let created: CreateRequestResponse = rec.call(paths::CREATE_REQUEST, &log_on(OWNER));
     let _: PollResponse = rec.call(
         paths::CANCEL_REQUEST,

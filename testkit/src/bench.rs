@@ -205,11 +205,7 @@ impl AppFixture {
         let mut profiles = Vec::new();
         for i in 1..=identities {
             let user = format!("bench-user-{i}");
-            service.create_identity(&user).unwrap();
-            let code = service
-                .issue_activation_code(&user, CodeChannel::Paper)
-                .unwrap()
-                .code;
+            let code = crate::new_identity_code(&service, &user);
             let p = app
                 .activate(user.clone(), code, PIN.into(), format!("bench {i}"))
                 .unwrap();

@@ -255,6 +255,18 @@ impl RawDevice {
         pin: &str,
     ) -> akuersi_core::Result<DecideResponse> {
         let (binding, proof, _) = self.pin_proof(world, request, pin)?;
+        self.approve_with(world, request, binding, proof)
+    }
+
+    /// Approve `request` bound to the PIN session `binding`, sending `proof`
+    /// (whatever session they name).
+    pub fn approve_with(
+        &self,
+        world: &World,
+        request: &PendingRequest,
+        binding: PakeBinding,
+        proof: PakeProof,
+    ) -> akuersi_core::Result<DecideResponse> {
         let st = self.statement(request, Decision::Approve, Some(binding));
         world.send(paths::DECIDE, &self.decide_msg(&st, Some(proof)))
     }

@@ -1,12 +1,14 @@
 //! akuersi-testkit: the fixtures every test, benchmark and fuzzer of Akuersi
 //! shares, each defined once.
 //!
-//! * Constants: [`PIN`], [`WRONG_PIN`], [`NEW_PIN`], [`T0`], [`TOKEN`].
+//! * Constants: [`PIN`], [`WRONG_PIN`], [`NEW_PIN`], [`T0`], [`TOKEN`],
+//!   [`APPROVAL_PATHS`].
 //! * The Demo Bank request: [`log_on`].
 //! * The one installation builder: [`installation`].
 //! * Hand-built devices: [`HandDevice`] (nothing unwraps) and [`RawDevice`]
 //!   (tests that replay, tamper and race).
 //! * The in-process world of the end-to-end tests: [`World`], [`App`], [`Tap`].
+//! * Scratch folders: [`TempDir`].
 //! * Benchmark fixtures: [`bench`](mod@bench).
 //!
 //! Not for shipped code: it enables the server's `bench` feature.
@@ -14,14 +16,16 @@
 pub mod bench;
 mod device;
 mod installation;
+mod temp;
 mod world;
 
-use akuersi_core::protocol::{CreateRequest, ErrorCode};
+use akuersi_core::protocol::{paths, CreateRequest, ErrorCode};
 use akuersi_core::request::{Action, LocalizedText};
 
 pub use device::{HandDevice, RawDevice};
 pub use installation::{installation, InstallationBuilder};
-pub use world::{now, App, Tap, World};
+pub use temp::TempDir;
+pub use world::{new_identity_code, now, service_on_test_clock, App, Tap, World};
 
 /// A PIN that passes the blocklist; every test and benchmark device uses it.
 pub const PIN: &str = "482916";
@@ -34,6 +38,32 @@ pub const T0: i64 = 1_796_083_200_000;
 /// Operator token of the in-process test services ([`World`], the bindings'
 /// test service).
 pub const TOKEN: &str = "test-operator-token";
+
+/// The endpoints of the first version of the protocol: requester, device
+/// approval and operator set-up.
+pub const APPROVAL_PATHS: [&str; 9] = [
+    paths::CREATE_REQUEST,
+    paths::POLL_REQUEST,
+    paths::CANCEL_REQUEST,
+    paths::ACTIVATE,
+    paths::PENDING,
+    paths::PIN_START,
+    paths::DECIDE,
+    paths::OPERATOR_CREATE_IDENTITY,
+    paths::OPERATOR_ISSUE_CODE,
+];
+
+/// How many requests the service database behind `conn` logged more than one
+/// decision for (a crash or a race must never make it more than 0).
+pub fn requests_decided_twice(conn: &rusqlite::Connection) -> i64 {
+    conn.query_row(
+        "SELECT count(*) FROM (SELECT request_id FROM activity
+               WHERE kind LIKE 'request_%' GROUP BY request_id HAVING count(*) > 1)",
+        [],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
 
 /// A localized text.
 pub fn text(lang: &str, header: &str, body: &str) -> LocalizedText {

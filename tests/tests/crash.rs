@@ -110,33 +110,6 @@ impl Rng {
     }
 }
 
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let p = std::env::temp_dir().join(format!(
-            "akuersi-{name}-{}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos()
-        ));
-        std::fs::create_dir_all(&p).unwrap();
-        Self(p)
-    }
-
-    fn file(&self, name: &str) -> String {
-        self.0.join(name).to_str().unwrap().to_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn transport(base: &str) -> HttpTransport {
     HttpTransport::with_config(HttpTransportConfig {
         connect_attempts: 1,
@@ -590,14 +563,7 @@ fn check_file(db: &str, ledger: &mut Ledger) {
     for (rid, _) in &decided {
         assert!(ledger.decided.contains_key(rid), "{rid} decided by nobody");
     }
-    let doubled: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM (SELECT request_id FROM activity
-               WHERE kind LIKE 'request_%' GROUP BY request_id HAVING count(*) > 1)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let doubled = requests_decided_twice(&conn);
     assert_eq!(doubled, 0, "a request decided twice in the activity log");
     // PIN counts: never below what was acknowledged, never down without a
     // correct proof sent.
@@ -761,11 +727,7 @@ fn app_survives_random_kills_while_approving() {
     let dir = TempDir::new("crash-app");
     let service_db = dir.file("service.sqlite");
     let service = Arc::new(Service::open(&service_db, Arc::new(SystemClock), config()).unwrap());
-    service.create_identity(APP_USER).unwrap();
-    let code = service
-        .issue_activation_code(APP_USER, CodeChannel::Paper)
-        .unwrap()
-        .code;
+    let code = new_identity_code(&service, APP_USER);
     let server = akuersi_server::http::spawn(service.clone()).unwrap();
     let base = server.base_url();
     let app_db = dir.file("app.sqlite");

@@ -169,11 +169,7 @@ fn many_clients_at_once_with_no_error_and_no_broken_invariant() {
         let mut users = Vec::new();
         for k in 0..2 {
             let user = format!("Load-User-{c}-{k}");
-            service.create_identity(&user).unwrap();
-            let code = service
-                .issue_activation_code(&user, CodeChannel::Paper)
-                .unwrap()
-                .code;
+            let code = new_identity_code(&service, &user);
             let d = RawDevice::new();
             service.activate(d.activation(&user, &code, PIN)).unwrap();
             users.push((user, d));
@@ -260,14 +256,7 @@ fn many_clients_at_once_with_no_error_and_no_broken_invariant() {
         )
         .unwrap();
     assert_eq!(in_file as usize, decided.len(), "decisions nobody made");
-    let twice: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM (SELECT request_id FROM activity
-               WHERE kind LIKE 'request_%' GROUP BY request_id HAVING count(*) > 1)",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let twice = requests_decided_twice(&conn);
     assert_eq!(twice, 0);
     let pending: i64 = conn
         .query_row(

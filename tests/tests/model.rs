@@ -635,12 +635,18 @@ impl Model {
             }
             return Err(E::PairingInvalid);
         }
-        if self.active_count(identity) >= 3 {
-            return Err(E::DeviceLimit);
-        }
+        self.join(identity)?;
         let add = &mut self.additions[a];
         add.status = AStatus::Completed;
         add.secret_live = false;
+        Ok(())
+    }
+
+    /// A new active device for `identity`, unless it has three already.
+    fn join(&mut self, identity: usize) -> Outcome {
+        if self.active_count(identity) >= 3 {
+            return Err(E::DeviceLimit);
+        }
         self.devices.push(MDevice {
             identity,
             active: true,
@@ -693,17 +699,7 @@ impl Model {
                 self.resets.insert(d);
             }
             Some(_) => return Err(E::DeviceExists),
-            None => {
-                if self.active_count(identity) >= 3 {
-                    return Err(E::DeviceLimit);
-                }
-                self.devices.push(MDevice {
-                    identity,
-                    active: true,
-                    failures: 0,
-                    last_attempt: 0,
-                });
-            }
+            None => self.join(identity)?,
         }
         Ok(())
     }
@@ -823,6 +819,60 @@ impl Harness {
     }
 
     /// Counting back from the newest.
+    /// Device `d` proves the right PIN or a wrong one for an operation
+    /// (`purpose`) on the service and in the model alike and checks that
+    /// both agree on the start; the proof when the service started it, else
+    /// `None` after checking the whole state.
+    fn prove_operation(
+        &mut self,
+        op: &Op,
+        d: usize,
+        purpose: PinPurpose,
+        right: bool,
+    ) -> Option<PakeProof> {
+        let t = self.w.tap.clone();
+        let pin = if right { PIN } else { WRONG_PIN };
+        let proved = self.devices[d].operation_proof(t.as_ref(), purpose, pin);
+        let want = self.m.pin_start(d, None);
+        same(op, ": pin-start", outcome(&proved), want.map(|_| ()));
+        match proved {
+            Ok((pake, _)) => Some(pake),
+            Err(_) => {
+                self.check(op);
+                None
+            }
+        }
+    }
+
+    /// Picks one of the `nr` recent requests and a device that may decide
+    /// it, then starts a PIN proof for it (with the right PIN or a wrong
+    /// one) on the service and in the model alike: (request, device, its
+    /// pending view, the service's answer, the model's). `None` when there
+    /// is no such request or device.
+    #[allow(clippy::type_complexity)]
+    fn start_request_proof(
+        &mut self,
+        dev: Dev,
+        req: usize,
+        nr: usize,
+        right: bool,
+    ) -> Option<(
+        usize,
+        usize,
+        PendingRequest,
+        akuersi_core::Result<(PakeBinding, PakeProof, PinStartResponse)>,
+        Result<(i64, Lock), ErrorCode>,
+    )> {
+        let r = self.pick_recent(req, nr)?;
+        let d = self.pick_for(dev, r)?;
+        let t = self.w.tap.clone();
+        let pending = self.requests[r].pending.clone();
+        let pin = if right { PIN } else { WRONG_PIN };
+        let started = self.devices[d].request_proof(t.as_ref(), &pending, pin);
+        let want = self.m.pin_start(d, Some(r));
+        Some((r, d, pending, started, want))
+    }
+
     fn pick_recent(&self, i: usize, n: usize) -> Option<usize> {
         (n > 0).then(|| n - 1 - i % n)
     }
@@ -912,17 +962,11 @@ impl Harness {
                 right,
                 report,
             } => {
-                let Some(r) = self.pick_recent(req, nr) else {
+                let Some((r, d, pending, started, want_start)) =
+                    self.start_request_proof(dev, req, nr, right)
+                else {
                     return;
                 };
-                let Some(d) = self.pick_for(dev, r) else {
-                    return;
-                };
-                let t = self.w.tap.clone();
-                let pending = self.requests[r].pending.clone();
-                let pin = if right { PIN } else { WRONG_PIN };
-                let started = self.devices[d].request_proof(t.as_ref(), &pending, pin);
-                let want_start = self.m.pin_start(d, Some(r));
                 same(op, ": pin-start", outcome(&started), want_start.map(|_| ()));
                 let (Ok((binding, proof, started)), Ok((expires, opened_while))) =
                     (started, want_start)
@@ -955,17 +999,10 @@ impl Harness {
                 }
             }
             Op::StartPin { dev, req, right } => {
-                let Some(r) = self.pick_recent(req, nr) else {
+                let Some((r, d, _, started, want)) = self.start_request_proof(dev, req, nr, right)
+                else {
                     return;
                 };
-                let Some(d) = self.pick_for(dev, r) else {
-                    return;
-                };
-                let t = self.w.tap.clone();
-                let pending = self.requests[r].pending.clone();
-                let pin = if right { PIN } else { WRONG_PIN };
-                let started = self.devices[d].request_proof(t.as_ref(), &pending, pin);
-                let want = self.m.pin_start(d, Some(r));
                 same(op, "", outcome(&started), want.map(|_| ()));
                 if let (Ok((binding, proof, _)), Ok((expires, opened_while))) = (started, want) {
                     let valid = right && self.m.seen.contains(&r);
@@ -1066,15 +1103,10 @@ impl Harness {
             }
             Op::StartAddition { dev, right } => {
                 let Some(d) = self.pick(dev, nd) else { return };
-                let t = self.w.tap.clone();
-                let pin = if right { PIN } else { WRONG_PIN };
-                let proved =
-                    self.devices[d].operation_proof(t.as_ref(), PinPurpose::AddDevice, pin);
-                let want = self.m.pin_start(d, None);
-                same(op, ": pin-start", outcome(&proved), want.map(|_| ()));
-                let Ok((pake, _)) = proved else {
-                    return self.check(op);
+                let Some(pake) = self.prove_operation(op, d, PinPurpose::AddDevice, right) else {
+                    return;
                 };
+                let t = self.w.tap.clone();
                 let real: akuersi_core::Result<AdditionView> = self.devices[d].send_signed(
                     t.as_ref(),
                     paths::ADDITION_START,
@@ -1148,18 +1180,14 @@ impl Harness {
                 let (Some(d), Some(tg)) = (self.pick(dev, nd), self.pick(target, nd)) else {
                     return;
                 };
-                let t = self.w.tap.clone();
                 let target_id = self.devices[tg].device_id.clone();
                 let purpose = PinPurpose::RemoveDevice {
                     device_id: target_id.clone(),
                 };
-                let pin = if right { PIN } else { WRONG_PIN };
-                let proved = self.devices[d].operation_proof(t.as_ref(), purpose, pin);
-                let want = self.m.pin_start(d, None);
-                same(op, ": pin-start", outcome(&proved), want.map(|_| ()));
-                let Ok((pake, _)) = proved else {
-                    return self.check(op);
+                let Some(pake) = self.prove_operation(op, d, purpose, right) else {
+                    return;
                 };
+                let t = self.w.tap.clone();
                 let real: akuersi_core::Result<Ack> = self.devices[d].send_signed(
                     t.as_ref(),
                     paths::REMOVE_DEVICE,

@@ -8,9 +8,7 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use akuersi_core::app::{Installation, Profile};
@@ -20,29 +18,16 @@ use akuersi_core::protocol::paths;
 use akuersi_core::transport::{Transport, TransportError, TransportResponse};
 use akuersi_server::http::{self, HttpConfig, ServerHandle};
 use akuersi_server::{Service, ServiceConfig};
+use akuersi_testkit::Tap;
 use serde_json::{json, Value};
 
 // Each test binary uses some of these (as with the rest of this module).
 #[allow(unused_imports)]
-pub use akuersi_testkit::{NEW_PIN, PIN, T0, WRONG_PIN};
+pub use akuersi_testkit::{TempDir, APPROVAL_PATHS, NEW_PIN, PIN, T0, WRONG_PIN};
 
 /// Operator token of every HTTP test service (its own, not the testkit's:
 /// http_api.rs spells it out in a raw body).
 pub const TOKEN: &str = "http-test-operator-token";
-
-/// The endpoints of the first version of the protocol: requester, device
-/// approval and operator set-up.
-pub const APPROVAL_PATHS: [&str; 9] = [
-    paths::CREATE_REQUEST,
-    paths::POLL_REQUEST,
-    paths::CANCEL_REQUEST,
-    paths::ACTIVATE,
-    paths::PENDING,
-    paths::PIN_START,
-    paths::DECIDE,
-    paths::OPERATOR_CREATE_IDENTITY,
-    paths::OPERATOR_ISSUE_CODE,
-];
 
 /// Every protocol path (a test checks that the service knows each one;
 /// new paths go into `paths::ALL` in core).
@@ -73,18 +58,8 @@ impl Fixture {
 
     /// In-memory service, the given HTTP settings.
     pub fn start_with(config: HttpConfig) -> Self {
-        let clock = Arc::new(TestClock::new(T0));
-        let service = Arc::new(
-            Service::open(
-                ":memory:",
-                clock.clone(),
-                ServiceConfig {
-                    operator_token: Some(TOKEN.into()),
-                    ..Default::default()
-                },
-            )
-            .unwrap(),
-        );
+        let (clock, service) =
+            akuersi_testkit::service_on_test_clock(":memory:", TOKEN, ServiceConfig::default());
         let server = http::spawn_with(service.clone(), config).unwrap();
         let base = server.base_url();
         Self {
@@ -244,43 +219,26 @@ pub fn installation(
     akuersi_testkit::installation(db).open(transport, clock)
 }
 
-/// A transport that records the path and body of every message it sends.
-pub struct Recorder {
-    inner: HttpTransport,
-    pub sent: Mutex<Vec<(String, Vec<u8>)>>,
-    pub calls: AtomicUsize,
-}
+/// A transport that records the path and body of every message it sends
+/// (the testkit's [`Tap`] on an HTTP transport).
+pub struct Recorder(Tap<HttpTransport>);
 
 impl Recorder {
     pub fn new(inner: HttpTransport) -> Self {
-        Self {
-            inner,
-            sent: Mutex::new(Vec::new()),
-            calls: AtomicUsize::new(0),
-        }
+        Self(Tap::new(inner))
     }
 
     /// The last body sent to `path`.
     pub fn last(&self, path: &str) -> Vec<u8> {
-        self.sent
-            .lock()
-            .unwrap()
-            .iter()
-            .rev()
-            .find(|(p, _)| p == path)
-            .map(|(_, b)| b.clone())
+        self.0
+            .last(path)
             .unwrap_or_else(|| panic!("nothing was sent to {path}"))
     }
 }
 
 impl Transport for Recorder {
     fn post(&self, path: &str, body: Vec<u8>) -> Result<TransportResponse, TransportError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.sent
-            .lock()
-            .unwrap()
-            .push((path.to_owned(), body.clone()));
-        self.inner.post(path, body)
+        self.0.post(path, body)
     }
 }
 
@@ -345,31 +303,4 @@ pub fn activate(base: &str, app: &Installation, user_id: &str, name: &str) -> Pr
         name.into(),
     )
     .unwrap()
-}
-
-/// A scratch folder, removed on drop.
-pub struct TempDir(pub PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> Self {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "akuersi-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        Self(p)
-    }
-
-    pub fn file(&self, name: &str) -> String {
-        self.0.join(name).to_str().unwrap().to_owned()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

@@ -16,14 +16,8 @@ fn code_of(r: &akuersi_core::transport::TransportResponse) -> ErrorCode {
 
 #[test]
 fn a_replayed_decide_message_is_refused() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
+    phone.approve_with_pin(&req.request_id);
     let decide = w.tap.last(paths::DECIDE).unwrap();
     let before = w.digest();
     let again = w.raw(paths::DECIDE, &decide);
@@ -66,36 +60,20 @@ fn replayed_device_envelopes_are_refused() {
         .app
         .approve(phone.id(), &req.request_id, WRONG_PIN.into());
     let start = w.tap.last(paths::PIN_START).unwrap();
-    let failures = w
-        .service
-        .device_info(&phone.profile.device_id)
-        .unwrap()
-        .pin_failures;
+    let failures = w.pin_failures(&phone.profile.device_id);
     let before = w.digest();
     assert_eq!(
         code_of(&w.raw(paths::PIN_START, &start)),
         ErrorCode::Replayed
     );
     assert_eq!(w.digest(), before);
-    assert_eq!(
-        w.service
-            .device_info(&phone.profile.device_id)
-            .unwrap()
-            .pin_failures,
-        failures
-    );
+    assert_eq!(w.pin_failures(&phone.profile.device_id), failures);
 }
 
 #[test]
 fn one_changed_byte_anywhere_in_the_statement_fails_verification() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
+    phone.approve_with_pin(&req.request_id);
     let evidence = w.poll(&req.poll_handle).evidence.unwrap();
     evidence.verify().unwrap();
     for i in 0..evidence.statement.len() {
@@ -268,10 +246,7 @@ fn a_device_of_another_identity_is_refused() {
 
 #[test]
 fn a_wrong_pin_is_never_accepted() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     for (i, pin) in ["730518", "482917", "582916", "000001"].iter().enumerate() {
         let r = phone
             .app
@@ -301,9 +276,7 @@ fn a_wrong_pin_is_never_accepted() {
     // A made-up confirmation for a real session is refused as well.
     let (binding, mut proof, _) = dev.pin_proof(&w, &pending, PIN).unwrap();
     proof.confirm_p[0] ^= 1;
-    let st = dev.statement(&pending, Decision::Approve, Some(binding));
-    let r: akuersi_core::Result<DecideResponse> =
-        w.send(paths::DECIDE, &dev.decide_msg(&st, Some(proof)));
+    let r = dev.approve_with(&w, &pending, binding, proof);
     assert_eq!(r.unwrap_err(), Error::WrongPin { attempts_left: 8 });
     // An approval without a PIN proof is refused.
     let st = dev.statement(&pending, Decision::Approve, None);
@@ -318,26 +291,14 @@ fn a_wrong_pin_is_never_accepted() {
     assert_eq!(w.poll(&req.poll_handle).status, RequestStatus::Pending);
     // The right PIN still works and resets the count.
     dev.approve(&w, &pending, PIN).unwrap();
-    assert_eq!(
-        w.service.device_info(&dev.device_id).unwrap().pin_failures,
-        0
-    );
+    assert_eq!(w.pin_failures(&dev.device_id), 0);
 }
 
 #[test]
 fn an_unknown_user_id_looks_the_same_as_a_known_one() {
     let w = World::new();
     let _phone = w.app("Aviaja-Nuuk", "phone");
-    let shape = |v: &serde_json::Value| -> Vec<(String, usize)> {
-        let mut s: Vec<(String, usize)> = v
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| (k.clone(), v.to_string().len()))
-            .collect();
-        s.sort();
-        s
-    };
+    let shape = crate::field_shape;
     let create = |user: &str| {
         let r = w.raw(
             paths::CREATE_REQUEST,
@@ -402,17 +363,6 @@ fn malformed_and_oversized_messages_are_refused_without_change() {
     let w = World::new();
     let _phone = w.app("Aviaja-Nuuk", "phone");
     let before = w.digest();
-    let all_paths = [
-        paths::CREATE_REQUEST,
-        paths::POLL_REQUEST,
-        paths::CANCEL_REQUEST,
-        paths::ACTIVATE,
-        paths::PENDING,
-        paths::PIN_START,
-        paths::DECIDE,
-        paths::OPERATOR_CREATE_IDENTITY,
-        paths::OPERATOR_ISSUE_CODE,
-    ];
     let big = vec![b' '; MAX_MESSAGE_BYTES + 1];
     let garbage: Vec<Vec<u8>> = vec![
         b"".to_vec(),
@@ -426,7 +376,7 @@ fn malformed_and_oversized_messages_are_refused_without_change() {
         br#"{"device_id":"00","seq":-1,"body":{},"signature":""}"#.to_vec(),
         "{\"user_id\":\"\u{202e}x\"}".as_bytes().to_vec(),
     ];
-    for p in all_paths {
+    for p in APPROVAL_PATHS {
         let r = w.raw(p, &big);
         assert_eq!((r.status, code_of(&r)), (413, ErrorCode::TooLarge), "{p}");
         for g in &garbage {

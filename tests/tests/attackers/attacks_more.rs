@@ -28,14 +28,15 @@ type Shape = (u16, Vec<(String, usize)>);
 
 fn shape(r: &akuersi_core::transport::TransportResponse) -> Shape {
     let v: Value = serde_json::from_slice(&r.body).unwrap();
-    let mut s: Vec<(String, usize)> = v
-        .as_object()
-        .unwrap()
-        .iter()
-        .map(|(k, v)| (k.clone(), v.to_string().len()))
-        .collect();
-    s.sort();
-    (r.status, s)
+    (r.status, crate::field_shape(&v))
+}
+
+/// A PIN proof for a session the service never started.
+fn made_up_proof() -> PakeProof {
+    PakeProof {
+        session_id: "0".repeat(32),
+        confirm_p: vec![0; 32],
+    }
 }
 
 fn body(r: &akuersi_core::transport::TransportResponse) -> Value {
@@ -359,10 +360,7 @@ fn a_user_id_alone_cannot_use_up_pin_attempts_or_block_anything() {
     let mut attacker = RawDevice::new();
     attacker.device_id = phone.device_id.clone();
     let st = attacker.statement(&pending, Decision::Approve, None);
-    let made_up = PakeProof {
-        session_id: "0".repeat(32),
-        confirm_p: vec![0; 32],
-    };
+    let made_up = made_up_proof();
     let r: akuersi_core::Result<DecideResponse> =
         w.send(paths::DECIDE, &attacker.decide_msg(&st, Some(made_up)));
     assert_eq!(code_of(&r), Some(ErrorCode::PinSessionInvalid));
@@ -438,10 +436,7 @@ fn pin_sessions_are_bound_to_their_request_purpose_device_and_order() {
     // A decision sent before its pin-start (reordered): no such session.
     let before = w.digest();
     let st = phone.statement(&p1, Decision::Approve, None);
-    let early = PakeProof {
-        session_id: "0".repeat(32),
-        confirm_p: vec![0; 32],
-    };
+    let early = made_up_proof();
     let r: akuersi_core::Result<DecideResponse> =
         w.send(paths::DECIDE, &phone.decide_msg(&st, Some(early)));
     assert_eq!(code_of(&r), Some(ErrorCode::PinSessionInvalid));
@@ -471,15 +466,10 @@ fn pin_sessions_are_bound_to_their_request_purpose_device_and_order() {
     );
     assert_eq!(code_of(&r), Some(ErrorCode::PinSessionInvalid));
     // Another device of the same identity cannot finish it.
-    let st = tablet.statement(&p1, Decision::Approve, Some(binding.clone()));
-    let r: akuersi_core::Result<DecideResponse> =
-        w.send(paths::DECIDE, &tablet.decide_msg(&st, Some(proof.clone())));
+    let r = tablet.approve_with(&w, &p1, binding.clone(), proof.clone());
     assert_eq!(code_of(&r), Some(ErrorCode::PinSessionInvalid));
     // Its own device can.
-    let st = phone.statement(&p1, Decision::Approve, Some(binding));
-    let r: DecideResponse = w
-        .send(paths::DECIDE, &phone.decide_msg(&st, Some(proof)))
-        .unwrap();
+    let r = phone.approve_with(&w, &p1, binding, proof).unwrap();
     assert_eq!(r.status, RequestStatus::Approved);
     assert_eq!(
         w.poll(&first.poll_handle).evidence.unwrap().device_id,
@@ -502,24 +492,13 @@ fn pin_sessions_are_bound_to_their_request_purpose_device_and_order() {
             session_id: foreign.session_id.clone(),
             ..b2.clone()
         };
-        let st = phone.statement(&p2, Decision::Approve, Some(binding));
-        let r: akuersi_core::Result<DecideResponse> =
-            w.send(paths::DECIDE, &phone.decide_msg(&st, Some(foreign)));
+        let r = phone.approve_with(&w, &p2, binding, foreign);
         assert_eq!(code_of(&r), Some(ErrorCode::PinSessionInvalid));
     }
     // Its own session still approves it, and the right PIN resets the count.
-    let st = phone.statement(&p2, Decision::Approve, Some(b2));
-    let r: DecideResponse = w
-        .send(paths::DECIDE, &phone.decide_msg(&st, Some(pr2)))
-        .unwrap();
+    let r = phone.approve_with(&w, &p2, b2, pr2).unwrap();
     assert_eq!(r.status, RequestStatus::Approved);
-    assert_eq!(
-        w.service
-            .device_info(&phone.device_id)
-            .unwrap()
-            .pin_failures,
-        0
-    );
+    assert_eq!(w.pin_failures(&phone.device_id), 0);
 }
 
 /// Start an addition from `dev` and wait it out; returns its id.
@@ -597,19 +576,13 @@ fn stale_pairing_payloads_are_refused() {
     let old = offer(&w, &mut a, &add).unwrap();
     let new = offer(&w, &mut a, &add).unwrap();
     assert_ne!(old, new);
-    assert_eq!(
-        code_of(&complete(&w, &old)),
-        Some(ErrorCode::PairingInvalid)
-    );
-    assert_eq!(
-        code_of(&complete(&w, &old)),
-        Some(ErrorCode::PairingInvalid)
-    );
-    // A third wrong try closes the addition: the fresh payload is dead too.
-    assert_eq!(
-        code_of(&complete(&w, &old)),
-        Some(ErrorCode::PairingInvalid)
-    );
+    // The third wrong try closes the addition: the fresh payload is dead too.
+    for _ in 0..3 {
+        assert_eq!(
+            code_of(&complete(&w, &old)),
+            Some(ErrorCode::PairingInvalid)
+        );
+    }
     assert_eq!(
         code_of(&complete(&w, &new)),
         Some(ErrorCode::PairingInvalid)

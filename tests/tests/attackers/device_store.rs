@@ -21,6 +21,15 @@ fn test_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// A fresh folder for one test's files, with the paths of the app's
+/// database and its vault key file in it: (folder, database, key file).
+fn app_files(name: &str) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let dir = test_dir(name);
+    let db = dir.join("app.sqlite");
+    let key_file = dir.join("vault.key");
+    (dir, db, key_file)
+}
+
 /// An installation on a file in `dir`, sealed by a software vault whose key
 /// file lies next to it (as on desktop), talking to `w`'s service.
 fn file_installation(
@@ -35,22 +44,13 @@ fn file_installation(
 
 #[test]
 fn the_device_store_holds_nothing_a_pin_guess_can_be_checked_against() {
-    let dir = test_dir("store-test");
-    let db = dir.join("app.sqlite");
-    let key_file = dir.join("vault.key");
+    let (dir, db, key_file) = app_files("store-test");
 
     let w = World::new();
     w.identity("Aviaja-Nuuk");
     let vault = Arc::new(SoftwareVault::from_key_file(&key_file).unwrap());
     let app = file_installation(&w, &dir, vault.clone());
-    let p = app
-        .activate(
-            "Aviaja-Nuuk".into(),
-            w.code("Aviaja-Nuuk"),
-            PIN.into(),
-            "phone".into(),
-        )
-        .unwrap();
+    let p = w.activate(&app, "Aviaja-Nuuk", "phone");
     let req = w.request("Aviaja-Nuuk");
     app.refresh(&p.profile_id).unwrap();
     app.approve(&p.profile_id, &req.request_id, PIN.into())
@@ -180,9 +180,7 @@ fn the_service_stores_only_the_verifier_which_is_useless_without_the_device_secr
 /// skipped.
 #[test]
 fn sequence_numbers_are_leased_durably_and_never_reused_after_a_restart() {
-    let dir = test_dir("seq-test");
-    let db = dir.join("app.sqlite");
-    let key_file = dir.join("vault.key");
+    let (dir, db, key_file) = app_files("seq-test");
     let w = World::new();
     w.identity("Aviaja-Nuuk");
     let open = || {
@@ -204,14 +202,7 @@ fn sequence_numbers_are_leased_durably_and_never_reused_after_a_restart() {
     };
 
     let app = open();
-    let p = app
-        .activate(
-            "Aviaja-Nuuk".into(),
-            w.code("Aviaja-Nuuk"),
-            PIN.into(),
-            "phone".into(),
-        )
-        .unwrap();
+    let p = w.activate(&app, "Aviaja-Nuuk", "phone");
     app.refresh(&p.profile_id).unwrap();
     let leased = stored();
     // Ten more signed messages come out of the same lease: no new commit.

@@ -115,25 +115,40 @@ fn invalid_shares() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// For each (what, shareV): a prover for [`PIN`] in `context` that is
+/// handed that shareV (and a zero confirmation) fails with `want`.
+fn assert_finish_fails(context: &[u8], shares: Vec<(&str, Vec<u8>)>, want: PakeError) {
+    let pin = Pin::new(PIN.into()).unwrap();
+    let (w0, w1) = derive_pake_secrets(&pin, &[7; 32], "device", MIN_KDF_ITERATIONS);
+    let ctx = PakeContext {
+        context,
+        id_prover: b"device",
+        id_verifier: PAKE_VERIFIER_ID,
+    };
+    for (what, share) in shares {
+        let (prover, _) = Prover::start(&ctx, &w0, &w1);
+        assert_eq!(
+            prover.finish(&share, &[0u8; 32]).unwrap_err(),
+            want,
+            "{what}"
+        );
+    }
+}
+
 #[test]
 fn the_reference_points_are_valid_and_their_shifted_forms_are_not_reduced() {
     // Sanity of the test data: the unshifted points are accepted where a
     // shareV is (Prover::finish gets past decoding to the confirmation).
-    let pin = Pin::new(PIN.into()).unwrap();
-    let (w0, w1) = derive_pake_secrets(&pin, &[7; 32], "device", MIN_KDF_ITERATIONS);
-    let ctx = PakeContext {
-        context: b"c",
-        id_prover: b"device",
-        id_verifier: PAKE_VERIFIER_ID,
-    };
-    for point in [unhex(SMALL_X), unhex(SMALL_Y), good_share().to_vec()] {
-        let (prover, _) = Prover::start(&ctx, &w0, &w1);
-        assert_eq!(
-            prover.finish(&point, &[0u8; 32]).unwrap_err(),
-            PakeError::ConfirmationFailed,
-            "a valid point must decode"
-        );
-    }
+    let valid = "a valid point must decode";
+    assert_finish_fails(
+        b"c",
+        vec![
+            (valid, unhex(SMALL_X)),
+            (valid, unhex(SMALL_Y)),
+            (valid, good_share().to_vec()),
+        ],
+        PakeError::ConfirmationFailed,
+    );
     assert!(unhex(SMALL_X)[1..32].iter().all(|b| *b == 0));
     assert!(unhex(SMALL_Y)[33..37].iter().all(|b| *b == 0));
 }
@@ -167,7 +182,7 @@ fn the_service_refuses_invalid_share_p_and_counts_nothing() {
             assert_eq!(w.digest(), before, "{what} changed the service's state");
         }
     }
-    assert_eq!(w.service.device_info(&d.device_id).unwrap().pin_failures, 0);
+    assert_eq!(w.pin_failures(&d.device_id), 0);
     // The device is unharmed: a real PIN proof still approves.
     let done = d.approve(&w, &req, PIN).unwrap();
     assert_eq!(done.status, RequestStatus::Approved);
@@ -175,30 +190,13 @@ fn the_service_refuses_invalid_share_p_and_counts_nothing() {
 
 #[test]
 fn the_device_refuses_invalid_share_v() {
-    let pin = Pin::new(PIN.into()).unwrap();
-    let (w0, w1) = derive_pake_secrets(&pin, &[7; 32], "device", MIN_KDF_ITERATIONS);
-    let ctx = PakeContext {
-        context: b"invalid points",
-        id_prover: b"device",
-        id_verifier: PAKE_VERIFIER_ID,
-    };
-    for (what, share) in invalid_shares() {
-        let (prover, _) = Prover::start(&ctx, &w0, &w1);
-        assert_eq!(
-            prover.finish(&share, &[0u8; 32]).unwrap_err(),
-            PakeError::InvalidShare,
-            "{what}"
-        );
-    }
+    assert_finish_fails(b"invalid points", invalid_shares(), PakeError::InvalidShare);
 }
 
 #[test]
 fn an_app_given_an_invalid_share_v_stops_without_reporting_or_signing() {
     for (what, share) in invalid_shares() {
-        let w = World::new();
-        let phone = w.app("Aviaja-Nuuk", "phone");
-        let req = w.request("Aviaja-Nuuk");
-        phone.app.refresh(phone.id()).unwrap();
+        let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
         // A network attacker replaces shareV in the pin-start answer.
         *w.tap.rewrite.lock().unwrap() = Some(Box::new(move |path: &str, body: Vec<u8>| {
             if path != paths::PIN_START {
@@ -231,10 +229,7 @@ fn an_app_given_an_invalid_share_v_stops_without_reporting_or_signing() {
 
         // Untampered, the same app approves, and the count is reset.
         *w.tap.rewrite.lock().unwrap() = None;
-        let outcome = phone
-            .app
-            .approve(phone.id(), &req.request_id, PIN.into())
-            .unwrap();
+        let outcome = phone.approve_with_pin(&req.request_id);
         assert_eq!(outcome.status, RequestStatus::Approved, "{what}");
         let info = w.service.device_info(&phone.profile.device_id).unwrap();
         assert_eq!(info.pin_failures, 0, "{what}");

@@ -15,6 +15,20 @@ fn live_request(w: &World, phone: &App) -> String {
     r.request_id
 }
 
+/// Make `attempt` (a try with a wrong PIN) until nine were counted as
+/// wrong, waiting out each suspension on the test clock; any other answer
+/// fails the test.
+fn nine_wrong_pins<T: std::fmt::Debug>(w: &World, mut attempt: impl FnMut() -> Result<T, Error>) {
+    let mut failures = 0;
+    while failures < 9 {
+        match attempt() {
+            Err(Error::WrongPin { .. }) => failures += 1,
+            Err(Error::DeviceSuspended { until_ms }) => w.clock.set_ms(until_ms),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
 #[test]
 fn full_lock_out_schedule() {
     let w = World::new();
@@ -42,7 +56,7 @@ fn full_lock_out_schedule() {
             }),
             "failure {n}"
         );
-        assert_eq!(w.service.device_info(&device).unwrap().pin_failures, n);
+        assert_eq!(w.pin_failures(&device), n);
         if let Some(minutes) = suspension {
             let until = now(&w) + minutes * minute;
             let req = live_request(&w, &phone);
@@ -53,7 +67,7 @@ fn full_lock_out_schedule() {
                 Err(Error::DeviceSuspended { until_ms: until }),
                 "after failure {n}"
             );
-            assert_eq!(w.service.device_info(&device).unwrap().pin_failures, n);
+            assert_eq!(w.pin_failures(&device), n);
             w.clock.advance_ms(minutes * minute - 1);
             let req = live_request(&w, &phone);
             assert_eq!(
@@ -85,10 +99,7 @@ fn full_lock_out_schedule() {
     let fresh = w.request("Aviaja-Nuuk");
     let tablet = w.app("Aviaja-Nuuk", "tablet");
     tablet.app.refresh(tablet.id()).unwrap();
-    tablet
-        .app
-        .approve(tablet.id(), &fresh.request_id, PIN.into())
-        .unwrap();
+    tablet.approve_with_pin(&fresh.request_id);
 }
 
 #[test]
@@ -98,12 +109,7 @@ fn a_success_resets_the_count_and_a_new_request_does_not() {
     let device = phone.profile.device_id.clone();
     // Three failures on one request, one on the next: the count carries over.
     let r1 = live_request(&w, &phone);
-    for _ in 0..3 {
-        phone
-            .app
-            .approve(phone.id(), &r1, WRONG_PIN.into())
-            .unwrap_err();
-    }
+    phone.fail_pin(&r1, 3);
     w.clock.advance_secs(300);
     let r2 = live_request(&w, &phone);
     assert_ne!(r1, r2);
@@ -111,11 +117,11 @@ fn a_success_resets_the_count_and_a_new_request_does_not() {
         phone.app.approve(phone.id(), &r2, WRONG_PIN.into()),
         Err(Error::WrongPin { attempts_left: 6 })
     );
-    assert_eq!(w.service.device_info(&device).unwrap().pin_failures, 4);
+    assert_eq!(w.pin_failures(&device), 4);
     // Success resets.
-    let out = phone.app.approve(phone.id(), &r2, PIN.into()).unwrap();
+    let out = phone.approve_with_pin(&r2);
     assert_eq!(out.status, RequestStatus::Approved);
-    assert_eq!(w.service.device_info(&device).unwrap().pin_failures, 0);
+    assert_eq!(w.pin_failures(&device), 0);
 }
 
 #[test]
@@ -127,16 +133,10 @@ fn the_attempt_is_counted_before_the_proof_is_checked() {
     // Start a proof and walk away: it already counts as a failure.
     let (_, _, started) = dev.pin_proof(&w, &p, PIN).unwrap();
     assert_eq!(started.attempts_left, 9);
-    assert_eq!(
-        w.service.device_info(&dev.device_id).unwrap().pin_failures,
-        1
-    );
+    assert_eq!(w.pin_failures(&dev.device_id), 1);
     // Finishing correctly later resets it.
     dev.approve(&w, &p, PIN).unwrap();
-    assert_eq!(
-        w.service.device_info(&dev.device_id).unwrap().pin_failures,
-        0
-    );
+    assert_eq!(w.pin_failures(&dev.device_id), 0);
 }
 
 #[test]
@@ -144,12 +144,7 @@ fn suspended_device_may_still_reject() {
     let w = World::new();
     let phone = w.app("Aviaja-Nuuk", "phone");
     let req = live_request(&w, &phone);
-    for _ in 0..5 {
-        phone
-            .app
-            .approve(phone.id(), &req, WRONG_PIN.into())
-            .unwrap_err();
-    }
+    phone.fail_pin(&req, 5);
     assert!(matches!(
         phone.app.approve(phone.id(), &req, PIN.into()),
         Err(Error::DeviceSuspended { .. })
@@ -165,53 +160,30 @@ fn suspended_device_may_still_reject() {
 fn the_tenth_attempt_with_the_right_pin_still_succeeds() {
     let w = World::new();
     let phone = w.app("Aviaja-Nuuk", "phone");
-    let mut failures = 0;
-    while failures < 9 {
+    nine_wrong_pins(&w, || {
         let req = live_request(&w, &phone);
-        match phone.app.approve(phone.id(), &req, WRONG_PIN.into()) {
-            Err(Error::WrongPin { .. }) => failures += 1,
-            Err(Error::DeviceSuspended { until_ms }) => w.clock.set_ms(until_ms),
-            other => panic!("{other:?}"),
-        }
-    }
+        phone.app.approve(phone.id(), &req, WRONG_PIN.into())
+    });
     w.clock.advance_secs(3600);
     let req = live_request(&w, &phone);
-    let out = phone.app.approve(phone.id(), &req, PIN.into()).unwrap();
+    let out = phone.approve_with_pin(&req);
     assert_eq!(out.status, RequestStatus::Approved);
-    assert_eq!(
-        w.service
-            .device_info(&phone.profile.device_id)
-            .unwrap()
-            .pin_failures,
-        0
-    );
+    assert_eq!(w.pin_failures(&phone.profile.device_id), 0);
 }
 
 #[test]
 fn the_tenth_attempt_counts_for_operations_too() {
     let w = World::new();
     let phone = w.app("Aviaja-Nuuk", "phone");
-    let mut failures = 0;
-    while failures < 9 {
-        match phone
+    nine_wrong_pins(&w, || {
+        phone
             .app
             .set_notify_every_use(phone.id(), true, WRONG_PIN.into())
-        {
-            Err(Error::WrongPin { .. }) => failures += 1,
-            Err(Error::DeviceSuspended { until_ms }) => w.clock.set_ms(until_ms),
-            other => panic!("{other:?}"),
-        }
-    }
+    });
     w.clock.advance_secs(3600);
     phone
         .app
         .set_notify_every_use(phone.id(), true, PIN.into())
         .unwrap();
-    assert!(
-        phone
-            .app
-            .identity_status(phone.id())
-            .unwrap()
-            .notify_every_use
-    );
+    assert!(phone.notify_every_use());
 }

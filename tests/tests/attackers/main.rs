@@ -21,3 +21,16 @@ mod device_store;
 mod invalid_points;
 mod lockout;
 mod wycheproof;
+
+/// Each field of a JSON object answer by name and the length of its value,
+/// sorted: what an observer can compare without knowing the random values.
+fn field_shape(v: &serde_json::Value) -> Vec<(String, usize)> {
+    let mut s: Vec<(String, usize)> = v
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_string().len()))
+        .collect();
+    s.sort();
+    s
+}

@@ -1,7 +1,7 @@
 //! The approval flow end to end: an installation and the service, on a test clock.
 
 use akuersi_core::approval::Decision;
-use akuersi_core::protocol::RequestStatus;
+use akuersi_core::protocol::{CreateRequestResponse, RequestStatus};
 use akuersi_core::Error;
 use akuersi_testkit::*;
 
@@ -25,10 +25,7 @@ fn happy_path_log_on_with_pin() {
     assert_eq!(v.other_languages, vec!["da".to_string(), "en".to_string()]);
     assert_eq!(v.seconds_left, 295);
 
-    let out = phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    let out = phone.approve_with_pin(&req.request_id);
     assert_eq!(out.status, RequestStatus::Approved);
 
     let poll = w.poll(&req.poll_handle);
@@ -50,22 +47,13 @@ fn happy_path_log_on_with_pin() {
         phone.app.activity(phone.id()).unwrap()[0].kind.as_str(),
         "approved"
     );
-    let kinds: Vec<String> = w
-        .service
-        .activity(&phone.profile.identity_id)
-        .unwrap()
-        .into_iter()
-        .map(|a| a.kind.as_str().to_owned())
-        .collect();
+    let kinds = w.activity_kinds(&phone.profile.identity_id);
     assert!(kinds.contains(&"request_approved".to_string()), "{kinds:?}");
 }
 
 #[test]
 fn reject_needs_no_pin_and_is_signed() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     let out = phone.app.reject(phone.id(), &req.request_id).unwrap();
     assert_eq!(out.status, RequestStatus::Rejected);
     let poll = w.poll(&req.poll_handle);
@@ -77,10 +65,7 @@ fn reject_needs_no_pin_and_is_signed() {
 
 #[test]
 fn report_marks_the_request_as_not_started_by_the_owner() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     let out = phone.app.report(phone.id(), &req.request_id).unwrap();
     assert_eq!(out.status, RequestStatus::Reported);
     let poll = w.poll(&req.poll_handle);
@@ -95,27 +80,18 @@ fn report_marks_the_request_as_not_started_by_the_owner() {
 
 #[test]
 fn decide_at_299_seconds_works() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     w.clock.advance_ms(299_000);
     assert_eq!(phone.app.pending(phone.id()).unwrap()[0].seconds_left, 1);
-    let out = phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    let out = phone.approve_with_pin(&req.request_id);
     assert_eq!(out.status, RequestStatus::Approved);
     assert_eq!(out.decided_at_ms, T0 + 299_000);
 }
 
 #[test]
 fn decide_at_300_seconds_is_refused_by_app_and_service() {
-    let w = World::new();
     // The app refuses on its own, without asking the service.
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     w.clock.advance_ms(300_000);
     let calls = w.tap.calls.load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(
@@ -135,10 +111,7 @@ fn decide_at_300_seconds_is_refused_by_app_and_service() {
     w.clock.advance_ms(299_999);
     let (binding, proof, _) = dev.pin_proof(&w, &pending, PIN).unwrap();
     w.clock.advance_ms(1);
-    assert_eq!(
-        w.service.device_info(&dev.device_id).unwrap().pin_failures,
-        1
-    );
+    assert_eq!(w.pin_failures(&dev.device_id), 1);
     let st = dev.statement(&pending, Decision::Approve, Some(binding));
     let r: akuersi_core::Result<akuersi_core::protocol::DecideResponse> = w.send(
         akuersi_core::protocol::paths::DECIDE,
@@ -146,10 +119,7 @@ fn decide_at_300_seconds_is_refused_by_app_and_service() {
     );
     assert_eq!(r.unwrap_err(), Error::RequestExpired);
     // The right PIN, late, is not left counted as a failure.
-    assert_eq!(
-        w.service.device_info(&dev.device_id).unwrap().pin_failures,
-        0
-    );
+    assert_eq!(w.pin_failures(&dev.device_id), 0);
     // Reject at 300 s is refused as well, and changes nothing.
     let before = w.digest();
     assert_eq!(
@@ -160,18 +130,22 @@ fn decide_at_300_seconds_is_refused_by_app_and_service() {
     assert_eq!(w.poll(&req.poll_handle).status, RequestStatus::Expired);
 }
 
-#[test]
-fn second_device_loses_the_race() {
+/// A fresh world with a phone and a tablet of one identity that have both
+/// fetched one new log-on request.
+fn phone_and_tablet_with_request() -> (World, App, App, CreateRequestResponse) {
     let w = World::new();
     let phone = w.app("Aviaja-Nuuk", "phone");
     let tablet = w.app("Aviaja-Nuuk", "tablet");
     let req = w.request("Aviaja-Nuuk");
     phone.app.refresh(phone.id()).unwrap();
     tablet.app.refresh(tablet.id()).unwrap();
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    (w, phone, tablet, req)
+}
+
+#[test]
+fn second_device_loses_the_race() {
+    let (w, phone, tablet, req) = phone_and_tablet_with_request();
+    phone.approve_with_pin(&req.request_id);
     assert_eq!(
         tablet.app.approve(tablet.id(), &req.request_id, PIN.into()),
         Err(Error::AlreadyDecided)
@@ -188,12 +162,7 @@ fn second_device_loses_the_race() {
 
 #[test]
 fn two_devices_racing_on_threads_give_one_winner() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let tablet = w.app("Aviaja-Nuuk", "tablet");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
-    tablet.app.refresh(tablet.id()).unwrap();
+    let (w, phone, tablet, req) = phone_and_tablet_with_request();
     let results: Vec<_> = std::thread::scope(|s| {
         let a = s.spawn(|| phone.app.approve(phone.id(), &req.request_id, PIN.into()));
         let b = s.spawn(|| tablet.app.approve(tablet.id(), &req.request_id, PIN.into()));
@@ -213,10 +182,7 @@ fn two_devices_racing_on_threads_give_one_winner() {
 
 #[test]
 fn a_stale_card_says_expired_not_missing() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     w.clock.advance_secs(300);
     assert!(phone.app.pending(phone.id()).unwrap().is_empty());
     assert_eq!(
@@ -303,10 +269,7 @@ fn a_second_concurrent_request_is_refused() {
 
 #[test]
 fn cancelled_request_cannot_be_decided() {
-    let w = World::new();
-    let phone = w.app("Aviaja-Nuuk", "phone");
-    let req = w.request("Aviaja-Nuuk");
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     assert_eq!(
         w.service.cancel(&req.poll_handle).unwrap().status,
         RequestStatus::Cancelled
@@ -330,14 +293,7 @@ fn countdown_uses_the_service_clock_not_the_device_clock() {
         .kdf_iterations(1_000)
         .language("da")
         .open(w.tap.clone(), skewed.clone());
-    let p = app
-        .activate(
-            "Aviaja-Nuuk".into(),
-            w.code("Aviaja-Nuuk"),
-            PIN.into(),
-            "phone".into(),
-        )
-        .unwrap();
+    let p = w.activate(&app, "Aviaja-Nuuk", "phone");
     w.request("Aviaja-Nuuk");
     w.clock.advance_secs(10);
     skewed.advance_secs(10);

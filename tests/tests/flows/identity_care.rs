@@ -48,10 +48,7 @@ fn world_with_phone() -> (World, App) {
 #[test]
 fn full_backup_flow() {
     let (w, phone) = world_with_phone();
-    let add = phone
-        .app
-        .start_device_addition(phone.id(), PIN.into())
-        .unwrap();
+    let add = phone.start_addition_with_pin();
     assert_eq!(add.status, AdditionStatus::Waiting);
     assert_eq!(add.wait_until_ms, now(&w) + HOUR * 1000);
     assert!(told_everywhere(&w, "device_addition_started"));
@@ -109,10 +106,7 @@ fn full_backup_flow() {
 fn veto_during_the_wait() {
     let (w, phone) = world_with_phone();
     let laptop = w.app(USER, "laptop");
-    let add = phone
-        .app
-        .start_device_addition(phone.id(), PIN.into())
-        .unwrap();
+    let add = phone.start_addition_with_pin();
     w.clock.advance_secs(60);
     let seen = laptop.app.identity_status(laptop.id()).unwrap();
     assert_eq!(seen.additions[0].addition_id, add.addition_id);
@@ -132,10 +126,7 @@ fn veto_during_the_wait() {
 #[test]
 fn the_pairing_code_cannot_be_used_twice_late_early_or_by_another_identity() {
     let (w, phone) = world_with_phone();
-    let add = phone
-        .app
-        .start_device_addition(phone.id(), PIN.into())
-        .unwrap();
+    let add = phone.start_addition_with_pin();
     // Before the wait ends: a code made up with the real addition id is refused.
     let early = w.installation(":memory:");
     let forged = format!("AKUERSI-PAIR:1:{}:AAAAAAAAAAAAAAAAAAAAAA", add.addition_id);
@@ -160,10 +151,7 @@ fn the_pairing_code_cannot_be_used_twice_late_early_or_by_another_identity() {
 
     // Another identity's flow: its addition id with our secret.
     let other = w.app("Malik-Sisimiut", "Malik's phone");
-    let other_add = other
-        .app
-        .start_device_addition(other.id(), PIN.into())
-        .unwrap();
+    let other_add = other.start_addition_with_pin();
     w.clock.advance_secs(HOUR);
     let ours = phone
         .app
@@ -202,13 +190,7 @@ fn a_fourth_device_is_refused() {
         .unwrap_err();
     assert_eq!(e, Error::DeviceLimit);
     // The refusal came after a right PIN: it must not stay counted.
-    assert_eq!(
-        w.service
-            .device_info(&phone.profile.device_id)
-            .unwrap()
-            .pin_failures,
-        0
-    );
+    assert_eq!(w.pin_failures(&phone.profile.device_id), 0);
     let fourth = w.installation(":memory:");
     let e = fourth
         .activate(USER.into(), w.code(USER), PIN.into(), "fourth".into())
@@ -488,28 +470,16 @@ fn opt_in_notice_on_every_use() {
     let (w, phone) = world_with_phone();
     let req = w.request(USER);
     phone.app.refresh(phone.id()).unwrap();
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    phone.approve_with_pin(&req.request_id);
     assert!(!told_everywhere(&w, "identity_used"), "off by default");
     phone
         .app
         .set_notify_every_use(phone.id(), true, PIN.into())
         .unwrap();
-    assert!(
-        phone
-            .app
-            .identity_status(phone.id())
-            .unwrap()
-            .notify_every_use
-    );
+    assert!(phone.notify_every_use());
     let req = w.request(USER);
     phone.app.refresh(phone.id()).unwrap();
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    phone.approve_with_pin(&req.request_id);
     assert!(told_everywhere(&w, "identity_used"));
     let n = w.service.outbox(Some(USER), 0).unwrap();
     let used = n.iter().find(|n| n.event == "identity_used").unwrap();
@@ -569,9 +539,7 @@ fn removing_the_last_device_warns_and_removing_this_one_forgets_it() {
     assert!(phone.app.profiles().unwrap().is_empty());
     // The identity needs a new activation code now; the old device is gone.
     let again = w.installation(":memory:");
-    again
-        .activate(USER.into(), w.code(USER), PIN.into(), "new phone".into())
-        .unwrap();
+    w.activate(&again, USER, "new phone");
 }
 
 #[test]
@@ -608,9 +576,10 @@ fn devices_can_be_renamed() {
     );
 }
 
-#[test]
-fn activity_log_tampering_is_detected() {
-    let dir = std::env::temp_dir().join(format!("akuersi-log-test-{}", std::process::id()));
+/// A service on disk in a fresh temporary folder named after `tag`, with one
+/// phone that has rejected three requests: (folder, database, world, phone).
+fn world_with_rejections(tag: &str) -> (std::path::PathBuf, std::path::PathBuf, World, App) {
+    let dir = std::env::temp_dir().join(format!("akuersi-log-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join("service.sqlite");
@@ -621,6 +590,12 @@ fn activity_log_tampering_is_detected() {
         phone.app.refresh(phone.id()).unwrap();
         phone.app.reject(phone.id(), &r.request_id).unwrap();
     }
+    (dir, db, w, phone)
+}
+
+#[test]
+fn activity_log_tampering_is_detected() {
+    let (dir, db, _w, phone) = world_with_rejections("test");
     let page = phone.app.activity_log(phone.id(), 0, 2).unwrap();
     assert!(page.total >= 5, "{}", page.total);
     assert_eq!(page.entries.len(), 2);
@@ -651,17 +626,7 @@ fn activity_log_tampering_is_detected() {
     std::fs::remove_dir_all(&dir).unwrap();
 
     for trick in ["remove", "reorder"] {
-        let dir = std::env::temp_dir().join(format!("akuersi-log-{trick}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = dir.join("service.sqlite");
-        let w = World::with_service_path(db.to_str().unwrap());
-        let phone = w.app(USER, "phone");
-        for _ in 0..3 {
-            let r = w.request(USER);
-            phone.app.refresh(phone.id()).unwrap();
-            phone.app.reject(phone.id(), &r.request_id).unwrap();
-        }
+        let (dir, db, _w, phone) = world_with_rejections(trick);
         phone.app.activity_log(phone.id(), 0, 10).unwrap();
         let conn = rusqlite::Connection::open(&db).unwrap();
         let id = &phone.profile.identity_id;
@@ -700,9 +665,7 @@ fn two_identities_on_one_installation_are_kept_apart() {
     w.identity(USER);
     w.identity("Malik-Sisimiut");
     let tablet = w.installation(":memory:");
-    let a = tablet
-        .activate(USER.into(), w.code(USER), PIN.into(), "tablet".into())
-        .unwrap();
+    let a = w.activate(&tablet, USER, "tablet");
     let b = tablet
         .activate(
             "Malik-Sisimiut".into(),

@@ -15,14 +15,19 @@ fn with_channel(kind: ChannelBindingKind) -> akuersi_core::protocol::CreateReque
     r
 }
 
-#[test]
-fn channel_binding_by_code_must_reach_the_app_before_approval() {
+/// A fresh world with one phone and a log-on request bound to the screen by `kind`.
+fn phone_and_channel_request(
+    kind: ChannelBindingKind,
+) -> (World, App, akuersi_core::protocol::CreateRequestResponse) {
     let w = World::new();
     let phone = w.app(USER, "phone");
-    let req = w
-        .service
-        .create_request(with_channel(ChannelBindingKind::Code))
-        .unwrap();
+    let req = w.service.create_request(with_channel(kind)).unwrap();
+    (w, phone, req)
+}
+
+#[test]
+fn channel_binding_by_code_must_reach_the_app_before_approval() {
+    let (w, phone, req) = phone_and_channel_request(ChannelBindingKind::Code);
     let code = req.channel_code.clone().expect("the screen gets a code");
     assert_eq!(code.len(), 4);
     assert!(code.bytes().all(|b| b.is_ascii_digit()));
@@ -53,10 +58,7 @@ fn channel_binding_by_code_must_reach_the_app_before_approval() {
         .confirm_channel(phone.id(), &req.request_id, code.clone())
         .unwrap();
     assert!(phone.app.pending(phone.id()).unwrap()[0].channel_confirmed);
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    phone.approve_with_pin(&req.request_id);
     let st = w.poll(&req.poll_handle).evidence.unwrap().verify().unwrap();
     assert_eq!(
         st.channel_binding.as_deref(),
@@ -69,12 +71,7 @@ fn channel_binding_by_code_must_reach_the_app_before_approval() {
 
 #[test]
 fn three_wrong_codes_cancel_the_request() {
-    let w = World::new();
-    let phone = w.app(USER, "phone");
-    let req = w
-        .service
-        .create_request(with_channel(ChannelBindingKind::Code))
-        .unwrap();
+    let (w, phone, req) = phone_and_channel_request(ChannelBindingKind::Code);
     let code = req.channel_code.clone().unwrap();
     phone.app.refresh(phone.id()).unwrap();
     let wrong: Vec<String> = (0..10)
@@ -102,12 +99,7 @@ fn three_wrong_codes_cancel_the_request() {
 
 #[test]
 fn animated_qr_changes_every_second_and_stale_or_forged_values_fail() {
-    let w = World::new();
-    let phone = w.app(USER, "phone");
-    let req = w
-        .service
-        .create_request(with_channel(ChannelBindingKind::Qr))
-        .unwrap();
+    let (w, phone, req) = phone_and_channel_request(ChannelBindingKind::Qr);
     assert_eq!(req.channel_code, None);
     let first = w
         .poll(&req.poll_handle)
@@ -152,10 +144,7 @@ fn animated_qr_changes_every_second_and_stale_or_forged_values_fail() {
         .app
         .confirm_channel(phone.id(), &req.request_id, fresh)
         .unwrap();
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    phone.approve_with_pin(&req.request_id);
 }
 
 #[test]
@@ -202,10 +191,7 @@ fn amounts_and_accounts_are_rendered_by_the_core_and_signed() {
     phone.app.set_language(phone.id(), "en".into()).unwrap();
     let v = phone.app.pending(phone.id()).unwrap();
     assert_eq!(v[0].amount.as_deref(), Some("DKK 9,000.00"));
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    phone.approve_with_pin(&req.request_id);
     let st = w.poll(&req.poll_handle).evidence.unwrap().verify().unwrap();
     assert_eq!(st.amount.unwrap().minor_units, 900_000);
     assert_eq!(st.account.as_deref(), Some("GL8964710001000206"));
@@ -326,10 +312,7 @@ fn a_phone_call_in_progress_needs_an_extra_confirmation() {
         .app
         .confirm_despite_call(phone.id(), &req.request_id)
         .unwrap();
-    phone
-        .app
-        .approve(phone.id(), &req.request_id, PIN.into())
-        .unwrap();
+    phone.approve_with_pin(&req.request_id);
     phone.app.set_call_active(false);
     w.request(USER);
     assert!(!phone.app.refresh(phone.id()).unwrap()[0].call_warning);
@@ -337,21 +320,12 @@ fn a_phone_call_in_progress_needs_an_extra_confirmation() {
 
 #[test]
 fn reporting_leads_straight_to_a_freeze() {
-    let w = World::new();
-    let phone = w.app(USER, "phone");
-    let req = w.request(USER);
-    phone.app.refresh(phone.id()).unwrap();
+    let (w, phone, req) = World::with_fetched_request(USER);
     let out = phone.app.report(phone.id(), &req.request_id).unwrap();
     assert_eq!(out.status, RequestStatus::Reported);
     phone.app.freeze(phone.id()).unwrap();
     assert!(phone.app.identity_status(phone.id()).unwrap().frozen);
-    let kinds: Vec<String> = w
-        .service
-        .activity(&phone.profile.identity_id)
-        .unwrap()
-        .into_iter()
-        .map(|a| a.kind.as_str().to_owned())
-        .collect();
+    let kinds = w.activity_kinds(&phone.profile.identity_id);
     let rep = kinds.iter().position(|k| k == "request_reported").unwrap();
     let frz = kinds.iter().position(|k| k == "identity_frozen").unwrap();
     assert!(rep < frz);
@@ -391,8 +365,5 @@ fn creating_and_cancelling_cannot_use_up_the_hourly_cap() {
     }
     let r = w.request(USER);
     phone.app.refresh(phone.id()).unwrap();
-    phone
-        .app
-        .approve(phone.id(), &r.request_id, PIN.into())
-        .unwrap();
+    phone.approve_with_pin(&r.request_id);
 }
