@@ -1,14 +1,15 @@
-//! akuersi-core: the device side of the Akuersi authenticator.
+//! akuersi-core: the device side of the Akuersi authenticator. The wire
+//! protocol it speaks (messages, signed bytes, SPAKE2+, the PIN KDF) lives in
+//! `akuersi-protocol`; this crate keeps what only a device has:
 //!
-//! * [`protocol`], [`approval`], [`encoding`]: the open wire protocol and the
-//!   exact bytes a device signs (docs/PROTOCOL.md);
-//! * [`pin`], [`spake2plus`]: the PIN, proved to the service with SPAKE2+
-//!   (RFC 9383) and never stored or sent;
-//! * [`keystore`], [`store`]: the device key, the sealed device secret and
-//!   the SQLite store;
-//! * [`app`]: the device state machine ([`app::Installation`]);
-//! * [`clock`], [`transport`]: the traits through which time and the network
-//!   reach the core.
+//! * [`app`], [`device`]: the installation's state machine
+//!   ([`app::Installation`]): activation and the PIN, requests and decisions,
+//!   devices, backup devices, freeze, notifications and the activity log;
+//! * [`store`], [`keystore`]: the SQLite store, the device key and the sealed
+//!   device secret;
+//! * [`display`]: what the owner reads, in kl, da and en, and support's hours;
+//! * [`transport`] (and [`http`] with the `http` feature): how calls reach
+//!   the service, with failures as the core's [`Error`].
 
 pub mod app;
 pub mod device;

@@ -1,5 +1,5 @@
 //! The protocol's [`Transport`] as the core uses it: every failure of a call
-//! becomes the core's [`Error`].
+//! becomes the core's [`Error`](crate::Error).
 
 use serde::{de::DeserializeOwned, Serialize};
 

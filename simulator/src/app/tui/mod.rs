@@ -8,9 +8,9 @@
 //! messages carry increasing sequence numbers, so they must not overtake
 //! each other); the screen keeps ticking meanwhile.
 //!
-//! This module holds the [`Ui`] state, the event loop, the worker's results
+//! This module holds the `Ui` state, the event loop, the worker's results
 //! and the dispatch of keys and drawing; each screen has a file of its own
-//! with its key handling and its rendering, and [`render`] draws the phone
+//! with its key handling and its rendering, and `render` draws the phone
 //! frame around them.
 
 mod backup;
