@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub enum ErrorCode {
     /// Not valid JSON, a missing or unknown field, or a bad value encoding.
     Malformed,
-    /// Body over [`MAX_MESSAGE_BYTES`].
+    /// Body over [`MAX_MESSAGE_BYTES`](super::MAX_MESSAGE_BYTES).
     TooLarge,
     /// No such path.
     UnknownPath,
