@@ -7,13 +7,13 @@ use std::sync::{Arc, Mutex};
 use akuersi_core::app::{
     ActivityEntry, DecisionOutcome, Installation, InstallationConfig, Profile, RequestView,
 };
-use akuersi_core::clock::{Clock, SystemClock};
 use akuersi_core::device::{ActivityPage, DeviceView, IdentityStatusView, UnfreezeOutcome};
 use akuersi_core::display::i18n::SecurityRule;
 use akuersi_core::display::support::{Support, SupportContact, SupportSettings, SupportStatus};
 use akuersi_core::keystore::{self as core_keys, SoftwareVault};
-use akuersi_core::pin::DEFAULT_KDF_ITERATIONS;
-use akuersi_core::protocol::{AdditionView, NotificationItem, PairingPayloadResponse};
+use akuersi_protocol::clock::{Clock, SystemClock};
+use akuersi_protocol::pin::DEFAULT_KDF_ITERATIONS;
+use akuersi_protocol::wire::{AdditionView, NotificationItem, PairingPayloadResponse};
 
 use crate::error::{guard, AkuersiError};
 use crate::foreign::{

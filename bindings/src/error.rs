@@ -23,8 +23,8 @@
 
 use std::fmt;
 
-use akuersi_core::protocol::ErrorCode;
 use akuersi_core::Error;
+use akuersi_protocol::wire::ErrorCode;
 
 /// Everything that can go wrong in a call. Kotlin sees it as
 /// `AkuersiException` (a sealed class, one subclass per variant), Swift as the
@@ -336,8 +336,8 @@ pub(crate) fn guard<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use akuersi_core::identity::UserIdError;
-    use akuersi_core::pin::PinError;
+    use akuersi_protocol::identity::UserIdError;
+    use akuersi_protocol::pin::PinError;
 
     /// One or more values of every core variant, with the public error each
     /// must become. Variants with a payload appear twice with different

@@ -33,19 +33,19 @@ mod foreign;
 #[cfg(feature = "test-service")]
 mod test_service;
 
-pub use akuersi_core::activity::LogEntry;
 pub use akuersi_core::app::{
     ActivityEntry, DecisionOutcome, InstallationConfig, Profile, RequestView,
 };
-pub use akuersi_core::approval::Decision;
 pub use akuersi_core::device::{ActivityPage, DeviceView, IdentityStatusView, UnfreezeOutcome};
 pub use akuersi_core::display::i18n::SecurityRule;
 pub use akuersi_core::display::support::{SupportContact, SupportStatus};
-pub use akuersi_core::protocol::{
+pub use akuersi_core::transport::TransportResponse;
+pub use akuersi_protocol::activity::LogEntry;
+pub use akuersi_protocol::approval::Decision;
+pub use akuersi_protocol::request::{Action, LocalizedText};
+pub use akuersi_protocol::wire::{
     AdditionView, CodeChannel, NotificationItem, PairingPayloadResponse, RequestStatus,
 };
-pub use akuersi_core::request::{Action, LocalizedText};
-pub use akuersi_core::transport::TransportResponse;
 pub use app::{
     default_config, default_kdf_iterations, library_version, support_contact, support_status,
     Akuersi,

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use akuersi_core::app::InstallationConfig;
-use akuersi_core::approval::Decision;
-use akuersi_core::clock::{Clock, TestClock};
-use akuersi_core::protocol::{ChannelBindingKind, CodeChannel, CreateRequest, RequestStatus};
-use akuersi_core::request::{Action, LocalizedText};
 use akuersi_core::transport::{Transport as _, TransportResponse};
+use akuersi_protocol::approval::Decision;
+use akuersi_protocol::clock::{Clock, TestClock};
+use akuersi_protocol::request::{Action, LocalizedText};
+use akuersi_protocol::wire::{ChannelBindingKind, CodeChannel, CreateRequest, RequestStatus};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig, ServiceError};
 use akuersi_testkit::{log_on, T0, TOKEN};
 

@@ -8,11 +8,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
-use akuersi_core::clock::TestClock;
-use akuersi_core::protocol::{paths, CodeChannel, CreateRequest, RequestStatus};
-use akuersi_core::request::{Action, LocalizedText};
 use akuersi_core::transport::{Transport as _, TransportResponse};
 use akuersi_ffi::{Akuersi, AkuersiError, KeyStore, Profile, Transport};
+use akuersi_protocol::clock::TestClock;
+use akuersi_protocol::request::{Action, LocalizedText};
+use akuersi_protocol::wire::{paths, CodeChannel, CreateRequest, RequestStatus};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
 use akuersi_testkit::{installation, PIN, T0};
 use ring::rand::SystemRandom;

@@ -11,11 +11,13 @@
 
 use std::hint::black_box;
 
-use akuersi_core::activity::{entry_hash, head_bytes, verify_chain, LogEntry, SignedHead, GENESIS};
-use akuersi_core::approval::{ApprovalStatement, Decision, Evidence, PakeBinding};
-use akuersi_core::crypto::device_id_for;
-use akuersi_core::pin::{derive_pake_secrets, Pin, DEFAULT_KDF_ITERATIONS, PAKE_VERIFIER_ID};
-use akuersi_core::spake2plus::{registration_record, verifier_respond, PakeContext, Prover};
+use akuersi_protocol::activity::{
+    entry_hash, head_bytes, verify_chain, LogEntry, SignedHead, GENESIS,
+};
+use akuersi_protocol::approval::{ApprovalStatement, Decision, Evidence, PakeBinding};
+use akuersi_protocol::crypto::device_id_for;
+use akuersi_protocol::pin::{derive_pake_secrets, Pin, DEFAULT_KDF_ITERATIONS, PAKE_VERIFIER_ID};
+use akuersi_protocol::spake2plus::{registration_record, verifier_respond, PakeContext, Prover};
 use akuersi_testkit::bench::AppFixture;
 use akuersi_testkit::{log_on, PIN, T0};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
@@ -129,7 +131,7 @@ fn chain_benches(c: &mut Criterion) {
             identity,
             seq,
             at_ms,
-            akuersi_core::activity::ActivityKind::RequestApproved,
+            akuersi_protocol::activity::ActivityKind::RequestApproved,
             Some("device"),
             Some("request"),
             "Demo Bank – log_on",
@@ -138,7 +140,7 @@ fn chain_benches(c: &mut Criterion) {
         entries.push(LogEntry {
             seq,
             at_ms,
-            kind: akuersi_core::activity::ActivityKind::RequestApproved,
+            kind: akuersi_protocol::activity::ActivityKind::RequestApproved,
             device_id: Some("device".into()),
             request_id: Some("request".into()),
             detail: "Demo Bank – log_on".into(),

@@ -25,13 +25,6 @@ pub mod transport;
 
 pub use error::{Error, Result};
 
-// The wire protocol moved to akuersi-protocol; these paths keep working while
-// the other crates move over to it.
-pub use akuersi_protocol::wire as protocol;
-pub use akuersi_protocol::{
-    activity, approval, clock, crypto, encoding, identity, pin, request, spake2plus,
-};
-
 // uniffi derives on the plain data types, for bindings/ (akuersi-ffi).
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!();

@@ -11,9 +11,9 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use akuersi_core::clock::TestClock;
-use akuersi_core::protocol::*;
-use akuersi_core::request::{Amount, LocalizedText};
+use akuersi_protocol::clock::TestClock;
+use akuersi_protocol::wire::*;
+use akuersi_protocol::request::{Amount, LocalizedText};
 use akuersi_core::transport::{Transport, TransportError, TransportResponse};
 use akuersi_fuzz::{log_on, service, OWNER, PATHS, PIN, TOKEN};
 use akuersi_server::InProcessTransport;
@@ -157,7 +157,7 @@ fn main() {
 
     // A payment approved with the PIN.
     let mut pay = log_on(OWNER);
-    pay.action = akuersi_core::request::Action::Approve;
+    pay.action = akuersi_protocol::request::Action::Approve;
     pay.texts = vec![LocalizedText {
         lang: "da".into(),
         header: "Godkend betaling".into(),

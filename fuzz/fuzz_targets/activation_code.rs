@@ -14,7 +14,7 @@
 
 use std::sync::Mutex;
 
-use akuersi_core::protocol::{paths, CodeChannel, ErrorCode, VerifierRegistration};
+use akuersi_protocol::wire::{paths, CodeChannel, ErrorCode, VerifierRegistration};
 use akuersi_fuzz::{check_answer, service, text, Device, OWNER};
 use akuersi_server::api::handle;
 use akuersi_server::Service;
@@ -43,7 +43,7 @@ fn model_normalize(typed: &str) -> Option<String> {
 }
 
 struct Fixture {
-    _clock: std::sync::Arc<akuersi_core::clock::TestClock>,
+    _clock: std::sync::Arc<akuersi_protocol::clock::TestClock>,
     service: Service,
     device: Device,
     verifier: VerifierRegistration,

@@ -9,8 +9,8 @@
 //!   its stored hash, and the head names the last entry.
 #![no_main]
 
-use akuersi_core::activity::{entry_hash, head_bytes, verify_chain, LogEntry, SignedHead, GENESIS};
-use akuersi_core::protocol::ActivityResponse;
+use akuersi_protocol::activity::{entry_hash, head_bytes, verify_chain, LogEntry, SignedHead, GENESIS};
+use akuersi_protocol::wire::ActivityResponse;
 use akuersi_fuzz::{fixed_key, fixed_sign, json_round_trip};
 use libfuzzer_sys::fuzz_target;
 use ring::signature::KeyPair;

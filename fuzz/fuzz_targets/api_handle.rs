@@ -7,7 +7,7 @@
 
 use std::sync::Mutex;
 
-use akuersi_core::clock::TestClock;
+use akuersi_protocol::clock::TestClock;
 use akuersi_fuzz::{check_answer, service, Device, PATHS};
 use akuersi_server::api::handle;
 use akuersi_server::Service;

@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use akuersi_core::clock::{Clock, TestClock};
-use akuersi_core::protocol::{
+use akuersi_protocol::clock::{Clock, TestClock};
+use akuersi_protocol::wire::{
     paths, qr_counter, ChannelBindingKind, ChannelCheck, ErrorCode, RequestStatus,
 };
 use akuersi_fuzz::{check_answer, log_on, service, text, Device, OWNER};

@@ -4,8 +4,8 @@
 //! parts gives back the (trimmed) input exactly.
 #![no_main]
 
-use akuersi_core::crypto::is_hex_id;
-use akuersi_core::protocol::{pairing_payload, parse_pairing_payload, PAIRING_PREFIX};
+use akuersi_protocol::crypto::is_hex_id;
+use akuersi_protocol::wire::{pairing_payload, parse_pairing_payload, PAIRING_PREFIX};
 use akuersi_fuzz::text;
 use libfuzzer_sys::fuzz_target;
 

@@ -4,7 +4,7 @@
 //! Input: request id, a newline, the scanned value.
 #![no_main]
 
-use akuersi_core::protocol::{qr_counter, qr_value, QR_PREFIX};
+use akuersi_protocol::wire::{qr_counter, qr_value, QR_PREFIX};
 use akuersi_fuzz::text;
 use libfuzzer_sys::fuzz_target;
 

@@ -6,8 +6,8 @@
 //! Input: a `CreateRequest` as JSON, or else any text used as name and body.
 #![no_main]
 
-use akuersi_core::protocol::CreateRequest;
-use akuersi_core::request::{
+use akuersi_protocol::wire::CreateRequest;
+use akuersi_protocol::request::{
     check_single_script, is_forbidden_char, nfc, render_account, validate_account,
     validate_requester, validate_texts, LocalizedText, MAX_BODY_CHARS, MAX_HEADER_CHARS,
     MAX_LANGUAGES, MAX_REQUESTER_NAME_CHARS,

@@ -6,7 +6,7 @@
 //! to its canonical signed bytes.
 #![no_main]
 
-use akuersi_core::protocol::{Activate, CompletePairing};
+use akuersi_protocol::wire::{Activate, CompletePairing};
 use akuersi_fuzz::WIRE_KINDS;
 use libfuzzer_sys::fuzz_target;
 

@@ -5,12 +5,12 @@
 
 use std::sync::Arc;
 
-use akuersi_core::clock::TestClock;
-use akuersi_core::pin::{MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
-use akuersi_core::protocol::{
+use akuersi_protocol::clock::TestClock;
+use akuersi_protocol::pin::{MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
+use akuersi_protocol::wire::{
     paths, Activate, DeviceSigned, ErrorBody, ErrorCode, SignedBody, VerifierRegistration,
 };
-use akuersi_core::request::LocalizedText;
+use akuersi_protocol::request::LocalizedText;
 use akuersi_server::api::ApiResponse;
 use akuersi_server::{Service, ServiceConfig, ServiceError};
 use akuersi_testkit::HandDevice;
@@ -128,12 +128,12 @@ impl Device {
             .hand
             .pake_secrets(PIN, MIN_KDF_ITERATIONS)
             .expect("good PIN");
-        let ctx = akuersi_core::spake2plus::PakeContext {
+        let ctx = akuersi_protocol::spake2plus::PakeContext {
             context,
             id_prover: self.device_id.as_bytes(),
             id_verifier: PAKE_VERIFIER_ID,
         };
-        akuersi_core::spake2plus::Prover::start(&ctx, &w0, &w1)
+        akuersi_protocol::spake2plus::Prover::start(&ctx, &w0, &w1)
             .1
             .to_vec()
     }
@@ -141,17 +141,17 @@ impl Device {
     /// A signed rejection or report of `request` (no PIN needed).
     pub fn decline(
         &self,
-        request: &akuersi_core::protocol::PendingRequest,
-        decision: akuersi_core::approval::Decision,
-    ) -> akuersi_core::protocol::Decide {
-        let statement = akuersi_core::approval::ApprovalStatement::for_request(
+        request: &akuersi_protocol::wire::PendingRequest,
+        decision: akuersi_protocol::approval::Decision,
+    ) -> akuersi_protocol::wire::Decide {
+        let statement = akuersi_protocol::approval::ApprovalStatement::for_request(
             request,
             decision,
             &self.device_id,
             None,
             None,
         );
-        akuersi_core::protocol::Decide {
+        akuersi_protocol::wire::Decide {
             device_id: self.device_id.clone(),
             request_id: request.request_id.clone(),
             decision,
@@ -167,7 +167,7 @@ impl Device {
         let _ = service.create_identity(OWNER);
         let d = Self::new();
         let code = service
-            .issue_activation_code(OWNER, akuersi_core::protocol::CodeChannel::Paper)
+            .issue_activation_code(OWNER, akuersi_protocol::wire::CodeChannel::Paper)
             .expect("code")
             .code;
         service
@@ -304,9 +304,9 @@ pub type WireCheck = fn(&[u8]);
 /// answers too), with its check; the `wire_messages` target picks one by
 /// index. Append only, so that recorded seeds keep their meaning.
 pub static WIRE_KINDS: &[(&str, WireCheck)] = {
-    use akuersi_core::approval::Evidence;
-    use akuersi_core::identity::UserId;
-    use akuersi_core::protocol::*;
+    use akuersi_protocol::approval::Evidence;
+    use akuersi_protocol::identity::UserId;
+    use akuersi_protocol::wire::*;
     &[
         ("CreateRequest", plain::<CreateRequest>),
         ("CreateRequestResponse", plain::<CreateRequestResponse>),

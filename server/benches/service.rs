@@ -11,7 +11,7 @@
 
 use std::hint::black_box;
 
-use akuersi_core::protocol::paths;
+use akuersi_protocol::wire::paths;
 use akuersi_server::api;
 use akuersi_testkit::bench::{self, Device};
 use akuersi_testkit::log_on;

@@ -3,8 +3,8 @@
 //! benchmarks that need a large population. Not part of the protocol; no
 //! shipped build carries it.
 
-use akuersi_core::crypto::sha256;
-use akuersi_core::pin::MIN_KDF_ITERATIONS;
+use akuersi_protocol::crypto::sha256;
+use akuersi_protocol::pin::MIN_KDF_ITERATIONS;
 use rusqlite::params;
 
 /// Fill the service database at `path` with `n` more identities, each with

@@ -1,7 +1,7 @@
 //! Errors the service answers with. Each carries a stable [`ErrorCode`], an
 //! English message for people, and for PIN errors the counters a device needs.
 
-use akuersi_core::protocol::{ErrorBody, ErrorCode};
+use akuersi_protocol::wire::{ErrorBody, ErrorCode};
 
 /// A refusal or failure, ready to send as an [`ErrorBody`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

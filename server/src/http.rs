@@ -2,7 +2,7 @@
 //! [`api::handle`].
 //!
 //! Every protocol message is `POST`ed as JSON to its versioned path
-//! ([`akuersi_core::protocol::paths`]); the answer is JSON too, an
+//! ([`akuersi_protocol::wire::paths`]); the answer is JSON too, an
 //! [`ErrorBody`] with a stable code for every refusal. Routing is
 //! [`api::handle`]'s own: this module mounts one handler on `/v1/{*path}`,
 //! so every endpoint the dispatcher knows is served and any other `/v1/` path
@@ -79,7 +79,7 @@
 //! # Ok(()) }
 //! ```
 //!
-//! [`ErrorCode`]: akuersi_core::protocol::ErrorCode
+//! [`ErrorCode`]: akuersi_protocol::wire::ErrorCode
 
 use std::future::{Future, IntoFuture};
 use std::io;
@@ -87,7 +87,7 @@ use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::Arc;
 use std::time::Duration;
 
-use akuersi_core::protocol::{ErrorBody, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
+use akuersi_protocol::wire::{ErrorBody, ErrorCode, MAX_MESSAGE_BYTES, PROTOCOL_VERSION};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};

@@ -13,11 +13,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use akuersi_core::app::Installation;
-use akuersi_core::approval::Decision;
-use akuersi_core::clock::SystemClock;
-use akuersi_core::encoding::{b64_decode, b64_encode};
-use akuersi_core::protocol::{paths, PollResponse, RequestStatus, MAX_MESSAGE_BYTES};
 use akuersi_core::Error;
+use akuersi_protocol::approval::Decision;
+use akuersi_protocol::clock::SystemClock;
+use akuersi_protocol::encoding::{b64_decode, b64_encode};
+use akuersi_protocol::wire::{paths, PollResponse, RequestStatus, MAX_MESSAGE_BYTES};
 use akuersi_server::api;
 use common::*;
 use serde_json::{json, Value};
@@ -548,7 +548,7 @@ fn http_level_refusals_are_json_too() {
 fn server_stops_gracefully_and_keeps_what_it_committed() {
     let dir = TempDir::new("http-stop");
     let db = dir.file("service.sqlite");
-    let clock = Arc::new(akuersi_core::clock::TestClock::new(T0));
+    let clock = Arc::new(akuersi_protocol::clock::TestClock::new(T0));
     let open = || {
         Arc::new(
             akuersi_server::Service::open(

@@ -12,8 +12,8 @@ use std::net::TcpStream;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use akuersi_core::clock::TestClock;
-use akuersi_core::protocol::paths;
+use akuersi_protocol::clock::TestClock;
+use akuersi_protocol::wire::paths;
 use akuersi_server::http::{self, HttpConfig};
 use akuersi_server::{Service, ServiceConfig};
 use common::*;
@@ -242,7 +242,7 @@ fn shutdown_lets_a_message_in_flight_finish() {
     let handle = answer["poll_handle"].as_str().unwrap();
     assert_eq!(
         service.poll(handle).unwrap().status,
-        akuersi_core::protocol::RequestStatus::Pending
+        akuersi_protocol::wire::RequestStatus::Pending
     );
     wait_for_line(&["stopped"]);
     // Nothing listens any more.

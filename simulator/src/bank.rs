@@ -25,15 +25,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use akuersi_core::approval::Decision;
-use akuersi_core::crypto::{random_array, random_id};
-use akuersi_core::protocol::{
+use akuersi_core::transport::{call, Transport};
+use akuersi_core::Error;
+use akuersi_protocol::approval::Decision;
+use akuersi_protocol::crypto::{random_array, random_id};
+use akuersi_protocol::request::{validate_texts, Action, Amount, LocalizedText};
+use akuersi_protocol::wire::{
     paths, ChannelBindingKind, CreateRequest, CreateRequestResponse, ErrorCode, PollRequest,
     PollResponse, RequestStatus, MAX_TTL_SECONDS,
 };
-use akuersi_core::request::{validate_texts, Action, Amount, LocalizedText};
-use akuersi_core::transport::{call, Transport};
-use akuersi_core::Error;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -253,7 +253,7 @@ impl DemoBank {
             }),
             channel_code: answer.channel_code,
             amount: body.payment.then(|| "9.000,00 DKK".to_owned()),
-            account: account.map(|a| akuersi_core::request::render_account(&a)),
+            account: account.map(|a| akuersi_protocol::request::render_account(&a)),
         })
     }
 
@@ -438,7 +438,7 @@ fn seconds_between(now_ms: i64, until_ms: i64) -> u32 {
 
 /// A fresh 4-character reference, shown on the page and inside the request
 /// text, so the owner can match the two.
-fn reference() -> Result<String, akuersi_core::crypto::RandomFailure> {
+fn reference() -> Result<String, akuersi_protocol::crypto::RandomFailure> {
     let raw = random_array::<4>()?;
     Ok(raw
         .iter()
@@ -657,7 +657,7 @@ mod tests {
         let texts = validate_texts(payment_texts("R7K4")).unwrap();
         assert_eq!(texts.len(), 3);
         assert!(texts.iter().all(|t| t.body.ends_with("(R7K4)")));
-        assert!(akuersi_core::request::validate_account(PAYMENT_ACCOUNT).is_ok());
+        assert!(akuersi_protocol::request::validate_account(PAYMENT_ACCOUNT).is_ok());
         assert!(PAGE.contains("id=\"binding\"") && PAGE.contains("id=\"bind-qr\""));
     }
 

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use akuersi_core::pin::{derive_pake_secrets, Pin, DEFAULT_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
+use akuersi_protocol::pin::{derive_pake_secrets, Pin, DEFAULT_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
 use akuersi_testkit::bench::{self, AppFixture, Device};
 use clap::Args;
 use ring::rand::SystemRandom;

@@ -2,8 +2,8 @@
 //! the owner's language, and a live countdown with a time bar.
 
 use akuersi_core::app::RequestView;
-use akuersi_core::protocol::ChannelBindingKind;
-use akuersi_core::request::Action;
+use akuersi_protocol::request::Action;
+use akuersi_protocol::wire::ChannelBindingKind;
 
 use crate::timefmt::countdown;
 

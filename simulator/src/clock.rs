@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use akuersi_core::clock::{Clock, TestClock};
+use akuersi_protocol::clock::{Clock, TestClock};
 
 /// The shared clock as one device reads it.
 #[derive(Debug)]

@@ -12,15 +12,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use akuersi_core::app::{Installation, InstallationConfig, RequestView};
-use akuersi_core::clock::{Clock, SystemClock, TestClock};
-use akuersi_core::crypto::{random_array, random_id};
 use akuersi_core::keystore::SoftwareVault;
-use akuersi_core::pin::{derive_pake_secrets, Pin, DEFAULT_KDF_ITERATIONS};
-use akuersi_core::protocol::{
+use akuersi_core::transport::{call, Transport};
+use akuersi_protocol::clock::{Clock, SystemClock, TestClock};
+use akuersi_protocol::crypto::{random_array, random_id};
+use akuersi_protocol::pin::{derive_pake_secrets, Pin, DEFAULT_KDF_ITERATIONS};
+use akuersi_protocol::request::{Action, LocalizedText};
+use akuersi_protocol::wire::{
     paths, CreateRequest, CreateRequestResponse, PollRequest, PollResponse, MAX_TTL_SECONDS,
 };
-use akuersi_core::request::{Action, LocalizedText};
-use akuersi_core::transport::{call, Transport};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
 
 use crate::card;

@@ -2,7 +2,7 @@
 //! Expectations that merely fail are not errors; they are counted by
 //! [`crate::output::Printer`] and reported in [`crate::demo::DemoSummary`].
 
-use akuersi_core::approval::EvidenceError;
+use akuersi_protocol::approval::EvidenceError;
 
 /// Why the demo could not go on.
 #[derive(Debug, thiserror::Error)]

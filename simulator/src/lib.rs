@@ -9,7 +9,7 @@
 //! app installations ([`akuersi_core::app::Installation`]) in one process,
 //! connected by the same JSON messages they would exchange over HTTP, and
 //! walks through scenes a person can read and follow ([`demo::run`]). All
-//! time comes from one [`akuersi_core::clock::TestClock`], so the demo moves
+//! time comes from one [`akuersi_protocol::clock::TestClock`], so the demo moves
 //! time forward instead of waiting for requests to lapse.
 //!
 //! Every scene checks its own outcome, so the demo doubles as a smoke test:

@@ -37,17 +37,17 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use akuersi_core::approval::{ApprovalStatement, Decision, PakeBinding};
-use akuersi_core::clock::SystemClock;
 use akuersi_core::http::{HttpTransport, HttpTransportConfig};
-use akuersi_core::pin::{MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
-use akuersi_core::protocol::{
+use akuersi_core::transport::{call, Transport};
+use akuersi_protocol::approval::{ApprovalStatement, Decision, PakeBinding};
+use akuersi_protocol::clock::SystemClock;
+use akuersi_protocol::pin::{MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
+use akuersi_protocol::spake2plus::{PakeContext, PakeScalar, Prover};
+use akuersi_protocol::wire::{
     pake_context, paths, CodeChannel, CreateRequestResponse, Decide, DecideResponse, PakeProof,
     PendingQuery, PendingRequest, PendingResponse, PinPurpose, PinStart, PinStartResponse,
     RequestStatus,
 };
-use akuersi_core::spake2plus::{PakeContext, PakeScalar, Prover};
-use akuersi_core::transport::{call, Transport};
 use akuersi_server::http::{spawn_with, HttpConfig};
 use akuersi_server::{Service, ServiceConfig};
 use akuersi_testkit::{log_on, HandDevice, PIN};

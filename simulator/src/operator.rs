@@ -7,12 +7,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use akuersi_core::http::HttpTransport;
-use akuersi_core::protocol::{
+use akuersi_core::transport::{call, Transport};
+use akuersi_protocol::wire::{
     paths, Ack, CodeChannel, CreateIdentity, CreateIdentityResponse, IssueActivationCode,
     IssueActivationCodeResponse, NotificationItem, OperatorFreeze, OperatorOutbox,
     OperatorSetContact, OutboxResponse,
 };
-use akuersi_core::transport::{call, Transport};
 
 use crate::error::SimError;
 use crate::profile::{DEFAULT_DATA_DIR, DEFAULT_SERVICE_URL};

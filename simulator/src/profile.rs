@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use akuersi_core::app::{Installation, InstallationConfig, Profile};
-use akuersi_core::clock::SystemClock;
 use akuersi_core::http::HttpTransport;
 use akuersi_core::keystore::SoftwareVault;
+use akuersi_protocol::clock::SystemClock;
 
 use crate::error::SimError;
 

@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use akuersi_core::clock::SystemClock;
-use akuersi_core::crypto::random_id;
-use akuersi_core::protocol::{MAX_TTL_SECONDS, MIN_TTL_SECONDS};
+use akuersi_protocol::clock::SystemClock;
+use akuersi_protocol::crypto::random_id;
+use akuersi_protocol::wire::{MAX_TTL_SECONDS, MIN_TTL_SECONDS};
 use akuersi_server::http::{self, HttpConfig, DEFAULT_ADDR};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
 use axum::body::Body;

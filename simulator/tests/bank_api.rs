@@ -6,7 +6,7 @@ use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
-use akuersi_core::clock::SystemClock;
+use akuersi_protocol::clock::SystemClock;
 use akuersi_server::http::{self, ServerHandle};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
 use akuersi_sim::bank::{self, DemoBank};

@@ -10,12 +10,12 @@
 use std::sync::Arc;
 
 use akuersi_core::app::Installation;
-use akuersi_core::approval::{ApprovalStatement, Decision, PakeBinding};
-use akuersi_core::clock::TestClock;
 use akuersi_core::keystore::SoftwareVault;
-use akuersi_core::pin::{MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
-use akuersi_core::protocol::*;
-use akuersi_core::spake2plus::{PakeContext, Prover};
+use akuersi_protocol::approval::{ApprovalStatement, Decision, PakeBinding};
+use akuersi_protocol::clock::TestClock;
+use akuersi_protocol::pin::{MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
+use akuersi_protocol::spake2plus::{PakeContext, Prover};
+use akuersi_protocol::wire::*;
 use akuersi_server::{api, InProcessTransport, Service, ServiceConfig};
 use rusqlite::params;
 

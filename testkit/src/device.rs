@@ -4,12 +4,12 @@
 //! [`RawDevice`] unwraps, as tests may, and builds every message a test needs
 //! to replay, tamper and race.
 
-use akuersi_core::approval::{ApprovalStatement, Decision, PakeBinding};
-use akuersi_core::crypto::{device_id_for, random_array};
-use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
-use akuersi_core::protocol::*;
-use akuersi_core::spake2plus::{registration_record, PakeContext, PakeScalar, Prover};
 use akuersi_core::transport::{call, Transport};
+use akuersi_protocol::approval::{ApprovalStatement, Decision, PakeBinding};
+use akuersi_protocol::crypto::{device_id_for, random_array};
+use akuersi_protocol::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
+use akuersi_protocol::spake2plus::{registration_record, PakeContext, PakeScalar, Prover};
+use akuersi_protocol::wire::*;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 

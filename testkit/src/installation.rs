@@ -5,10 +5,10 @@
 use std::sync::Arc;
 
 use akuersi_core::app::{Installation, InstallationConfig};
-use akuersi_core::clock::Clock;
 use akuersi_core::keystore::{SecretVault, SoftwareVault};
-use akuersi_core::pin::MIN_KDF_ITERATIONS;
 use akuersi_core::transport::Transport;
+use akuersi_protocol::clock::Clock;
+use akuersi_protocol::pin::MIN_KDF_ITERATIONS;
 
 /// Settings of a test installation; start with [`installation`].
 #[derive(Clone)]

@@ -19,8 +19,8 @@ mod installation;
 mod temp;
 mod world;
 
-use akuersi_core::protocol::{paths, CreateRequest, ErrorCode};
-use akuersi_core::request::{Action, LocalizedText};
+use akuersi_protocol::request::{Action, LocalizedText};
+use akuersi_protocol::wire::{paths, CreateRequest, ErrorCode};
 
 pub use device::{HandDevice, RawDevice};
 pub use installation::{installation, InstallationBuilder};

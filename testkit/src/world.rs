@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use akuersi_core::app::{DecisionOutcome, Installation, Profile};
-use akuersi_core::clock::{Clock, TestClock};
-use akuersi_core::protocol::*;
 use akuersi_core::transport::{call, Transport, TransportError, TransportResponse};
+use akuersi_protocol::clock::{Clock, TestClock};
+use akuersi_protocol::wire::*;
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
 
 use crate::{log_on, PIN, T0, TOKEN, WRONG_PIN};

@@ -34,13 +34,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use akuersi_core::app::Installation;
-use akuersi_core::approval::Decision;
-use akuersi_core::clock::SystemClock;
 use akuersi_core::http::{HttpTransport, HttpTransportConfig};
 use akuersi_core::keystore::SoftwareVault;
-use akuersi_core::protocol::*;
 use akuersi_core::transport::{call, Transport};
 use akuersi_core::Error;
+use akuersi_protocol::approval::Decision;
+use akuersi_protocol::clock::SystemClock;
+use akuersi_protocol::wire::*;
 use akuersi_server::lockout::LockoutPolicy;
 use akuersi_server::{Service, ServiceConfig};
 use akuersi_testkit::*;

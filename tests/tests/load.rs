@@ -14,11 +14,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use akuersi_core::approval::Decision;
-use akuersi_core::clock::SystemClock;
 use akuersi_core::http::HttpTransport;
-use akuersi_core::protocol::*;
 use akuersi_core::transport::{call, Transport};
+use akuersi_protocol::approval::Decision;
+use akuersi_protocol::clock::SystemClock;
+use akuersi_protocol::wire::*;
 use akuersi_server::{Service, ServiceConfig};
 use akuersi_testkit::*;
 

@@ -32,9 +32,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use akuersi_core::approval::{Decision, PakeBinding};
-use akuersi_core::clock::Clock;
-use akuersi_core::protocol::*;
+use akuersi_protocol::approval::{Decision, PakeBinding};
+use akuersi_protocol::clock::Clock;
+use akuersi_protocol::wire::*;
 use akuersi_server::lockout::Lock;
 use akuersi_testkit::*;
 use proptest::prelude::*;
@@ -884,7 +884,7 @@ impl Harness {
             nonce: vec![0; 32],
             requester_id: "demo-bank".into(),
             requester_name: "Demo Bank".into(),
-            action: akuersi_core::request::Action::LogOn,
+            action: akuersi_protocol::request::Action::LogOn,
             texts,
             created_at_ms: created.server_time_ms,
             expires_at_ms: created.expires_at_ms,

@@ -3,11 +3,11 @@
 //! the app, before the app may approve. The answer is checked here (wrong
 //! answers counted: 3 cancel the request) and then signed into the approval.
 
-use akuersi_core::crypto::ct_eq;
-use akuersi_core::protocol::{
+use akuersi_protocol::activity::ActivityKind;
+use akuersi_protocol::crypto::ct_eq;
+use akuersi_protocol::wire::{
     qr_counter, qr_value, Ack, ChannelBindingKind, ChannelCheck, DeviceSigned, ErrorCode,
 };
-use akuersi_protocol::activity::ActivityKind;
 
 use super::{err, frozen_error, log, Service};
 use crate::error::{Result, ServiceError};

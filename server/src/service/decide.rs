@@ -3,9 +3,9 @@
 //! cover the approval statement rebuilt from the service's own copy of the
 //! request; the first device to decide wins.
 
-use akuersi_core::approval::{ApprovalStatement, Decision, PakeBinding};
-use akuersi_core::protocol::{Decide, DecideResponse, ErrorCode, PinPurpose, RequestStatus};
 use akuersi_protocol::activity::ActivityKind;
+use akuersi_protocol::approval::{ApprovalStatement, Decision, PakeBinding};
+use akuersi_protocol::wire::{Decide, DecideResponse, ErrorCode, PinPurpose, RequestStatus};
 
 use super::envelope::blocked_error;
 use super::{err, frozen_error, log, malformed, Service};

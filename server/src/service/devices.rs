@@ -3,14 +3,14 @@
 //! device, a waiting period in which every device and channel is told and any
 //! device can veto, then a one-time pairing payload valid 3 minutes.
 
-use akuersi_core::crypto::{random_array, random_id};
-use akuersi_core::protocol::{
+use akuersi_protocol::activity::ActivityKind;
+use akuersi_protocol::crypto::{random_array, random_id};
+use akuersi_protocol::wire::{
     pairing_payload, Ack, AdditionStatus, AdditionView, Channel, CompletePairing, DeviceListQuery,
     DeviceListResponse, DeviceSigned, DeviceStatus, DeviceSummary, ErrorCode, IdentityStatus,
     IdentityStatusQuery, PairingOffer, PairingPayloadResponse, PinPurpose, RemoveDevice,
     RenameDevice, StartAddition, VetoAddition,
 };
-use akuersi_protocol::activity::ActivityKind;
 use ring::hmac;
 
 use super::enrollment::{check_device_name, check_new_device};
@@ -366,7 +366,7 @@ impl Service {
     pub fn complete_pairing(
         &self,
         msg: CompletePairing,
-    ) -> Result<akuersi_core::protocol::ActivateResponse> {
+    ) -> Result<akuersi_protocol::wire::ActivateResponse> {
         let bytes = msg.signed_bytes();
         check_new_device(
             &msg.device_id,
@@ -377,7 +377,7 @@ impl Service {
             &bytes,
             &msg.signature,
         )?;
-        if !akuersi_core::crypto::is_hex_id(&msg.addition_id) {
+        if !akuersi_protocol::crypto::is_hex_id(&msg.addition_id) {
             return Err(malformed("addition_id is not an id"));
         }
         let now = self.now_ms();
@@ -456,7 +456,7 @@ impl Service {
                     name: &msg.device_name,
                 },
             )?;
-            Ok(Outcome::Done(akuersi_core::protocol::ActivateResponse {
+            Ok(Outcome::Done(akuersi_protocol::wire::ActivateResponse {
                 identity_id: a.identity_id.clone(),
                 device_id: msg.device_id.clone(),
                 service_public_key: self.public_key(),

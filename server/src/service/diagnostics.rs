@@ -1,8 +1,8 @@
 //! State for operators and tests: a device's lock-out state, the activity
 //! log as records, WAL syncs, and a digest of every row.
 
-use akuersi_core::crypto::sha256;
-use akuersi_core::protocol::ErrorCode;
+use akuersi_protocol::crypto::sha256;
+use akuersi_protocol::wire::ErrorCode;
 
 use super::{err, Service};
 use crate::error::Result;

@@ -2,13 +2,13 @@
 //! re-activating a blocked device) and with a pairing payload from an existing
 //! device after a waiting period (see `devices`).
 
-use akuersi_core::crypto::{ct_eq, device_id_for, verify_p256};
-use akuersi_core::identity::UserId;
-use akuersi_core::pin::{MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
-use akuersi_core::protocol::{Activate, ActivateResponse, ErrorCode, VerifierRegistration};
-use akuersi_core::request::is_forbidden_char;
-use akuersi_core::spake2plus::VerifierRecord;
 use akuersi_protocol::activity::ActivityKind;
+use akuersi_protocol::crypto::{ct_eq, device_id_for, verify_p256};
+use akuersi_protocol::identity::UserId;
+use akuersi_protocol::pin::{MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
+use akuersi_protocol::request::is_forbidden_char;
+use akuersi_protocol::spake2plus::VerifierRecord;
+use akuersi_protocol::wire::{Activate, ActivateResponse, ErrorCode, VerifierRegistration};
 
 use super::{err, frozen_error, log, malformed, normalize_code, Service, CODE_MAX_FAILURES};
 use crate::error::{Result, ServiceError};

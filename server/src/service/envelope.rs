@@ -3,8 +3,8 @@
 //! device blocked after too many wrong PINs is refused, except for the proof
 //! of the very attempt that blocked it.
 
-use akuersi_core::crypto::is_hex_id;
-use akuersi_core::protocol::{DeviceSigned, ErrorCode, PakeProof, PinPurpose, SignedBody};
+use akuersi_protocol::crypto::is_hex_id;
+use akuersi_protocol::wire::{DeviceSigned, ErrorCode, PakeProof, PinPurpose, SignedBody};
 
 use super::{err, malformed, Service};
 use crate::error::{Result, ServiceError};

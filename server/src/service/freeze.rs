@@ -4,10 +4,10 @@
 //! device plus a second proof: the PIN on another active device within 15
 //! minutes, or an activation code.
 
-use akuersi_core::protocol::{
+use akuersi_protocol::activity::ActivityKind;
+use akuersi_protocol::wire::{
     Ack, DeviceSigned, ErrorCode, Freeze, PinPurpose, Unfreeze, UnfreezeResponse,
 };
-use akuersi_protocol::activity::ActivityKind;
 
 use super::{err, log, Service};
 use crate::error::Result;

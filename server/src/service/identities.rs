@@ -1,10 +1,10 @@
 //! Identities and activation codes: the operator calls that create an
 //! identity and issue its codes, and how codes are written and stored.
 
-use akuersi_core::crypto::{random_array, random_id, sha256};
-use akuersi_core::identity::UserId;
-use akuersi_core::protocol::{CodeChannel, ErrorCode, IssueActivationCodeResponse};
 use akuersi_protocol::activity::ActivityKind;
+use akuersi_protocol::crypto::{random_array, random_id, sha256};
+use akuersi_protocol::identity::UserId;
+use akuersi_protocol::wire::{CodeChannel, ErrorCode, IssueActivationCodeResponse};
 
 use super::{err, log, Service};
 use crate::error::{Result, ServiceError};

@@ -21,10 +21,10 @@
 use akuersi_protocol::activity::ActivityKind;
 use std::sync::Arc;
 
-use akuersi_core::activity::{entry_hash, GENESIS};
-use akuersi_core::clock::Clock;
-use akuersi_core::crypto::sha256;
-use akuersi_core::protocol::ErrorCode;
+use akuersi_protocol::activity::{entry_hash, GENESIS};
+use akuersi_protocol::clock::Clock;
+use akuersi_protocol::crypto::sha256;
+use akuersi_protocol::wire::ErrorCode;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 

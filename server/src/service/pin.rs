@@ -4,16 +4,16 @@
 //! and told to the owner on a suspension or block); pin-failed closes a
 //! session a device gave up on.
 
-use akuersi_core::crypto::random_id;
-use akuersi_core::pin::PAKE_VERIFIER_ID;
-use akuersi_core::protocol::{
+use akuersi_protocol::activity::ActivityKind;
+use akuersi_protocol::crypto::random_id;
+use akuersi_protocol::pin::PAKE_VERIFIER_ID;
+use akuersi_protocol::spake2plus::{
+    verifier_respond, verify_confirm_p, PakeContext, VerifierRecord, VerifierResponse,
+};
+use akuersi_protocol::wire::{
     operation_pake_context, pake_context, DeviceSigned, ErrorCode, PakeProof, PinFailed,
     PinFailedResponse, PinPurpose, PinStart, PinStartResponse,
 };
-use akuersi_core::spake2plus::{
-    verifier_respond, verify_confirm_p, PakeContext, VerifierRecord, VerifierResponse,
-};
-use akuersi_protocol::activity::ActivityKind;
 
 use super::{err, frozen_error, log, malformed, Service};
 use crate::error::{Result, ServiceError};

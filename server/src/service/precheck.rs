@@ -17,8 +17,8 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
-use akuersi_core::crypto::verify_p256;
-use akuersi_core::encoding::CanonicalWriter;
+use akuersi_protocol::crypto::verify_p256;
+use akuersi_protocol::encoding::CanonicalWriter;
 
 /// At most this many verified signatures are remembered (an entry is taken
 /// by the transaction right after it is made; the cap only bounds what
@@ -106,7 +106,7 @@ mod tests {
     /// bound to the key it was checked with.
     #[test]
     fn an_early_check_under_a_key_since_replaced_does_not_count() {
-        use akuersi_core::protocol::{DeviceSigned, PendingQuery};
+        use akuersi_protocol::wire::{DeviceSigned, PendingQuery};
 
         let service = open();
         let mut device = enroll(&service, "Aviaja-Nuuk");
@@ -124,7 +124,7 @@ mod tests {
         let refused = service.pending(msg).unwrap_err();
         assert_eq!(
             refused.code,
-            akuersi_core::protocol::ErrorCode::BadSignature,
+            akuersi_protocol::wire::ErrorCode::BadSignature,
             "{refused}"
         );
     }
@@ -134,7 +134,7 @@ mod tests {
     /// multiplications before it is refused.
     #[test]
     fn the_early_pin_share_needs_an_early_verified_signature() {
-        use akuersi_core::protocol::{PinPurpose, PinStart};
+        use akuersi_protocol::wire::{PinPurpose, PinStart};
         use akuersi_testkit::T0;
 
         let (service, mut device, request_id) = pending_log_on();

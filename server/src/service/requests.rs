@@ -2,16 +2,16 @@
 //! ID, a rate limit per hour), polls it and may cancel it; it lapses at its
 //! expiry; devices of its identity list it while it is pending.
 
-use akuersi_core::approval::Evidence;
-use akuersi_core::crypto::{is_hex_id, random_array, random_id, sha256};
-use akuersi_core::encoding::b64_encode;
-use akuersi_core::identity::UserId;
-use akuersi_core::protocol::{
+use akuersi_protocol::approval::Evidence;
+use akuersi_protocol::crypto::{is_hex_id, random_array, random_id, sha256};
+use akuersi_protocol::encoding::b64_encode;
+use akuersi_protocol::identity::UserId;
+use akuersi_protocol::request::{nfc, validate_account, validate_requester, validate_texts};
+use akuersi_protocol::wire::{
     qr_value, ChannelBindingKind, CreateRequest, CreateRequestResponse, DeviceSigned, ErrorCode,
     PendingQuery, PendingRequest, PendingResponse, PollResponse, RequestStatus, MAX_TTL_SECONDS,
     MIN_TTL_SECONDS,
 };
-use akuersi_core::request::{nfc, validate_account, validate_requester, validate_texts};
 
 use super::channel::qr_counter_at;
 use super::{err, Service};

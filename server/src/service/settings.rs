@@ -2,16 +2,16 @@
 //! every use, the PIN itself; the operator's contact-data and outbox calls;
 //! and the signed activity log.
 
-use akuersi_core::activity::{head_bytes, LogEntry, SignedHead, GENESIS};
-use akuersi_core::identity::UserId;
-use akuersi_core::pin::{MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
-use akuersi_core::protocol::{
+use akuersi_protocol::activity::ActivityKind;
+use akuersi_protocol::activity::{head_bytes, LogEntry, SignedHead, GENESIS};
+use akuersi_protocol::identity::UserId;
+use akuersi_protocol::pin::{MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
+use akuersi_protocol::spake2plus::VerifierRecord;
+use akuersi_protocol::wire::{
     Ack, ActivityQuery, ActivityResponse, ChangeContact, ChangePin, ChangeSettings, ChangeUserId,
     DeviceSigned, ErrorCode, NotificationItem, NotificationsQuery, NotificationsResponse,
     PinPurpose,
 };
-use akuersi_core::spake2plus::VerifierRecord;
-use akuersi_protocol::activity::ActivityKind;
 use ring::rand::SystemRandom;
 
 use super::{err, frozen_error, log, malformed, Service};
@@ -68,12 +68,12 @@ impl Service {
 
     /// Authenticate, refuse while frozen, and check a PIN proof for `purpose`.
     /// `Ok(Err(_))`: a wrong PIN, to be committed and refused.
-    fn pin_guarded<T: akuersi_core::protocol::SignedBody>(
+    fn pin_guarded<T: akuersi_protocol::wire::SignedBody>(
         &self,
         tx: &Store<'_>,
         msg: &DeviceSigned<T>,
         purpose: &PinPurpose,
-        proof: &akuersi_core::protocol::PakeProof,
+        proof: &akuersi_protocol::wire::PakeProof,
         now: i64,
     ) -> Result<Result<DeviceRow, ServiceError>> {
         let device = self.authenticate_with_proof(tx, msg, purpose, proof, now)?;
@@ -90,11 +90,11 @@ impl Service {
 
     /// Run `then` in one write transaction after [`Self::pin_guarded`]
     /// let the device through; a wrong PIN is committed and refused.
-    fn pin_guarded_write<B: akuersi_core::protocol::SignedBody, T>(
+    fn pin_guarded_write<B: akuersi_protocol::wire::SignedBody, T>(
         &self,
         msg: &DeviceSigned<B>,
         purpose: &PinPurpose,
-        proof: &akuersi_core::protocol::PakeProof,
+        proof: &akuersi_protocol::wire::PakeProof,
         now: i64,
         then: impl FnOnce(&Store<'_>, DeviceRow) -> Result<Outcome<T>>,
     ) -> Result<T> {

@@ -2,14 +2,14 @@
 //! hand-built device enrolled in it. (The testkit's own `bench::open`
 //! returns the library's `Service`, a different type from this test build's.)
 
-use akuersi_core::protocol::{DeviceSigned, SignedBody};
+use akuersi_protocol::wire::{DeviceSigned, SignedBody};
 use akuersi_testkit::HandDevice;
 
 /// An in-memory service on a test clock at the testkit's T0, with the
 /// benchmarks' configuration. (The testkit's own `bench::open` returns
 /// the library's `Service`, a different type from this test build's.)
 pub(crate) fn open() -> crate::Service {
-    let clock = std::sync::Arc::new(akuersi_core::clock::TestClock::new(akuersi_testkit::T0));
+    let clock = std::sync::Arc::new(akuersi_protocol::clock::TestClock::new(akuersi_testkit::T0));
     let config = crate::ServiceConfig {
         synchronous_full: true,
         max_requests_per_hour: u32::MAX,
@@ -20,8 +20,8 @@ pub(crate) fn open() -> crate::Service {
 
 /// Create `user_id` and enroll a new hand-built device for it.
 pub(crate) fn enroll(service: &crate::Service, user_id: &str) -> HandDevice {
-    use akuersi_core::pin::MIN_KDF_ITERATIONS;
-    use akuersi_core::protocol::CodeChannel;
+    use akuersi_protocol::pin::MIN_KDF_ITERATIONS;
+    use akuersi_protocol::wire::CodeChannel;
     let device = HandDevice::new().unwrap();
     service.create_identity(user_id).unwrap();
     let code = service
@@ -71,7 +71,7 @@ pub(crate) fn some_point() -> Vec<u8> {
 /// hers pending, as the device saw it: the service, the device and the
 /// request's id.
 pub(crate) fn pending_log_on() -> (crate::Service, HandDevice, String) {
-    use akuersi_core::protocol::PendingQuery;
+    use akuersi_protocol::wire::PendingQuery;
     let service = open();
     let mut device = enroll(&service, "Aviaja-Nuuk");
     service

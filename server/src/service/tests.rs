@@ -2,11 +2,11 @@
 //! through whole flows: envelope sequence numbers, the hash-chained log,
 //! activation-code reading rules, request lapse and device lookup.
 
-use akuersi_core::activity::{entry_hash, ActivityKind, GENESIS};
-use akuersi_core::protocol::{
+use akuersi_protocol::activity::{entry_hash, ActivityKind, GENESIS};
+use akuersi_protocol::request::Action;
+use akuersi_protocol::wire::{
     ErrorCode, PendingQuery, PinFailed, PinPurpose, PinStart, RequestStatus,
 };
-use akuersi_core::request::Action;
 
 use super::test_support::{enroll, open, pending_log_on, some_point, Signs};
 use super::{log, normalize_code, Service};

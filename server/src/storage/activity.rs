@@ -1,7 +1,7 @@
 //! The identities' hash-chained activity logs.
 
-use akuersi_core::activity::LogEntry;
 use akuersi_protocol::activity::ActivityKind;
+use akuersi_protocol::activity::LogEntry;
 use rusqlite::params;
 
 use super::Store;

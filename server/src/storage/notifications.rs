@@ -1,6 +1,6 @@
 //! The notification outbox.
 
-use akuersi_core::protocol::{Channel, NotificationItem};
+use akuersi_protocol::wire::{Channel, NotificationItem};
 use rusqlite::params;
 
 use super::Store;

@@ -1,8 +1,8 @@
 //! Requests: what requesters ask, their state, channel binding and the
 //! signed decision.
 
-use akuersi_core::protocol::{ChannelBindingKind, RequestStatus};
-use akuersi_core::request::{Action, Amount, LocalizedText};
+use akuersi_protocol::request::{Action, Amount, LocalizedText};
+use akuersi_protocol::wire::{ChannelBindingKind, RequestStatus};
 use rusqlite::params;
 
 use super::Store;

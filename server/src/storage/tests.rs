@@ -3,8 +3,8 @@
 //! they say, the schema is made on an empty database, and a refused
 //! transaction leaves nothing behind.
 
-use akuersi_core::protocol::{ChannelBindingKind, NotificationItem, RequestStatus};
-use akuersi_core::request::{Action, Amount, LocalizedText};
+use akuersi_protocol::request::{Action, Amount, LocalizedText};
+use akuersi_protocol::wire::{ChannelBindingKind, NotificationItem, RequestStatus};
 
 use super::codes::LiveCode;
 use super::devices::{DeviceInfoRow, DeviceListRow};
@@ -929,7 +929,7 @@ fn the_outbox_filters_by_identity_channel_and_position() {
         NotificationItem {
             id: all[1].id,
             at_ms: 50,
-            channel: akuersi_core::protocol::Channel::Sms,
+            channel: akuersi_protocol::wire::Channel::Sms,
             address: "+299123456".into(),
             event: "identity_frozen".into(),
             text: "frozen".into(),

@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use akuersi_core::app::{Installation, Profile};
-use akuersi_core::clock::{Clock, TestClock};
 use akuersi_core::http::{HttpTransport, HttpTransportConfig};
-use akuersi_core::protocol::paths;
 use akuersi_core::transport::{Transport, TransportError, TransportResponse};
+use akuersi_protocol::clock::{Clock, TestClock};
+use akuersi_protocol::wire::paths;
 use akuersi_server::http::{self, HttpConfig, ServerHandle};
 use akuersi_server::{Service, ServiceConfig};
 use akuersi_testkit::Tap;

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use akuersi_core::app::{Installation, RequestView};
-use akuersi_core::protocol::MAX_TTL_SECONDS;
 use akuersi_core::Error;
+use akuersi_protocol::wire::MAX_TTL_SECONDS;
 
 use super::{read_pin_stdin, AppArgs};
 use crate::card;

@@ -9,17 +9,17 @@ use akuersi_protocol::wire::{AdditionStatus, Channel};
 use std::time::Instant;
 
 use akuersi_core::app::Profile;
-use akuersi_core::clock::Clock;
 use akuersi_core::device::DeviceView;
-use akuersi_core::protocol::{
+use akuersi_core::transport::{call, Transport};
+use akuersi_core::Error;
+use akuersi_protocol::clock::Clock;
+use akuersi_protocol::request::Action;
+use akuersi_protocol::wire::{
     parse_pairing_payload, paths, Ack, AdditionView, CodeChannel, CreateIdentity,
     CreateIdentityResponse, ErrorCode, IssueActivationCode, IssueActivationCodeResponse,
     NotificationItem, OperatorOutbox, OperatorSetContact, OutboxResponse, PollRequest,
     PollResponse, PAIRING_PREFIX,
 };
-use akuersi_core::request::Action;
-use akuersi_core::transport::{call, Transport};
-use akuersi_core::Error;
 
 use super::{
     files_with, log_on_texts, messages_with, must, short, Device, World, DATABASE_FILES, PIN_A,

@@ -1,13 +1,13 @@
 //! Scenes 7 and 8: a payment bound to the screen that started it, and a
 //! fraud report that leads to a freeze in one step, with support's hours.
 
-use akuersi_core::clock::Clock;
-use akuersi_core::protocol::{
-    paths, ChannelBindingKind, CreateRequest, CreateRequestResponse, RequestStatus,
-};
-use akuersi_core::request::{Action, Amount};
 use akuersi_core::transport::{call, Transport};
 use akuersi_core::Error;
+use akuersi_protocol::clock::Clock;
+use akuersi_protocol::request::{Action, Amount};
+use akuersi_protocol::wire::{
+    paths, ChannelBindingKind, CreateRequest, CreateRequestResponse, RequestStatus,
+};
 
 use super::scenes::Cast;
 use super::{must, short, show_screen, World, PIN_A, REQUESTER_ID, REQUESTER_NAME, USER_ID};

@@ -5,15 +5,15 @@ use std::sync::Barrier;
 use std::time::Instant;
 
 use akuersi_core::app::{DecisionOutcome, Profile};
-use akuersi_core::approval::Decision;
-use akuersi_core::clock::Clock;
-use akuersi_core::protocol::{
+use akuersi_core::transport::{call, Transport};
+use akuersi_core::Error;
+use akuersi_protocol::approval::Decision;
+use akuersi_protocol::clock::Clock;
+use akuersi_protocol::request::Action;
+use akuersi_protocol::wire::{
     paths, Activate, CodeChannel, CreateIdentity, CreateIdentityResponse, CreateRequestResponse,
     IssueActivationCode, IssueActivationCodeResponse, PollResponse, RequestStatus,
 };
-use akuersi_core::request::Action;
-use akuersi_core::transport::{call, Transport};
-use akuersi_core::Error;
 use akuersi_server::lockout::{Lock, LockoutPolicy};
 
 use super::{

@@ -2,10 +2,10 @@
 //! each refused with a typed error, and (except where a refusal must be
 //! counted) nothing in the service's database changes.
 
-use akuersi_core::approval::Decision;
-use akuersi_core::protocol::*;
-use akuersi_core::request::Action;
 use akuersi_core::Error;
+use akuersi_protocol::approval::Decision;
+use akuersi_protocol::request::Action;
+use akuersi_protocol::wire::*;
 use akuersi_testkit::*;
 
 fn code_of(r: &akuersi_core::transport::TransportResponse) -> ErrorCode {
@@ -104,7 +104,7 @@ fn a_signature_over_any_changed_field_is_refused_by_the_service() {
         (d, p)
     };
     let (mut d, pending) = dev;
-    type Mutation = fn(&mut akuersi_core::approval::ApprovalStatement);
+    type Mutation = fn(&mut akuersi_protocol::approval::ApprovalStatement);
     let mutations: [(&str, Mutation); 9] = [
         ("body", |s| s.texts[0].body.push('!')),
         ("header", |s| s.texts[1].header.replace_range(0..1, "X")),
@@ -449,12 +449,12 @@ fn bad_pins_are_refused_on_the_device_before_any_network_call() {
     let c0 = calls();
     let code = w.code("Aviaja-Nuuk");
     for (pin, want) in [
-        ("12345", akuersi_core::pin::PinError::Format),
-        ("1234567", akuersi_core::pin::PinError::Format),
-        ("12a456", akuersi_core::pin::PinError::Format),
-        ("123456", akuersi_core::pin::PinError::TooSimple),
-        ("000000", akuersi_core::pin::PinError::TooSimple),
-        ("121212", akuersi_core::pin::PinError::TooSimple),
+        ("12345", akuersi_protocol::pin::PinError::Format),
+        ("1234567", akuersi_protocol::pin::PinError::Format),
+        ("12a456", akuersi_protocol::pin::PinError::Format),
+        ("123456", akuersi_protocol::pin::PinError::TooSimple),
+        ("000000", akuersi_protocol::pin::PinError::TooSimple),
+        ("121212", akuersi_protocol::pin::PinError::TooSimple),
     ] {
         let r = app.activate(
             "Aviaja-Nuuk".into(),

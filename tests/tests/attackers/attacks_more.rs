@@ -13,9 +13,9 @@
 
 use std::time::Instant;
 
-use akuersi_core::approval::{Decision, PakeBinding};
-use akuersi_core::protocol::*;
 use akuersi_core::transport::Transport;
+use akuersi_protocol::approval::{Decision, PakeBinding};
+use akuersi_protocol::wire::*;
 use akuersi_testkit::*;
 use serde_json::Value;
 

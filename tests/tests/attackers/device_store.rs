@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use akuersi_core::app::Installation;
 use akuersi_core::keystore::{SecretVault, SoftwareVault};
-use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS};
-use akuersi_core::spake2plus::registration_record;
+use akuersi_protocol::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS};
+use akuersi_protocol::spake2plus::registration_record;
 use akuersi_testkit::*;
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -196,7 +196,7 @@ fn sequence_numbers_are_leased_durably_and_never_reused_after_a_restart() {
     // The sequence number of the last "list pending" message the app sent
     // (the service refuses any number not above the last it accepted).
     let last_seen = || -> u64 {
-        let body = w.tap.last(akuersi_core::protocol::paths::PENDING).unwrap();
+        let body = w.tap.last(akuersi_protocol::wire::paths::PENDING).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
         v["seq"].as_u64().unwrap()
     };

@@ -13,10 +13,10 @@
 //! (A share equal to w0·M or w0·N, which would make Z the identity, is
 //! refused too; that needs w0 and lives in the unit tests of spake2plus.rs.)
 
-use akuersi_core::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
-use akuersi_core::protocol::*;
-use akuersi_core::spake2plus::{PakeContext, PakeError, Prover};
 use akuersi_core::Error;
+use akuersi_protocol::pin::{derive_pake_secrets, Pin, MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
+use akuersi_protocol::spake2plus::{PakeContext, PakeError, Prover};
+use akuersi_protocol::wire::*;
 use akuersi_testkit::*;
 
 /// The field prime of P-256, big-endian.

@@ -1,8 +1,8 @@
 //! PIN lock-out, counted per device by the service: 5 failures suspend for
 //! 1 minute, then 5, 15, 60, 60 minutes; 10 block the device.
 
-use akuersi_core::protocol::RequestStatus;
 use akuersi_core::Error;
+use akuersi_protocol::wire::RequestStatus;
 use akuersi_testkit::*;
 
 /// Make sure the phone has a live request to try a PIN on; returns its id.

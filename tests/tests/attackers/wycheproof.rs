@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use akuersi_core::crypto::verify_p256;
+use akuersi_protocol::crypto::verify_p256;
 use serde::Deserialize;
 
 const VECTORS: &str = include_str!("../../vectors/ecdsa_secp256r1_sha256_p1363_test.json");

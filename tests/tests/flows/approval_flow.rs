@@ -1,8 +1,8 @@
 //! The approval flow end to end: an installation and the service, on a test clock.
 
-use akuersi_core::approval::Decision;
-use akuersi_core::protocol::{CreateRequestResponse, RequestStatus};
 use akuersi_core::Error;
+use akuersi_protocol::approval::Decision;
+use akuersi_protocol::wire::{CreateRequestResponse, RequestStatus};
 use akuersi_testkit::*;
 
 #[test]
@@ -113,8 +113,8 @@ fn decide_at_300_seconds_is_refused_by_app_and_service() {
     w.clock.advance_ms(1);
     assert_eq!(w.pin_failures(&dev.device_id), 1);
     let st = dev.statement(&pending, Decision::Approve, Some(binding));
-    let r: akuersi_core::Result<akuersi_core::protocol::DecideResponse> = w.send(
-        akuersi_core::protocol::paths::DECIDE,
+    let r: akuersi_core::Result<akuersi_protocol::wire::DecideResponse> = w.send(
+        akuersi_protocol::wire::paths::DECIDE,
         &dev.decide_msg(&st, Some(proof)),
     );
     assert_eq!(r.unwrap_err(), Error::RequestExpired);
@@ -228,10 +228,10 @@ fn fifty_threads_deciding_one_request_give_exactly_one_success() {
 
 /// Pending requests as seen by a device (uses the service directly, with a
 /// fresh envelope signed by that device).
-fn fetch_pending(w: &World, dev: &RawDevice) -> akuersi_core::protocol::PendingRequest {
+fn fetch_pending(w: &World, dev: &RawDevice) -> akuersi_protocol::wire::PendingRequest {
     // RawDevice::pending needs &mut for the sequence number; a clone of the
     // key is not possible, so sign one envelope with seq = 1000 here.
-    use akuersi_core::protocol::{paths, DeviceSigned, PendingQuery, PendingResponse};
+    use akuersi_protocol::wire::{paths, DeviceSigned, PendingQuery, PendingResponse};
     let body = PendingQuery {};
     let seq = 1000;
     let signature = dev.sign(&DeviceSigned::signed_bytes(&dev.device_id, seq, &body));
@@ -254,7 +254,7 @@ fn a_second_concurrent_request_is_refused() {
     let again = w.service.create_request(log_on("aviaja-nuuk")).unwrap_err();
     assert_eq!(
         again.code,
-        akuersi_core::protocol::ErrorCode::PendingRequestExists
+        akuersi_protocol::wire::ErrorCode::PendingRequestExists
     );
     assert_eq!(w.digest(), before);
     // Once decided, the next one is allowed.
@@ -283,7 +283,7 @@ fn cancelled_request_cannot_be_decided() {
 
 #[test]
 fn countdown_uses_the_service_clock_not_the_device_clock() {
-    use akuersi_core::clock::TestClock;
+    use akuersi_protocol::clock::TestClock;
     use std::sync::Arc;
     let w = World::new();
     w.identity("Aviaja-Nuuk");

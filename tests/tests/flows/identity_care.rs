@@ -1,9 +1,9 @@
 //! Backup devices, freeze, notifications, user ID and the activity log, all on
 //! the test clock.
 
-use akuersi_core::protocol::{ErrorCode, RequestStatus};
 use akuersi_core::Error;
 use akuersi_protocol::wire::{AdditionStatus, Channel};
+use akuersi_protocol::wire::{ErrorCode, RequestStatus};
 use akuersi_testkit::*;
 
 const USER: &str = "Aviaja-Nuuk";
@@ -296,11 +296,11 @@ fn freeze_by_a_device_refuses_every_decision_and_hides_the_identity() {
     // A new request looks exactly like one for an unknown user ID.
     w.clock.advance_secs(300);
     let frozen = w.raw(
-        akuersi_core::protocol::paths::CREATE_REQUEST,
+        akuersi_protocol::wire::paths::CREATE_REQUEST,
         &serde_json::to_vec(&log_on(USER)).unwrap(),
     );
     let unknown = w.raw(
-        akuersi_core::protocol::paths::CREATE_REQUEST,
+        akuersi_protocol::wire::paths::CREATE_REQUEST,
         &serde_json::to_vec(&log_on("Nobody-Here")).unwrap(),
     );
     assert_eq!(frozen.status, unknown.status);
@@ -494,7 +494,7 @@ fn changing_the_user_id_moves_requests_to_the_new_one() {
             .app
             .change_user_id(phone.id(), "0101901234".into(), PIN.into()),
         Err(Error::UserId(
-            akuersi_core::identity::UserIdError::LooksLikeCpr
+            akuersi_protocol::identity::UserIdError::LooksLikeCpr
         ))
     );
     w.identity("Taken-Name");

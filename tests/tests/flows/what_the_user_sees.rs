@@ -1,15 +1,15 @@
 //! Channel binding, spoof-proof text, amounts in the owner's locale, rate
 //! limits, push-fatigue and phone-call warnings.
 
-use akuersi_core::approval::Decision;
-use akuersi_core::protocol::{paths, ChannelBindingKind, ErrorCode, RequestStatus};
-use akuersi_core::request::Amount;
 use akuersi_core::Error;
+use akuersi_protocol::approval::Decision;
+use akuersi_protocol::request::Amount;
+use akuersi_protocol::wire::{paths, ChannelBindingKind, ErrorCode, RequestStatus};
 use akuersi_testkit::*;
 
 const USER: &str = "Aviaja-Nuuk";
 
-fn with_channel(kind: ChannelBindingKind) -> akuersi_core::protocol::CreateRequest {
+fn with_channel(kind: ChannelBindingKind) -> akuersi_protocol::wire::CreateRequest {
     let mut r = log_on(USER);
     r.channel_binding = Some(kind);
     r
@@ -18,7 +18,7 @@ fn with_channel(kind: ChannelBindingKind) -> akuersi_core::protocol::CreateReque
 /// A fresh world with one phone and a log-on request bound to the screen by `kind`.
 fn phone_and_channel_request(
     kind: ChannelBindingKind,
-) -> (World, App, akuersi_core::protocol::CreateRequestResponse) {
+) -> (World, App, akuersi_protocol::wire::CreateRequestResponse) {
     let w = World::new();
     let phone = w.app(USER, "phone");
     let req = w.service.create_request(with_channel(kind)).unwrap();
@@ -163,7 +163,7 @@ fn a_device_that_skips_channel_binding_is_refused_by_the_service() {
     st.channel_binding = req.channel_code.clone();
     let mut msg = dev.decide_msg(&st, Some(proof));
     msg.channel_binding = req.channel_code.clone();
-    let r: akuersi_core::Result<akuersi_core::protocol::DecideResponse> =
+    let r: akuersi_core::Result<akuersi_protocol::wire::DecideResponse> =
         w.send(paths::DECIDE, &msg);
     assert_eq!(r.unwrap_err(), Error::ChannelBindingRequired);
     assert_ne!(w.digest(), before, "only the counted PIN attempt changed");
@@ -177,7 +177,7 @@ fn amounts_and_accounts_are_rendered_by_the_core_and_signed() {
     let w = World::new();
     let phone = w.app(USER, "phone");
     let mut r = log_on(USER);
-    r.action = akuersi_core::request::Action::Approve;
+    r.action = akuersi_protocol::request::Action::Approve;
     r.amount = Some(Amount {
         minor_units: 900_000,
         currency: "DKK".into(),
@@ -212,7 +212,7 @@ fn spoofing_texts_are_refused_and_look_alikes_in_names_too() {
     let w = World::new();
     w.identity(USER);
     let before = w.digest();
-    type Trick = fn(&mut akuersi_core::protocol::CreateRequest);
+    type Trick = fn(&mut akuersi_protocol::wire::CreateRequest);
     let cases: Vec<(&str, Trick)> = vec![
         ("right-to-left override", |r| {
             r.texts[0].body = "Pay \u{202e}00.009".into()

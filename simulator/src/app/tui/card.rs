@@ -1,6 +1,6 @@
 //! The request card: what is asked, by whom, and the countdown.
 
-use akuersi_core::protocol::ChannelBindingKind;
+use akuersi_protocol::wire::ChannelBindingKind;
 use ratatui::text::Line;
 
 use super::render::{bar_line, bold, green, line, red, styled};

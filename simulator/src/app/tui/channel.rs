@@ -1,7 +1,7 @@
 //! Typing the code (or pasting the QR value) from the screen that started
 //! a request.
 
-use akuersi_core::protocol::ChannelBindingKind;
+use akuersi_protocol::wire::ChannelBindingKind;
 use ratatui::text::Line;
 
 use super::render::{bold, line, red, styled};

@@ -34,12 +34,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use akuersi_core::app::{DecisionOutcome, Installation, Profile, RequestView};
-use akuersi_core::approval::Decision;
 use akuersi_core::device::{ActivityPage, DeviceView, IdentityStatusView, UnfreezeOutcome};
-use akuersi_core::identity::UserId;
-use akuersi_core::pin::{Pin, PinError};
-use akuersi_core::protocol::{AdditionView, NotificationItem, PairingPayloadResponse};
 use akuersi_core::Error;
+use akuersi_protocol::approval::Decision;
+use akuersi_protocol::identity::UserId;
+use akuersi_protocol::pin::{Pin, PinError};
+use akuersi_protocol::wire::{AdditionView, NotificationItem, PairingPayloadResponse};
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use zeroize::Zeroizing;
 

@@ -2,7 +2,7 @@
 //! phone, with a header (user ID, clock), the screen's body, a message line
 //! and the keys that work here.
 
-use akuersi_core::protocol::MAX_TTL_SECONDS;
+use akuersi_protocol::wire::MAX_TTL_SECONDS;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
