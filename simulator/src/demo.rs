@@ -341,6 +341,16 @@ impl Device {
     }
 }
 
+impl Device {
+    /// Prints and returns the paths this device posted to since its
+    /// message number `before` ([`RecordingTransport::count`]).
+    fn show_sent(&self, p: &mut Printer, before: usize) -> Result<Vec<String>, SimError> {
+        let sent = self.wire.paths_since(before);
+        p.detail(format!("{} sent {}", self.label, sent.join(" then ")))?;
+        Ok(sent)
+    }
+}
+
 fn path_str(path: &Path) -> Result<String, SimError> {
     path.to_str()
         .map(str::to_owned)

@@ -470,14 +470,7 @@ impl Story<'_> {
             dev.app
                 .start_device_addition(&phone.profile_id, PIN_A.into()),
         )?;
-        let sent: Vec<String> = dev
-            .wire
-            .sent()
-            .iter()
-            .skip(before)
-            .map(|m| m.path.clone())
-            .collect();
-        p.detail(format!("phone A sent {}", sent.join(" then ")))?;
+        dev.show_sent(p, before)?;
         p.line(format!(
             "  -> addition {}: {}, started {}, ready at {}",
             short(&add.addition_id),
@@ -608,8 +601,7 @@ impl Story<'_> {
             dev.pin,
             t.elapsed().as_millis()
         ))?;
-        let sent: Vec<String> = dev.wire.sent().iter().map(|m| m.path.clone()).collect();
-        p.detail(format!("tablet B sent {}", sent.join(" then ")))?;
+        dev.show_sent(p, 0)?;
         p.detail(
             "addition/complete: the new device's key, name and SPAKE2+ verifier, an HMAC under \
              the code's secret (proof it saw the code) and its signature (proof it holds the key)",
@@ -827,16 +819,7 @@ impl Story<'_> {
             "tablet B could not freeze",
             self.w.tablet.app.freeze(&tablet.profile_id),
         )?;
-        let sent: Vec<String> = self
-            .w
-            .tablet
-            .wire
-            .sent()
-            .iter()
-            .skip(before)
-            .map(|m| m.path.clone())
-            .collect();
-        p.detail(format!("tablet B sent {}", sent.join(" then ")))?;
+        let sent = self.w.tablet.show_sent(p, before)?;
         p.check(
             sent == [paths::FREEZE],
             "frozen with one signed message and no PIN: speed first",

@@ -358,15 +358,7 @@ pub(super) fn approved(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Si
         outcome.status.as_str(),
         w.at(outcome.decided_at_ms)
     ))?;
-    let sent: Vec<String> = w
-        .phone
-        .wire
-        .sent()
-        .iter()
-        .skip(before)
-        .map(|m| m.path.clone())
-        .collect();
-    p.detail(format!("phone A sent {}", sent.join(" then ")))?;
+    w.phone.show_sent(p, before)?;
     p.detail("pin-start: service checked the device signature and sequence number, counted the")?;
     p.detail("  attempt, answered with its SPAKE2+ share; decide: it checked the SPAKE2+")?;
     p.detail("  confirmation (the PIN proof) and the signature over the statement it rebuilt")?;
