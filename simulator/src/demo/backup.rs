@@ -24,7 +24,7 @@ use super::{
     files_with, log_on_texts, messages_with, must, short, Device, World, DATABASE_FILES, PIN_A,
     PIN_B, REQUESTER_ID, REQUESTER_NAME, USER_ID,
 };
-use crate::card::{wrap, CARD_WIDTH};
+use crate::card::{self, wrap, CARD_WIDTH};
 use crate::error::SimError;
 use crate::output::Printer;
 use crate::timefmt::relative;
@@ -121,14 +121,7 @@ fn boxed(paragraphs: &[String]) -> Vec<String> {
     for para in paragraphs {
         content.extend(wrap(para, CARD_WIDTH));
     }
-    let mut out = Vec::with_capacity(content.len() + 2);
-    out.push(format!("┌{}┐", "─".repeat(CARD_WIDTH + 2)));
-    for line in content {
-        let pad = CARD_WIDTH.saturating_sub(line.chars().count());
-        out.push(format!("│ {line}{} │", " ".repeat(pad)));
-    }
-    out.push(format!("└{}┘", "─".repeat(CARD_WIDTH + 2)));
-    out
+    card::boxed(&content)
 }
 
 /// Everything the scenes share.

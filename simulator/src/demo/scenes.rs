@@ -4,7 +4,7 @@
 use std::sync::Barrier;
 use std::time::Instant;
 
-use akuersi_core::app::{DecisionOutcome, Profile};
+use akuersi_core::app::{DecisionOutcome, Profile, RequestView};
 use akuersi_core::approval::Decision;
 use akuersi_core::clock::Clock;
 use akuersi_core::protocol::{
@@ -393,6 +393,26 @@ pub(super) fn approved(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Si
     )
 }
 
+/// Demo Bank creates a request; phone A and tablet B open the app. The
+/// request and what each shows.
+fn request_on_both(
+    p: &mut Printer,
+    w: &World,
+    cast: &Cast,
+) -> Result<(CreateRequestResponse, Vec<RequestView>, Vec<RequestView>), SimError> {
+    let req = w.create_request(p)?;
+    let va = w.phone.app.refresh(&cast.phone.profile_id)?;
+    let vb = w.tablet.app.refresh(&cast.tablet.profile_id)?;
+    Ok((req, va, vb))
+}
+
+/// Whether `views` starts with `req`.
+fn shows_first(views: &[RequestView], req: &CreateRequestResponse) -> bool {
+    views
+        .first()
+        .is_some_and(|v| v.request_id == req.request_id)
+}
+
 // ------------------------------------------------------------------ scene 3
 
 /// Scene 3: a request nobody decides lapses after 300 s, on the phone and at
@@ -403,14 +423,11 @@ pub(super) fn expired(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Sim
         cast.phone.profile_id.as_str(),
         cast.tablet.profile_id.as_str(),
     );
-    let req = w.create_request(p)?;
-    let va = w.phone.app.refresh(a)?;
-    let vb = w.tablet.app.refresh(b)?;
+    let (req, va, vb) = request_on_both(p, w, cast)?;
     p.line(format!("Phone A (opened):  {}", screen_line(&va)))?;
     p.line(format!("Tablet B (opened): {}", screen_line(&vb)))?;
     p.check(
-        va.first().is_some_and(|v| v.request_id == req.request_id)
-            && vb.first().is_some_and(|v| v.request_id == req.request_id),
+        shows_first(&va, &req) && shows_first(&vb, &req),
         "both devices show the request",
     )?;
     p.line(
@@ -561,15 +578,12 @@ pub(super) fn race(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), SimErr
         cast.phone.profile_id.as_str(),
         cast.tablet.profile_id.as_str(),
     );
-    let req = w.create_request(p)?;
-    let va = w.phone.app.refresh(a)?;
-    let vb = w.tablet.app.refresh(b)?;
+    let (req, va, vb) = request_on_both(p, w, cast)?;
     p.line(format!("Phone A: {}", screen_line(&va)))?;
     p.line("Tablet B, in Danish:")?;
     show_screen(p, &vb)?;
     p.check(
-        va.first().is_some_and(|v| v.request_id == req.request_id)
-            && vb.first().is_some_and(|v| v.request_id == req.request_id),
+        shows_first(&va, &req) && shows_first(&vb, &req),
         "both devices show the same request",
     )?;
     p.line("Aviaja approves on both at the same moment, each with its own PIN (two threads):")?;
