@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use akuersi_core::app::{Installation, InstallationConfig, RequestView};
+use akuersi_core::app::{Installation, InstallationConfig, Profile, RequestView};
 use akuersi_core::clock::{Clock, SystemClock, TestClock};
 use akuersi_core::crypto::{random_array, random_id};
 use akuersi_core::keystore::SoftwareVault;
@@ -342,6 +342,23 @@ impl Device {
 }
 
 impl Device {
+    /// `phone A ("Aviaja's phone", android)`: how the narration names it.
+    fn who(&self) -> String {
+        format!("{} (\"{}\", {})", self.label, self.name, self.platform)
+    }
+
+    /// Activates [`USER_ID`] with a paper activation `code` and this
+    /// device's PIN and name; the profile, and how long it took in ms.
+    fn activate_timed(&self, code: String) -> Result<(Profile, u128), SimError> {
+        let t = Instant::now();
+        let profile = must(
+            &format!("{} could not activate", self.label),
+            self.app
+                .activate(USER_ID.into(), code, self.pin.into(), self.name.into()),
+        )?;
+        Ok((profile, t.elapsed().as_millis()))
+    }
+
     /// Prints and returns the paths this device posted to since its
     /// message number `before` ([`RecordingTransport::count`]).
     fn show_sent(&self, p: &mut Printer, before: usize) -> Result<Vec<String>, SimError> {

@@ -381,19 +381,11 @@ impl Story<'_> {
         ))?;
         let code = self.paper_code(p, "phone A")?;
         let dev = &self.w.phone;
-        let t = Instant::now();
-        let phone = must(
-            "phone A could not activate",
-            dev.app
-                .activate(USER_ID.into(), code, dev.pin.into(), dev.name.into()),
-        )?;
+        let (phone, ms) = dev.activate_timed(code)?;
         p.line(format!(
-            "{} (\"{}\", {}) activates with it; Aviaja chooses PIN {} ({} ms)",
-            dev.label,
-            dev.name,
-            dev.platform,
-            dev.pin,
-            t.elapsed().as_millis()
+            "{} activates with it; Aviaja chooses PIN {} ({ms} ms)",
+            dev.who(),
+            dev.pin
         ))?;
         self.phone = Some(phone.clone());
         self.status_screen(p, dev, &phone)?;
@@ -586,11 +578,9 @@ impl Story<'_> {
             ),
         )?;
         p.line(format!(
-            "{} (\"{}\", {}) scans it, makes its own key and device secret, and Aviaja \
+            "{} scans it, makes its own key and device secret, and Aviaja \
              chooses PIN {} on it ({} ms)",
-            dev.label,
-            dev.name,
-            dev.platform,
+            dev.who(),
             dev.pin,
             t.elapsed().as_millis()
         ))?;
@@ -651,14 +641,11 @@ impl Story<'_> {
 
         let code = self.paper_code(p, "laptop C")?;
         let dev = &self.laptop;
-        let laptop = must(
-            "laptop C could not activate",
-            dev.app
-                .activate(USER_ID.into(), code, dev.pin.into(), dev.name.into()),
-        )?;
+        let (laptop, _) = dev.activate_timed(code)?;
         p.line(format!(
-            "{} (\"{}\", {}) activates with it; Aviaja chooses PIN {} on it",
-            dev.label, dev.name, dev.platform, dev.pin
+            "{} activates with it; Aviaja chooses PIN {} on it",
+            dev.who(),
+            dev.pin
         ))?;
         self.laptop_profile = Some(laptop.clone());
         let notices: Vec<String> = self

@@ -2,7 +2,6 @@
 //! screen and the requester see, and checks its own outcome.
 
 use std::sync::Barrier;
-use std::time::Instant;
 
 use akuersi_core::app::{DecisionOutcome, Profile, RequestView};
 use akuersi_core::approval::Decision;
@@ -161,19 +160,11 @@ fn activate_device(
         code.code,
         w.at(code.expires_at_ms)
     ))?;
-    let t = Instant::now();
-    let profile = must(
-        &format!("{} could not activate", dev.label),
-        dev.app
-            .activate(USER_ID.into(), code.code, dev.pin.into(), dev.name.into()),
-    )?;
+    let (profile, ms) = dev.activate_timed(code.code)?;
     p.line(format!(
-        "{} (\"{}\", {}) activates with it; Aviaja chooses PIN {} on it ({} ms)",
-        dev.label,
-        dev.name,
-        dev.platform,
-        dev.pin,
-        t.elapsed().as_millis()
+        "{} activates with it; Aviaja chooses PIN {} on it ({ms} ms)",
+        dev.who(),
+        dev.pin
     ))?;
     p.detail(format!("device id {}", profile.device_id))?;
     Ok(profile)
