@@ -23,6 +23,7 @@ use akuersi_core::request::{Action, LocalizedText};
 use akuersi_core::transport::{call, Transport};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
 
+use crate::bank::localized;
 use crate::card;
 use crate::clock::DeviceClock;
 use crate::error::SimError;
@@ -266,19 +267,14 @@ fn must<T>(what: &str, r: akuersi_core::Result<T>) -> Result<T, SimError> {
 
 /// The Demo Bank log-on texts, in Greenlandic, Danish and English.
 fn log_on_texts() -> Vec<LocalizedText> {
-    let t = |lang: &str, header: &str, body: &str| LocalizedText {
-        lang: lang.into(),
-        header: header.into(),
-        body: body.into(),
-    };
     vec![
-        t(
+        localized(
             "kl",
             "Demo Bank-imut iserneq",
             "Demo Bank-imut iserniarputit",
         ),
-        t("da", "Log på", "Log på Demo Bank"),
-        t("en", "Log on", "Log on to Demo Bank"),
+        localized("da", "Log på", "Log på Demo Bank"),
+        localized("en", "Log on", "Log on to Demo Bank"),
     ]
 }
 
