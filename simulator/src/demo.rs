@@ -24,6 +24,7 @@ use akuersi_core::transport::{call, Transport};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
 
 use crate::bank::localized;
+use crate::bench::group;
 use crate::card;
 use crate::clock::DeviceClock;
 use crate::error::SimError;
@@ -130,7 +131,7 @@ pub fn run(
         let took = time_pin_derivation(options.kdf_iterations)?;
         p.line(format!(
             "PIN cost:      one PIN derivation (PBKDF2-HMAC-SHA256, {} iterations) took {} ms here;",
-            thousands(options.kdf_iterations),
+            group(u64::from(options.kdf_iterations)),
             took.as_millis()
         ))?;
         p.line("               a device pays it at activation and at every approval")?;
@@ -239,19 +240,6 @@ fn time_pin_derivation(iterations: u32) -> Result<Duration, SimError> {
     let took = t.elapsed();
     std::hint::black_box(&secrets);
     Ok(took)
-}
-
-/// "600,000".
-fn thousands(n: u32) -> String {
-    let digits = n.to_string();
-    let groups: Vec<&str> = digits
-        .as_bytes()
-        .rchunks(3)
-        .rev()
-        // ASCII digits split anywhere are still UTF-8.
-        .map(|g| std::str::from_utf8(g).unwrap_or("?"))
-        .collect();
-    groups.join(",")
 }
 
 /// The first 8 characters of an id, for reading.
@@ -501,6 +489,17 @@ impl World {
         )
     }
 
+    /// Demo Bank polls a request and the narration says what it saw.
+    fn poll_shown(
+        &self,
+        p: &mut Printer,
+        request: &CreateRequestResponse,
+    ) -> Result<PollResponse, SimError> {
+        let poll = self.poll(request)?;
+        p.line(format!("Demo Bank polls: \"{}\"", poll.status.as_str()))?;
+        Ok(poll)
+    }
+
     /// The label of a device id ("phone A"), or a short id.
     fn label_of(&self, cast: &scenes::Cast, device_id: &str) -> String {
         if device_id == cast.phone.device_id {
@@ -577,9 +576,9 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(thousands(600_000), "600,000");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(999), "999");
+        assert_eq!(group(600_000), "600,000");
+        assert_eq!(group(1_000), "1,000");
+        assert_eq!(group(999), "999");
         assert_eq!(short("0123456789abcdef"), "01234567…");
         assert!(contains_any(b"xx482916yy", &["482916"]));
         assert!(!contains_any(b"xx48291yy", &["482916", ""]));

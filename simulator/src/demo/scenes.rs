@@ -364,8 +364,7 @@ pub(super) fn approved(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Si
         "the right PIN reset phone A's failure count to 0",
     )?;
 
-    let poll = w.poll(&req)?;
-    p.line(format!("Demo Bank polls: \"{}\"", poll.status.as_str()))?;
+    let poll = w.poll_shown(p, &req)?;
     p.check(
         poll.status == RequestStatus::Approved,
         "Demo Bank sees \"approved\"",
@@ -456,8 +455,7 @@ pub(super) fn expired(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Sim
     let va = w.phone.app.pending(a)?;
     p.line(format!("Phone A redraws its list: {}", screen_line(&va)))?;
     p.check(va.is_empty(), "phone A's pending() no longer lists it")?;
-    let poll = w.poll(&req)?;
-    p.line(format!("Demo Bank polls: \"{}\"", poll.status.as_str()))?;
+    let poll = w.poll_shown(p, &req)?;
     p.check(
         poll.status == RequestStatus::Expired && poll.evidence.is_none(),
         "Demo Bank sees \"expired\", with no evidence",
@@ -512,8 +510,7 @@ pub(super) fn rejected_and_reported(
         "She taps Reject (no PIN needed): {}",
         outcome.status.as_str()
     ))?;
-    let poll = w.poll(&req)?;
-    p.line(format!("Demo Bank polls: \"{}\"", poll.status.as_str()))?;
+    let poll = w.poll_shown(p, &req)?;
     p.check(
         outcome.status == RequestStatus::Rejected && poll.status == RequestStatus::Rejected,
         "Demo Bank sees \"rejected\"",
@@ -609,8 +606,7 @@ pub(super) fn race(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), SimErr
         winner.is_some(),
         "exactly one device won; the other was told AlreadyDecided (already decided)",
     )?;
-    let poll = w.poll(&req)?;
-    p.line(format!("Demo Bank polls: \"{}\"", poll.status.as_str()))?;
+    let poll = w.poll_shown(p, &req)?;
     p.check(
         poll.status == RequestStatus::Approved,
         "Demo Bank sees one approval",
