@@ -446,22 +446,26 @@ fn reference() -> Result<String, akuersi_protocol::crypto::RandomFailure> {
         .collect())
 }
 
+/// One language's header and body of a request's text.
+pub(crate) fn localized(lang: &str, header: &str, body: impl Into<String>) -> LocalizedText {
+    LocalizedText {
+        lang: lang.into(),
+        header: header.into(),
+        body: body.into(),
+    }
+}
+
 /// The log-on texts in Greenlandic, Danish and English, each ending with the
 /// reference.
 pub fn log_on_texts(reference: &str) -> Vec<LocalizedText> {
-    let t = |lang: &str, header: &str, body: String| LocalizedText {
-        lang: lang.into(),
-        header: header.into(),
-        body,
-    };
     vec![
-        t(
+        localized(
             "kl",
             "Demo Bank-imut iserneq",
             format!("Demo Bank-imut iserniarputit ({reference})"),
         ),
-        t("da", "Log på", format!("Log på Demo Bank ({reference})")),
-        t("en", "Log on", format!("Log on to Demo Bank ({reference})")),
+        localized("da", "Log på", format!("Log på Demo Bank ({reference})")),
+        localized("en", "Log on", format!("Log on to Demo Bank ({reference})")),
     ]
 }
 
@@ -469,23 +473,18 @@ pub fn log_on_texts(reference: &str) -> Vec<LocalizedText> {
 /// the reference. The amount and account travel as structured fields, which
 /// the app renders itself.
 pub fn payment_texts(reference: &str) -> Vec<LocalizedText> {
-    let t = |lang: &str, header: &str, body: String| LocalizedText {
-        lang: lang.into(),
-        header: header.into(),
-        body,
-    };
     vec![
-        t(
+        localized(
             "kl",
             "Akiliut akuersissutiguk",
             format!("Demo Bank-imit akiliut ({reference})"),
         ),
-        t(
+        localized(
             "da",
             "Godkend betaling",
             format!("Betaling fra Demo Bank ({reference})"),
         ),
-        t(
+        localized(
             "en",
             "Approve payment",
             format!("Payment from Demo Bank ({reference})"),

@@ -334,17 +334,7 @@ pub fn run(dir: &Path, quick: bool) -> Report {
 
     // -- device: approve, PIN derivation, cold start.
     step("device: approve latency without the default PIN derivation");
-    let fast = AppFixture::new(
-        dir.join("app-fast.db").to_str().unwrap(),
-        1,
-        MIN_KDF_ITERATIONS,
-    );
-    let mut excl = sample(
-        plan.approvals,
-        || fast.new_request(),
-        |id| fast.approve(&id),
-    );
-    drop(fast);
+    let mut excl = approve_samples(dir, "app-fast.db", MIN_KDF_ITERATIONS, plan.approvals);
     step("device: PIN derivation (PBKDF2-HMAC-SHA256, 600,000 iterations)");
     let pin = Pin::new(akuersi_testkit::PIN.into()).unwrap();
     let mut kdf = sample(
@@ -355,17 +345,12 @@ pub fn run(dir: &Path, quick: bool) -> Report {
         },
     );
     step("device: approve latency with the PIN derivation");
-    let slow = AppFixture::new(
-        dir.join("app-slow.db").to_str().unwrap(),
-        1,
+    let mut incl = approve_samples(
+        dir,
+        "app-slow.db",
         DEFAULT_KDF_ITERATIONS,
-    );
-    let mut incl = sample(
         plan.approvals_with_pin,
-        || slow.new_request(),
-        |id| slow.approve(&id),
     );
-    drop(slow);
     step("device: list pending (Rust only, for the FFI comparison)");
     let mut listing = {
         let app = AppFixture::new(
@@ -802,6 +787,13 @@ fn verify_rate_here(n: usize) -> f64 {
 
 /// Time `run` `n` times (after `setup`, untimed): wall-clock and on-CPU
 /// milliseconds of each run.
+/// `n` approval latencies on a fresh app (one identity) in `dir/file` whose
+/// PIN derivation takes `kdf_iterations`; the app is gone when it returns.
+fn approve_samples(dir: &Path, file: &str, kdf_iterations: u32, n: usize) -> Samples {
+    let app = AppFixture::new(dir.join(file).to_str().unwrap(), 1, kdf_iterations);
+    sample(n, || app.new_request(), |id| app.approve(&id))
+}
+
 fn sample<T>(n: usize, mut setup: impl FnMut() -> T, mut run: impl FnMut(T)) -> Samples {
     let mut out = Samples::default();
     for _ in 0..n {

@@ -64,7 +64,8 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-fn boxed(content: &[String]) -> Vec<String> {
+/// `content` lines in a box [`CARD_WIDTH`] wide inside.
+pub(crate) fn boxed(content: &[String]) -> Vec<String> {
     let mut out = Vec::with_capacity(content.len() + 2);
     out.push(format!("┌{}┐", "─".repeat(CARD_WIDTH + 2)));
     for line in content {

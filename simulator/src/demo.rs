@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use akuersi_core::app::{Installation, InstallationConfig, RequestView};
+use akuersi_core::app::{Installation, InstallationConfig, Profile, RequestView};
 use akuersi_core::keystore::SoftwareVault;
 use akuersi_core::transport::{call, Transport};
 use akuersi_protocol::clock::{Clock, SystemClock, TestClock};
@@ -23,6 +23,8 @@ use akuersi_protocol::wire::{
 };
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
 
+use crate::bank::localized;
+use crate::bench::group;
 use crate::card;
 use crate::clock::DeviceClock;
 use crate::error::SimError;
@@ -129,7 +131,7 @@ pub fn run(
         let took = time_pin_derivation(options.kdf_iterations)?;
         p.line(format!(
             "PIN cost:      one PIN derivation (PBKDF2-HMAC-SHA256, {} iterations) took {} ms here;",
-            thousands(options.kdf_iterations),
+            group(u64::from(options.kdf_iterations)),
             took.as_millis()
         ))?;
         p.line("               a device pays it at activation and at every approval")?;
@@ -240,19 +242,6 @@ fn time_pin_derivation(iterations: u32) -> Result<Duration, SimError> {
     Ok(took)
 }
 
-/// "600,000".
-fn thousands(n: u32) -> String {
-    let digits = n.to_string();
-    let groups: Vec<&str> = digits
-        .as_bytes()
-        .rchunks(3)
-        .rev()
-        // ASCII digits split anywhere are still UTF-8.
-        .map(|g| std::str::from_utf8(g).unwrap_or("?"))
-        .collect();
-    groups.join(",")
-}
-
 /// The first 8 characters of an id, for reading.
 fn short(id: &str) -> String {
     let head: String = id.chars().take(8).collect();
@@ -266,19 +255,14 @@ fn must<T>(what: &str, r: akuersi_core::Result<T>) -> Result<T, SimError> {
 
 /// The Demo Bank log-on texts, in Greenlandic, Danish and English.
 fn log_on_texts() -> Vec<LocalizedText> {
-    let t = |lang: &str, header: &str, body: &str| LocalizedText {
-        lang: lang.into(),
-        header: header.into(),
-        body: body.into(),
-    };
     vec![
-        t(
+        localized(
             "kl",
             "Demo Bank-imut iserneq",
             "Demo Bank-imut iserniarputit",
         ),
-        t("da", "Log på", "Log på Demo Bank"),
-        t("en", "Log on", "Log on to Demo Bank"),
+        localized("da", "Log på", "Log på Demo Bank"),
+        localized("en", "Log on", "Log on to Demo Bank"),
     ]
 }
 
@@ -338,6 +322,33 @@ impl Device {
             wire,
             clock: device_clock,
         })
+    }
+}
+
+impl Device {
+    /// `phone A ("Aviaja's phone", android)`: how the narration names it.
+    fn who(&self) -> String {
+        format!("{} (\"{}\", {})", self.label, self.name, self.platform)
+    }
+
+    /// Activates [`USER_ID`] with a paper activation `code` and this
+    /// device's PIN and name; the profile, and how long it took in ms.
+    fn activate_timed(&self, code: String) -> Result<(Profile, u128), SimError> {
+        let t = Instant::now();
+        let profile = must(
+            &format!("{} could not activate", self.label),
+            self.app
+                .activate(USER_ID.into(), code, self.pin.into(), self.name.into()),
+        )?;
+        Ok((profile, t.elapsed().as_millis()))
+    }
+
+    /// Prints and returns the paths this device posted to since its
+    /// message number `before` ([`RecordingTransport::count`]).
+    fn show_sent(&self, p: &mut Printer, before: usize) -> Result<Vec<String>, SimError> {
+        let sent = self.wire.paths_since(before);
+        p.detail(format!("{} sent {}", self.label, sent.join(" then ")))?;
+        Ok(sent)
     }
 }
 
@@ -478,6 +489,17 @@ impl World {
         )
     }
 
+    /// Demo Bank polls a request and the narration says what it saw.
+    fn poll_shown(
+        &self,
+        p: &mut Printer,
+        request: &CreateRequestResponse,
+    ) -> Result<PollResponse, SimError> {
+        let poll = self.poll(request)?;
+        p.line(format!("Demo Bank polls: \"{}\"", poll.status.as_str()))?;
+        Ok(poll)
+    }
+
     /// The label of a device id ("phone A"), or a short id.
     fn label_of(&self, cast: &scenes::Cast, device_id: &str) -> String {
         if device_id == cast.phone.device_id {
@@ -554,9 +576,9 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(thousands(600_000), "600,000");
-        assert_eq!(thousands(1_000), "1,000");
-        assert_eq!(thousands(999), "999");
+        assert_eq!(group(600_000), "600,000");
+        assert_eq!(group(1_000), "1,000");
+        assert_eq!(group(999), "999");
         assert_eq!(short("0123456789abcdef"), "01234567…");
         assert!(contains_any(b"xx482916yy", &["482916"]));
         assert!(!contains_any(b"xx48291yy", &["482916", ""]));

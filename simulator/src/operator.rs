@@ -162,29 +162,13 @@ fn run(args: OperatorArgs) -> Result<(), SimError> {
             );
         }
         OperatorCommand::Freeze { user_id } => {
-            let _: Ack = call(
-                t,
-                paths::OPERATOR_FREEZE,
-                &OperatorFreeze {
-                    token,
-                    user_id: user_id.clone(),
-                    frozen: true,
-                },
-            )?;
+            set_frozen(t, token, &user_id, true)?;
             println!(
                 "Froze the identity of {user_id}: nothing can be approved until it is unfrozen."
             );
         }
         OperatorCommand::Unfreeze { user_id } => {
-            let _: Ack = call(
-                t,
-                paths::OPERATOR_FREEZE,
-                &OperatorFreeze {
-                    token,
-                    user_id: user_id.clone(),
-                    frozen: false,
-                },
-            )?;
+            set_frozen(t, token, &user_id, false)?;
             println!("Unfroze the identity of {user_id}.");
         }
         OperatorCommand::SetContact {
@@ -221,6 +205,25 @@ fn run(args: OperatorArgs) -> Result<(), SimError> {
             print!("{}", render_inbox(&r.items));
         }
     }
+    Ok(())
+}
+
+/// Freeze or unfreeze `user_id`'s identity (one operator call, both ways).
+fn set_frozen(
+    t: &dyn Transport,
+    token: String,
+    user_id: &str,
+    frozen: bool,
+) -> Result<(), SimError> {
+    let _: Ack = call(
+        t,
+        paths::OPERATOR_FREEZE,
+        &OperatorFreeze {
+            token,
+            user_id: user_id.to_owned(),
+            frozen,
+        },
+    )?;
     Ok(())
 }
 

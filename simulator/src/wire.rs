@@ -44,6 +44,17 @@ impl RecordingTransport {
         self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The paths of the messages sent after the first `first`, oldest first.
+    pub fn paths_since(&self, first: usize) -> Vec<String> {
+        self.sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .skip(first)
+            .map(|m| m.path.clone())
+            .collect()
+    }
+
     /// How many messages were sent so far.
     pub fn count(&self) -> usize {
         self.sent.lock().unwrap_or_else(|e| e.into_inner()).len()

@@ -1,55 +1,16 @@
 //! Runs the built `akuersi-sim demo` binary end to end, cheaply (1,000 KDF
 //! iterations), and checks its exit status, its narration and its data folder.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-/// A data folder that does not exist yet, removed when the test ends.
-struct DataDir(PathBuf);
+mod common;
 
-impl DataDir {
-    fn new() -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_nanos();
-        Self(std::env::temp_dir().join(format!("akuersi-sim-test-{}-{nanos}", std::process::id())))
-    }
-}
-
-impl Drop for DataDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{assert_databases_kept, run_demo, DataDir};
 
 #[test]
 fn demo_runs_every_scene_and_keeps_its_databases() {
-    let data = DataDir::new();
-    let output = Command::new(env!("CARGO_BIN_EXE_akuersi-sim"))
-        .args(["demo", "--kdf-iterations", "1000", "--data"])
-        .arg(&data.0)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "demo failed ({})\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        output.status
-    );
-    assert!(!stdout.contains("[FAIL]"), "{stdout}");
-    assert!(
-        !stdout.contains('\u{1b}'),
-        "no colour when not on a terminal"
-    );
-    for scene in 1..=8 {
-        assert!(
-            stdout.contains(&format!("Scene {scene}:")),
-            "scene {scene} missing:\n{stdout}"
-        );
-    }
+    let data = DataDir::new("akuersi-sim-test");
+    let stdout = run_demo(&["demo"], &data, 8);
     for outcome in [
         "Demo Bank sees \"approved\"",
         "Demo Bank sees \"expired\"",
@@ -81,18 +42,15 @@ fn demo_runs_every_scene_and_keeps_its_databases() {
     ] {
         assert!(stdout.contains(outcome), "{outcome:?} missing:\n{stdout}");
     }
-    for file in ["service.sqlite", "phone-a.sqlite", "tablet-b.sqlite"] {
-        let path = data.0.join(file);
-        let len = std::fs::metadata(&path)
-            .unwrap_or_else(|e| panic!("{} missing: {e}", path.display()))
-            .len();
-        assert!(len > 0, "{} is empty", path.display());
-    }
+    assert_databases_kept(
+        &data,
+        &["service.sqlite", "phone-a.sqlite", "tablet-b.sqlite"],
+    );
 }
 
 #[test]
 fn demo_refuses_a_folder_with_an_earlier_run() {
-    let data = DataDir::new();
+    let data = DataDir::new("akuersi-sim-test");
     std::fs::create_dir_all(&data.0).expect("create folder");
     std::fs::write(data.0.join("service.sqlite"), b"").expect("write file");
     let output = Command::new(env!("CARGO_BIN_EXE_akuersi-sim"))

@@ -2,59 +2,17 @@
 //! KDF iterations), and checks its exit status, its narration and its data
 //! folder.
 
-use std::path::PathBuf;
 use std::process::Command;
 
-/// A data folder that does not exist yet, removed when the test ends.
-struct DataDir(PathBuf);
+mod common;
 
-impl DataDir {
-    fn new() -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("clock after 1970")
-            .as_nanos();
-        Self(std::env::temp_dir().join(format!(
-            "akuersi-sim-backup-test-{}-{nanos}",
-            std::process::id()
-        )))
-    }
-}
-
-impl Drop for DataDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{assert_databases_kept, run_demo, DataDir};
 
 #[test]
 fn demo_backup_adds_a_device_after_its_wait_and_tells_every_channel() {
-    let data = DataDir::new();
-    let output = Command::new(env!("CARGO_BIN_EXE_akuersi-sim"))
-        .args(["demo", "backup", "--kdf-iterations", "1000", "--data"])
-        .arg(&data.0)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "demo backup failed ({})\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        output.status
-    );
-    assert!(!stdout.contains("[FAIL]"), "{stdout}");
-    assert!(
-        !stdout.contains('\u{1b}'),
-        "no colour when not on a terminal"
-    );
+    let data = DataDir::new("akuersi-sim-backup-test");
+    let stdout = run_demo(&["demo", "backup"], &data, 7);
     assert!(stdout.contains("adding a backup device"), "{stdout}");
-    for scene in 1..=7 {
-        assert!(
-            stdout.contains(&format!("Scene {scene}:")),
-            "scene {scene} missing:\n{stdout}"
-        );
-    }
     for phrase in [
         // Contact data, and the three inboxes.
         "SMS to +299 55 12 34",
@@ -89,19 +47,16 @@ fn demo_backup_adds_a_device_after_its_wait_and_tells_every_channel() {
     ] {
         assert!(stdout.contains(phrase), "{phrase:?} missing:\n{stdout}");
     }
-    for file in [
-        "service.sqlite",
-        "phone-a.sqlite",
-        "tablet-b.sqlite",
-        "laptop-c.sqlite",
-        "phone-d.sqlite",
-    ] {
-        let path = data.0.join(file);
-        let len = std::fs::metadata(&path)
-            .unwrap_or_else(|e| panic!("{} missing: {e}", path.display()))
-            .len();
-        assert!(len > 0, "{} is empty", path.display());
-    }
+    assert_databases_kept(
+        &data,
+        &[
+            "service.sqlite",
+            "phone-a.sqlite",
+            "tablet-b.sqlite",
+            "laptop-c.sqlite",
+            "phone-d.sqlite",
+        ],
+    );
 }
 
 #[test]

@@ -115,6 +115,34 @@ impl Serve {
         format!("{}/demo-bank/", self.base)
     }
 
+    /// Its data folder, as the `--data` argument.
+    fn data_arg(&self) -> &str {
+        self.data.to_str().expect("utf-8 temp path")
+    }
+
+    /// Run `akuersi-sim app --profile PROFILE … COMMAND` against it.
+    fn app(&self, profile: &str, command: &[&str], stdin: &str) -> Output {
+        let mut args = app_args(self, self.data_arg(), profile);
+        args.extend_from_slice(command);
+        sim(&args, stdin)
+    }
+
+    /// [`Serve::app`] that must succeed; its stdout and stderr.
+    fn app_ok(&self, profile: &str, command: &[&str], stdin: &str) -> String {
+        let mut args = app_args(self, self.data_arg(), profile);
+        args.extend_from_slice(command);
+        sim_ok(&args, stdin)
+    }
+
+    /// Start a Demo Bank log-in for `user` over the bank's JSON API.
+    fn start_bank_login(&self, agent: &ureq::Agent, user: &str) -> Value {
+        post_json(
+            agent,
+            &format!("{}/demo-bank/api/start", self.base),
+            &json!({ "user_id": user }),
+        )
+    }
+
     /// Kill it hard (SIGKILL): nothing gets to shut down cleanly.
     fn kill(&mut self) {
         let _ = self.child.kill();
@@ -188,7 +216,7 @@ fn app_args<'a>(s: &'a Serve, data: &'a str, profile: &'a str) -> Vec<&'a str> {
 /// Create an identity and activate profile `profile` for it, as a person
 /// would with the operator's printed code.
 fn enroll(s: &Serve, user: &str, profile: &str) {
-    let data = s.data.to_str().expect("utf-8 temp path");
+    let data = s.data_arg();
     let op = |args: &[&str]| {
         let mut all = vec!["operator", "--service", &s.base, "--data", data];
         all.extend_from_slice(args);
@@ -205,21 +233,30 @@ fn enroll(s: &Serve, user: &str, profile: &str) {
         })
         .map(|(_, c)| c.trim().to_owned())
         .unwrap_or_else(|| panic!("no code in {issued}"));
-    let mut args = app_args(s, data, profile);
-    args.extend_from_slice(&[
-        "activate",
-        "--user-id",
-        user,
-        "--code",
-        &code,
-        "--device-name",
-        "Test phone",
-        "--pin-stdin",
-    ]);
-    let out = sim_ok(&args, &format!("{PIN}\n"));
+    let out = s.app_ok(
+        profile,
+        &[
+            "activate",
+            "--user-id",
+            user,
+            "--code",
+            &code,
+            "--device-name",
+            "Test phone",
+            "--pin-stdin",
+        ],
+        &format!("{PIN}\n"),
+    );
     assert!(out.contains("Activated"), "{out}");
     // The PIN was never echoed.
     assert!(!out.contains(PIN), "{out}");
+}
+
+/// `akuersi-sim serve` on `dir`, with `user` enrolled on profile "phone".
+fn serve_enrolled(dir: &TempDir, port: u16, ttl: Option<u32>, user: &str) -> Serve {
+    let s = Serve::start(&dir.0, port, ttl);
+    enroll(&s, user, "phone");
+    s
 }
 
 fn http_agent() -> ureq::Agent {
@@ -232,12 +269,8 @@ fn http_agent() -> ureq::Agent {
     )
 }
 
-fn post_json(agent: &ureq::Agent, url: &str, body: &Value) -> Value {
-    let mut r = agent
-        .post(url)
-        .header("content-type", "application/json")
-        .send(body.to_string().as_bytes())
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+/// A response's body, which must be JSON.
+fn json_body(mut r: ureq::http::Response<ureq::Body>, url: &str) -> Value {
     let mut s = String::new();
     r.body_mut()
         .as_reader()
@@ -246,17 +279,21 @@ fn post_json(agent: &ureq::Agent, url: &str, body: &Value) -> Value {
     serde_json::from_str(&s).unwrap_or_else(|_| panic!("not JSON from {url}: {s}"))
 }
 
+fn post_json(agent: &ureq::Agent, url: &str, body: &Value) -> Value {
+    let r = agent
+        .post(url)
+        .header("content-type", "application/json")
+        .send(body.to_string().as_bytes())
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    json_body(r, url)
+}
+
 fn get_json(agent: &ureq::Agent, url: &str) -> Value {
-    let mut r = agent
+    let r = agent
         .get(url)
         .call()
         .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-    let mut s = String::new();
-    r.body_mut()
-        .as_reader()
-        .read_to_string(&mut s)
-        .expect("read body");
-    serde_json::from_str(&s).unwrap_or_else(|_| panic!("not JSON from {url}: {s}"))
+    json_body(r, url)
 }
 
 // ---------------------------------------------------------------- WebDriver
@@ -443,8 +480,7 @@ fn waiting_panel(b: &Browser) -> (String, String, String) {
 #[ignore = "needs chromium and chromedriver; run by scripts/tests.d/40-simulator-e2e.sh"]
 fn browser_login_approved_in_the_app() {
     let dir = TempDir::new("approve");
-    let s = Serve::start(&dir.0, free_port(), None);
-    enroll(&s, "Aviaja-Nuuk", "phone");
+    let s = serve_enrolled(&dir, free_port(), None, "Aviaja-Nuuk");
     let b = Browser::start();
     let reference = b.start_login(&s.page(), "aviaja-nuuk");
     let (who, texts, left) = waiting_panel(&b);
@@ -458,18 +494,13 @@ fn browser_login_approved_in_the_app() {
         "countdown {left}"
     );
 
-    let data = s.data.to_str().expect("utf-8");
-    let mut args = app_args(&s, data, "phone");
-    args.push("pending");
-    let pending = sim_ok(&args, "");
+    let pending = s.app_ok("phone", &["pending"], "");
     assert!(
         pending.contains(&format!("Log on to Demo Bank ({reference})")),
         "{pending}"
     );
 
-    let mut args = app_args(&s, data, "phone");
-    args.extend_from_slice(&["approve", "--pin-stdin"]);
-    let out = sim_ok(&args, &format!("{PIN}\n"));
+    let out = s.app_ok("phone", &["approve", "--pin-stdin"], &format!("{PIN}\n"));
     assert!(out.contains("Approved: Demo Bank – Log on"), "{out}");
 
     let (title, text) = b.wait_status("approved", Duration::from_secs(15));
@@ -487,8 +518,7 @@ fn browser_login_approved_in_the_app() {
 #[ignore = "needs chromium and chromedriver; run by scripts/tests.d/40-simulator-e2e.sh"]
 fn browser_payment_bound_by_code() {
     let dir = TempDir::new("bound");
-    let s = Serve::start(&dir.0, free_port(), None);
-    enroll(&s, "Aviaja-Nuuk", "phone");
+    let s = serve_enrolled(&dir, free_port(), None, "Aviaja-Nuuk");
     let b = Browser::start();
     b.goto(&s.page());
     b.type_into("#user-id", "aviaja-nuuk");
@@ -507,22 +537,19 @@ fn browser_payment_bound_by_code() {
     let amount = b.script("return document.getElementById('w-amount').textContent;");
     assert_eq!(amount, "9.000,00 DKK");
 
-    let data = s.data.to_str().expect("utf-8");
-    let mut args = app_args(&s, data, "phone");
-    args.extend_from_slice(&["approve", "--pin-stdin"]);
-    let out = sim(&args, &format!("{PIN}\n"));
+    let out = s.app("phone", &["approve", "--pin-stdin"], &format!("{PIN}\n"));
     assert!(!out.status.success());
     assert!(text(&out).contains("needs the code"), "{}", text(&out));
 
     let wrong = if code == "1234" { "4321" } else { "1234" };
-    let mut args = app_args(&s, data, "phone");
-    args.extend_from_slice(&["channel", "--code", wrong]);
-    let out = sim(&args, "");
+    let out = s.app("phone", &["channel", "--code", wrong], "");
     assert!(text(&out).contains("2 tries left"), "{}", text(&out));
 
-    let mut args = app_args(&s, data, "phone");
-    args.extend_from_slice(&["approve", "--code", &code, "--pin-stdin"]);
-    let out = sim_ok(&args, &format!("{PIN}\n"));
+    let out = s.app_ok(
+        "phone",
+        &["approve", "--code", &code, "--pin-stdin"],
+        &format!("{PIN}\n"),
+    );
     assert!(out.contains("Amount:"), "{out}");
     assert!(out.contains("Code accepted"), "{out}");
     assert!(out.contains("Approved: Demo Bank – Approve"), "{out}");
@@ -532,44 +559,58 @@ fn browser_payment_bound_by_code() {
     assert_eq!(b.severe_logs(), Vec::<String>::new(), "JavaScript errors");
 }
 
+/// A log-in started in the browser and answered in the app with `command`
+/// (`reject` or `report`): the app says `said`, the page shows status
+/// `status` with `title` and a text containing `page_says`.
+fn login_answered_in_the_app(
+    tag: &str,
+    user: &str,
+    command: &str,
+    said: &str,
+    status: &str,
+    title_want: &str,
+    page_says: &str,
+) {
+    let dir = TempDir::new(tag);
+    let s = serve_enrolled(&dir, free_port(), None, user);
+    let b = Browser::start();
+    b.start_login(&s.page(), user);
+    let out = s.app_ok("phone", &[command], "");
+    assert!(out.contains(said), "{out}");
+    let (title, text) = b.wait_status(status, Duration::from_secs(15));
+    assert_eq!(title, title_want);
+    assert!(text.contains(page_says), "{text}");
+    assert_eq!(b.severe_logs(), Vec::<String>::new(), "JavaScript errors");
+}
+
 /// The same, rejected in the app.
 #[test]
 #[ignore = "needs chromium and chromedriver; run by scripts/tests.d/40-simulator-e2e.sh"]
 fn browser_login_rejected_in_the_app() {
-    let dir = TempDir::new("reject");
-    let s = Serve::start(&dir.0, free_port(), None);
-    enroll(&s, "Malik.Sisimiut", "phone");
-    let b = Browser::start();
-    b.start_login(&s.page(), "Malik.Sisimiut");
-    let data = s.data.to_str().expect("utf-8");
-    let mut args = app_args(&s, data, "phone");
-    args.push("reject");
-    let out = sim_ok(&args, "");
-    assert!(out.contains("Rejected"), "{out}");
-    let (title, text) = b.wait_status("rejected", Duration::from_secs(15));
-    assert_eq!(title, "Log-in rejected");
-    assert!(text.contains("You are not logged in"), "{text}");
-    assert_eq!(b.severe_logs(), Vec::<String>::new(), "JavaScript errors");
+    login_answered_in_the_app(
+        "reject",
+        "Malik.Sisimiut",
+        "reject",
+        "Rejected",
+        "rejected",
+        "Log-in rejected",
+        "You are not logged in",
+    );
 }
 
 /// "I did not start this" in the app: the page says it was reported.
 #[test]
 #[ignore = "needs chromium and chromedriver; run by scripts/tests.d/40-simulator-e2e.sh"]
 fn browser_login_reported_in_the_app() {
-    let dir = TempDir::new("report");
-    let s = Serve::start(&dir.0, free_port(), None);
-    enroll(&s, "Nivi-Ilulissat", "phone");
-    let b = Browser::start();
-    b.start_login(&s.page(), "Nivi-Ilulissat");
-    let data = s.data.to_str().expect("utf-8");
-    let mut args = app_args(&s, data, "phone");
-    args.push("report");
-    let out = sim_ok(&args, "");
-    assert!(out.contains("Reported"), "{out}");
-    let (title, text) = b.wait_status("reported", Duration::from_secs(15));
-    assert_eq!(title, "Log-in stopped and reported");
-    assert!(text.contains("+45 00 00 00 00 (example number)"), "{text}");
-    assert_eq!(b.severe_logs(), Vec::<String>::new(), "JavaScript errors");
+    login_answered_in_the_app(
+        "report",
+        "Nivi-Ilulissat",
+        "report",
+        "Reported",
+        "reported",
+        "Log-in stopped and reported",
+        "+45 00 00 00 00 (example number)",
+    );
 }
 
 /// Nobody answers: with `serve --ttl 30` the page counts down (red, under a
@@ -578,8 +619,7 @@ fn browser_login_reported_in_the_app() {
 #[ignore = "needs chromium and chromedriver; run by scripts/tests.d/40-simulator-e2e.sh"]
 fn browser_login_expires_unanswered() {
     let dir = TempDir::new("expire");
-    let s = Serve::start(&dir.0, free_port(), Some(30));
-    enroll(&s, "Pipaluk-Qaqortoq", "phone");
+    let s = serve_enrolled(&dir, free_port(), Some(30), "Pipaluk-Qaqortoq");
     let b = Browser::start();
     let started = Instant::now();
     b.start_login(&s.page(), "Pipaluk-Qaqortoq");
@@ -598,10 +638,7 @@ fn browser_login_expires_unanswered() {
     );
     assert_eq!(title, "The request expired");
     assert!(text.contains("You are not logged in"), "{text}");
-    let data = s.data.to_str().expect("utf-8");
-    let mut args = app_args(&s, data, "phone");
-    args.push("pending");
-    let pending = sim_ok(&args, "");
+    let pending = s.app_ok("phone", &["pending"], "");
     assert!(pending.contains("No requests"), "{pending}");
     assert_eq!(b.severe_logs(), Vec::<String>::new(), "JavaScript errors");
 }
@@ -615,28 +652,18 @@ fn browser_login_expires_unanswered() {
 fn service_killed_and_restarted_mid_flow() {
     let dir = TempDir::new("restart");
     let port = free_port();
-    let mut s = Serve::start(&dir.0, port, None);
-    enroll(&s, "Hans.Aasiaat", "phone");
+    let mut s = serve_enrolled(&dir, port, None, "Hans.Aasiaat");
     let agent = http_agent();
-    let started = post_json(
-        &agent,
-        &format!("{}/demo-bank/api/start", s.base),
-        &json!({ "user_id": "Hans.Aasiaat" }),
-    );
+    let started = s.start_bank_login(&agent, "Hans.Aasiaat");
     let login = started["login_id"].as_str().expect("a login id").to_owned();
-    let data = s.data.to_str().expect("utf-8").to_owned();
 
     s.kill();
-    let mut args = app_args(&s, &data, "phone");
-    args.push("pending");
-    let o = sim(&args, "");
+    let o = s.app("phone", &["pending"], "");
     assert!(!o.status.success());
     assert!(text(&o).contains("service unreachable"), "{}", text(&o));
 
     let mut s = Serve::start(&dir.0, port, None);
-    let mut args = app_args(&s, &data, "phone");
-    args.extend_from_slice(&["approve", "--pin-stdin"]);
-    let out = sim_ok(&args, &format!("{PIN}\n"));
+    let out = s.app_ok("phone", &["approve", "--pin-stdin"], &format!("{PIN}\n"));
     assert!(out.contains("Approved"), "{out}");
     // The bank's own memory died with the process; the service's did not.
     let status = get_json(&agent, &format!("{}/demo-bank/api/status/{login}", s.base));
@@ -644,9 +671,7 @@ fn service_killed_and_restarted_mid_flow() {
 
     s.kill();
     let s = Serve::start(&dir.0, port, None);
-    let mut args = app_args(&s, &data, "phone");
-    args.push("log");
-    let log = sim_ok(&args, "");
+    let log = s.app_ok("phone", &["log"], "");
     assert!(log.contains("request_approved"), "{log}");
 }
 
@@ -728,24 +753,19 @@ impl Drop for Tmux {
 #[ignore = "needs tmux; run by scripts/tests.d/40-simulator-e2e.sh"]
 fn terminal_app_opens_a_request_and_approves_with_pin() {
     let dir = TempDir::new("tui");
-    let s = Serve::start(&dir.0, free_port(), None);
-    enroll(&s, "Aviaja-Nuuk", "phone");
+    let s = serve_enrolled(&dir, free_port(), None, "Aviaja-Nuuk");
     let agent = http_agent();
-    let started = post_json(
-        &agent,
-        &format!("{}/demo-bank/api/start", s.base),
-        &json!({ "user_id": "Aviaja-Nuuk" }),
-    );
+    let started = s.start_bank_login(&agent, "Aviaja-Nuuk");
     let login = started["login_id"].as_str().expect("a login id").to_owned();
     let reference = started["reference"]
         .as_str()
         .expect("a reference")
         .to_owned();
 
-    let data = s.data.to_str().expect("utf-8");
     let cmd = format!(
-        "{SIM} app --profile phone --service {} --data {data}",
-        s.base
+        "{SIM} app --profile phone --service {} --data {}",
+        s.base,
+        s.data_arg()
     );
     let t = Tmux::start(&cmd);
     let home = t.wait_screen("1 request waits for you", Duration::from_secs(20));

@@ -342,15 +342,12 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
         AppCommand::PairingCode { addition } => {
             let id = match addition {
                 Some(id) => id,
-                None => app
-                    .identity_status(pid)?
-                    .additions
-                    .into_iter()
-                    .find(|a| a.status == AdditionStatus::Ready)
-                    .map(|a| a.addition_id)
-                    .ok_or_else(|| {
-                        SimError::Demo("no device addition is ready (is the wait over?)".into())
-                    })?,
+                None => addition_with_status(
+                    &app,
+                    pid,
+                    AdditionStatus::Ready,
+                    "no device addition is ready (is the wait over?)",
+                )?,
             };
             let code = app.pairing_code(pid, id)?;
             println!(
@@ -362,13 +359,12 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
         AppCommand::Veto { addition } => {
             let id = match addition {
                 Some(id) => id,
-                None => app
-                    .identity_status(pid)?
-                    .additions
-                    .into_iter()
-                    .find(|a| a.status == AdditionStatus::Waiting)
-                    .map(|a| a.addition_id)
-                    .ok_or_else(|| SimError::Demo("no device addition is waiting".into()))?,
+                None => addition_with_status(
+                    &app,
+                    pid,
+                    AdditionStatus::Waiting,
+                    "no device addition is waiting",
+                )?,
             };
             app.veto_device_addition(pid, id)?;
             println!("Stopped the device addition. If you did not start it, freeze your identity and call support.");
@@ -429,6 +425,22 @@ fn one_request(
             )
         }),
     }
+}
+
+/// The first device addition in `status` ("ready", "waiting"); `none` is
+/// the error when there is none.
+fn addition_with_status(
+    app: &Arc<Installation>,
+    profile_id: &str,
+    status: AdditionStatus,
+    none: &str,
+) -> Result<String, SimError> {
+    app.identity_status(profile_id)?
+        .additions
+        .into_iter()
+        .find(|a| a.status == status)
+        .map(|a| a.addition_id)
+        .ok_or_else(|| SimError::Demo(none.into()))
 }
 
 /// Send the channel-binding answer and say what came of it.

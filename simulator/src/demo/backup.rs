@@ -25,7 +25,7 @@ use super::{
     files_with, log_on_texts, messages_with, must, short, Device, World, DATABASE_FILES, PIN_A,
     PIN_B, REQUESTER_ID, REQUESTER_NAME, USER_ID,
 };
-use crate::card::{wrap, CARD_WIDTH};
+use crate::card::{self, wrap, CARD_WIDTH};
 use crate::error::SimError;
 use crate::output::Printer;
 use crate::timefmt::relative;
@@ -122,14 +122,7 @@ fn boxed(paragraphs: &[String]) -> Vec<String> {
     for para in paragraphs {
         content.extend(wrap(para, CARD_WIDTH));
     }
-    let mut out = Vec::with_capacity(content.len() + 2);
-    out.push(format!("┌{}┐", "─".repeat(CARD_WIDTH + 2)));
-    for line in content {
-        let pad = CARD_WIDTH.saturating_sub(line.chars().count());
-        out.push(format!("│ {line}{} │", " ".repeat(pad)));
-    }
-    out.push(format!("└{}┘", "─".repeat(CARD_WIDTH + 2)));
-    out
+    card::boxed(&content)
 }
 
 /// Everything the scenes share.
@@ -396,19 +389,11 @@ impl Story<'_> {
         ))?;
         let code = self.paper_code(p, "phone A")?;
         let dev = &self.w.phone;
-        let t = Instant::now();
-        let phone = must(
-            "phone A could not activate",
-            dev.app
-                .activate(USER_ID.into(), code, dev.pin.into(), dev.name.into()),
-        )?;
+        let (phone, ms) = dev.activate_timed(code)?;
         p.line(format!(
-            "{} (\"{}\", {}) activates with it; Aviaja chooses PIN {} ({} ms)",
-            dev.label,
-            dev.name,
-            dev.platform,
-            dev.pin,
-            t.elapsed().as_millis()
+            "{} activates with it; Aviaja chooses PIN {} ({ms} ms)",
+            dev.who(),
+            dev.pin
         ))?;
         self.phone = Some(phone.clone());
         self.status_screen(p, dev, &phone)?;
@@ -482,14 +467,7 @@ impl Story<'_> {
             dev.app
                 .start_device_addition(&phone.profile_id, PIN_A.into()),
         )?;
-        let sent: Vec<String> = dev
-            .wire
-            .sent()
-            .iter()
-            .skip(before)
-            .map(|m| m.path.clone())
-            .collect();
-        p.detail(format!("phone A sent {}", sent.join(" then ")))?;
+        dev.show_sent(p, before)?;
         p.line(format!(
             "  -> addition {}: {}, started {}, ready at {}",
             short(&add.addition_id),
@@ -615,16 +593,13 @@ impl Story<'_> {
             ),
         )?;
         p.line(format!(
-            "{} (\"{}\", {}) scans it, makes its own key and device secret, and Aviaja \
+            "{} scans it, makes its own key and device secret, and Aviaja \
              chooses PIN {} on it ({} ms)",
-            dev.label,
-            dev.name,
-            dev.platform,
+            dev.who(),
             dev.pin,
             t.elapsed().as_millis()
         ))?;
-        let sent: Vec<String> = dev.wire.sent().iter().map(|m| m.path.clone()).collect();
-        p.detail(format!("tablet B sent {}", sent.join(" then ")))?;
+        dev.show_sent(p, 0)?;
         p.detail(
             "addition/complete: the new device's key, name and SPAKE2+ verifier, an HMAC under \
              the code's secret (proof it saw the code) and its signature (proof it holds the key)",
@@ -681,14 +656,11 @@ impl Story<'_> {
 
         let code = self.paper_code(p, "laptop C")?;
         let dev = &self.laptop;
-        let laptop = must(
-            "laptop C could not activate",
-            dev.app
-                .activate(USER_ID.into(), code, dev.pin.into(), dev.name.into()),
-        )?;
+        let (laptop, _) = dev.activate_timed(code)?;
         p.line(format!(
-            "{} (\"{}\", {}) activates with it; Aviaja chooses PIN {} on it",
-            dev.label, dev.name, dev.platform, dev.pin
+            "{} activates with it; Aviaja chooses PIN {} on it",
+            dev.who(),
+            dev.pin
         ))?;
         self.laptop_profile = Some(laptop.clone());
         let notices: Vec<String> = self
@@ -842,16 +814,7 @@ impl Story<'_> {
             "tablet B could not freeze",
             self.w.tablet.app.freeze(&tablet.profile_id),
         )?;
-        let sent: Vec<String> = self
-            .w
-            .tablet
-            .wire
-            .sent()
-            .iter()
-            .skip(before)
-            .map(|m| m.path.clone())
-            .collect();
-        p.detail(format!("tablet B sent {}", sent.join(" then ")))?;
+        let sent = self.w.tablet.show_sent(p, before)?;
         p.check(
             sent == [paths::FREEZE],
             "frozen with one signed message and no PIN: speed first",

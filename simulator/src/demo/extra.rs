@@ -104,22 +104,14 @@ pub(super) fn channel_binding(p: &mut Printer, w: &World, cast: &Cast) -> Result
 
     let wrong = if code == "1234" { "4321" } else { "1234" };
     p.line(format!("She types {wrong} (misread):"))?;
-    let r = w
-        .phone
-        .app
-        .confirm_channel(a, &answer.request_id, wrong.into());
-    p.line(format!("  -> {}", describe_err(&r)))?;
+    let r = type_code(p, w, a, &answer.request_id, wrong)?;
     p.check(
         matches!(r, Err(Error::WrongChannelCode { attempts_left: 2 })),
         "a wrong code is refused: 2 tries left before the request is cancelled",
     )?;
 
     p.line(format!("She types {code}, as shown on the bank's screen:"))?;
-    let r = w
-        .phone
-        .app
-        .confirm_channel(a, &answer.request_id, code.clone());
-    p.line(format!("  -> {}", describe_err(&r)))?;
+    let r = type_code(p, w, a, &answer.request_id, &code)?;
     p.check(r.is_ok(), "the right code is accepted")?;
 
     let outcome = must(
@@ -246,6 +238,23 @@ pub(super) fn fraud_report(p: &mut Printer, w: &World, cast: &Cast) -> Result<()
     let kl = support.status(now, "kl");
     p.detail(format!("da: {} · kl: {}", da.text, kl.text))?;
     Ok(())
+}
+
+/// Phone A answers the request's channel binding with `code`; the answer is
+/// shown and returned.
+fn type_code(
+    p: &mut Printer,
+    w: &World,
+    profile_id: &str,
+    request_id: &str,
+    code: &str,
+) -> Result<Result<(), Error>, SimError> {
+    let r = w
+        .phone
+        .app
+        .confirm_channel(profile_id, request_id, code.into());
+    p.line(format!("  -> {}", describe_err(&r)))?;
+    Ok(r)
 }
 
 fn describe_err<T>(r: &Result<T, Error>) -> String {

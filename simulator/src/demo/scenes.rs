@@ -2,9 +2,8 @@
 //! screen and the requester see, and checks its own outcome.
 
 use std::sync::Barrier;
-use std::time::Instant;
 
-use akuersi_core::app::{DecisionOutcome, Profile};
+use akuersi_core::app::{DecisionOutcome, Profile, RequestView};
 use akuersi_core::transport::{call, Transport};
 use akuersi_core::Error;
 use akuersi_protocol::approval::Decision;
@@ -161,19 +160,11 @@ fn activate_device(
         code.code,
         w.at(code.expires_at_ms)
     ))?;
-    let t = Instant::now();
-    let profile = must(
-        &format!("{} could not activate", dev.label),
-        dev.app
-            .activate(USER_ID.into(), code.code, dev.pin.into(), dev.name.into()),
-    )?;
+    let (profile, ms) = dev.activate_timed(code.code)?;
     p.line(format!(
-        "{} (\"{}\", {}) activates with it; Aviaja chooses PIN {} on it ({} ms)",
-        dev.label,
-        dev.name,
-        dev.platform,
-        dev.pin,
-        t.elapsed().as_millis()
+        "{} activates with it; Aviaja chooses PIN {} on it ({ms} ms)",
+        dev.who(),
+        dev.pin
     ))?;
     p.detail(format!("device id {}", profile.device_id))?;
     Ok(profile)
@@ -358,15 +349,7 @@ pub(super) fn approved(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Si
         outcome.status.as_str(),
         w.at(outcome.decided_at_ms)
     ))?;
-    let sent: Vec<String> = w
-        .phone
-        .wire
-        .sent()
-        .iter()
-        .skip(before)
-        .map(|m| m.path.clone())
-        .collect();
-    p.detail(format!("phone A sent {}", sent.join(" then ")))?;
+    w.phone.show_sent(p, before)?;
     p.detail("pin-start: service checked the device signature and sequence number, counted the")?;
     p.detail("  attempt, answered with its SPAKE2+ share; decide: it checked the SPAKE2+")?;
     p.detail("  confirmation (the PIN proof) and the signature over the statement it rebuilt")?;
@@ -381,8 +364,7 @@ pub(super) fn approved(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Si
         "the right PIN reset phone A's failure count to 0",
     )?;
 
-    let poll = w.poll(&req)?;
-    p.line(format!("Demo Bank polls: \"{}\"", poll.status.as_str()))?;
+    let poll = w.poll_shown(p, &req)?;
     p.check(
         poll.status == RequestStatus::Approved,
         "Demo Bank sees \"approved\"",
@@ -401,6 +383,26 @@ pub(super) fn approved(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Si
     )
 }
 
+/// Demo Bank creates a request; phone A and tablet B open the app. The
+/// request and what each shows.
+fn request_on_both(
+    p: &mut Printer,
+    w: &World,
+    cast: &Cast,
+) -> Result<(CreateRequestResponse, Vec<RequestView>, Vec<RequestView>), SimError> {
+    let req = w.create_request(p)?;
+    let va = w.phone.app.refresh(&cast.phone.profile_id)?;
+    let vb = w.tablet.app.refresh(&cast.tablet.profile_id)?;
+    Ok((req, va, vb))
+}
+
+/// Whether `views` starts with `req`.
+fn shows_first(views: &[RequestView], req: &CreateRequestResponse) -> bool {
+    views
+        .first()
+        .is_some_and(|v| v.request_id == req.request_id)
+}
+
 // ------------------------------------------------------------------ scene 3
 
 /// Scene 3: a request nobody decides lapses after 300 s, on the phone and at
@@ -411,14 +413,11 @@ pub(super) fn expired(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Sim
         cast.phone.profile_id.as_str(),
         cast.tablet.profile_id.as_str(),
     );
-    let req = w.create_request(p)?;
-    let va = w.phone.app.refresh(a)?;
-    let vb = w.tablet.app.refresh(b)?;
+    let (req, va, vb) = request_on_both(p, w, cast)?;
     p.line(format!("Phone A (opened):  {}", screen_line(&va)))?;
     p.line(format!("Tablet B (opened): {}", screen_line(&vb)))?;
     p.check(
-        va.first().is_some_and(|v| v.request_id == req.request_id)
-            && vb.first().is_some_and(|v| v.request_id == req.request_id),
+        shows_first(&va, &req) && shows_first(&vb, &req),
         "both devices show the request",
     )?;
     p.line(
@@ -456,8 +455,7 @@ pub(super) fn expired(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Sim
     let va = w.phone.app.pending(a)?;
     p.line(format!("Phone A redraws its list: {}", screen_line(&va)))?;
     p.check(va.is_empty(), "phone A's pending() no longer lists it")?;
-    let poll = w.poll(&req)?;
-    p.line(format!("Demo Bank polls: \"{}\"", poll.status.as_str()))?;
+    let poll = w.poll_shown(p, &req)?;
     p.check(
         poll.status == RequestStatus::Expired && poll.evidence.is_none(),
         "Demo Bank sees \"expired\", with no evidence",
@@ -512,8 +510,7 @@ pub(super) fn rejected_and_reported(
         "She taps Reject (no PIN needed): {}",
         outcome.status.as_str()
     ))?;
-    let poll = w.poll(&req)?;
-    p.line(format!("Demo Bank polls: \"{}\"", poll.status.as_str()))?;
+    let poll = w.poll_shown(p, &req)?;
     p.check(
         outcome.status == RequestStatus::Rejected && poll.status == RequestStatus::Rejected,
         "Demo Bank sees \"rejected\"",
@@ -569,15 +566,12 @@ pub(super) fn race(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), SimErr
         cast.phone.profile_id.as_str(),
         cast.tablet.profile_id.as_str(),
     );
-    let req = w.create_request(p)?;
-    let va = w.phone.app.refresh(a)?;
-    let vb = w.tablet.app.refresh(b)?;
+    let (req, va, vb) = request_on_both(p, w, cast)?;
     p.line(format!("Phone A: {}", screen_line(&va)))?;
     p.line("Tablet B, in Danish:")?;
     show_screen(p, &vb)?;
     p.check(
-        va.first().is_some_and(|v| v.request_id == req.request_id)
-            && vb.first().is_some_and(|v| v.request_id == req.request_id),
+        shows_first(&va, &req) && shows_first(&vb, &req),
         "both devices show the same request",
     )?;
     p.line("Aviaja approves on both at the same moment, each with its own PIN (two threads):")?;
@@ -612,8 +606,7 @@ pub(super) fn race(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), SimErr
         winner.is_some(),
         "exactly one device won; the other was told AlreadyDecided (already decided)",
     )?;
-    let poll = w.poll(&req)?;
-    p.line(format!("Demo Bank polls: \"{}\"", poll.status.as_str()))?;
+    let poll = w.poll_shown(p, &req)?;
     p.check(
         poll.status == RequestStatus::Approved,
         "Demo Bank sees one approval",

@@ -530,11 +530,5 @@ fn describe(e: &Error) -> String {
 
 /// "14:05" in the viewer's zone for a time in ms since the epoch.
 pub(crate) fn local_time(ms: i64) -> String {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|t| {
-            t.to_zoned(crate::app::support::local_zone())
-                .strftime("%H:%M:%S")
-                .to_string()
-        })
-        .unwrap_or_else(|_| "?".into())
+    render::local_strftime(ms, "%H:%M:%S")
 }

@@ -174,10 +174,16 @@ pub(super) fn bar_line(seconds_left: u32) -> Line<'static> {
 }
 
 pub(super) fn local_date(ms: i64) -> String {
+    local_strftime(ms, "%Y-%m-%d %H:%M")
+}
+
+/// A time in ms since the epoch in the viewer's zone, as `format` says;
+/// "?" when it is out of range.
+pub(super) fn local_strftime(ms: i64, format: &str) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| {
             t.to_zoned(crate::app::support::local_zone())
-                .strftime("%Y-%m-%d %H:%M")
+                .strftime(format)
                 .to_string()
         })
         .unwrap_or_else(|_| "?".into())
