@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use akuersi_core::transport::{Transport, TransportError, TransportResponse};
+use akuersi_protocol::transport::{Transport, TransportError, TransportResponse};
 
 use crate::api::handle;
 use crate::service::Service;
