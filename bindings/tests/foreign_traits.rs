@@ -488,7 +488,7 @@ fn a_lost_answer_is_a_network_error_and_retrying_says_what_happened() {
 #[test]
 fn many_threads_share_one_installation() {
     let w = World::new();
-    let (net, app, p) = w.online();
+    let (_net, app, p) = w.online();
     let (rid, _) = w.request();
     app.refresh(&p.profile_id).unwrap();
 
