@@ -156,12 +156,12 @@ impl Akuersi {
 
     /// The identities set up on this installation, oldest first. Blocks on storage.
     pub fn profiles(&self) -> Result<Vec<Profile>, AkuersiError> {
-        guard("profiles", || Ok(self.inner.profiles()?))
+        self.forward("profiles", |core| core.profiles())
     }
 
     /// One profile by its id. Blocks on storage.
     pub fn profile(&self, profile_id: &str) -> Result<Profile, AkuersiError> {
-        guard("profile", || Ok(self.inner.profile(profile_id)?))
+        self.forward("profile", |core| core.profile(profile_id))
     }
 
     /// Activate this device for `user_id` with an activation code (from a
@@ -179,18 +179,16 @@ impl Akuersi {
         new_pin: String,
         device_name: String,
     ) -> Result<Profile, AkuersiError> {
-        guard("activate", || {
-            Ok(self
-                .inner
-                .activate(user_id, activation_code, new_pin, device_name)?)
+        self.forward("activate", |core| {
+            core.activate(user_id, activation_code, new_pin, device_name)
         })
     }
 
     /// Set the language in which a profile's requests are shown ("kl", "da",
     /// "en", …). Blocks on storage.
     pub fn set_language(&self, profile_id: &str, language: String) -> Result<(), AkuersiError> {
-        guard("set_language", || {
-            Ok(self.inner.set_language(profile_id, language)?)
+        self.forward("set_language", |core| {
+            core.set_language(profile_id, language)
         })
     }
 
@@ -201,16 +199,14 @@ impl Akuersi {
     ///
     /// Blocks on the network.
     pub fn refresh(&self, profile_id: &str) -> Result<Vec<RequestView>, AkuersiError> {
-        self.one_at_a_time(profile_id, "refresh", || {
-            Ok(self.inner.refresh(profile_id)?)
-        })
+        self.forward_in_turn(profile_id, "refresh", |core| core.refresh(profile_id))
     }
 
     /// The requests fetched at the last [`Akuersi::refresh`] that have not
     /// lapsed, with the seconds left recomputed now: call it every second to
     /// drive a countdown. Does not touch the network.
     pub fn pending(&self, profile_id: &str) -> Result<Vec<RequestView>, AkuersiError> {
-        guard("pending", || Ok(self.inner.pending(profile_id)?))
+        self.forward("pending", |core| core.pending(profile_id))
     }
 
     /// Approve a pending request with the PIN. The PIN is proved to the
@@ -227,8 +223,8 @@ impl Akuersi {
         request_id: &str,
         pin: String,
     ) -> Result<DecisionOutcome, AkuersiError> {
-        self.one_at_a_time(profile_id, "approve", || {
-            Ok(self.inner.approve(profile_id, request_id, pin)?)
+        self.forward_in_turn(profile_id, "approve", |core| {
+            core.approve(profile_id, request_id, pin)
         })
     }
 
@@ -239,8 +235,8 @@ impl Akuersi {
         profile_id: &str,
         request_id: &str,
     ) -> Result<DecisionOutcome, AkuersiError> {
-        self.one_at_a_time(profile_id, "reject", || {
-            Ok(self.inner.reject(profile_id, request_id)?)
+        self.forward_in_turn(profile_id, "reject", |core| {
+            core.reject(profile_id, request_id)
         })
     }
 
@@ -252,8 +248,8 @@ impl Akuersi {
         profile_id: &str,
         request_id: &str,
     ) -> Result<DecisionOutcome, AkuersiError> {
-        self.one_at_a_time(profile_id, "report", || {
-            Ok(self.inner.report(profile_id, request_id)?)
+        self.forward_in_turn(profile_id, "report", |core| {
+            core.report(profile_id, request_id)
         })
     }
 
@@ -262,23 +258,21 @@ impl Akuersi {
     /// the text, stop if in doubt). Show them on first run and before the
     /// first approval. Blocks on storage.
     pub fn security_rules(&self, profile_id: &str) -> Result<Vec<SecurityRule>, AkuersiError> {
-        guard("security_rules", || {
-            Ok(self.inner.security_rules(profile_id)?)
-        })
+        self.forward("security_rules", |core| core.security_rules(profile_id))
     }
 
     /// True until the owner has read the security rules on this profile.
     /// Blocks on storage.
     pub fn needs_security_rules(&self, profile_id: &str) -> Result<bool, AkuersiError> {
-        guard("needs_security_rules", || {
-            Ok(self.inner.needs_security_rules(profile_id)?)
+        self.forward("needs_security_rules", |core| {
+            core.needs_security_rules(profile_id)
         })
     }
 
     /// The owner has read the security rules. Blocks on storage.
     pub fn acknowledge_security_rules(&self, profile_id: &str) -> Result<(), AkuersiError> {
-        guard("acknowledge_security_rules", || {
-            Ok(self.inner.acknowledge_security_rules(profile_id)?)
+        self.forward("acknowledge_security_rules", |core| {
+            core.acknowledge_security_rules(profile_id)
         })
     }
 
@@ -296,8 +290,8 @@ impl Akuersi {
         profile_id: &str,
         request_id: &str,
     ) -> Result<(), AkuersiError> {
-        guard("confirm_despite_call", || {
-            Ok(self.inner.confirm_despite_call(profile_id, request_id)?)
+        self.forward("confirm_despite_call", |core| {
+            core.confirm_despite_call(profile_id, request_id)
         })
     }
 
@@ -311,8 +305,8 @@ impl Akuersi {
         request_id: &str,
         answer: String,
     ) -> Result<(), AkuersiError> {
-        self.one_at_a_time(profile_id, "confirm_channel", || {
-            Ok(self.inner.confirm_channel(profile_id, request_id, answer)?)
+        self.forward_in_turn(profile_id, "confirm_channel", |core| {
+            core.confirm_channel(profile_id, request_id, answer)
         })
     }
 
@@ -320,16 +314,14 @@ impl Akuersi {
     /// (activation, approvals, rejections, reports, wrong PINs). Blocks on
     /// storage.
     pub fn activity(&self, profile_id: &str) -> Result<Vec<ActivityEntry>, AkuersiError> {
-        guard("activity", || Ok(self.inner.activity(profile_id)?))
+        self.forward("activity", |core| core.activity(profile_id))
     }
 
     // ------------------------------------------------------------ devices
 
     /// The identity's devices, this one marked. Blocks on the network.
     pub fn devices(&self, profile_id: &str) -> Result<Vec<DeviceView>, AkuersiError> {
-        self.one_at_a_time(profile_id, "devices", || {
-            Ok(self.inner.devices(profile_id)?)
-        })
+        self.forward_in_turn(profile_id, "devices", |core| core.devices(profile_id))
     }
 
     /// Rename a device of the identity (this one or another). Blocks on the
@@ -340,8 +332,8 @@ impl Akuersi {
         device_id: String,
         name: String,
     ) -> Result<(), AkuersiError> {
-        self.one_at_a_time(profile_id, "rename_device", || {
-            Ok(self.inner.rename_device(profile_id, device_id, name)?)
+        self.forward_in_turn(profile_id, "rename_device", |core| {
+            core.rename_device(profile_id, device_id, name)
         })
     }
 
@@ -357,10 +349,8 @@ impl Akuersi {
         pin: String,
         allow_last: bool,
     ) -> Result<(), AkuersiError> {
-        self.one_at_a_time(profile_id, "remove_device", || {
-            Ok(self
-                .inner
-                .remove_device(profile_id, device_id, pin, allow_last)?)
+        self.forward_in_turn(profile_id, "remove_device", |core| {
+            core.remove_device(profile_id, device_id, pin, allow_last)
         })
     }
 
@@ -368,8 +358,8 @@ impl Akuersi {
     /// device additions under way (to veto), notification channels and
     /// warnings. Blocks on the network.
     pub fn identity_status(&self, profile_id: &str) -> Result<IdentityStatusView, AkuersiError> {
-        self.one_at_a_time(profile_id, "identity_status", || {
-            Ok(self.inner.identity_status(profile_id)?)
+        self.forward_in_turn(profile_id, "identity_status", |core| {
+            core.identity_status(profile_id)
         })
     }
 
@@ -385,8 +375,8 @@ impl Akuersi {
         profile_id: &str,
         pin: String,
     ) -> Result<AdditionView, AkuersiError> {
-        self.one_at_a_time(profile_id, "start_device_addition", || {
-            Ok(self.inner.start_device_addition(profile_id, pin)?)
+        self.forward_in_turn(profile_id, "start_device_addition", |core| {
+            core.start_device_addition(profile_id, pin)
         })
     }
 
@@ -398,8 +388,8 @@ impl Akuersi {
         profile_id: &str,
         addition_id: String,
     ) -> Result<(), AkuersiError> {
-        self.one_at_a_time(profile_id, "veto_device_addition", || {
-            Ok(self.inner.veto_device_addition(profile_id, addition_id)?)
+        self.forward_in_turn(profile_id, "veto_device_addition", |core| {
+            core.veto_device_addition(profile_id, addition_id)
         })
     }
 
@@ -410,8 +400,8 @@ impl Akuersi {
         profile_id: &str,
         addition_id: String,
     ) -> Result<PairingPayloadResponse, AkuersiError> {
-        self.one_at_a_time(profile_id, "pairing_code", || {
-            Ok(self.inner.pairing_code(profile_id, addition_id)?)
+        self.forward_in_turn(profile_id, "pairing_code", |core| {
+            core.pairing_code(profile_id, addition_id)
         })
     }
 
@@ -424,10 +414,8 @@ impl Akuersi {
         new_pin: String,
         device_name: String,
     ) -> Result<Profile, AkuersiError> {
-        guard("activate_with_pairing_code", || {
-            Ok(self
-                .inner
-                .activate_with_pairing_code(pairing_code, new_pin, device_name)?)
+        self.forward("activate_with_pairing_code", |core| {
+            core.activate_with_pairing_code(pairing_code, new_pin, device_name)
         })
     }
 
@@ -440,10 +428,8 @@ impl Akuersi {
         activation_code: String,
         new_pin: String,
     ) -> Result<(), AkuersiError> {
-        self.one_at_a_time(profile_id, "reactivate", || {
-            Ok(self
-                .inner
-                .reactivate(profile_id, activation_code, new_pin)?)
+        self.forward_in_turn(profile_id, "reactivate", |core| {
+            core.reactivate(profile_id, activation_code, new_pin)
         })
     }
 
@@ -452,9 +438,7 @@ impl Akuersi {
     /// Freeze the whole identity at once ("I think someone has my app").
     /// Needs no PIN; every device and channel is told. Blocks on the network.
     pub fn freeze(&self, profile_id: &str) -> Result<(), AkuersiError> {
-        self.one_at_a_time(profile_id, "freeze", || {
-            Ok(self.inner.freeze(profile_id)?)
-        })
+        self.forward_in_turn(profile_id, "freeze", |core| core.freeze(profile_id))
     }
 
     /// One proof towards unfreezing: this device's PIN, plus optionally an
@@ -468,8 +452,8 @@ impl Akuersi {
         pin: String,
         activation_code: Option<String>,
     ) -> Result<UnfreezeOutcome, AkuersiError> {
-        self.one_at_a_time(profile_id, "unfreeze", || {
-            Ok(self.inner.unfreeze(profile_id, pin, activation_code)?)
+        self.forward_in_turn(profile_id, "unfreeze", |core| {
+            core.unfreeze(profile_id, pin, activation_code)
         })
     }
 
@@ -478,8 +462,8 @@ impl Akuersi {
     /// App-channel notifications that arrived since the last call (fetched
     /// only when asked, like requests). Blocks on the network and storage.
     pub fn notifications(&self, profile_id: &str) -> Result<Vec<NotificationItem>, AkuersiError> {
-        self.one_at_a_time(profile_id, "notifications", || {
-            Ok(self.inner.notifications(profile_id)?)
+        self.forward_in_turn(profile_id, "notifications", |core| {
+            core.notifications(profile_id)
         })
     }
 
@@ -493,8 +477,8 @@ impl Akuersi {
         offset: u32,
         limit: u32,
     ) -> Result<ActivityPage, AkuersiError> {
-        self.one_at_a_time(profile_id, "activity_log", || {
-            Ok(self.inner.activity_log(profile_id, offset, limit)?)
+        self.forward_in_turn(profile_id, "activity_log", |core| {
+            core.activity_log(profile_id, offset, limit)
         })
     }
 
@@ -508,8 +492,8 @@ impl Akuersi {
         new_user_id: String,
         pin: String,
     ) -> Result<(), AkuersiError> {
-        self.one_at_a_time(profile_id, "change_user_id", || {
-            Ok(self.inner.change_user_id(profile_id, new_user_id, pin)?)
+        self.forward_in_turn(profile_id, "change_user_id", |core| {
+            core.change_user_id(profile_id, new_user_id, pin)
         })
     }
 
@@ -523,8 +507,8 @@ impl Akuersi {
         email: Option<String>,
         pin: String,
     ) -> Result<(), AkuersiError> {
-        self.one_at_a_time(profile_id, "change_contact", || {
-            Ok(self.inner.change_contact(profile_id, phone, email, pin)?)
+        self.forward_in_turn(profile_id, "change_contact", |core| {
+            core.change_contact(profile_id, phone, email, pin)
         })
     }
 
@@ -536,8 +520,8 @@ impl Akuersi {
         on: bool,
         pin: String,
     ) -> Result<(), AkuersiError> {
-        self.one_at_a_time(profile_id, "set_notify_every_use", || {
-            Ok(self.inner.set_notify_every_use(profile_id, on, pin)?)
+        self.forward_in_turn(profile_id, "set_notify_every_use", |core| {
+            core.set_notify_every_use(profile_id, on, pin)
         })
     }
 
@@ -550,8 +534,8 @@ impl Akuersi {
         old_pin: String,
         new_pin: String,
     ) -> Result<(), AkuersiError> {
-        self.one_at_a_time(profile_id, "change_pin", || {
-            Ok(self.inner.change_pin(profile_id, old_pin, new_pin)?)
+        self.forward_in_turn(profile_id, "change_pin", |core| {
+            core.change_pin(profile_id, old_pin, new_pin)
         })
     }
 }
@@ -586,6 +570,27 @@ impl Akuersi {
             inner,
             in_flight: Mutex::new(HashMap::new()),
         }))
+    }
+
+    /// [`guard`] around a plain call into the core, whose error becomes the
+    /// public one.
+    fn forward<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&Installation) -> akuersi_core::Result<T>,
+    ) -> Result<T, AkuersiError> {
+        guard(what, || Ok(f(&self.inner)?))
+    }
+
+    /// [`Akuersi::one_at_a_time`] around a plain call into the core, whose
+    /// error becomes the public one.
+    fn forward_in_turn<T>(
+        &self,
+        profile_id: &str,
+        what: &str,
+        f: impl FnOnce(&Installation) -> akuersi_core::Result<T>,
+    ) -> Result<T, AkuersiError> {
+        self.one_at_a_time(profile_id, what, || Ok(f(&self.inner)?))
     }
 
     /// Run a call that sends signed messages for `profile_id`, after any

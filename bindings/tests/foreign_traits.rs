@@ -75,6 +75,14 @@ impl World {
             .unwrap()
     }
 
+    /// An installation on a transport the test can break, activated.
+    fn online(&self) -> (Arc<Network>, Arc<Akuersi>, Profile) {
+        let net = self.transport();
+        let app = self.app(net.clone(), None);
+        let p = self.activate(&app);
+        (net, app, p)
+    }
+
     /// A request, returning (request id, poll handle).
     fn request(&self) -> (String, String) {
         let r = self
@@ -278,6 +286,12 @@ fn quiet_panics<T>(f: impl FnOnce() -> T) -> T {
 
 // -------------------------------------------------------------------- tests
 
+/// The call failed with [`AkuersiError::Network`].
+#[track_caller]
+fn assert_network<T: std::fmt::Debug>(r: Result<T, AkuersiError>) {
+    assert!(matches!(r, Err(AkuersiError::Network { .. })), "{r:?}");
+}
+
 #[test]
 fn a_key_store_that_cannot_generate_leaves_no_profile_and_no_device() {
     let w = World::new();
@@ -401,20 +415,14 @@ fn an_unreachable_service_gives_network_and_changes_nothing() {
 
     let (rid, handle) = w.request();
     net.fail(None, Fault::Unreachable);
-    assert!(matches!(
-        app.refresh(&p.profile_id),
-        Err(AkuersiError::Network { .. })
-    ));
+    assert_network(app.refresh(&p.profile_id));
     net.heal();
     app.refresh(&p.profile_id).unwrap();
 
     // The decision cannot be sent: still pending everywhere, and it can be sent again.
     net.fail(Some(paths::DECIDE), Fault::Unreachable);
     let before = w.service.poll(&handle).unwrap();
-    assert!(matches!(
-        app.reject(&p.profile_id, &rid),
-        Err(AkuersiError::Network { .. })
-    ));
+    assert_network(app.reject(&p.profile_id, &rid));
     assert_eq!(w.service.poll(&handle).unwrap(), before);
     assert_eq!(app.pending(&p.profile_id).unwrap().len(), 1);
     net.heal();
@@ -427,9 +435,7 @@ fn an_unreachable_service_gives_network_and_changes_nothing() {
 #[test]
 fn a_hung_service_times_out_as_network_and_the_next_call_works() {
     let w = World::new();
-    let net = w.transport();
-    let app = w.app(net.clone(), None);
-    let p = w.activate(&app);
+    let (net, app, p) = w.online();
     let (rid, handle) = w.request();
 
     net.fail(Some(paths::PENDING), Fault::Hang);
@@ -447,10 +453,7 @@ fn a_hung_service_times_out_as_network_and_the_next_call_works() {
     assert_eq!(app.refresh(&p.profile_id).unwrap().len(), 1);
 
     net.fail(Some(paths::DECIDE), Fault::Hang);
-    assert!(matches!(
-        app.approve(&p.profile_id, &rid, PIN.into()),
-        Err(AkuersiError::Network { .. })
-    ));
+    assert_network(app.approve(&p.profile_id, &rid, PIN.into()));
     assert_eq!(w.status(&handle), RequestStatus::Pending);
     net.heal();
     assert_eq!(
@@ -462,18 +465,13 @@ fn a_hung_service_times_out_as_network_and_the_next_call_works() {
 #[test]
 fn a_lost_answer_is_a_network_error_and_retrying_says_what_happened() {
     let w = World::new();
-    let net = w.transport();
-    let app = w.app(net.clone(), None);
-    let p = w.activate(&app);
+    let (net, app, p) = w.online();
     let (rid, handle) = w.request();
     app.refresh(&p.profile_id).unwrap();
 
     // The approval reached the service; only its answer was lost.
     net.fail(Some(paths::DECIDE), Fault::AnswerLost);
-    assert!(matches!(
-        app.approve(&p.profile_id, &rid, PIN.into()),
-        Err(AkuersiError::Network { .. })
-    ));
+    assert_network(app.approve(&p.profile_id, &rid, PIN.into()));
     assert_eq!(w.status(&handle), RequestStatus::Approved);
     net.heal();
     // Trying again cannot decide twice; the error says why.
@@ -486,9 +484,7 @@ fn a_lost_answer_is_a_network_error_and_retrying_says_what_happened() {
 #[test]
 fn many_threads_share_one_installation() {
     let w = World::new();
-    let net = w.transport();
-    let app = w.app(net.clone(), None);
-    let p = w.activate(&app);
+    let (_net, app, p) = w.online();
     let (rid, _) = w.request();
     app.refresh(&p.profile_id).unwrap();
 

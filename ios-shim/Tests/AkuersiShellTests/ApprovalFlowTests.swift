@@ -4,13 +4,7 @@ import XCTest
 
 /// The whole approval flow through the generated bindings and the async
 /// wrappers; mirrors android-shim's ApprovalFlowTest.
-final class ApprovalFlowTests: XCTestCase {
-    var service: TestService!
-
-    override func setUpWithError() throws {
-        service = try TestService()
-    }
-
+final class ApprovalFlowTests: ServiceTestCase {
     func testActivateOpenSeeTheTextAndCountdownWrongPinApprove() async throws {
         let app = try openClient(service)
         let profile = try await activate(service, app)

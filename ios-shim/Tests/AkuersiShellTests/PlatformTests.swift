@@ -4,13 +4,7 @@ import XCTest
 
 /// Swift implementations of the foreign traits, used by the core; mirrors
 /// android-shim's PlatformTest.
-final class PlatformTests: XCTestCase {
-    var service: TestService!
-
-    override func setUpWithError() throws {
-        service = try TestService()
-    }
-
+final class PlatformTests: ServiceTestCase {
     func testASwiftKeyStoreHoldsTheDeviceKeyAndSignsForTheCore() async throws {
         let keys = CryptoKitKeyStore()
         let app = try openClient(service, keyStore: keys)

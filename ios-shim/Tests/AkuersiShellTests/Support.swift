@@ -8,6 +8,16 @@ let pin = "482916"
 let wrongPin = "730518"
 let user = "Aviaja.K-1970"
 
+/// The shared fixture: a fresh in-process `TestService` for each test.
+class ServiceTestCase: XCTestCase {
+    var service: TestService!
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        service = try TestService()
+    }
+}
+
 /// An installation on `service`'s clock, with cheap PIN derivation.
 func openClient(_ service: TestService, transport: Transport? = nil, keyStore: KeyStore? = nil) throws -> AkuersiClient {
     var config = defaultConfig(databasePath: ":memory:", platform: "ios")

@@ -76,6 +76,46 @@ pub enum ErrorCode {
     Internal,
 }
 
+impl ErrorCode {
+    /// Every code, in declaration order (for tests that must cover them all).
+    pub const ALL: [ErrorCode; 34] = [
+        ErrorCode::Malformed,
+        ErrorCode::TooLarge,
+        ErrorCode::UnknownPath,
+        ErrorCode::InvalidUserId,
+        ErrorCode::InvalidText,
+        ErrorCode::InvalidTtl,
+        ErrorCode::InvalidActivationCode,
+        ErrorCode::ActivationCodeBlocked,
+        ErrorCode::DeviceLimit,
+        ErrorCode::DeviceExists,
+        ErrorCode::IdentityExists,
+        ErrorCode::UnknownDevice,
+        ErrorCode::BadSignature,
+        ErrorCode::Replayed,
+        ErrorCode::RequestNotFound,
+        ErrorCode::RequestExpired,
+        ErrorCode::AlreadyDecided,
+        ErrorCode::RequestCancelled,
+        ErrorCode::PendingRequestExists,
+        ErrorCode::WrongPin,
+        ErrorCode::DeviceSuspended,
+        ErrorCode::DeviceBlocked,
+        ErrorCode::PinSessionInvalid,
+        ErrorCode::PinRequired,
+        ErrorCode::Unauthorized,
+        ErrorCode::IdentityFrozen,
+        ErrorCode::LastDevice,
+        ErrorCode::AdditionNotReady,
+        ErrorCode::PairingInvalid,
+        ErrorCode::InvalidContact,
+        ErrorCode::ChannelBindingRequired,
+        ErrorCode::WrongChannelCode,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+    ];
+}
+
 /// The JSON body of every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -1,34 +1,19 @@
 package dk.akuersi.shell
 
 import dk.akuersi.AkuersiException
-import dk.akuersi.TestService
 import dk.akuersi.core.LocalActivityKind
 import dk.akuersi.protocol.Action
 import dk.akuersi.protocol.Decision
 import dk.akuersi.protocol.RequestStatus
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 
 /** The whole approval flow through the generated bindings and the coroutine wrappers. */
-class ApprovalFlowTest {
-    private lateinit var service: TestService
-
-    @BeforeEach
-    fun start() {
-        service = TestService()
-    }
-
-    @AfterEach
-    fun stop() {
-        service.close()
-    }
-
+class ApprovalFlowTest : ServiceTest() {
     @Test
     fun `activate, open, see the text and countdown, wrong PIN, approve`() = runBlocking {
         val app = openClient(service)

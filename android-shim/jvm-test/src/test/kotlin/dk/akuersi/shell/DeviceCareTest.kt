@@ -1,33 +1,18 @@
 package dk.akuersi.shell
 
 import dk.akuersi.AkuersiException
-import dk.akuersi.TestService
 import dk.akuersi.protocol.AdditionStatus
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
-import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 
 /** Backup device, freeze, notifications and the identity's log, through the bindings. */
-class DeviceCareTest {
-    private lateinit var service: TestService
-
-    @BeforeEach
-    fun start() {
-        service = TestService()
-    }
-
-    @AfterEach
-    fun stop() {
-        service.close()
-    }
-
+class DeviceCareTest : ServiceTest() {
     @Test
     fun `a backup device joins after the waiting period with a pairing code`() = runBlocking {
         val phone = openClient(service)

@@ -1,33 +1,18 @@
 package dk.akuersi.shell
 
-import dk.akuersi.TestService
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withTimeout
 import kotlinx.coroutines.withTimeoutOrNull
-import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertNull
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 
 /** The Flow of pending requests asks the service only while the app is in the foreground. */
-class PendingFlowTest {
-    private lateinit var service: TestService
-
-    @BeforeEach
-    fun start() {
-        service = TestService()
-    }
-
-    @AfterEach
-    fun stop() {
-        service.close()
-    }
-
+class PendingFlowTest : ServiceTest() {
     @Test
     fun `pending requests flow while in the foreground only`() = runBlocking {
         val transport = FlakyTransport(service.transport())

@@ -2,13 +2,10 @@ package dk.akuersi.shell
 
 import com.sun.net.httpserver.HttpServer
 import dk.akuersi.AkuersiException
-import dk.akuersi.TestService
 import dk.akuersi.protocol.RequestStatus
 import kotlinx.coroutines.runBlocking
-import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 import java.net.InetAddress
@@ -16,19 +13,7 @@ import java.net.InetSocketAddress
 import java.net.ServerSocket
 
 /** Kotlin implementations of the foreign traits, used by the core. */
-class PlatformTest {
-    private lateinit var service: TestService
-
-    @BeforeEach
-    fun start() {
-        service = TestService()
-    }
-
-    @AfterEach
-    fun stop() {
-        service.close()
-    }
-
+class PlatformTest : ServiceTest() {
     @Test
     fun `a Kotlin key store holds the device key and signs for the core`() = runBlocking {
         val keys = JcaKeyStore()

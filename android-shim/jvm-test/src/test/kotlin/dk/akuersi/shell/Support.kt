@@ -7,6 +7,8 @@ import dk.akuersi.Transport
 import dk.akuersi.core.Profile
 import dk.akuersi.protocol.TransportResponse
 import dk.akuersi.defaultConfig
+import org.junit.jupiter.api.AfterEach
+import org.junit.jupiter.api.BeforeEach
 import java.security.KeyPair
 import java.security.KeyPairGenerator
 import java.security.Signature
@@ -19,6 +21,21 @@ import java.util.concurrent.atomic.AtomicInteger
 const val PIN = "482916"
 const val WRONG_PIN = "730518"
 const val USER = "Aviaja.K-1970"
+
+/** The shared fixture: a fresh in-process [TestService] for each test, closed after it. */
+abstract class ServiceTest {
+    protected lateinit var service: TestService
+
+    @BeforeEach
+    fun start() {
+        service = TestService()
+    }
+
+    @AfterEach
+    fun stop() {
+        service.close()
+    }
+}
 
 /** An installation on [service]'s clock, with cheap PIN derivation. */
 fun openClient(

@@ -1,7 +1,6 @@
 package dk.akuersi.shell
 
 import dk.akuersi.AkuersiException
-import dk.akuersi.TestService
 import dk.akuersi.protocol.ChannelBindingKind
 import dk.akuersi.protocol.RequestStatus
 import dk.akuersi.defaultSupportSettings
@@ -10,28 +9,14 @@ import dk.akuersi.supportStatus
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.runBlocking
 import kotlinx.coroutines.withContext
-import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
 import org.junit.jupiter.api.Assertions.assertTrue
-import org.junit.jupiter.api.BeforeEach
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.assertThrows
 
 /** Security rules, channel binding, the call warning and support, through the bindings. */
-class WhatTheUserSeesTest {
-    private lateinit var service: TestService
-
-    @BeforeEach
-    fun start() {
-        service = TestService()
-    }
-
-    @AfterEach
-    fun stop() {
-        service.close()
-    }
-
+class WhatTheUserSeesTest : ServiceTest() {
     @Test
     fun `the security rules are shown until read`() = runBlocking {
         val app = openClient(service)
