@@ -117,9 +117,7 @@ fn decide_at_300_seconds_is_refused_by_app_and_service() {
     // The service refuses too, even for a device that ignores the clock:
     // PIN proof started at 299.999 s, decision arriving at 300 s.
     let w = World::new();
-    let mut dev = RawDevice::enroll(&w, "Aviaja-Nuuk");
-    let req = w.request("Aviaja-Nuuk");
-    let pending = dev.pending(&w).unwrap().requests.remove(0);
+    let (mut dev, req, pending) = RawDevice::enroll_with_request(&w, "Aviaja-Nuuk");
     w.clock.advance_ms(299_999);
     let (binding, proof, _) = dev.pin_proof(&w, &pending, PIN).unwrap();
     w.clock.advance_ms(1);
