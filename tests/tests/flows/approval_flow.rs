@@ -1,5 +1,6 @@
 //! The approval flow end to end: an installation and the service, on a test clock.
 
+use akuersi_core::app::{DecisionOutcome, Installation};
 use akuersi_core::Error;
 use akuersi_protocol::approval::{ApprovalStatement, Decision};
 use akuersi_protocol::wire::{CreateRequestResponse, RequestStatus};
@@ -51,17 +52,21 @@ fn happy_path_log_on_with_pin() {
     assert!(kinds.contains(&"request_approved".to_string()), "{kinds:?}");
 }
 
-/// Decides a fetched request without a PIN through `decide` (which gives the
-/// status the app shows): the app and the poll both show `status` and the
-/// evidence verifies with `decision`. Gives back the world, the phone and the
-/// verified statement.
+/// How an app decides a request without a PIN ([`Installation::reject`] or
+/// [`Installation::report`]).
+type DecideWithoutPin = fn(&Installation, &str, &str) -> akuersi_core::Result<DecisionOutcome>;
+
+/// Decides a fetched request with `decide`: the app and the poll both show
+/// `status` and the evidence verifies with `decision`. Gives back the world,
+/// the phone and the verified statement.
 fn decide_without_pin(
-    decide: impl Fn(&App, &str) -> RequestStatus,
+    decide: DecideWithoutPin,
     status: RequestStatus,
     decision: Decision,
 ) -> (World, App, ApprovalStatement) {
     let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
-    assert_eq!(decide(&phone, &req.request_id), status);
+    let out = decide(&phone.app, phone.id(), &req.request_id).unwrap();
+    assert_eq!(out.status, status);
     let poll = w.poll(&req.poll_handle);
     assert_eq!(poll.status, status);
     let st = poll.evidence.unwrap().verify().unwrap();
@@ -71,21 +76,15 @@ fn decide_without_pin(
 
 #[test]
 fn reject_needs_no_pin_and_is_signed() {
-    let (_, _, st) = decide_without_pin(
-        |phone, id| phone.app.reject(phone.id(), id).unwrap().status,
-        RequestStatus::Rejected,
-        Decision::Reject,
-    );
+    let reject: DecideWithoutPin = Installation::reject;
+    let (_, _, st) = decide_without_pin(reject, RequestStatus::Rejected, Decision::Reject);
     assert!(st.pake.is_none());
 }
 
 #[test]
 fn report_marks_the_request_as_not_started_by_the_owner() {
-    let (w, phone, _) = decide_without_pin(
-        |phone, id| phone.app.report(phone.id(), id).unwrap().status,
-        RequestStatus::Reported,
-        Decision::Report,
-    );
+    let report: DecideWithoutPin = Installation::report;
+    let (w, phone, _) = decide_without_pin(report, RequestStatus::Reported, Decision::Report);
     let log = w.service.activity(&phone.profile.identity_id).unwrap();
     assert!(log.iter().any(|a| a.kind.as_str() == "request_reported"));
 }
