@@ -203,6 +203,19 @@ impl RawDevice {
         d
     }
 
+    /// Enroll (as [`RawDevice::enroll`]), create a log-on request for
+    /// `user_id` and fetch it: the device, the request as created and as the
+    /// device got it.
+    pub fn enroll_with_request(
+        world: &World,
+        user_id: &str,
+    ) -> (Self, CreateRequestResponse, PendingRequest) {
+        let mut d = Self::enroll(world, user_id);
+        let created = world.request(user_id);
+        let pending = d.pending(world).unwrap().requests.remove(0);
+        (d, created, pending)
+    }
+
     /// A signed envelope with the next sequence number.
     pub fn envelope<T: SignedBody>(&mut self, body: T) -> DeviceSigned<T> {
         self.hand.envelope(body).unwrap()

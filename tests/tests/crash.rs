@@ -79,6 +79,13 @@ fn kills(default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// What a random-kill test starts with: how many kills to make (`default`
+/// unless `AKUERSI_CRASH_KILLS` says), a generator seeded with the test's
+/// name, and a fresh temporary folder named `dir`.
+fn kill_run(default: usize, test: &str, dir: &str) -> (usize, Rng, TempDir) {
+    (kills(default), Rng::new(test), TempDir::new(dir))
+}
+
 /// xorshift64*: a small seeded generator, so a failing run can be replayed.
 struct Rng(u64);
 
@@ -605,9 +612,7 @@ fn check_file(db: &str, ledger: &mut Ledger) {
 
 #[test]
 fn service_survives_random_kills() {
-    let total = kills(200);
-    let mut rng = Rng::new("service_survives_random_kills");
-    let dir = TempDir::new("crash-service");
+    let (total, mut rng, dir) = kill_run(200, "service_survives_random_kills", "crash-service");
     let db = dir.file("service.sqlite");
     let envs = [(ROLE, "service"), (DB, db.as_str())];
     let started = Instant::now();
@@ -722,9 +727,11 @@ fn service_survives_random_kills() {
 
 #[test]
 fn app_survives_random_kills_while_approving() {
-    let total = kills(100);
-    let mut rng = Rng::new("app_survives_random_kills_while_approving");
-    let dir = TempDir::new("crash-app");
+    let (total, mut rng, dir) = kill_run(
+        100,
+        "app_survives_random_kills_while_approving",
+        "crash-app",
+    );
     let service_db = dir.file("service.sqlite");
     let service = Arc::new(Service::open(&service_db, Arc::new(SystemClock), config()).unwrap());
     let code = new_identity_code(&service, APP_USER);

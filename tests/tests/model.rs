@@ -818,6 +818,17 @@ impl Harness {
         }
     }
 
+    /// Device `d` signs `body` in its next envelope and sends it to `path`
+    /// through the tap.
+    fn send_signed<T, R>(&mut self, d: usize, path: &str, body: T) -> akuersi_core::Result<R>
+    where
+        T: SignedBody + serde::Serialize,
+        R: serde::de::DeserializeOwned,
+    {
+        let t = self.w.tap.clone();
+        self.devices[d].send_signed(t.as_ref(), path, body)
+    }
+
     /// Counting back from the newest.
     /// Device `d` proves the right PIN or a wrong one for an operation
     /// (`purpose`) on the service and in the model alike and checks that
@@ -1106,12 +1117,8 @@ impl Harness {
                 let Some(pake) = self.prove_operation(op, d, PinPurpose::AddDevice, right) else {
                     return;
                 };
-                let t = self.w.tap.clone();
-                let real: akuersi_core::Result<AdditionView> = self.devices[d].send_signed(
-                    t.as_ref(),
-                    paths::ADDITION_START,
-                    StartAddition { pake },
-                );
+                let real: akuersi_core::Result<AdditionView> =
+                    self.send_signed(d, paths::ADDITION_START, StartAddition { pake });
                 same(op, "", outcome(&real), self.m.start_addition(d, right));
                 if let Ok(view) = real {
                     self.additions.push(view.addition_id);
@@ -1122,9 +1129,8 @@ impl Harness {
                 let (Some(d), Some(a)) = (self.pick(dev, nd), self.pick_recent(add, na)) else {
                     return;
                 };
-                let t = self.w.tap.clone();
-                let real: akuersi_core::Result<Ack> = self.devices[d].send_signed(
-                    t.as_ref(),
+                let real: akuersi_core::Result<Ack> = self.send_signed(
+                    d,
                     paths::ADDITION_VETO,
                     VetoAddition {
                         addition_id: self.additions[a].clone(),
@@ -1141,15 +1147,13 @@ impl Harness {
                     Dev::Own(_) => self.m.additions[a].started_by,
                     Dev::Any(i) => i % nd,
                 };
-                let t = self.w.tap.clone();
-                let real: akuersi_core::Result<PairingPayloadResponse> = self.devices[d]
-                    .send_signed(
-                        t.as_ref(),
-                        paths::ADDITION_PAIRING,
-                        PairingOffer {
-                            addition_id: self.additions[a].clone(),
-                        },
-                    );
+                let real: akuersi_core::Result<PairingPayloadResponse> = self.send_signed(
+                    d,
+                    paths::ADDITION_PAIRING,
+                    PairingOffer {
+                        addition_id: self.additions[a].clone(),
+                    },
+                );
                 same(op, "", outcome(&real), self.m.offer(d, a));
                 if let Ok(p) = real {
                     let (id, secret) = parse_pairing_payload(&p.payload).unwrap();
@@ -1187,9 +1191,8 @@ impl Harness {
                 let Some(pake) = self.prove_operation(op, d, purpose, right) else {
                     return;
                 };
-                let t = self.w.tap.clone();
-                let real: akuersi_core::Result<Ack> = self.devices[d].send_signed(
-                    t.as_ref(),
+                let real: akuersi_core::Result<Ack> = self.send_signed(
+                    d,
                     paths::REMOVE_DEVICE,
                     RemoveDevice {
                         device_id: target_id,
@@ -1201,9 +1204,7 @@ impl Harness {
             }
             Op::Freeze { dev } => {
                 let Some(d) = self.pick(dev, nd) else { return };
-                let t = self.w.tap.clone();
-                let real: akuersi_core::Result<Ack> =
-                    self.devices[d].send_signed(t.as_ref(), paths::FREEZE, Freeze {});
+                let real: akuersi_core::Result<Ack> = self.send_signed(d, paths::FREEZE, Freeze {});
                 let want = self.m.authenticate(d);
                 same(op, "", outcome(&real), want);
                 if want.is_ok() {

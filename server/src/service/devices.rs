@@ -13,7 +13,7 @@ use akuersi_protocol::wire::{
 };
 use ring::hmac;
 
-use super::enrollment::{check_device_name, check_new_device};
+use super::enrollment::{check_device_name, check_new_device_msg};
 use super::{err, frozen_error, log, malformed, Service};
 use crate::error::{Result, ServiceError};
 use crate::lockout::Lock;
@@ -368,15 +368,7 @@ impl Service {
         msg: CompletePairing,
     ) -> Result<akuersi_protocol::wire::ActivateResponse> {
         let bytes = msg.signed_bytes();
-        check_new_device(
-            &msg.device_id,
-            &msg.device_public_key,
-            &msg.device_name,
-            &msg.platform,
-            &msg.verifier,
-            &bytes,
-            &msg.signature,
-        )?;
+        check_new_device_msg!(msg, &bytes)?;
         if !akuersi_protocol::crypto::is_hex_id(&msg.addition_id) {
             return Err(malformed("addition_id is not an id"));
         }

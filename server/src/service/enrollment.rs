@@ -34,6 +34,24 @@ pub(crate) fn check_device_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Runs [`check_new_device`] on a message that brings a new device
+/// (`Activate` or `CompletePairing`: both carry the same fields), with the
+/// bytes its signature covers.
+macro_rules! check_new_device_msg {
+    ($msg:expr, $signed_bytes:expr) => {
+        $crate::service::enrollment::check_new_device(
+            &$msg.device_id,
+            &$msg.device_public_key,
+            &$msg.device_name,
+            &$msg.platform,
+            &$msg.verifier,
+            $signed_bytes,
+            &$msg.signature,
+        )
+    };
+}
+pub(crate) use check_new_device_msg;
+
 /// The checks every new device passes, whichever route it comes by.
 pub(crate) fn check_new_device(
     device_id: &str,
@@ -176,15 +194,7 @@ impl Service {
     pub fn activate(&self, msg: Activate) -> Result<ActivateResponse> {
         let user = UserId::parse(&msg.user_id)
             .map_err(|e| err(ErrorCode::InvalidUserId, &e.to_string()))?;
-        check_new_device(
-            &msg.device_id,
-            &msg.device_public_key,
-            &msg.device_name,
-            &msg.platform,
-            &msg.verifier,
-            &msg.signed_bytes(),
-            &msg.signature,
-        )?;
+        check_new_device_msg!(msg, &msg.signed_bytes())?;
         let now = self.now_ms();
         let verifier = NewVerifier {
             w0: &msg.verifier.w0,

@@ -2,7 +2,7 @@
 //! through whole flows: envelope sequence numbers, the hash-chained log,
 //! activation-code reading rules, request lapse and device lookup.
 
-use akuersi_protocol::activity::{entry_hash, ActivityKind, GENESIS};
+use akuersi_protocol::activity::{verify_chain, ActivityKind, GENESIS};
 use akuersi_protocol::request::Action;
 use akuersi_protocol::wire::{
     ErrorCode, PendingQuery, PinFailed, PinPurpose, PinStart, RequestStatus,
@@ -121,23 +121,12 @@ fn the_activity_log_is_a_hash_chain() {
         [1, 2, 3],
         "identity_created, then the two"
     );
-    let mut prev = GENESIS.to_vec();
-    for e in &entries {
-        assert_eq!(e.prev_hash, prev);
-        let expected = entry_hash(
-            &identity_id,
-            e.seq,
-            e.at_ms,
-            e.kind,
-            e.device_id.as_deref(),
-            e.request_id.as_deref(),
-            &e.detail,
-            &e.prev_hash,
-        );
-        assert_eq!(e.hash, expected.to_vec());
-        prev = e.hash.clone();
-    }
-    assert_eq!((head.seq, head.hash), (3, prev));
+    // Each entry's hash covers it and the one before, from the genesis; the
+    // head (seq 3) names the last hash and carries the service's signature.
+    assert_eq!(
+        verify_chain(&identity_id, &entries, &head, &service.public_key()),
+        Ok(())
+    );
     assert_eq!(entries[1].device_id.as_deref(), Some("dev"));
     assert_eq!(entries[2].request_id.as_deref(), Some("req"));
     // Another identity's log starts from the genesis again.

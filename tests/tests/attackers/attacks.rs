@@ -97,13 +97,7 @@ fn one_changed_byte_anywhere_in_the_statement_fails_verification() {
 #[test]
 fn a_signature_over_any_changed_field_is_refused_by_the_service() {
     let w = World::new();
-    let dev = {
-        let mut d = RawDevice::enroll(&w, "Aviaja-Nuuk");
-        w.request("Aviaja-Nuuk");
-        let p = d.pending(&w).unwrap().requests.remove(0);
-        (d, p)
-    };
-    let (mut d, pending) = dev;
+    let (mut d, _, pending) = RawDevice::enroll_with_request(&w, "Aviaja-Nuuk");
     type Mutation = fn(&mut akuersi_protocol::approval::ApprovalStatement);
     let mutations: [(&str, Mutation); 9] = [
         ("body", |s| s.texts[0].body.push('!')),
@@ -266,9 +260,7 @@ fn a_wrong_pin_is_never_accepted() {
 
     // A hostile device that sends a confirmation anyway is refused by the service.
     let w = World::new();
-    let mut dev = RawDevice::enroll(&w, "Aviaja-Nuuk");
-    let req = w.request("Aviaja-Nuuk");
-    let pending = dev.pending(&w).unwrap().requests.remove(0);
+    let (mut dev, req, pending) = RawDevice::enroll_with_request(&w, "Aviaja-Nuuk");
     assert_eq!(
         dev.approve(&w, &pending, WRONG_PIN).unwrap_err(),
         Error::WrongPin { attempts_left: 9 }

@@ -156,9 +156,7 @@ fn the_reference_points_are_valid_and_their_shifted_forms_are_not_reduced() {
 #[test]
 fn the_service_refuses_invalid_share_p_and_counts_nothing() {
     let w = World::new();
-    let mut d = RawDevice::enroll(&w, "Aviaja-Nuuk");
-    w.request("Aviaja-Nuuk");
-    let req = d.pending(&w).unwrap().requests.remove(0);
+    let (mut d, _, req) = RawDevice::enroll_with_request(&w, "Aviaja-Nuuk");
     let purposes = [
         PinPurpose::Request {
             request_id: req.request_id.clone(),

@@ -127,9 +127,7 @@ fn a_success_resets_the_count_and_a_new_request_does_not() {
 #[test]
 fn the_attempt_is_counted_before_the_proof_is_checked() {
     let w = World::new();
-    let mut dev = RawDevice::enroll(&w, "Aviaja-Nuuk");
-    w.request("Aviaja-Nuuk");
-    let p = dev.pending(&w).unwrap().requests.remove(0);
+    let (mut dev, _, p) = RawDevice::enroll_with_request(&w, "Aviaja-Nuuk");
     // Start a proof and walk away: it already counts as a failure.
     let (_, _, started) = dev.pin_proof(&w, &p, PIN).unwrap();
     assert_eq!(started.attempts_left, 9);

@@ -1,7 +1,8 @@
 //! The approval flow end to end: an installation and the service, on a test clock.
 
+use akuersi_core::app::{DecisionOutcome, Installation};
 use akuersi_core::Error;
-use akuersi_protocol::approval::Decision;
+use akuersi_protocol::approval::{ApprovalStatement, Decision};
 use akuersi_protocol::wire::{CreateRequestResponse, RequestStatus};
 use akuersi_testkit::*;
 
@@ -51,29 +52,39 @@ fn happy_path_log_on_with_pin() {
     assert!(kinds.contains(&"request_approved".to_string()), "{kinds:?}");
 }
 
+/// How an app decides a request without a PIN ([`Installation::reject`] or
+/// [`Installation::report`]).
+type DecideWithoutPin = fn(&Installation, &str, &str) -> akuersi_core::Result<DecisionOutcome>;
+
+/// Decides a fetched request with `decide`: the app and the poll both show
+/// `status` and the evidence verifies with `decision`. Gives back the world,
+/// the phone and the verified statement.
+fn decide_without_pin(
+    decide: DecideWithoutPin,
+    status: RequestStatus,
+    decision: Decision,
+) -> (World, App, ApprovalStatement) {
+    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
+    let out = decide(&phone.app, phone.id(), &req.request_id).unwrap();
+    assert_eq!(out.status, status);
+    let poll = w.poll(&req.poll_handle);
+    assert_eq!(poll.status, status);
+    let st = poll.evidence.unwrap().verify().unwrap();
+    assert_eq!(st.decision, decision);
+    (w, phone, st)
+}
+
 #[test]
 fn reject_needs_no_pin_and_is_signed() {
-    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
-    let out = phone.app.reject(phone.id(), &req.request_id).unwrap();
-    assert_eq!(out.status, RequestStatus::Rejected);
-    let poll = w.poll(&req.poll_handle);
-    assert_eq!(poll.status, RequestStatus::Rejected);
-    let st = poll.evidence.unwrap().verify().unwrap();
-    assert_eq!(st.decision, Decision::Reject);
+    let reject: DecideWithoutPin = Installation::reject;
+    let (_, _, st) = decide_without_pin(reject, RequestStatus::Rejected, Decision::Reject);
     assert!(st.pake.is_none());
 }
 
 #[test]
 fn report_marks_the_request_as_not_started_by_the_owner() {
-    let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
-    let out = phone.app.report(phone.id(), &req.request_id).unwrap();
-    assert_eq!(out.status, RequestStatus::Reported);
-    let poll = w.poll(&req.poll_handle);
-    assert_eq!(poll.status, RequestStatus::Reported);
-    assert_eq!(
-        poll.evidence.unwrap().verify().unwrap().decision,
-        Decision::Report
-    );
+    let report: DecideWithoutPin = Installation::report;
+    let (w, phone, _) = decide_without_pin(report, RequestStatus::Reported, Decision::Report);
     let log = w.service.activity(&phone.profile.identity_id).unwrap();
     assert!(log.iter().any(|a| a.kind.as_str() == "request_reported"));
 }
@@ -105,9 +116,7 @@ fn decide_at_300_seconds_is_refused_by_app_and_service() {
     // The service refuses too, even for a device that ignores the clock:
     // PIN proof started at 299.999 s, decision arriving at 300 s.
     let w = World::new();
-    let mut dev = RawDevice::enroll(&w, "Aviaja-Nuuk");
-    let req = w.request("Aviaja-Nuuk");
-    let pending = dev.pending(&w).unwrap().requests.remove(0);
+    let (mut dev, req, pending) = RawDevice::enroll_with_request(&w, "Aviaja-Nuuk");
     w.clock.advance_ms(299_999);
     let (binding, proof, _) = dev.pin_proof(&w, &pending, PIN).unwrap();
     w.clock.advance_ms(1);
