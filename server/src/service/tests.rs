@@ -2,7 +2,7 @@
 //! through whole flows: envelope sequence numbers, the hash-chained log,
 //! activation-code reading rules, request lapse and device lookup.
 
-use akuersi_protocol::activity::{entry_hash, ActivityKind, GENESIS};
+use akuersi_protocol::activity::{ActivityKind, GENESIS};
 use akuersi_protocol::request::Action;
 use akuersi_protocol::wire::{
     ErrorCode, PendingQuery, PinFailed, PinPurpose, PinStart, RequestStatus,
@@ -124,17 +124,7 @@ fn the_activity_log_is_a_hash_chain() {
     let mut prev = GENESIS.to_vec();
     for e in &entries {
         assert_eq!(e.prev_hash, prev);
-        let expected = entry_hash(
-            &identity_id,
-            e.seq,
-            e.at_ms,
-            e.kind,
-            e.device_id.as_deref(),
-            e.request_id.as_deref(),
-            &e.detail,
-            &e.prev_hash,
-        );
-        assert_eq!(e.hash, expected.to_vec());
+        assert_eq!(e.hash, e.expected_hash(&identity_id).to_vec());
         prev = e.hash.clone();
     }
     assert_eq!((head.seq, head.hash), (3, prev));
