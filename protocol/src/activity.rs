@@ -237,7 +237,7 @@ pub fn verify_chain(
 mod tests {
     use super::*;
     use ring::rand::SystemRandom;
-    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use ring::signature::KeyPair;
 
     fn chain(n: u64) -> Vec<LogEntry> {
         let mut prev = GENESIS.to_vec();
@@ -263,9 +263,7 @@ mod tests {
     #[test]
     fn chain_checks_and_tampering_fails() {
         let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .unwrap();
+        let key = crate::crypto::test_key_pair(&rng);
         let entries = chain(5);
         let last = entries.last().unwrap();
         let sig = key.sign(&rng, &head_bytes("id", 5, &last.hash, 9)).unwrap();
