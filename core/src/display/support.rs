@@ -648,6 +648,31 @@ mod tests {
         list.into_iter().map(|h| (h.date, h.name, h.kind)).collect()
     }
 
+    /// A year's short days as [`listed`] gives them: the movable `(name,
+    /// (month, day))` feasts (public holidays), the national day (support
+    /// reduced) and the fixed days both calendars share, in date order.
+    fn expected_calendar<'a>(
+        y: i16,
+        movable: impl IntoIterator<Item = (&'a str, (i8, i8))>,
+        ((national_month, national_day), national_name): ((i8, i8), &str),
+    ) -> Vec<(CivilDate, String, HolidayKind)> {
+        use HolidayKind::{Public as P, SupportReduced as R};
+        let mut v: Vec<(CivilDate, String, HolidayKind)> = movable
+            .into_iter()
+            .map(|(n, (m, day))| (d(y, m, day), n.to_owned(), P))
+            .collect();
+        v.extend([
+            (d(y, 1, 1), "Nytårsdag".into(), P),
+            (d(y, national_month, national_day), national_name.into(), R),
+            (d(y, 12, 24), "Juleaftensdag".into(), R),
+            (d(y, 12, 25), "Juledag".into(), P),
+            (d(y, 12, 26), "2. juledag".into(), P),
+            (d(y, 12, 31), "Nytårsaftensdag".into(), R),
+        ]);
+        v.sort_by_key(|(date, _, _)| *date);
+        v
+    }
+
     #[test]
     fn easter_sunday_for_several_years() {
         for (year, month, day) in [
@@ -703,7 +728,6 @@ mod tests {
 
     #[test]
     fn danish_calendar_2023_2024_2030() {
-        use HolidayKind::{Public as P, SupportReduced as R};
         let want = |y: i16, easter_days: [(i8, i8); 7], bededag: Option<(i8, i8)>| {
             let names = [
                 "Skærtorsdag",
@@ -714,24 +738,9 @@ mod tests {
                 "Pinsedag",
                 "2. pinsedag",
             ];
-            let mut v: Vec<(CivilDate, String, HolidayKind)> = easter_days
-                .iter()
-                .zip(names)
-                .map(|((m, day), n)| (d(y, *m, *day), n.to_owned(), P))
-                .collect();
-            if let Some((m, day)) = bededag {
-                v.push((d(y, m, day), "Store bededag".into(), P));
-            }
-            v.extend([
-                (d(y, 1, 1), "Nytårsdag".into(), P),
-                (d(y, 6, 5), "Grundlovsdag".into(), R),
-                (d(y, 12, 24), "Juleaftensdag".into(), R),
-                (d(y, 12, 25), "Juledag".into(), P),
-                (d(y, 12, 26), "2. juledag".into(), P),
-                (d(y, 12, 31), "Nytårsaftensdag".into(), R),
-            ]);
-            v.sort_by_key(|(date, _, _)| *date);
-            v
+            let mut movable: Vec<(&str, (i8, i8))> = names.into_iter().zip(easter_days).collect();
+            movable.extend(bededag.map(|day| ("Store bededag", day)));
+            expected_calendar(y, movable, ((6, 5), "Grundlovsdag"))
         };
         let e2023 = [(4, 6), (4, 7), (4, 9), (4, 10), (5, 18), (5, 28), (5, 29)];
         let e2024 = [(3, 28), (3, 29), (3, 31), (4, 1), (5, 9), (5, 19), (5, 20)];
@@ -748,7 +757,6 @@ mod tests {
 
     #[test]
     fn greenlandic_calendar_2023_2024_2025_2030() {
-        use HolidayKind::{Public as P, SupportReduced as R};
         let want = |y: i16, easter_days: [(i8, i8); 8]| {
             let names = [
                 "Skærtorsdag",
@@ -760,21 +768,11 @@ mod tests {
                 "Pinsedag",
                 "2. pinsedag",
             ];
-            let mut v: Vec<(CivilDate, String, HolidayKind)> = easter_days
-                .iter()
-                .zip(names)
-                .map(|((m, day), n)| (d(y, *m, *day), n.to_owned(), P))
-                .collect();
-            v.extend([
-                (d(y, 1, 1), "Nytårsdag".into(), P),
-                (d(y, 6, 21), "Nationaldag (Ullortuneq)".into(), R),
-                (d(y, 12, 24), "Juleaftensdag".into(), R),
-                (d(y, 12, 25), "Juledag".into(), P),
-                (d(y, 12, 26), "2. juledag".into(), P),
-                (d(y, 12, 31), "Nytårsaftensdag".into(), R),
-            ]);
-            v.sort_by_key(|(date, _, _)| *date);
-            v
+            expected_calendar(
+                y,
+                names.into_iter().zip(easter_days),
+                ((6, 21), "Nationaldag (Ullortuneq)"),
+            )
         };
         // Store bededag stays in Greenland after Denmark dropped it.
         let years: [(i16, [(i8, i8); 8]); 4] = [
