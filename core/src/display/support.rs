@@ -345,27 +345,8 @@ fn finish(mut list: Entries) -> Vec<Holiday> {
 ///   closing day in Danish public service. Support gives all three the
 ///   short hours ([`HolidayKind::SupportReduced`]).
 pub fn danish_holidays(year: i16) -> Vec<Holiday> {
-    let Some((mut list, rel)) = church_days(year) else {
-        return Vec::new(); // a year the algorithm is not meant for
-    };
-    let fixed = |month: i8, day: i8| CivilDate { year, month, day };
-    list.extend([
-        (fixed(1, 1), "Nytårsdag", HolidayKind::Public),
-        (fixed(6, 5), "Grundlovsdag", HolidayKind::SupportReduced),
-        (fixed(12, 24), "Juleaftensdag", HolidayKind::SupportReduced),
-        (fixed(12, 25), "Juledag", HolidayKind::Public),
-        (fixed(12, 26), "2. juledag", HolidayKind::Public),
-        (
-            fixed(12, 31),
-            "Nytårsaftensdag",
-            HolidayKind::SupportReduced,
-        ),
-    ]);
-    if year <= 2023 {
-        // Abolished from 2024 by the 2023 act cited above.
-        list.push((rel(26), "Store bededag", HolidayKind::Public));
-    }
-    finish(list)
+    // Store bededag: abolished from 2024 by the 2023 act cited above.
+    short_days(year, year <= 2023, (6, 5, "Grundlovsdag"))
 }
 
 /// The days of `year` with the short hours in Greenland, by date. Valid for
@@ -390,18 +371,24 @@ pub fn danish_holidays(year: i16) -> Vec<Holiday> {
 ///   day off by agreement, and Mitaarneq (6 January), a celebration but not
 ///   a day off, keep the normal hours.
 pub fn greenlandic_holidays(year: i16) -> Vec<Holiday> {
+    short_days(year, true, (6, 21, "Nationaldag (Ullortuneq)"))
+}
+
+/// A calendar's short days of `year`, by date: the church days, Store
+/// bededag if it is kept, Nytårsdag, the national day (`month`, `day`,
+/// `name`; support reduced), and the Christmas and New Year's Eve days.
+fn short_days(
+    year: i16,
+    store_bededag: bool,
+    (month, day, name): (i8, i8, &'static str),
+) -> Vec<Holiday> {
     let Some((mut list, rel)) = church_days(year) else {
         return Vec::new(); // a year the algorithm is not meant for
     };
     let fixed = |month: i8, day: i8| CivilDate { year, month, day };
     list.extend([
         (fixed(1, 1), "Nytårsdag", HolidayKind::Public),
-        (rel(26), "Store bededag", HolidayKind::Public),
-        (
-            fixed(6, 21),
-            "Nationaldag (Ullortuneq)",
-            HolidayKind::SupportReduced,
-        ),
+        (fixed(month, day), name, HolidayKind::SupportReduced),
         (fixed(12, 24), "Juleaftensdag", HolidayKind::SupportReduced),
         (fixed(12, 25), "Juledag", HolidayKind::Public),
         (fixed(12, 26), "2. juledag", HolidayKind::Public),
@@ -411,6 +398,9 @@ pub fn greenlandic_holidays(year: i16) -> Vec<Holiday> {
             HolidayKind::SupportReduced,
         ),
     ]);
+    if store_bededag {
+        list.push((rel(26), "Store bededag", HolidayKind::Public));
+    }
     finish(list)
 }
 
