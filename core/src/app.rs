@@ -668,48 +668,30 @@ impl Installation {
                 ))
             }
         };
-        Ok((
-            PakeBinding {
-                session_id: started.session_id.clone(),
-                share_p: share_p.to_vec(),
-                share_v: started.share_v.clone(),
-            },
-            PakeProof {
-                session_id: started.session_id,
-                confirm_p: finish.confirm_p.to_vec(),
-            },
-        ))
+        Ok(started.binding_and_proof(&share_p[..], finish.confirm_p.to_vec()))
     }
 
     /// Decline a pending request. Needs no PIN. Blocks on the network.
     pub fn reject(&self, profile_id: &str, request_id: &str) -> Result<DecisionOutcome> {
-        let request = self.live_request(profile_id, request_id)?;
-        let secrets = self.secrets(profile_id)?;
-        self.decide(
-            profile_id,
-            &secrets,
-            &request,
-            Decision::Reject,
-            None,
-            None,
-            None,
-        )
+        self.decline(profile_id, request_id, Decision::Reject)
     }
 
     /// Decline a pending request and report "I did not start this": the
     /// service records it as possible fraud. Needs no PIN. Blocks on the network.
     pub fn report(&self, profile_id: &str, request_id: &str) -> Result<DecisionOutcome> {
+        self.decline(profile_id, request_id, Decision::Report)
+    }
+
+    /// Reject or report: a decision without PIN proof or channel binding.
+    fn decline(
+        &self,
+        profile_id: &str,
+        request_id: &str,
+        decision: Decision,
+    ) -> Result<DecisionOutcome> {
         let request = self.live_request(profile_id, request_id)?;
         let secrets = self.secrets(profile_id)?;
-        self.decide(
-            profile_id,
-            &secrets,
-            &request,
-            Decision::Report,
-            None,
-            None,
-            None,
-        )
+        self.decide(profile_id, &secrets, &request, decision, None, None, None)
     }
 
     /// The device's own activity log for a profile, newest first.

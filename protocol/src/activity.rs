@@ -111,6 +111,23 @@ pub struct LogEntry {
     pub hash: Vec<u8>,
 }
 
+impl LogEntry {
+    /// The hash this entry's own fields (including its `prev_hash`) give in
+    /// `identity_id`'s log: what `hash` must be for the entry to be intact.
+    pub fn expected_hash(&self, identity_id: &str) -> [u8; 32] {
+        entry_hash(
+            identity_id,
+            self.seq,
+            self.at_ms,
+            self.kind,
+            self.device_id.as_deref(),
+            self.request_id.as_deref(),
+            &self.detail,
+            &self.prev_hash,
+        )
+    }
+}
+
 /// Compute an entry's hash from its fields.
 #[allow(clippy::too_many_arguments)]
 pub fn entry_hash(
@@ -198,17 +215,13 @@ pub fn verify_chain(
         if e.seq != expected_seq {
             return Err(ChainError::Gap(expected_seq));
         }
-        let h = entry_hash(
-            identity_id,
-            e.seq,
-            e.at_ms,
-            e.kind,
-            e.device_id.as_deref(),
-            e.request_id.as_deref(),
-            &e.detail,
-            &prev,
-        );
-        if e.prev_hash != prev || e.hash != h {
+        // Once `e.prev_hash == prev` holds, hashing the entry's own fields is
+        // hashing it after `prev`.
+        if e.prev_hash != prev {
+            return Err(ChainError::Altered(e.seq));
+        }
+        let h = e.expected_hash(identity_id);
+        if e.hash != h {
             return Err(ChainError::Altered(e.seq));
         }
         prev = h.to_vec();
@@ -224,23 +237,13 @@ pub fn verify_chain(
 mod tests {
     use super::*;
     use ring::rand::SystemRandom;
-    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use ring::signature::KeyPair;
 
     fn chain(n: u64) -> Vec<LogEntry> {
         let mut prev = GENESIS.to_vec();
         (1..=n)
             .map(|seq| {
-                let h = entry_hash(
-                    "id",
-                    seq,
-                    seq as i64,
-                    ActivityKind::DeviceRenamed,
-                    None,
-                    None,
-                    "d",
-                    &prev,
-                );
-                let e = LogEntry {
+                let mut e = LogEntry {
                     seq,
                     at_ms: seq as i64,
                     kind: ActivityKind::DeviceRenamed,
@@ -248,9 +251,10 @@ mod tests {
                     request_id: None,
                     detail: "d".into(),
                     prev_hash: prev.clone(),
-                    hash: h.to_vec(),
+                    hash: Vec::new(),
                 };
-                prev = h.to_vec();
+                e.hash = e.expected_hash("id").to_vec();
+                prev = e.hash.clone();
                 e
             })
             .collect()
@@ -259,9 +263,7 @@ mod tests {
     #[test]
     fn chain_checks_and_tampering_fails() {
         let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .unwrap();
+        let key = crate::crypto::test_key_pair(&rng);
         let entries = chain(5);
         let last = entries.last().unwrap();
         let sig = key.sign(&rng, &head_bytes("id", 5, &last.hash, 9)).unwrap();

@@ -97,17 +97,23 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     acc == 0
 }
 
+/// A fresh P-256 signing key, for the crate's tests.
+#[cfg(test)]
+pub(crate) fn test_key_pair(rng: &SystemRandom) -> ring::signature::EcdsaKeyPair {
+    use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, rng).unwrap();
+    EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), rng).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    use ring::signature::KeyPair;
 
     #[test]
     fn verify_accepts_good_and_refuses_bad() {
         let rng = SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let kp = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .unwrap();
+        let kp = test_key_pair(&rng);
         let sig = kp.sign(&rng, b"hello").unwrap();
         let pk = kp.public_key().as_ref();
         assert!(verify_p256(pk, b"hello", sig.as_ref()).is_ok());

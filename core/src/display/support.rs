@@ -345,27 +345,8 @@ fn finish(mut list: Entries) -> Vec<Holiday> {
 ///   closing day in Danish public service. Support gives all three the
 ///   short hours ([`HolidayKind::SupportReduced`]).
 pub fn danish_holidays(year: i16) -> Vec<Holiday> {
-    let Some((mut list, rel)) = church_days(year) else {
-        return Vec::new(); // a year the algorithm is not meant for
-    };
-    let fixed = |month: i8, day: i8| CivilDate { year, month, day };
-    list.extend([
-        (fixed(1, 1), "Nytårsdag", HolidayKind::Public),
-        (fixed(6, 5), "Grundlovsdag", HolidayKind::SupportReduced),
-        (fixed(12, 24), "Juleaftensdag", HolidayKind::SupportReduced),
-        (fixed(12, 25), "Juledag", HolidayKind::Public),
-        (fixed(12, 26), "2. juledag", HolidayKind::Public),
-        (
-            fixed(12, 31),
-            "Nytårsaftensdag",
-            HolidayKind::SupportReduced,
-        ),
-    ]);
-    if year <= 2023 {
-        // Abolished from 2024 by the 2023 act cited above.
-        list.push((rel(26), "Store bededag", HolidayKind::Public));
-    }
-    finish(list)
+    // Store bededag: abolished from 2024 by the 2023 act cited above.
+    short_days(year, year <= 2023, (6, 5, "Grundlovsdag"))
 }
 
 /// The days of `year` with the short hours in Greenland, by date. Valid for
@@ -390,18 +371,24 @@ pub fn danish_holidays(year: i16) -> Vec<Holiday> {
 ///   day off by agreement, and Mitaarneq (6 January), a celebration but not
 ///   a day off, keep the normal hours.
 pub fn greenlandic_holidays(year: i16) -> Vec<Holiday> {
+    short_days(year, true, (6, 21, "Nationaldag (Ullortuneq)"))
+}
+
+/// A calendar's short days of `year`, by date: the church days, Store
+/// bededag if it is kept, Nytårsdag, the national day (`month`, `day`,
+/// `name`; support reduced), and the Christmas and New Year's Eve days.
+fn short_days(
+    year: i16,
+    store_bededag: bool,
+    (month, day, name): (i8, i8, &'static str),
+) -> Vec<Holiday> {
     let Some((mut list, rel)) = church_days(year) else {
         return Vec::new(); // a year the algorithm is not meant for
     };
     let fixed = |month: i8, day: i8| CivilDate { year, month, day };
     list.extend([
         (fixed(1, 1), "Nytårsdag", HolidayKind::Public),
-        (rel(26), "Store bededag", HolidayKind::Public),
-        (
-            fixed(6, 21),
-            "Nationaldag (Ullortuneq)",
-            HolidayKind::SupportReduced,
-        ),
+        (fixed(month, day), name, HolidayKind::SupportReduced),
         (fixed(12, 24), "Juleaftensdag", HolidayKind::SupportReduced),
         (fixed(12, 25), "Juledag", HolidayKind::Public),
         (fixed(12, 26), "2. juledag", HolidayKind::Public),
@@ -411,6 +398,9 @@ pub fn greenlandic_holidays(year: i16) -> Vec<Holiday> {
             HolidayKind::SupportReduced,
         ),
     ]);
+    if store_bededag {
+        list.push((rel(26), "Store bededag", HolidayKind::Public));
+    }
     finish(list)
 }
 
@@ -648,6 +638,31 @@ mod tests {
         list.into_iter().map(|h| (h.date, h.name, h.kind)).collect()
     }
 
+    /// A year's short days as [`listed`] gives them: the movable `(name,
+    /// (month, day))` feasts (public holidays), the national day (support
+    /// reduced) and the fixed days both calendars share, in date order.
+    fn expected_calendar<'a>(
+        y: i16,
+        movable: impl IntoIterator<Item = (&'a str, (i8, i8))>,
+        ((national_month, national_day), national_name): ((i8, i8), &str),
+    ) -> Vec<(CivilDate, String, HolidayKind)> {
+        use HolidayKind::{Public as P, SupportReduced as R};
+        let mut v: Vec<(CivilDate, String, HolidayKind)> = movable
+            .into_iter()
+            .map(|(n, (m, day))| (d(y, m, day), n.to_owned(), P))
+            .collect();
+        v.extend([
+            (d(y, 1, 1), "Nytårsdag".into(), P),
+            (d(y, national_month, national_day), national_name.into(), R),
+            (d(y, 12, 24), "Juleaftensdag".into(), R),
+            (d(y, 12, 25), "Juledag".into(), P),
+            (d(y, 12, 26), "2. juledag".into(), P),
+            (d(y, 12, 31), "Nytårsaftensdag".into(), R),
+        ]);
+        v.sort_by_key(|(date, _, _)| *date);
+        v
+    }
+
     #[test]
     fn easter_sunday_for_several_years() {
         for (year, month, day) in [
@@ -703,7 +718,6 @@ mod tests {
 
     #[test]
     fn danish_calendar_2023_2024_2030() {
-        use HolidayKind::{Public as P, SupportReduced as R};
         let want = |y: i16, easter_days: [(i8, i8); 7], bededag: Option<(i8, i8)>| {
             let names = [
                 "Skærtorsdag",
@@ -714,24 +728,9 @@ mod tests {
                 "Pinsedag",
                 "2. pinsedag",
             ];
-            let mut v: Vec<(CivilDate, String, HolidayKind)> = easter_days
-                .iter()
-                .zip(names)
-                .map(|((m, day), n)| (d(y, *m, *day), n.to_owned(), P))
-                .collect();
-            if let Some((m, day)) = bededag {
-                v.push((d(y, m, day), "Store bededag".into(), P));
-            }
-            v.extend([
-                (d(y, 1, 1), "Nytårsdag".into(), P),
-                (d(y, 6, 5), "Grundlovsdag".into(), R),
-                (d(y, 12, 24), "Juleaftensdag".into(), R),
-                (d(y, 12, 25), "Juledag".into(), P),
-                (d(y, 12, 26), "2. juledag".into(), P),
-                (d(y, 12, 31), "Nytårsaftensdag".into(), R),
-            ]);
-            v.sort_by_key(|(date, _, _)| *date);
-            v
+            let mut movable: Vec<(&str, (i8, i8))> = names.into_iter().zip(easter_days).collect();
+            movable.extend(bededag.map(|day| ("Store bededag", day)));
+            expected_calendar(y, movable, ((6, 5), "Grundlovsdag"))
         };
         let e2023 = [(4, 6), (4, 7), (4, 9), (4, 10), (5, 18), (5, 28), (5, 29)];
         let e2024 = [(3, 28), (3, 29), (3, 31), (4, 1), (5, 9), (5, 19), (5, 20)];
@@ -748,7 +747,6 @@ mod tests {
 
     #[test]
     fn greenlandic_calendar_2023_2024_2025_2030() {
-        use HolidayKind::{Public as P, SupportReduced as R};
         let want = |y: i16, easter_days: [(i8, i8); 8]| {
             let names = [
                 "Skærtorsdag",
@@ -760,21 +758,11 @@ mod tests {
                 "Pinsedag",
                 "2. pinsedag",
             ];
-            let mut v: Vec<(CivilDate, String, HolidayKind)> = easter_days
-                .iter()
-                .zip(names)
-                .map(|((m, day), n)| (d(y, *m, *day), n.to_owned(), P))
-                .collect();
-            v.extend([
-                (d(y, 1, 1), "Nytårsdag".into(), P),
-                (d(y, 6, 21), "Nationaldag (Ullortuneq)".into(), R),
-                (d(y, 12, 24), "Juleaftensdag".into(), R),
-                (d(y, 12, 25), "Juledag".into(), P),
-                (d(y, 12, 26), "2. juledag".into(), P),
-                (d(y, 12, 31), "Nytårsaftensdag".into(), R),
-            ]);
-            v.sort_by_key(|(date, _, _)| *date);
-            v
+            expected_calendar(
+                y,
+                names.into_iter().zip(easter_days),
+                ((6, 21), "Nationaldag (Ullortuneq)"),
+            )
         };
         // Store bededag stays in Greenland after Denmark dropped it.
         let years: [(i16, [(i8, i8); 8]); 4] = [
@@ -944,92 +932,178 @@ mod tests {
         assert_eq!(offset_hours("2030-10-27T01:00:00Z"), -2);
     }
 
+    /// One expected answer of `support_status`: the instant (UTC), the
+    /// language, then whether it is open, its text and the next change
+    /// (UTC); a `None` is not checked.
+    type StatusCase = (
+        &'static str,
+        &'static str,
+        Option<bool>,
+        Option<&'static str>,
+        Option<&'static str>,
+    );
+
+    fn check_statuses(cases: &[StatusCase]) {
+        for &(at, lang, open, text, next) in cases {
+            let s = support_status(ms(at), lang);
+            if let Some(open) = open {
+                assert_eq!(s.open, open, "open at {at}");
+            }
+            if let Some(text) = text {
+                assert_eq!(s.text, text, "text at {at} in {lang}");
+            }
+            if let Some(next) = next {
+                assert_eq!(s.next_change_utc_ms, ms(next), "next change after {at}");
+            }
+        }
+    }
+
     #[test]
     fn weekday_morning_is_open_until_16() {
-        // Tuesday 2025-01-14, 10:00 in Nuuk (UTC-2).
-        let s = support_status(ms("2025-01-14T12:00:00Z"), "en");
-        assert!(s.open);
-        assert_eq!(s.text, "Open now, until 16:00");
-        assert_eq!(s.next_change_utc_ms, ms("2025-01-14T18:00:00Z"));
-        assert_eq!(
-            support_status(ms("2025-01-14T12:00:00Z"), "da").text,
-            "Åben nu, indtil kl. 16.00"
-        );
-        assert_eq!(
-            support_status(ms("2025-01-14T12:00:00Z"), "kl").text,
-            "Ammavoq, nal. 16.00 tikillugu"
-        );
+        check_statuses(&[
+            // Tuesday 2025-01-14, 10:00 in Nuuk (UTC-2).
+            (
+                "2025-01-14T12:00:00Z",
+                "en",
+                Some(true),
+                Some("Open now, until 16:00"),
+                Some("2025-01-14T18:00:00Z"),
+            ),
+            (
+                "2025-01-14T12:00:00Z",
+                "da",
+                None,
+                Some("Åben nu, indtil kl. 16.00"),
+                None,
+            ),
+            (
+                "2025-01-14T12:00:00Z",
+                "kl",
+                None,
+                Some("Ammavoq, nal. 16.00 tikillugu"),
+                None,
+            ),
+        ]);
     }
 
     #[test]
     fn weekday_evening_and_night_are_closed() {
-        // Tuesday 20:00 in Nuuk: opens Wednesday 04:00 (06:00 UTC).
-        let s = support_status(ms("2025-01-14T22:00:00Z"), "en");
-        assert!(!s.open);
-        assert_eq!(s.text, "Closed. Opens Wednesday at 04:00");
-        assert_eq!(s.next_change_utc_ms, ms("2025-01-15T06:00:00Z"));
-        let da = support_status(ms("2025-01-14T22:00:00Z"), "da");
-        assert_eq!(da.text, "Lukket. Åbner onsdag kl. 04.00");
-        // Wednesday 03:00 in Nuuk: opens today.
-        let s = support_status(ms("2025-01-15T05:00:00Z"), "en");
-        assert_eq!(s.text, "Closed. Opens today at 04:00");
-        assert_eq!(s.next_change_utc_ms, ms("2025-01-15T06:00:00Z"));
-        assert_eq!(
-            support_status(ms("2025-01-15T05:00:00Z"), "kl").text,
-            "Matoqqavoq. Ullumi nal. 04.00 ammassaaq."
-        );
+        check_statuses(&[
+            // Tuesday 20:00 in Nuuk: opens Wednesday 04:00 (06:00 UTC).
+            (
+                "2025-01-14T22:00:00Z",
+                "en",
+                Some(false),
+                Some("Closed. Opens Wednesday at 04:00"),
+                Some("2025-01-15T06:00:00Z"),
+            ),
+            (
+                "2025-01-14T22:00:00Z",
+                "da",
+                None,
+                Some("Lukket. Åbner onsdag kl. 04.00"),
+                None,
+            ),
+            // Wednesday 03:00 in Nuuk: opens today.
+            (
+                "2025-01-15T05:00:00Z",
+                "en",
+                None,
+                Some("Closed. Opens today at 04:00"),
+                Some("2025-01-15T06:00:00Z"),
+            ),
+            (
+                "2025-01-15T05:00:00Z",
+                "kl",
+                None,
+                Some("Matoqqavoq. Ullumi nal. 04.00 ammassaaq."),
+                None,
+            ),
+        ]);
     }
 
     #[test]
     fn saturday_has_short_hours() {
-        // Saturday 2025-01-18: 07:00 in Nuuk is open until 12:00.
-        let s = support_status(ms("2025-01-18T09:00:00Z"), "en");
-        assert!(s.open);
-        assert_eq!(s.text, "Open now, until 12:00");
-        assert_eq!(s.next_change_utc_ms, ms("2025-01-18T14:00:00Z"));
-        // 05:00 is before opening; 13:00 is after: opens Sunday 06:00.
-        let s = support_status(ms("2025-01-18T07:00:00Z"), "en");
-        assert_eq!(s.text, "Closed. Opens today at 06:00");
-        let s = support_status(ms("2025-01-18T15:00:00Z"), "en");
-        assert!(!s.open);
-        assert_eq!(s.text, "Closed. Opens Sunday at 06:00");
-        assert_eq!(s.next_change_utc_ms, ms("2025-01-19T08:00:00Z"));
-        // Sunday after closing: Monday is a weekday again.
-        let s = support_status(ms("2025-01-19T15:00:00Z"), "en");
-        assert_eq!(s.text, "Closed. Opens Monday at 04:00");
-        assert_eq!(s.next_change_utc_ms, ms("2025-01-20T06:00:00Z"));
+        check_statuses(&[
+            // Saturday 2025-01-18: 07:00 in Nuuk is open until 12:00.
+            (
+                "2025-01-18T09:00:00Z",
+                "en",
+                Some(true),
+                Some("Open now, until 12:00"),
+                Some("2025-01-18T14:00:00Z"),
+            ),
+            // 05:00 is before opening; 13:00 is after: opens Sunday 06:00.
+            (
+                "2025-01-18T07:00:00Z",
+                "en",
+                None,
+                Some("Closed. Opens today at 06:00"),
+                None,
+            ),
+            (
+                "2025-01-18T15:00:00Z",
+                "en",
+                Some(false),
+                Some("Closed. Opens Sunday at 06:00"),
+                Some("2025-01-19T08:00:00Z"),
+            ),
+            // Sunday after closing: Monday is a weekday again.
+            (
+                "2025-01-19T15:00:00Z",
+                "en",
+                None,
+                Some("Closed. Opens Monday at 04:00"),
+                Some("2025-01-20T06:00:00Z"),
+            ),
+        ]);
     }
 
     #[test]
     fn easter_monday_has_short_hours() {
-        // Monday 2025-04-21 (2. påskedag), summer time UTC-1.
-        let s = support_status(ms("2025-04-21T06:00:00Z"), "en"); // 05:00 local
-        assert!(!s.open);
-        assert_eq!(s.text, "Closed. Opens today at 06:00");
-        assert_eq!(s.next_change_utc_ms, ms("2025-04-21T07:00:00Z"));
-        let s = support_status(ms("2025-04-21T14:00:00Z"), "en"); // 13:00 local
-        assert!(!s.open);
-        assert_eq!(s.text, "Closed. Opens Tuesday at 04:00");
-        assert_eq!(s.next_change_utc_ms, ms("2025-04-22T05:00:00Z"));
-        // The Thursday before (Skærtorsdag) is short too, Wednesday is not.
-        assert!(!support_status(ms("2025-04-17T14:00:00Z"), "en").open);
-        assert!(support_status(ms("2025-04-16T14:00:00Z"), "en").open);
+        check_statuses(&[
+            // Monday 2025-04-21 (2. påskedag), summer time UTC-1: 05:00 and 13:00 local.
+            (
+                "2025-04-21T06:00:00Z",
+                "en",
+                Some(false),
+                Some("Closed. Opens today at 06:00"),
+                Some("2025-04-21T07:00:00Z"),
+            ),
+            (
+                "2025-04-21T14:00:00Z",
+                "en",
+                Some(false),
+                Some("Closed. Opens Tuesday at 04:00"),
+                Some("2025-04-22T05:00:00Z"),
+            ),
+            // The Thursday before (Skærtorsdag) is short too, Wednesday is not.
+            ("2025-04-17T14:00:00Z", "en", Some(false), None, None),
+            ("2025-04-16T14:00:00Z", "en", Some(true), None, None),
+        ]);
     }
 
     #[test]
     fn christmas_day_has_short_hours() {
-        // Thursday 2025-12-25, UTC-2.
-        let s = support_status(ms("2025-12-25T12:00:00Z"), "en"); // 10:00
-        assert!(s.open);
-        assert_eq!(s.text, "Open now, until 12:00");
-        assert_eq!(s.next_change_utc_ms, ms("2025-12-25T14:00:00Z"));
-        let s = support_status(ms("2025-12-25T16:00:00Z"), "en"); // 14:00
-        assert!(!s.open);
-        // 26 December is a holiday too.
-        assert_eq!(s.text, "Closed. Opens Friday at 06:00");
-        assert_eq!(s.next_change_utc_ms, ms("2025-12-26T08:00:00Z"));
-        // Juleaftensdag (Wednesday 24th) is a support-reduced day.
-        assert!(!support_status(ms("2025-12-24T16:00:00Z"), "en").open);
+        check_statuses(&[
+            // Thursday 2025-12-25, UTC-2: 10:00, then 14:00 (26 December is a holiday too).
+            (
+                "2025-12-25T12:00:00Z",
+                "en",
+                Some(true),
+                Some("Open now, until 12:00"),
+                Some("2025-12-25T14:00:00Z"),
+            ),
+            (
+                "2025-12-25T16:00:00Z",
+                "en",
+                Some(false),
+                Some("Closed. Opens Friday at 06:00"),
+                Some("2025-12-26T08:00:00Z"),
+            ),
+            // Juleaftensdag (Wednesday 24th) is a support-reduced day.
+            ("2025-12-24T16:00:00Z", "en", Some(false), None, None),
+        ]);
     }
 
     #[test]
@@ -1055,47 +1129,89 @@ mod tests {
 
     #[test]
     fn the_dst_change_weekends() {
-        // 2024-03-30/31: summer time starts Saturday 23:00 local (01:00 UTC).
-        // Saturday 06:00 is 08:00 UTC (UTC-2); Sunday 06:00 is 07:00 UTC.
-        let sat = support_status(ms("2024-03-30T08:00:00Z"), "en");
-        assert!(sat.open);
-        assert_eq!(sat.next_change_utc_ms, ms("2024-03-30T14:00:00Z"));
-        let sat_evening = support_status(ms("2024-03-30T23:30:00Z"), "en");
-        assert_eq!(sat_evening.text, "Closed. Opens Sunday at 06:00");
-        assert_eq!(sat_evening.next_change_utc_ms, ms("2024-03-31T07:00:00Z"));
-        assert!(!support_status(ms("2024-03-31T06:59:59.999Z"), "en").open);
-        assert!(support_status(ms("2024-03-31T07:00:00Z"), "en").open);
-        // That Sunday was Easter Day, so Monday is 2. påskedag: it opens at
-        // 06:00 local, 07:00 UTC in summer time.
-        let sun = support_status(ms("2024-03-31T13:00:00Z"), "en");
-        assert_eq!(sun.text, "Closed. Opens Monday at 06:00");
-        assert_eq!(sun.next_change_utc_ms, ms("2024-04-01T07:00:00Z"));
-        // Tuesday 04:00 local is 05:00 UTC.
-        let mon = support_status(ms("2024-04-01T13:00:00Z"), "en");
-        assert_eq!(mon.next_change_utc_ms, ms("2024-04-02T05:00:00Z"));
-
-        // 2024-10-26/27: back to UTC-2 at 01:00 UTC (Sunday 00:00 local).
-        let sat = support_status(ms("2024-10-26T12:00:00Z"), "en");
-        assert!(sat.open); // 11:00 local
-        assert_eq!(sat.next_change_utc_ms, ms("2024-10-26T13:00:00Z"));
-        let night = support_status(ms("2024-10-27T00:30:00Z"), "en"); // 23:30 local Sat
-        assert_eq!(night.text, "Closed. Opens Sunday at 06:00");
-        assert_eq!(night.next_change_utc_ms, ms("2024-10-27T08:00:00Z"));
-
-        // 2023-03-25/26: from UTC-3 to UTC-2 for good.
-        let sat = support_status(ms("2023-03-25T09:00:00Z"), "en"); // 06:00 local
-        assert!(sat.open);
-        assert_eq!(sat.next_change_utc_ms, ms("2023-03-25T15:00:00Z"));
-        let sun = support_status(ms("2023-03-25T20:00:00Z"), "en");
-        assert_eq!(sun.next_change_utc_ms, ms("2023-03-26T08:00:00Z"));
-
-        // 2030-03-30/31 and 2030-10-26/27, likewise.
-        let sat = support_status(ms("2030-03-30T23:30:00Z"), "en");
-        assert_eq!(sat.text, "Closed. Opens Sunday at 06:00");
-        assert_eq!(sat.next_change_utc_ms, ms("2030-03-31T07:00:00Z"));
-        let sat = support_status(ms("2030-10-27T00:30:00Z"), "en");
-        assert_eq!(sat.text, "Closed. Opens Sunday at 06:00");
-        assert_eq!(sat.next_change_utc_ms, ms("2030-10-27T08:00:00Z"));
+        check_statuses(&[
+            // 2024-03-30/31: summer time starts Saturday 23:00 local (01:00 UTC).
+            // Saturday 06:00 is 08:00 UTC (UTC-2); Sunday 06:00 is 07:00 UTC.
+            (
+                "2024-03-30T08:00:00Z",
+                "en",
+                Some(true),
+                None,
+                Some("2024-03-30T14:00:00Z"),
+            ),
+            (
+                "2024-03-30T23:30:00Z",
+                "en",
+                None,
+                Some("Closed. Opens Sunday at 06:00"),
+                Some("2024-03-31T07:00:00Z"),
+            ),
+            ("2024-03-31T06:59:59.999Z", "en", Some(false), None, None),
+            ("2024-03-31T07:00:00Z", "en", Some(true), None, None),
+            // That Sunday was Easter Day, so Monday is 2. påskedag: it opens at
+            // 06:00 local, 07:00 UTC in summer time.
+            (
+                "2024-03-31T13:00:00Z",
+                "en",
+                None,
+                Some("Closed. Opens Monday at 06:00"),
+                Some("2024-04-01T07:00:00Z"),
+            ),
+            // Tuesday 04:00 local is 05:00 UTC.
+            (
+                "2024-04-01T13:00:00Z",
+                "en",
+                None,
+                None,
+                Some("2024-04-02T05:00:00Z"),
+            ),
+            // 2024-10-26/27: back to UTC-2 at 01:00 UTC (Sunday 00:00 local);
+            // 11:00 local Saturday, then 23:30.
+            (
+                "2024-10-26T12:00:00Z",
+                "en",
+                Some(true),
+                None,
+                Some("2024-10-26T13:00:00Z"),
+            ),
+            (
+                "2024-10-27T00:30:00Z",
+                "en",
+                None,
+                Some("Closed. Opens Sunday at 06:00"),
+                Some("2024-10-27T08:00:00Z"),
+            ),
+            // 2023-03-25/26: from UTC-3 to UTC-2 for good (06:00 local, then evening).
+            (
+                "2023-03-25T09:00:00Z",
+                "en",
+                Some(true),
+                None,
+                Some("2023-03-25T15:00:00Z"),
+            ),
+            (
+                "2023-03-25T20:00:00Z",
+                "en",
+                None,
+                None,
+                Some("2023-03-26T08:00:00Z"),
+            ),
+            // 2030-03-30/31 and 2030-10-26/27, likewise.
+            (
+                "2030-03-30T23:30:00Z",
+                "en",
+                None,
+                Some("Closed. Opens Sunday at 06:00"),
+                Some("2030-03-31T07:00:00Z"),
+            ),
+            (
+                "2030-10-27T00:30:00Z",
+                "en",
+                None,
+                Some("Closed. Opens Sunday at 06:00"),
+                Some("2030-10-27T08:00:00Z"),
+            ),
+        ]);
     }
 
     #[test]

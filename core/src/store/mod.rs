@@ -168,6 +168,23 @@ pub(crate) fn optional<T>(r: rusqlite::Result<T>) -> Result<Option<T>> {
 mod tests {
     use super::*;
 
+    /// Add one row to the `activity` table.
+    fn insert_activity_row(tx: &Transaction<'_>) -> Result<()> {
+        tx.execute(
+            "INSERT INTO activity(profile_id, at_ms, kind, detail) VALUES ('p', 1, 'k', '')",
+            [],
+        )?;
+        Ok(())
+    }
+
+    /// How many rows the `activity` table has.
+    fn activity_rows(s: &Store) -> i64 {
+        s.conn()
+            .unwrap()
+            .query_row("SELECT count(*) FROM activity", [], |r| r.get(0))
+            .unwrap()
+    }
+
     #[test]
     fn migrates_once_and_reopens() {
         let dir = std::env::temp_dir().join(format!("akuersi-store-{}", std::process::id()));
@@ -177,22 +194,10 @@ mod tests {
         {
             let s = Store::open(p).unwrap();
             assert_eq!(s.schema_version().unwrap() as usize, MIGRATIONS.len());
-            s.write(|tx| {
-                tx.execute(
-                    "INSERT INTO activity(profile_id, at_ms, kind, detail) VALUES ('p', 1, 'k', '')",
-                    [],
-                )?;
-                Ok(())
-            })
-            .unwrap();
+            s.write(insert_activity_row).unwrap();
         }
         let s = Store::open(p).unwrap();
-        let n: i64 = s
-            .conn()
-            .unwrap()
-            .query_row("SELECT count(*) FROM activity", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 1);
+        assert_eq!(activity_rows(&s), 1);
         let mode: String = s
             .conn()
             .unwrap()
@@ -206,19 +211,11 @@ mod tests {
     fn failed_write_changes_nothing() {
         let s = Store::open(":memory:").unwrap();
         let r: Result<()> = s.write(|tx| {
-            tx.execute(
-                "INSERT INTO activity(profile_id, at_ms, kind, detail) VALUES ('p', 1, 'k', '')",
-                [],
-            )?;
+            insert_activity_row(tx)?;
             Err(Error::Storage("boom".into()))
         });
         assert!(r.is_err());
-        let n: i64 = s
-            .conn()
-            .unwrap()
-            .query_row("SELECT count(*) FROM activity", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 0);
+        assert_eq!(activity_rows(&s), 0);
     }
 
     #[test]

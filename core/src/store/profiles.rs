@@ -8,7 +8,8 @@
 //! one row return `None` when the profile does not exist; the caller decides
 //! the error.
 
-use rusqlite::{params, Connection, Transaction};
+use rusqlite::types::FromSql;
+use rusqlite::{params, Connection, ToSql, Transaction};
 
 use super::optional;
 use crate::app::{Profile, ProfileSecrets};
@@ -141,11 +142,11 @@ pub(crate) fn lease_seq(tx: &Transaction<'_>, profile_id: &str, block: i64) -> R
 
 /// The measured offset of the service's clock (service minus device, ms).
 pub(crate) fn clock_offset(conn: &Connection, profile_id: &str) -> Result<Option<i64>> {
-    optional(conn.query_row(
+    column(
+        conn,
         "SELECT clock_offset_ms FROM profiles WHERE profile_id = ?1",
-        [profile_id],
-        |r| r.get(0),
-    ))
+        profile_id,
+    )
 }
 
 /// Record the measured offset of the service's clock.
@@ -154,27 +155,32 @@ pub(crate) fn set_clock_offset(
     profile_id: &str,
     offset_ms: i64,
 ) -> Result<()> {
-    tx.execute(
+    set_column(
+        tx,
         "UPDATE profiles SET clock_offset_ms = ?2 WHERE profile_id = ?1",
-        params![profile_id, offset_ms],
+        profile_id,
+        offset_ms,
     )?;
     Ok(())
 }
 
 /// Set the preferred language; false if no such profile.
 pub(crate) fn set_language(tx: &Transaction<'_>, profile_id: &str, language: &str) -> Result<bool> {
-    let n = tx.execute(
+    Ok(set_column(
+        tx,
         "UPDATE profiles SET language = ?2 WHERE profile_id = ?1",
-        params![profile_id, language],
-    )?;
-    Ok(n != 0)
+        profile_id,
+        language,
+    )? != 0)
 }
 
 /// Set this device's name.
 pub(crate) fn set_device_name(tx: &Transaction<'_>, profile_id: &str, name: &str) -> Result<()> {
-    tx.execute(
+    set_column(
+        tx,
         "UPDATE profiles SET device_name = ?2 WHERE profile_id = ?1",
-        params![profile_id, name],
+        profile_id,
+        name,
     )?;
     Ok(())
 }
@@ -216,9 +222,11 @@ pub(crate) fn set_kdf_iterations(
     profile_id: &str,
     kdf_iterations: u32,
 ) -> Result<()> {
-    tx.execute(
+    set_column(
+        tx,
         "UPDATE profiles SET kdf_iterations = ?2 WHERE profile_id = ?1",
-        params![profile_id, kdf_iterations],
+        profile_id,
+        kdf_iterations,
     )?;
     Ok(())
 }
@@ -229,11 +237,11 @@ pub(crate) fn rules_acknowledged_at(
     conn: &Connection,
     profile_id: &str,
 ) -> Result<Option<Option<i64>>> {
-    optional(conn.query_row(
+    column(
+        conn,
         "SELECT rules_acknowledged_at_ms FROM profiles WHERE profile_id = ?1",
-        [profile_id],
-        |r| r.get(0),
-    ))
+        profile_id,
+    )
 }
 
 /// Record that the owner read the security rules at `at_ms`; false if no
@@ -243,20 +251,21 @@ pub(crate) fn acknowledge_rules(
     profile_id: &str,
     at_ms: i64,
 ) -> Result<bool> {
-    let n = tx.execute(
+    Ok(set_column(
+        tx,
         "UPDATE profiles SET rules_acknowledged_at_ms = ?2 WHERE profile_id = ?1",
-        params![profile_id, at_ms],
-    )?;
-    Ok(n != 0)
+        profile_id,
+        at_ms,
+    )? != 0)
 }
 
 /// The id of the last app-channel notification seen.
 pub(crate) fn last_notification_id(conn: &Connection, profile_id: &str) -> Result<Option<i64>> {
-    optional(conn.query_row(
+    column(
+        conn,
         "SELECT last_notification_id FROM profiles WHERE profile_id = ?1",
-        [profile_id],
-        |r| r.get(0),
-    ))
+        profile_id,
+    )
 }
 
 /// Record the id of the last app-channel notification seen.
@@ -265,9 +274,11 @@ pub(crate) fn set_last_notification_id(
     profile_id: &str,
     id: i64,
 ) -> Result<()> {
-    tx.execute(
+    set_column(
+        tx,
         "UPDATE profiles SET last_notification_id = ?2 WHERE profile_id = ?1",
-        params![profile_id, id],
+        profile_id,
+        id,
     )?;
     Ok(())
 }
@@ -280,6 +291,23 @@ pub(crate) fn service_public_key(conn: &Connection, profile_id: &str) -> Result<
         [profile_id],
         |r| r.get(0),
     )?)
+}
+
+/// Read one column of a profile's row with `sql` (which selects it for
+/// `?1 = profile_id`); `None` if no such profile.
+fn column<T: FromSql>(conn: &Connection, sql: &str, profile_id: &str) -> Result<Option<T>> {
+    optional(conn.query_row(sql, [profile_id], |r| r.get(0)))
+}
+
+/// Write one column of a profile's row with `sql` (`?1 = profile_id`,
+/// `?2 = value`); the number of rows changed (0 if no such profile).
+fn set_column(
+    tx: &Transaction<'_>,
+    sql: &str,
+    profile_id: &str,
+    value: impl ToSql,
+) -> Result<usize> {
+    Ok(tx.execute(sql, params![profile_id, value])?)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use super::requester::{ChannelBindingKind, RequestStatus};
-use crate::approval::Decision;
+use crate::approval::{Decision, PakeBinding};
 use crate::encoding::{b64, CanonicalWriter};
 use crate::request::{Action, Amount, LocalizedText};
 
@@ -221,6 +221,29 @@ pub struct PinStartResponse {
     pub attempts_left: u32,
     /// The service's clock.
     pub server_time_ms: i64,
+}
+
+impl PinStartResponse {
+    /// For a device that sent `share_p` and answered with `confirm_p`: the
+    /// public part of the exchange an approval is bound to, and the proof
+    /// sent with the decision.
+    pub fn binding_and_proof(
+        &self,
+        share_p: &[u8],
+        confirm_p: Vec<u8>,
+    ) -> (PakeBinding, PakeProof) {
+        (
+            PakeBinding {
+                session_id: self.session_id.clone(),
+                share_p: share_p.to_vec(),
+                share_v: self.share_v.clone(),
+            },
+            PakeProof {
+                session_id: self.session_id.clone(),
+                confirm_p,
+            },
+        )
+    }
 }
 
 /// Device → service: the PIN proof failed here (confirmV did not match, so
