@@ -352,18 +352,8 @@ impl RawDevice {
             Ok(f) => f.confirm_p.to_vec(),
             Err(_) => vec![0x5a; 32],
         };
-        Ok((
-            PakeBinding {
-                session_id: started.session_id.clone(),
-                share_p: share_p.to_vec(),
-                share_v: started.share_v.clone(),
-            },
-            PakeProof {
-                session_id: started.session_id.clone(),
-                confirm_p,
-            },
-            started,
-        ))
+        let (binding, proof) = started.binding_and_proof(&share_p, confirm_p);
+        Ok((binding, proof, started))
     }
 
     /// [`RawDevice::pin_proof`] over any transport.
