@@ -17,8 +17,8 @@ use akuersi_protocol::request::Action;
 use akuersi_protocol::wire::{
     parse_pairing_payload, paths, Ack, AdditionView, CodeChannel, CreateIdentity,
     CreateIdentityResponse, ErrorCode, IssueActivationCode, IssueActivationCodeResponse,
-    NotificationItem, OperatorOutbox, OperatorSetContact, OutboxResponse, PollRequest,
-    PollResponse, PAIRING_PREFIX,
+    NotificationItem, OperatorOutbox, OperatorSetContact, OutboxResponse, PollResponse,
+    PAIRING_PREFIX,
 };
 
 use super::{
@@ -28,7 +28,7 @@ use super::{
 use crate::card::{self, wrap, CARD_WIDTH};
 use crate::error::SimError;
 use crate::output::Printer;
-use crate::timefmt::relative;
+use crate::timefmt::time_left;
 
 /// The owner's phone number, as the service stores it (E.164).
 const PHONE: &str = "+299551234";
@@ -109,11 +109,6 @@ fn code_of(e: &Error) -> Option<ErrorCode> {
         Error::Service { code, .. } => Some(*code),
         _ => None,
     }
-}
-
-/// "1:00:00 left", "59:40 left".
-fn time_left(ms: i64) -> String {
-    format!("{} left", relative(ms.max(0)).trim_start_matches("T+"))
 }
 
 /// Text in a box as wide as the request card.
@@ -942,17 +937,7 @@ impl Story<'_> {
             .get("poll_handle")
             .and_then(|h| h.as_str())
             .ok_or_else(|| demo_err("the service gave no poll handle"))?;
-        let transport: &dyn Transport = self.w.requester.as_ref();
-        must(
-            "Demo Bank could not poll",
-            call(
-                transport,
-                paths::POLL_REQUEST,
-                &PollRequest {
-                    poll_handle: handle.into(),
-                },
-            ),
-        )
+        self.w.poll_handle(handle.into())
     }
 
     // -------------------------------------------------------------- scene 7
@@ -1060,9 +1045,6 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(time_left(3_600_000), "1:00:00 left");
-        assert_eq!(time_left(180_000), "3:00 left");
-        assert_eq!(time_left(-5), "0:00 left");
         let b = boxed(&["a".into(), "b c".into()]);
         assert_eq!(b.len(), 4);
         let w = b[0].chars().count();
