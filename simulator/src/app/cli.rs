@@ -202,13 +202,11 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             }
         }
         AppCommand::Channel { request, code } => {
-            let view = one_request(&app, pid, request.as_deref())?;
-            print_card(&view);
+            let view = shown_request(&app, pid, request.as_deref())?;
             check_channel(&app, pid, &view, &code)?;
         }
         AppCommand::Approve { request, code, .. } => {
-            let view = one_request(&app, pid, request.as_deref())?;
-            print_card(&view);
+            let view = shown_request(&app, pid, request.as_deref())?;
             if let Some(code) = code {
                 if view.channel_binding.is_some() && !view.channel_confirmed {
                     check_channel(&app, pid, &view, &code)?;
@@ -233,8 +231,7 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             }
         }
         AppCommand::Reject { request } => {
-            let view = one_request(&app, pid, request.as_deref())?;
-            print_card(&view);
+            let view = shown_request(&app, pid, request.as_deref())?;
             let o = app.reject(pid, &view.request_id).map_err(explain)?;
             println!(
                 "Rejected: {} – {} ({}). Nothing was approved.",
@@ -244,8 +241,7 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             );
         }
         AppCommand::Report { request } => {
-            let view = one_request(&app, pid, request.as_deref())?;
-            print_card(&view);
+            let view = shown_request(&app, pid, request.as_deref())?;
             let o = app.report(pid, &view.request_id).map_err(explain)?;
             println!(
                 "Reported: you did not start this ({}). Nothing was approved.",
@@ -405,6 +401,17 @@ fn print_card(view: &RequestView) {
         println!("{line}");
     }
     println!("request {}", view.request_id);
+}
+
+/// The request to act on ([`one_request`]), its card printed.
+fn shown_request(
+    app: &Arc<Installation>,
+    profile_id: &str,
+    request: Option<&str>,
+) -> Result<RequestView, SimError> {
+    let view = one_request(app, profile_id, request)?;
+    print_card(&view);
+    Ok(view)
 }
 
 /// Open the app (fetch) and take the request to act on.
