@@ -275,14 +275,7 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             let s = app.identity_status(pid)?;
             println!("User ID:  {}", s.user_id);
             println!("State:    {}", if s.frozen { "FROZEN" } else { "active" });
-            println!(
-                "Channels: {}",
-                s.channels
-                    .iter()
-                    .map(|c| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            println!("Channels: {}", card::channel_list(&s.channels));
             println!(
                 "Notice on every use: {}",
                 if s.notify_every_use { "on" } else { "off" }
@@ -336,15 +329,13 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             );
         }
         AppCommand::PairingCode { addition } => {
-            let id = match addition {
-                Some(id) => id,
-                None => addition_with_status(
-                    &app,
-                    pid,
-                    AdditionStatus::Ready,
-                    "no device addition is ready (is the wait over?)",
-                )?,
-            };
+            let id = addition_with_status(
+                &app,
+                pid,
+                addition,
+                AdditionStatus::Ready,
+                "no device addition is ready (is the wait over?)",
+            )?;
             let code = app.pairing_code(pid, id)?;
             println!(
                 "Pairing code (valid until {}, usable once):",
@@ -353,15 +344,13 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             println!("{}", code.payload);
         }
         AppCommand::Veto { addition } => {
-            let id = match addition {
-                Some(id) => id,
-                None => addition_with_status(
-                    &app,
-                    pid,
-                    AdditionStatus::Waiting,
-                    "no device addition is waiting",
-                )?,
-            };
+            let id = addition_with_status(
+                &app,
+                pid,
+                addition,
+                AdditionStatus::Waiting,
+                "no device addition is waiting",
+            )?;
             app.veto_device_addition(pid, id)?;
             println!("Stopped the device addition. If you did not start it, freeze your identity and call support.");
         }
@@ -434,14 +423,18 @@ fn one_request(
     }
 }
 
-/// The first device addition in `status` ("ready", "waiting"); `none` is
-/// the error when there is none.
+/// The device addition the user named, else the first one in `status`
+/// ("ready", "waiting"); `none` is the error when there is none.
 fn addition_with_status(
     app: &Arc<Installation>,
     profile_id: &str,
+    named: Option<String>,
     status: AdditionStatus,
     none: &str,
 ) -> Result<String, SimError> {
+    if let Some(id) = named {
+        return Ok(id);
+    }
     app.identity_status(profile_id)?
         .additions
         .into_iter()

@@ -321,11 +321,7 @@ impl Story<'_> {
         }
         paras.push(format!(
             "Notices go to: {}",
-            st.channels
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            card::channel_list(&st.channels)
         ));
         paras.extend(st.warnings.iter().map(|w| format!("! {w}")));
         p.line(format!("{} shows the identity's status:", dev.label))?;
@@ -419,11 +415,7 @@ impl Story<'_> {
         let st = dev.app.identity_status(&phone.profile_id)?;
         p.line(format!(
             "Phone A now lists the channels {}",
-            st.channels
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            card::channel_list(&st.channels)
         ))?;
         p.check(
             st.channels == [Channel::App, Channel::Sms, Channel::Email] && st.warnings.is_empty(),
