@@ -329,13 +329,7 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             );
         }
         AppCommand::PairingCode { addition } => {
-            let id = addition_with_status(
-                &app,
-                pid,
-                addition,
-                AdditionStatus::Ready,
-                "no device addition is ready (is the wait over?)",
-            )?;
+            let id = addition_with_status(&app, pid, addition, AdditionStatus::Ready)?;
             let code = app.pairing_code(pid, id)?;
             println!(
                 "Pairing code (valid until {}, usable once):",
@@ -344,13 +338,7 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             println!("{}", code.payload);
         }
         AppCommand::Veto { addition } => {
-            let id = addition_with_status(
-                &app,
-                pid,
-                addition,
-                AdditionStatus::Waiting,
-                "no device addition is waiting",
-            )?;
+            let id = addition_with_status(&app, pid, addition, AdditionStatus::Waiting)?;
             app.veto_device_addition(pid, id)?;
             println!("Stopped the device addition. If you did not start it, freeze your identity and call support.");
         }
@@ -424,17 +412,21 @@ fn one_request(
 }
 
 /// The device addition the user named, else the first one in `status`
-/// ("ready", "waiting"); `none` is the error when there is none.
+/// (ready to pair, or waiting to be stopped).
 fn addition_with_status(
     app: &Arc<Installation>,
     profile_id: &str,
     named: Option<String>,
     status: AdditionStatus,
-    none: &str,
 ) -> Result<String, SimError> {
     if let Some(id) = named {
         return Ok(id);
     }
+    let none = if status == AdditionStatus::Ready {
+        "no device addition is ready (is the wait over?)"
+    } else {
+        "no device addition is waiting"
+    };
     app.identity_status(profile_id)?
         .additions
         .into_iter()
