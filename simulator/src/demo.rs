@@ -488,14 +488,18 @@ impl World {
         )
     }
 
-    /// Demo Bank polls a request and the narration says what it saw.
-    fn poll_shown(
+    /// Demo Bank polls a request, the narration says what it saw, and the
+    /// check `what` holds when `held` says so.
+    fn poll_checked(
         &self,
         p: &mut Printer,
         request: &CreateRequestResponse,
+        what: &str,
+        held: impl FnOnce(&PollResponse) -> bool,
     ) -> Result<PollResponse, SimError> {
         let poll = self.poll(request)?;
         p.line(format!("Demo Bank polls: \"{}\"", poll.status.as_str()))?;
+        p.check(held(&poll), what)?;
         Ok(poll)
     }
 

@@ -364,11 +364,9 @@ pub(super) fn approved(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Si
         "the right PIN reset phone A's failure count to 0",
     )?;
 
-    let poll = w.poll_shown(p, &req)?;
-    p.check(
-        poll.status == RequestStatus::Approved,
-        "Demo Bank sees \"approved\"",
-    )?;
+    let poll = w.poll_checked(p, &req, "Demo Bank sees \"approved\"", |poll| {
+        poll.status == RequestStatus::Approved
+    })?;
     verify_evidence(
         p,
         w,
@@ -455,10 +453,11 @@ pub(super) fn expired(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Sim
     let va = w.phone.app.pending(a)?;
     p.line(format!("Phone A redraws its list: {}", screen_line(&va)))?;
     p.check(va.is_empty(), "phone A's pending() no longer lists it")?;
-    let poll = w.poll_shown(p, &req)?;
-    p.check(
-        poll.status == RequestStatus::Expired && poll.evidence.is_none(),
+    w.poll_checked(
+        p,
+        &req,
         "Demo Bank sees \"expired\", with no evidence",
+        |poll| poll.status == RequestStatus::Expired && poll.evidence.is_none(),
     )?;
 
     let vb = w.tablet.app.pending(b)?;
@@ -510,11 +509,9 @@ pub(super) fn rejected_and_reported(
         "She taps Reject (no PIN needed): {}",
         outcome.status.as_str()
     ))?;
-    let poll = w.poll_shown(p, &req)?;
-    p.check(
-        outcome.status == RequestStatus::Rejected && poll.status == RequestStatus::Rejected,
-        "Demo Bank sees \"rejected\"",
-    )?;
+    let poll = w.poll_checked(p, &req, "Demo Bank sees \"rejected\"", |poll| {
+        outcome.status == RequestStatus::Rejected && poll.status == RequestStatus::Rejected
+    })?;
     let expected = Expected {
         request: &req,
         decision: Decision::Reject,
@@ -606,11 +603,9 @@ pub(super) fn race(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), SimErr
         winner.is_some(),
         "exactly one device won; the other was told AlreadyDecided (already decided)",
     )?;
-    let poll = w.poll_shown(p, &req)?;
-    p.check(
-        poll.status == RequestStatus::Approved,
-        "Demo Bank sees one approval",
-    )?;
+    let poll = w.poll_checked(p, &req, "Demo Bank sees one approval", |poll| {
+        poll.status == RequestStatus::Approved
+    })?;
     if let Some((dev, profile)) = winner {
         p.line(format!("Winner: {} (\"{}\")", dev.label, dev.name))?;
         let expected = Expected {
