@@ -29,6 +29,13 @@ pub(super) struct Cast {
     pub(super) tablet: Profile,
 }
 
+impl Cast {
+    /// Phone A's and tablet B's profile ids.
+    fn profile_ids(&self) -> (&str, &str) {
+        (&self.phone.profile_id, &self.tablet.profile_id)
+    }
+}
+
 /// "approved", or "Error::RequestExpired: the request has expired".
 fn describe(r: &Result<DecisionOutcome, Error>) -> String {
     match r {
@@ -407,10 +414,7 @@ fn shows_first(views: &[RequestView], req: &CreateRequestResponse) -> bool {
 /// the service, even for a device whose clock is behind.
 pub(super) fn expired(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), SimError> {
     p.scene(3, "A request left to expire")?;
-    let (a, b) = (
-        cast.phone.profile_id.as_str(),
-        cast.tablet.profile_id.as_str(),
-    );
+    let (a, b) = cast.profile_ids();
     let (req, va, vb) = request_on_both(p, w, cast)?;
     p.line(format!("Phone A (opened):  {}", screen_line(&va)))?;
     p.line(format!("Tablet B (opened): {}", screen_line(&vb)))?;
@@ -559,10 +563,7 @@ pub(super) fn rejected_and_reported(
 /// decide wins.
 pub(super) fn race(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), SimError> {
     p.scene(5, "Two devices, one request: a race")?;
-    let (a, b) = (
-        cast.phone.profile_id.as_str(),
-        cast.tablet.profile_id.as_str(),
-    );
+    let (a, b) = cast.profile_ids();
     let (req, va, vb) = request_on_both(p, w, cast)?;
     p.line(format!("Phone A: {}", screen_line(&va)))?;
     p.line("Tablet B, in Danish:")?;
