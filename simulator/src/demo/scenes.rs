@@ -297,10 +297,10 @@ pub(super) fn approved(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Si
     p.scene(2, "Demo Bank asks Aviaja to log on: approved")?;
     let a = cast.phone.profile_id.as_str();
     p.line("Aviaja types her user ID on Demo Bank's log-on page; Demo Bank asks the service.")?;
-    let req = w.create_request(p)?;
-    let quiet = w.phone.app.pending(a)?;
-    p.check(
-        quiet.is_empty(),
+    let req = unseen_request(
+        p,
+        w,
+        a,
         "nothing pops up on phone A: a request is seen only by opening the app",
     )?;
     w.phone.app.set_language(a, "kl".into())?;
@@ -399,6 +399,20 @@ fn request_on_both(
     let va = w.phone.app.refresh(&cast.phone.profile_id)?;
     let vb = w.tablet.app.refresh(&cast.tablet.profile_id)?;
     Ok((req, va, vb))
+}
+
+/// Demo Bank starts a request, and the check `what` holds if phone A
+/// (profile `a`) does not list it before the app is opened.
+fn unseen_request(
+    p: &mut Printer,
+    w: &World,
+    a: &str,
+    what: &str,
+) -> Result<CreateRequestResponse, SimError> {
+    let req = w.create_request(p)?;
+    let quiet = w.phone.app.pending(a)?;
+    p.check(quiet.is_empty(), what)?;
+    Ok(req)
 }
 
 /// Whether `views` starts with `req`.
@@ -525,10 +539,10 @@ pub(super) fn rejected_and_reported(
 
     w.advance(p, 60_000, "a minute later")?;
     p.line("Someone who has guessed Aviaja's user ID starts a log-on at Demo Bank.")?;
-    let req = w.create_request(p)?;
-    let quiet = w.phone.app.pending(a)?;
-    p.check(
-        quiet.is_empty(),
+    let req = unseen_request(
+        p,
+        w,
+        a,
         "nothing appears on phone A: no notification carries the request",
     )?;
     w.advance(p, 90_000, "Aviaja happens to open the app")?;
