@@ -415,6 +415,18 @@ fn unseen_request(
     Ok(req)
 }
 
+/// `dev` approves with `pin`; also how many messages it sent doing so.
+fn approve_counted(
+    dev: &Device,
+    profile_id: &str,
+    request_id: &str,
+    pin: &str,
+) -> (Result<DecisionOutcome, Error>, usize) {
+    let before = dev.wire.count();
+    let r = dev.app.approve(profile_id, request_id, pin.into());
+    (r, dev.wire.count() - before)
+}
+
 /// Whether `views` starts with `req`.
 fn shows_first(views: &[RequestView], req: &CreateRequestResponse) -> bool {
     views
@@ -457,9 +469,7 @@ pub(super) fn expired(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Sim
     )?;
 
     w.advance(p, 1, "exactly 300 s after Demo Bank asked")?;
-    let before = w.phone.wire.count();
-    let r = w.phone.app.approve(a, &req.request_id, PIN_A.into());
-    let sent = w.phone.wire.count() - before;
+    let (r, sent) = approve_counted(&w.phone, a, &req.request_id, PIN_A);
     p.line(format!(
         "The card is still on phone A's screen; Aviaja taps Approve and types her PIN: {}",
         describe(&r)
@@ -483,10 +493,8 @@ pub(super) fn expired(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Sim
         "Tablet B, its clock 5 s behind, still shows: {}",
         screen_line(&vb)
     ))?;
-    let before = w.tablet.wire.count();
     let failures_before = w.service.device_info(&cast.tablet.device_id)?.pin_failures;
-    let r = w.tablet.app.approve(b, &req.request_id, PIN_B.into());
-    let sent = w.tablet.wire.count() - before;
+    let (r, sent) = approve_counted(&w.tablet, b, &req.request_id, PIN_B);
     p.line(format!(
         "Aviaja approves on tablet B with its PIN: {}",
         describe(&r)
