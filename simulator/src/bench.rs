@@ -1065,6 +1065,8 @@ mod tests {
     #[test]
     fn numbers_are_grouped_and_quantiles_are_nearest_rank() {
         assert_eq!(group(999), "999");
+        assert_eq!(group(1_000), "1,000");
+        assert_eq!(group(600_000), "600,000");
         assert_eq!(group(1_000_000), "1,000,000");
         assert_eq!(short(1_000_000), "1M");
         assert_eq!(short(100_000), "100k");

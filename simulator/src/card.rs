@@ -3,7 +3,7 @@
 
 use akuersi_core::app::RequestView;
 use akuersi_protocol::request::Action;
-use akuersi_protocol::wire::ChannelBindingKind;
+use akuersi_protocol::wire::{Channel, ChannelBindingKind};
 
 use crate::timefmt::countdown;
 
@@ -22,6 +22,15 @@ pub fn action_label(action: Action) -> &'static str {
         Action::Accept => "Accept",
         Action::Sign => "Sign",
     }
+}
+
+/// Notification channels as the simulator lists them: "app, sms, email".
+pub fn channel_list(channels: &[Channel]) -> String {
+    channels
+        .iter()
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A bar of `BAR_CELLS` cells, full at `total_seconds` left and empty at 0.

@@ -476,27 +476,30 @@ impl World {
 
     /// Demo Bank polls a request.
     fn poll(&self, request: &CreateRequestResponse) -> Result<PollResponse, SimError> {
+        self.poll_handle(request.poll_handle.clone())
+    }
+
+    /// Demo Bank polls the request with this poll handle.
+    fn poll_handle(&self, poll_handle: String) -> Result<PollResponse, SimError> {
         let transport: &dyn Transport = self.requester.as_ref();
         must(
             "Demo Bank could not poll",
-            call(
-                transport,
-                paths::POLL_REQUEST,
-                &PollRequest {
-                    poll_handle: request.poll_handle.clone(),
-                },
-            ),
+            call(transport, paths::POLL_REQUEST, &PollRequest { poll_handle }),
         )
     }
 
-    /// Demo Bank polls a request and the narration says what it saw.
-    fn poll_shown(
+    /// Demo Bank polls a request, the narration says what it saw, and the
+    /// check `what` holds when `held` says so.
+    fn poll_checked(
         &self,
         p: &mut Printer,
         request: &CreateRequestResponse,
+        what: &str,
+        held: impl FnOnce(&PollResponse) -> bool,
     ) -> Result<PollResponse, SimError> {
         let poll = self.poll(request)?;
         p.line(format!("Demo Bank polls: \"{}\"", poll.status.as_str()))?;
+        p.check(held(&poll), what)?;
         Ok(poll)
     }
 
@@ -576,9 +579,6 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(group(600_000), "600,000");
-        assert_eq!(group(1_000), "1,000");
-        assert_eq!(group(999), "999");
         assert_eq!(short("0123456789abcdef"), "01234567…");
         assert!(contains_any(b"xx482916yy", &["482916"]));
         assert!(!contains_any(b"xx48291yy", &["482916", ""]));

@@ -6,6 +6,12 @@ pub fn countdown(seconds_left: u32) -> String {
     format!("{}:{:02} left", seconds_left / 60, seconds_left % 60)
 }
 
+/// "1:00:00 left", "59:40 left" for the milliseconds until a deadline (none
+/// left once it has passed).
+pub fn time_left(ms: i64) -> String {
+    format!("{} left", relative(ms.max(0)).trim_start_matches("T+"))
+}
+
 /// A time relative to the start of the demo: "T+0:00", "T+5:00.000" with
 /// milliseconds when they are not zero, "T+1:02:03" past an hour.
 pub fn relative(ms_since_start: i64) -> String {
@@ -59,13 +65,21 @@ mod tests {
 
     #[test]
     fn formats() {
-        assert_eq!(countdown(300), "5:00 left");
-        assert_eq!(countdown(299), "4:59 left");
-        assert_eq!(countdown(1), "0:01 left");
-        assert_eq!(relative(0), "T+0:00");
-        assert_eq!(relative(299_999), "T+4:59.999");
-        assert_eq!(relative(3_723_000), "T+1:02:03");
-        assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(utc(1_709_210_096_000), "2024-02-29 12:34:56 UTC");
+        let cases = [
+            (countdown(300), "5:00 left"),
+            (countdown(299), "4:59 left"),
+            (countdown(1), "0:01 left"),
+            (time_left(3_600_000), "1:00:00 left"),
+            (time_left(180_000), "3:00 left"),
+            (time_left(-5), "0:00 left"),
+            (relative(0), "T+0:00"),
+            (relative(299_999), "T+4:59.999"),
+            (relative(3_723_000), "T+1:02:03"),
+            (utc(0), "1970-01-01 00:00:00 UTC"),
+            (utc(1_709_210_096_000), "2024-02-29 12:34:56 UTC"),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want);
+        }
     }
 }

@@ -202,13 +202,11 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             }
         }
         AppCommand::Channel { request, code } => {
-            let view = one_request(&app, pid, request.as_deref())?;
-            print_card(&view);
+            let view = shown_request(&app, pid, request.as_deref())?;
             check_channel(&app, pid, &view, &code)?;
         }
         AppCommand::Approve { request, code, .. } => {
-            let view = one_request(&app, pid, request.as_deref())?;
-            print_card(&view);
+            let view = shown_request(&app, pid, request.as_deref())?;
             if let Some(code) = code {
                 if view.channel_binding.is_some() && !view.channel_confirmed {
                     check_channel(&app, pid, &view, &code)?;
@@ -233,8 +231,7 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             }
         }
         AppCommand::Reject { request } => {
-            let view = one_request(&app, pid, request.as_deref())?;
-            print_card(&view);
+            let view = shown_request(&app, pid, request.as_deref())?;
             let o = app.reject(pid, &view.request_id).map_err(explain)?;
             println!(
                 "Rejected: {} – {} ({}). Nothing was approved.",
@@ -244,8 +241,7 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             );
         }
         AppCommand::Report { request } => {
-            let view = one_request(&app, pid, request.as_deref())?;
-            print_card(&view);
+            let view = shown_request(&app, pid, request.as_deref())?;
             let o = app.report(pid, &view.request_id).map_err(explain)?;
             println!(
                 "Reported: you did not start this ({}). Nothing was approved.",
@@ -279,14 +275,7 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             let s = app.identity_status(pid)?;
             println!("User ID:  {}", s.user_id);
             println!("State:    {}", if s.frozen { "FROZEN" } else { "active" });
-            println!(
-                "Channels: {}",
-                s.channels
-                    .iter()
-                    .map(|c| c.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            println!("Channels: {}", card::channel_list(&s.channels));
             println!(
                 "Notice on every use: {}",
                 if s.notify_every_use { "on" } else { "off" }
@@ -340,15 +329,7 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             );
         }
         AppCommand::PairingCode { addition } => {
-            let id = match addition {
-                Some(id) => id,
-                None => addition_with_status(
-                    &app,
-                    pid,
-                    AdditionStatus::Ready,
-                    "no device addition is ready (is the wait over?)",
-                )?,
-            };
+            let id = addition_with_status(&app, pid, addition, AdditionStatus::Ready)?;
             let code = app.pairing_code(pid, id)?;
             println!(
                 "Pairing code (valid until {}, usable once):",
@@ -357,15 +338,7 @@ pub fn run(args: &AppArgs, command: AppCommand) -> Result<ExitCode, SimError> {
             println!("{}", code.payload);
         }
         AppCommand::Veto { addition } => {
-            let id = match addition {
-                Some(id) => id,
-                None => addition_with_status(
-                    &app,
-                    pid,
-                    AdditionStatus::Waiting,
-                    "no device addition is waiting",
-                )?,
-            };
+            let id = addition_with_status(&app, pid, addition, AdditionStatus::Waiting)?;
             app.veto_device_addition(pid, id)?;
             println!("Stopped the device addition. If you did not start it, freeze your identity and call support.");
         }
@@ -407,6 +380,17 @@ fn print_card(view: &RequestView) {
     println!("request {}", view.request_id);
 }
 
+/// The request to act on ([`one_request`]), its card printed.
+fn shown_request(
+    app: &Arc<Installation>,
+    profile_id: &str,
+    request: Option<&str>,
+) -> Result<RequestView, SimError> {
+    let view = one_request(app, profile_id, request)?;
+    print_card(&view);
+    Ok(view)
+}
+
 /// Open the app (fetch) and take the request to act on.
 fn one_request(
     app: &Arc<Installation>,
@@ -427,14 +411,22 @@ fn one_request(
     }
 }
 
-/// The first device addition in `status` ("ready", "waiting"); `none` is
-/// the error when there is none.
+/// The device addition the user named, else the first one in `status`
+/// (ready to pair, or waiting to be stopped).
 fn addition_with_status(
     app: &Arc<Installation>,
     profile_id: &str,
+    named: Option<String>,
     status: AdditionStatus,
-    none: &str,
 ) -> Result<String, SimError> {
+    if let Some(id) = named {
+        return Ok(id);
+    }
+    let none = if status == AdditionStatus::Ready {
+        "no device addition is ready (is the wait over?)"
+    } else {
+        "no device addition is waiting"
+    };
     app.identity_status(profile_id)?
         .additions
         .into_iter()

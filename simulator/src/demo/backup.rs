@@ -17,8 +17,8 @@ use akuersi_protocol::request::Action;
 use akuersi_protocol::wire::{
     parse_pairing_payload, paths, Ack, AdditionView, CodeChannel, CreateIdentity,
     CreateIdentityResponse, ErrorCode, IssueActivationCode, IssueActivationCodeResponse,
-    NotificationItem, OperatorOutbox, OperatorSetContact, OutboxResponse, PollRequest,
-    PollResponse, PAIRING_PREFIX,
+    NotificationItem, OperatorOutbox, OperatorSetContact, OutboxResponse, PollResponse,
+    PAIRING_PREFIX,
 };
 
 use super::{
@@ -28,7 +28,7 @@ use super::{
 use crate::card::{self, wrap, CARD_WIDTH};
 use crate::error::SimError;
 use crate::output::Printer;
-use crate::timefmt::relative;
+use crate::timefmt::time_left;
 
 /// The owner's phone number, as the service stores it (E.164).
 const PHONE: &str = "+299551234";
@@ -109,11 +109,6 @@ fn code_of(e: &Error) -> Option<ErrorCode> {
         Error::Service { code, .. } => Some(*code),
         _ => None,
     }
-}
-
-/// "1:00:00 left", "59:40 left".
-fn time_left(ms: i64) -> String {
-    format!("{} left", relative(ms.max(0)).trim_start_matches("T+"))
 }
 
 /// Text in a box as wide as the request card.
@@ -326,11 +321,7 @@ impl Story<'_> {
         }
         paras.push(format!(
             "Notices go to: {}",
-            st.channels
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            card::channel_list(&st.channels)
         ));
         paras.extend(st.warnings.iter().map(|w| format!("! {w}")));
         p.line(format!("{} shows the identity's status:", dev.label))?;
@@ -424,11 +415,7 @@ impl Story<'_> {
         let st = dev.app.identity_status(&phone.profile_id)?;
         p.line(format!(
             "Phone A now lists the channels {}",
-            st.channels
-                .iter()
-                .map(|c| c.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            card::channel_list(&st.channels)
         ))?;
         p.check(
             st.channels == [Channel::App, Channel::Sms, Channel::Email] && st.warnings.is_empty(),
@@ -942,17 +929,7 @@ impl Story<'_> {
             .get("poll_handle")
             .and_then(|h| h.as_str())
             .ok_or_else(|| demo_err("the service gave no poll handle"))?;
-        let transport: &dyn Transport = self.w.requester.as_ref();
-        must(
-            "Demo Bank could not poll",
-            call(
-                transport,
-                paths::POLL_REQUEST,
-                &PollRequest {
-                    poll_handle: handle.into(),
-                },
-            ),
-        )
+        self.w.poll_handle(handle.into())
     }
 
     // -------------------------------------------------------------- scene 7
@@ -1060,9 +1037,6 @@ mod tests {
 
     #[test]
     fn helpers() {
-        assert_eq!(time_left(3_600_000), "1:00:00 left");
-        assert_eq!(time_left(180_000), "3:00 left");
-        assert_eq!(time_left(-5), "0:00 left");
         let b = boxed(&["a".into(), "b c".into()]);
         assert_eq!(b.len(), 4);
         let w = b[0].chars().count();

@@ -29,6 +29,13 @@ pub(super) struct Cast {
     pub(super) tablet: Profile,
 }
 
+impl Cast {
+    /// Phone A's and tablet B's profile ids.
+    fn profile_ids(&self) -> (&str, &str) {
+        (&self.phone.profile_id, &self.tablet.profile_id)
+    }
+}
+
 /// "approved", or "Error::RequestExpired: the request has expired".
 fn describe(r: &Result<DecisionOutcome, Error>) -> String {
     match r {
@@ -290,10 +297,10 @@ pub(super) fn approved(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Si
     p.scene(2, "Demo Bank asks Aviaja to log on: approved")?;
     let a = cast.phone.profile_id.as_str();
     p.line("Aviaja types her user ID on Demo Bank's log-on page; Demo Bank asks the service.")?;
-    let req = w.create_request(p)?;
-    let quiet = w.phone.app.pending(a)?;
-    p.check(
-        quiet.is_empty(),
+    let req = unseen_request(
+        p,
+        w,
+        a,
         "nothing pops up on phone A: a request is seen only by opening the app",
     )?;
     w.phone.app.set_language(a, "kl".into())?;
@@ -364,11 +371,9 @@ pub(super) fn approved(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Si
         "the right PIN reset phone A's failure count to 0",
     )?;
 
-    let poll = w.poll_shown(p, &req)?;
-    p.check(
-        poll.status == RequestStatus::Approved,
-        "Demo Bank sees \"approved\"",
-    )?;
+    let poll = w.poll_checked(p, &req, "Demo Bank sees \"approved\"", |poll| {
+        poll.status == RequestStatus::Approved
+    })?;
     verify_evidence(
         p,
         w,
@@ -396,6 +401,32 @@ fn request_on_both(
     Ok((req, va, vb))
 }
 
+/// Demo Bank starts a request, and the check `what` holds if phone A
+/// (profile `a`) does not list it before the app is opened.
+fn unseen_request(
+    p: &mut Printer,
+    w: &World,
+    a: &str,
+    what: &str,
+) -> Result<CreateRequestResponse, SimError> {
+    let req = w.create_request(p)?;
+    let quiet = w.phone.app.pending(a)?;
+    p.check(quiet.is_empty(), what)?;
+    Ok(req)
+}
+
+/// `dev` approves with `pin`; also how many messages it sent doing so.
+fn approve_counted(
+    dev: &Device,
+    profile_id: &str,
+    request_id: &str,
+    pin: &str,
+) -> (Result<DecisionOutcome, Error>, usize) {
+    let before = dev.wire.count();
+    let r = dev.app.approve(profile_id, request_id, pin.into());
+    (r, dev.wire.count() - before)
+}
+
 /// Whether `views` starts with `req`.
 fn shows_first(views: &[RequestView], req: &CreateRequestResponse) -> bool {
     views
@@ -409,10 +440,7 @@ fn shows_first(views: &[RequestView], req: &CreateRequestResponse) -> bool {
 /// the service, even for a device whose clock is behind.
 pub(super) fn expired(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), SimError> {
     p.scene(3, "A request left to expire")?;
-    let (a, b) = (
-        cast.phone.profile_id.as_str(),
-        cast.tablet.profile_id.as_str(),
-    );
+    let (a, b) = cast.profile_ids();
     let (req, va, vb) = request_on_both(p, w, cast)?;
     p.line(format!("Phone A (opened):  {}", screen_line(&va)))?;
     p.line(format!("Tablet B (opened): {}", screen_line(&vb)))?;
@@ -441,9 +469,7 @@ pub(super) fn expired(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Sim
     )?;
 
     w.advance(p, 1, "exactly 300 s after Demo Bank asked")?;
-    let before = w.phone.wire.count();
-    let r = w.phone.app.approve(a, &req.request_id, PIN_A.into());
-    let sent = w.phone.wire.count() - before;
+    let (r, sent) = approve_counted(&w.phone, a, &req.request_id, PIN_A);
     p.line(format!(
         "The card is still on phone A's screen; Aviaja taps Approve and types her PIN: {}",
         describe(&r)
@@ -455,10 +481,11 @@ pub(super) fn expired(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Sim
     let va = w.phone.app.pending(a)?;
     p.line(format!("Phone A redraws its list: {}", screen_line(&va)))?;
     p.check(va.is_empty(), "phone A's pending() no longer lists it")?;
-    let poll = w.poll_shown(p, &req)?;
-    p.check(
-        poll.status == RequestStatus::Expired && poll.evidence.is_none(),
+    w.poll_checked(
+        p,
+        &req,
         "Demo Bank sees \"expired\", with no evidence",
+        |poll| poll.status == RequestStatus::Expired && poll.evidence.is_none(),
     )?;
 
     let vb = w.tablet.app.pending(b)?;
@@ -466,10 +493,8 @@ pub(super) fn expired(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), Sim
         "Tablet B, its clock 5 s behind, still shows: {}",
         screen_line(&vb)
     ))?;
-    let before = w.tablet.wire.count();
     let failures_before = w.service.device_info(&cast.tablet.device_id)?.pin_failures;
-    let r = w.tablet.app.approve(b, &req.request_id, PIN_B.into());
-    let sent = w.tablet.wire.count() - before;
+    let (r, sent) = approve_counted(&w.tablet, b, &req.request_id, PIN_B);
     p.line(format!(
         "Aviaja approves on tablet B with its PIN: {}",
         describe(&r)
@@ -510,11 +535,9 @@ pub(super) fn rejected_and_reported(
         "She taps Reject (no PIN needed): {}",
         outcome.status.as_str()
     ))?;
-    let poll = w.poll_shown(p, &req)?;
-    p.check(
-        outcome.status == RequestStatus::Rejected && poll.status == RequestStatus::Rejected,
-        "Demo Bank sees \"rejected\"",
-    )?;
+    let poll = w.poll_checked(p, &req, "Demo Bank sees \"rejected\"", |poll| {
+        outcome.status == RequestStatus::Rejected && poll.status == RequestStatus::Rejected
+    })?;
     let expected = Expected {
         request: &req,
         decision: Decision::Reject,
@@ -524,10 +547,10 @@ pub(super) fn rejected_and_reported(
 
     w.advance(p, 60_000, "a minute later")?;
     p.line("Someone who has guessed Aviaja's user ID starts a log-on at Demo Bank.")?;
-    let req = w.create_request(p)?;
-    let quiet = w.phone.app.pending(a)?;
-    p.check(
-        quiet.is_empty(),
+    let req = unseen_request(
+        p,
+        w,
+        a,
         "nothing appears on phone A: no notification carries the request",
     )?;
     w.advance(p, 90_000, "Aviaja happens to open the app")?;
@@ -562,10 +585,7 @@ pub(super) fn rejected_and_reported(
 /// decide wins.
 pub(super) fn race(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), SimError> {
     p.scene(5, "Two devices, one request: a race")?;
-    let (a, b) = (
-        cast.phone.profile_id.as_str(),
-        cast.tablet.profile_id.as_str(),
-    );
+    let (a, b) = cast.profile_ids();
     let (req, va, vb) = request_on_both(p, w, cast)?;
     p.line(format!("Phone A: {}", screen_line(&va)))?;
     p.line("Tablet B, in Danish:")?;
@@ -606,11 +626,9 @@ pub(super) fn race(p: &mut Printer, w: &World, cast: &Cast) -> Result<(), SimErr
         winner.is_some(),
         "exactly one device won; the other was told AlreadyDecided (already decided)",
     )?;
-    let poll = w.poll_shown(p, &req)?;
-    p.check(
-        poll.status == RequestStatus::Approved,
-        "Demo Bank sees one approval",
-    )?;
+    let poll = w.poll_checked(p, &req, "Demo Bank sees one approval", |poll| {
+        poll.status == RequestStatus::Approved
+    })?;
     if let Some((dev, profile)) = winner {
         p.line(format!("Winner: {} (\"{}\")", dev.label, dev.name))?;
         let expected = Expected {

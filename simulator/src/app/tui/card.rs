@@ -39,23 +39,42 @@ impl Ui {
                 }
             }
             KeyCode::Char('x') => {
-                let v = view.clone();
-                self.spawn("Rejecting…", move |app| {
-                    let r = app.reject(&pid, &v.request_id);
-                    decided(Decision::Reject, v, r)
-                });
+                self.decide_without_pin(
+                    "Rejecting…",
+                    Decision::Reject,
+                    pid,
+                    view,
+                    Installation::reject,
+                );
                 Screen::Card(id)
             }
             KeyCode::Char('n') => {
-                let v = view.clone();
-                self.spawn("Reporting…", move |app| {
-                    let r = app.report(&pid, &v.request_id);
-                    decided(Decision::Report, v, r)
-                });
+                self.decide_without_pin(
+                    "Reporting…",
+                    Decision::Report,
+                    pid,
+                    view,
+                    Installation::report,
+                );
                 Screen::Card(id)
             }
             _ => Screen::Card(id),
         }
+    }
+
+    /// Rejects or reports (`act`) the request on the worker thread.
+    fn decide_without_pin(
+        &mut self,
+        what: &str,
+        decision: Decision,
+        pid: String,
+        view: RequestView,
+        act: fn(&Installation, &str, &str) -> Result<DecisionOutcome, Error>,
+    ) {
+        self.spawn(what, move |app| {
+            let r = act(app, &pid, &view.request_id);
+            decided(decision, view, r)
+        });
     }
 }
 
