@@ -11,11 +11,11 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use akuersi_protocol::clock::TestClock;
-use akuersi_protocol::wire::*;
-use akuersi_protocol::request::{Amount, LocalizedText};
 use akuersi_core::transport::{Transport, TransportError, TransportResponse};
 use akuersi_fuzz::{log_on, service, OWNER, PATHS, PIN, TOKEN};
+use akuersi_protocol::clock::TestClock;
+use akuersi_protocol::request::{Amount, LocalizedText};
+use akuersi_protocol::wire::*;
 use akuersi_server::InProcessTransport;
 
 /// (path, request body, status, answer body) of every call.

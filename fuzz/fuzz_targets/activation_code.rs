@@ -14,8 +14,8 @@
 
 use std::sync::Mutex;
 
-use akuersi_protocol::wire::{paths, CodeChannel, ErrorCode, VerifierRegistration};
 use akuersi_fuzz::{check_answer, service, text, Device, OWNER};
+use akuersi_protocol::wire::{paths, CodeChannel, ErrorCode, VerifierRegistration};
 use akuersi_server::api::handle;
 use akuersi_server::Service;
 use libfuzzer_sys::fuzz_target;

@@ -9,9 +9,11 @@
 //!   its stored hash, and the head names the last entry.
 #![no_main]
 
-use akuersi_protocol::activity::{entry_hash, head_bytes, verify_chain, LogEntry, SignedHead, GENESIS};
-use akuersi_protocol::wire::ActivityResponse;
 use akuersi_fuzz::{fixed_key, fixed_sign, json_round_trip};
+use akuersi_protocol::activity::{
+    entry_hash, head_bytes, verify_chain, LogEntry, SignedHead, GENESIS,
+};
+use akuersi_protocol::wire::ActivityResponse;
 use libfuzzer_sys::fuzz_target;
 use ring::signature::KeyPair;
 
@@ -21,7 +23,7 @@ fn hash_as(identity_id: &str, e: &LogEntry, seq: u64, prev: &[u8]) -> [u8; 32] {
         identity_id,
         seq,
         e.at_ms,
-        &e.kind,
+        e.kind,
         e.device_id.as_deref(),
         e.request_id.as_deref(),
         &e.detail,

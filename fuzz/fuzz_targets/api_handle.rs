@@ -7,8 +7,8 @@
 
 use std::sync::Mutex;
 
-use akuersi_protocol::clock::TestClock;
 use akuersi_fuzz::{check_answer, service, Device, PATHS};
+use akuersi_protocol::clock::TestClock;
 use akuersi_server::api::handle;
 use akuersi_server::Service;
 use libfuzzer_sys::fuzz_target;

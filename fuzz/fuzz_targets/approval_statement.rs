@@ -5,9 +5,9 @@
 //! exactly when it decodes and names the signing device.
 #![no_main]
 
+use akuersi_fuzz::{fixed_key, fixed_sign};
 use akuersi_protocol::approval::{ApprovalStatement, Evidence, EvidenceError};
 use akuersi_protocol::crypto::device_id_for;
-use akuersi_fuzz::{fixed_key, fixed_sign};
 use libfuzzer_sys::fuzz_target;
 use ring::signature::KeyPair;
 

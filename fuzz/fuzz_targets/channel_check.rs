@@ -12,11 +12,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use akuersi_fuzz::{check_answer, log_on, service, text, Device, OWNER};
 use akuersi_protocol::clock::{Clock, TestClock};
 use akuersi_protocol::wire::{
     paths, qr_counter, ChannelBindingKind, ChannelCheck, ErrorCode, RequestStatus,
 };
-use akuersi_fuzz::{check_answer, log_on, service, text, Device, OWNER};
 use akuersi_server::api::handle;
 use akuersi_server::channel::QR_MAX_AGE_SECS;
 use akuersi_server::Service;

@@ -4,9 +4,9 @@
 //! parts gives back the (trimmed) input exactly.
 #![no_main]
 
+use akuersi_fuzz::text;
 use akuersi_protocol::crypto::is_hex_id;
 use akuersi_protocol::wire::{pairing_payload, parse_pairing_payload, PAIRING_PREFIX};
-use akuersi_fuzz::text;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,8 +4,8 @@
 //! Input: request id, a newline, the scanned value.
 #![no_main]
 
-use akuersi_protocol::wire::{qr_counter, qr_value, QR_PREFIX};
 use akuersi_fuzz::text;
+use akuersi_protocol::wire::{qr_counter, qr_value, QR_PREFIX};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

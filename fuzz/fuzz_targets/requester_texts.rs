@@ -6,13 +6,13 @@
 //! Input: a `CreateRequest` as JSON, or else any text used as name and body.
 #![no_main]
 
-use akuersi_protocol::wire::CreateRequest;
+use akuersi_fuzz::{log_on, text};
 use akuersi_protocol::request::{
     check_single_script, is_forbidden_char, nfc, render_account, validate_account,
     validate_requester, validate_texts, LocalizedText, MAX_BODY_CHARS, MAX_HEADER_CHARS,
     MAX_LANGUAGES, MAX_REQUESTER_NAME_CHARS,
 };
-use akuersi_fuzz::{log_on, text};
+use akuersi_protocol::wire::CreateRequest;
 use libfuzzer_sys::fuzz_target;
 
 fn clean(s: &str) -> bool {

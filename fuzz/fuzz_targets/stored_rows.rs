@@ -18,11 +18,11 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use akuersi_fuzz::{check_answer_shape, log_on, Device, OWNER, STORED_COLUMNS, T0, TOKEN};
 use akuersi_protocol::activity::verify_chain;
 use akuersi_protocol::approval::Decision;
 use akuersi_protocol::clock::TestClock;
 use akuersi_protocol::wire::*;
-use akuersi_fuzz::{check_answer_shape, log_on, Device, OWNER, STORED_COLUMNS, T0, TOKEN};
 use akuersi_server::api::handle;
 use akuersi_server::{Service, ServiceConfig};
 use libfuzzer_sys::fuzz_target;

@@ -3,8 +3,8 @@
 //! and its key (under which it is unique) is its lower-case form.
 #![no_main]
 
-use akuersi_protocol::identity::{is_allowed_char, UserId, USER_ID_MAX_CHARS, USER_ID_MIN_CHARS};
 use akuersi_fuzz::text;
+use akuersi_protocol::identity::{is_allowed_char, UserId, USER_ID_MAX_CHARS, USER_ID_MIN_CHARS};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

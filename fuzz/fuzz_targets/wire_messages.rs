@@ -6,8 +6,8 @@
 //! to its canonical signed bytes.
 #![no_main]
 
-use akuersi_protocol::wire::{Activate, CompletePairing};
 use akuersi_fuzz::WIRE_KINDS;
+use akuersi_protocol::wire::{Activate, CompletePairing};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use akuersi_protocol::clock::TestClock;
 use akuersi_protocol::pin::{MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
+use akuersi_protocol::request::LocalizedText;
 use akuersi_protocol::wire::{
     paths, Activate, DeviceSigned, ErrorBody, ErrorCode, SignedBody, VerifierRegistration,
 };
-use akuersi_protocol::request::LocalizedText;
 use akuersi_server::api::ApiResponse;
 use akuersi_server::{Service, ServiceConfig, ServiceError};
 use akuersi_testkit::HandDevice;
