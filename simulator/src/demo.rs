@@ -200,12 +200,7 @@ pub fn run(
 fn prepare_data_dir(requested: Option<&Path>) -> Result<(PathBuf, bool), SimError> {
     match requested {
         Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                SimError::Demo(format!(
-                    "cannot create the data folder {}: {e}",
-                    dir.display()
-                ))
-            })?;
+            crate::profile::private_dir(dir, "the data folder")?;
             if let Some(f) = DATABASE_FILES.iter().find(|f| dir.join(f).exists()) {
                 return Err(SimError::Demo(format!(
                     "{} already holds {f} from an earlier run; name an empty folder",
@@ -220,12 +215,7 @@ fn prepare_data_dir(requested: Option<&Path>) -> Result<(PathBuf, bool), SimErro
                 std::process::id(),
                 SystemClock.now_ms()
             ));
-            std::fs::create_dir(&dir).map_err(|e| {
-                SimError::Demo(format!(
-                    "cannot create the data folder {}: {e}",
-                    dir.display()
-                ))
-            })?;
+            crate::profile::private_dir(&dir, "the data folder")?;
             Ok((dir, true))
         }
     }

@@ -19,6 +19,19 @@ pub const DEFAULT_SERVICE_URL: &str = "http://127.0.0.1:8400";
 /// Platform label the simulator's app installations send at activation.
 pub const PLATFORM: &str = "desktop";
 
+/// Create `dir` (and any missing parents) for this user alone: 0700 on
+/// Unix, whatever the umask, so that no other local user can read a
+/// service's or an app's files. An existing folder is left as it is.
+pub fn private_dir(dir: &Path, what: &str) -> Result<(), SimError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| SimError::Demo(format!("cannot create {what} {}: {e}", dir.display())))
+}
+
 /// Check a profile name: 1 to 32 of `A–Z a–z 0–9 _ -`, starting with a letter
 /// or digit (it names files).
 pub fn check_profile_name(name: &str) -> Result<(), SimError> {
@@ -77,9 +90,7 @@ pub fn open(options: &OpenOptions) -> Result<Arc<Installation>, SimError> {
     check_profile_name(&options.name)?;
     let files = profile_files(&options.data, &options.name);
     if let Some(dir) = files.database.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            SimError::Demo(format!("cannot create the folder {}: {e}", dir.display()))
-        })?;
+        private_dir(dir, "the folder")?;
     }
     let database_path = files
         .database

@@ -79,12 +79,7 @@ fn init_logging() {
 }
 
 fn run(args: ServeArgs) -> Result<(), SimError> {
-    std::fs::create_dir_all(&args.data).map_err(|e| {
-        SimError::Demo(format!(
-            "cannot create the data folder {}: {e}",
-            args.data.display()
-        ))
-    })?;
+    crate::profile::private_dir(&args.data, "the data folder")?;
     let (token, generated) = match args.operator_token {
         Some(t) if !t.trim().is_empty() => (t.trim().to_owned(), false),
         Some(_) => return Err(SimError::Demo("the operator token is empty".into())),

@@ -59,6 +59,21 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE profiles ADD COLUMN rules_acknowledged_at_ms INTEGER",
 ];
 
+/// Create the database file for its owner alone (0600 on Unix) before
+/// SQLite opens it, whatever the process's umask; SQLite gives the `-wal` and
+/// `-shm` files the same mode. An existing file keeps its mode.
+fn create_private(path: &str) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| Error::Storage(format!("cannot create the database file: {e}")))?;
+    Ok(())
+}
+
 /// The installation's database. Cheap to share behind an `Arc`; calls block
 /// on SQLite I/O, so keep them off the main thread.
 pub struct Store {
@@ -78,6 +93,7 @@ impl Store {
         let conn = if path == ":memory:" {
             Connection::open_in_memory()?
         } else {
+            create_private(path)?;
             Connection::open(path)?
         };
         conn.busy_timeout(std::time::Duration::from_secs(5))?;

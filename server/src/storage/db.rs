@@ -71,6 +71,16 @@ impl Db {
         let conn = if path == ":memory:" {
             Connection::open_in_memory()?
         } else {
+            // Created for the service's user alone (0600 on Unix), whatever
+            // the umask; SQLite gives -wal and -shm the database's mode.
+            let mut private = std::fs::OpenOptions::new();
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut private, 0o600);
+            private
+                .append(true)
+                .create(true)
+                .open(path)
+                .map_err(ServiceError::internal)?;
             Connection::open(path)?
         };
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
