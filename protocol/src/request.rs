@@ -157,8 +157,190 @@ pub struct Amount {
     pub currency: String,
 }
 
+/// ISO 4217 List One: every currency code in use for payments, with its
+/// minor-unit exponent (digits after the decimal mark), sorted by code.
+/// Source: the ISO 4217 maintenance agency's published list (SIX), as of
+/// 2025. Left out on purpose: codes withdrawn by then (ANG, CUC, HRK, MRO,
+/// SLL, STD, VEF, ZWL) and the codes without a minor unit ("N.A.": XAU, XAG,
+/// XPD, XPT, XBA–XBD, XDR, XSU, XUA, XTS, XXX), which no payment uses.
+pub const ISO_4217: &[(&str, u32)] = &[
+    ("AED", 2),
+    ("AFN", 2),
+    ("ALL", 2),
+    ("AMD", 2),
+    ("AOA", 2),
+    ("ARS", 2),
+    ("AUD", 2),
+    ("AWG", 2),
+    ("AZN", 2),
+    ("BAM", 2),
+    ("BBD", 2),
+    ("BDT", 2),
+    ("BGN", 2),
+    ("BHD", 3),
+    ("BIF", 0),
+    ("BMD", 2),
+    ("BND", 2),
+    ("BOB", 2),
+    ("BOV", 2),
+    ("BRL", 2),
+    ("BSD", 2),
+    ("BTN", 2),
+    ("BWP", 2),
+    ("BYN", 2),
+    ("BZD", 2),
+    ("CAD", 2),
+    ("CDF", 2),
+    ("CHE", 2),
+    ("CHF", 2),
+    ("CHW", 2),
+    ("CLF", 4),
+    ("CLP", 0),
+    ("CNY", 2),
+    ("COP", 2),
+    ("COU", 2),
+    ("CRC", 2),
+    ("CUP", 2),
+    ("CVE", 2),
+    ("CZK", 2),
+    ("DJF", 0),
+    ("DKK", 2),
+    ("DOP", 2),
+    ("DZD", 2),
+    ("EGP", 2),
+    ("ERN", 2),
+    ("ETB", 2),
+    ("EUR", 2),
+    ("FJD", 2),
+    ("FKP", 2),
+    ("GBP", 2),
+    ("GEL", 2),
+    ("GHS", 2),
+    ("GIP", 2),
+    ("GMD", 2),
+    ("GNF", 0),
+    ("GTQ", 2),
+    ("GYD", 2),
+    ("HKD", 2),
+    ("HNL", 2),
+    ("HTG", 2),
+    ("HUF", 2),
+    ("IDR", 2),
+    ("ILS", 2),
+    ("INR", 2),
+    ("IQD", 3),
+    ("IRR", 2),
+    ("ISK", 0),
+    ("JMD", 2),
+    ("JOD", 3),
+    ("JPY", 0),
+    ("KES", 2),
+    ("KGS", 2),
+    ("KHR", 2),
+    ("KMF", 0),
+    ("KPW", 2),
+    ("KRW", 0),
+    ("KWD", 3),
+    ("KYD", 2),
+    ("KZT", 2),
+    ("LAK", 2),
+    ("LBP", 2),
+    ("LKR", 2),
+    ("LRD", 2),
+    ("LSL", 2),
+    ("LYD", 3),
+    ("MAD", 2),
+    ("MDL", 2),
+    ("MGA", 2),
+    ("MKD", 2),
+    ("MMK", 2),
+    ("MNT", 2),
+    ("MOP", 2),
+    ("MRU", 2),
+    ("MUR", 2),
+    ("MVR", 2),
+    ("MWK", 2),
+    ("MXN", 2),
+    ("MXV", 2),
+    ("MYR", 2),
+    ("MZN", 2),
+    ("NAD", 2),
+    ("NGN", 2),
+    ("NIO", 2),
+    ("NOK", 2),
+    ("NPR", 2),
+    ("NZD", 2),
+    ("OMR", 3),
+    ("PAB", 2),
+    ("PEN", 2),
+    ("PGK", 2),
+    ("PHP", 2),
+    ("PKR", 2),
+    ("PLN", 2),
+    ("PYG", 0),
+    ("QAR", 2),
+    ("RON", 2),
+    ("RSD", 2),
+    ("RUB", 2),
+    ("RWF", 0),
+    ("SAR", 2),
+    ("SBD", 2),
+    ("SCR", 2),
+    ("SDG", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("SHP", 2),
+    ("SLE", 2),
+    ("SOS", 2),
+    ("SRD", 2),
+    ("SSP", 2),
+    ("STN", 2),
+    ("SVC", 2),
+    ("SYP", 2),
+    ("SZL", 2),
+    ("THB", 2),
+    ("TJS", 2),
+    ("TMT", 2),
+    ("TND", 3),
+    ("TOP", 2),
+    ("TRY", 2),
+    ("TTD", 2),
+    ("TWD", 2),
+    ("TZS", 2),
+    ("UAH", 2),
+    ("UGX", 0),
+    ("USD", 2),
+    ("USN", 2),
+    ("UYI", 0),
+    ("UYU", 2),
+    ("UYW", 4),
+    ("UZS", 2),
+    ("VED", 2),
+    ("VES", 2),
+    ("VND", 0),
+    ("VUV", 0),
+    ("WST", 2),
+    ("XAF", 0),
+    ("XCD", 2),
+    ("XCG", 2),
+    ("XOF", 0),
+    ("XPF", 0),
+    ("YER", 2),
+    ("ZAR", 2),
+    ("ZMW", 2),
+    ("ZWG", 2),
+];
+
 /// Largest amount accepted, in minor units (10^15).
 pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+
+/// The ISO 4217 exponent of `code`, or `None` if it is not in [`ISO_4217`].
+pub fn minor_unit_exponent(code: &str) -> Option<u32> {
+    ISO_4217
+        .binary_search_by(|(c, _)| (*c).cmp(code))
+        .ok()
+        .map(|i| ISO_4217[i].1)
+}
 
 impl Amount {
     /// Check sign, size and currency code.
@@ -174,16 +356,19 @@ impl Amount {
                 "the currency is not three capital letters",
             ));
         }
+        if minor_unit_exponent(&self.currency).is_none() {
+            return Err(TextError::Amount(
+                "the currency is not an ISO 4217 code in use",
+            ));
+        }
         Ok(())
     }
 
-    /// Digits after the decimal mark for the currency (ISO 4217 exponent).
+    /// Digits after the decimal mark for the currency (its ISO 4217
+    /// exponent). Only called on an amount that passed [`Amount::validate`];
+    /// an unknown code (which validation refuses) would read as 2.
     pub fn exponent(&self) -> u32 {
-        match self.currency.as_str() {
-            "ISK" | "JPY" | "KRW" | "CLP" | "VND" => 0,
-            "BHD" | "KWD" | "OMR" | "TND" | "JOD" | "IQD" | "LYD" => 3,
-            _ => 2,
-        }
+        minor_unit_exponent(&self.currency).unwrap_or(2)
     }
 
     /// The amount as the owner reads it: Danish and Greenlandic "9.000,00 kr."
@@ -467,6 +652,66 @@ mod tests {
         assert!(validate_requester("demo", "Сбербанк").is_ok());
         assert!(validate_requester("demo", "Nuna Bank A/S 2").is_ok());
         assert!(validate_requester("demo", "Pilersuisoq Ærø").is_ok());
+    }
+
+    #[test]
+    fn every_iso_4217_code_in_use_has_its_exponent() {
+        // Sorted and unique, so the lookup's binary search finds each one.
+        assert!(ISO_4217.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(ISO_4217
+            .iter()
+            .all(|(c, _)| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())));
+        let class = |e: u32| {
+            let mut codes: Vec<&str> = ISO_4217
+                .iter()
+                .filter(|(_, x)| *x == e)
+                .map(|(c, _)| *c)
+                .collect();
+            codes.sort_unstable();
+            codes
+        };
+        // The codes with other than two decimals, as ISO 4217 lists them.
+        assert_eq!(
+            class(0),
+            [
+                "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+                "VND", "VUV", "XAF", "XOF", "XPF"
+            ]
+        );
+        assert_eq!(class(3), ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"]);
+        assert_eq!(class(4), ["CLF", "UYW"]);
+        assert_eq!(ISO_4217.len(), 165);
+        for (code, exp) in ISO_4217 {
+            assert_eq!(minor_unit_exponent(code), Some(*exp), "{code}");
+            let a = Amount {
+                minor_units: 1,
+                currency: (*code).into(),
+            };
+            assert_eq!(a.validate(), Ok(()), "{code}");
+        }
+    }
+
+    #[test]
+    fn amounts_use_their_currencys_decimals_and_unknown_codes_are_refused() {
+        let amount = |minor_units, currency: &str| Amount {
+            minor_units,
+            currency: currency.into(),
+        };
+        // 900000 minor units of XOF (no decimals) is 900,000 XOF, not 9,000.00.
+        assert_eq!(amount(900_000, "XOF").render("en"), "XOF 900,000");
+        assert_eq!(amount(900_000, "XOF").render("da"), "900.000 XOF");
+        assert_eq!(amount(1_234_567, "KWD").render("en"), "KWD 1,234.567");
+        assert_eq!(amount(12_345, "CLF").render("en"), "CLF 1.2345");
+        assert_eq!(amount(900_000, "DKK").render("kl"), "9.000,00 kr.");
+        for code in ["ABC", "XXX", "XAU", "HRK", "ANG", "ZWL"] {
+            assert_eq!(
+                amount(1, code).validate(),
+                Err(TextError::Amount(
+                    "the currency is not an ISO 4217 code in use"
+                )),
+                "{code}"
+            );
+        }
     }
 
     #[test]
