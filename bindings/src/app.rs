@@ -467,10 +467,11 @@ impl Akuersi {
         })
     }
 
-    /// A page of the identity's activity log at the service, newest first,
-    /// after checking the whole hash chain against the head the service
-    /// signed; a log edited, cut or reordered anywhere fails with
-    /// [`AkuersiError::Protocol`]. Blocks on the network.
+    /// A page of the identity's activity log, newest first, after fetching
+    /// what the service added since the last head this app verified, page by
+    /// page, and checking it extends the copy verified before. A log edited,
+    /// cut, reordered or rolled back anywhere fails with
+    /// [`AkuersiError::Protocol`]. Writes state; blocks on the network.
     pub fn activity_log(
         &self,
         profile_id: &str,
@@ -479,6 +480,20 @@ impl Akuersi {
     ) -> Result<ActivityPage, AkuersiError> {
         self.forward_in_turn(profile_id, "activity_log", |core| {
             core.activity_log(profile_id, offset, limit)
+        })
+    }
+
+    /// A page of this app's verified copy of the activity log, newest first,
+    /// without the network (what [`Self::activity_log`] last verified).
+    /// Blocks on storage.
+    pub fn verified_activity_log(
+        &self,
+        profile_id: &str,
+        offset: u32,
+        limit: u32,
+    ) -> Result<ActivityPage, AkuersiError> {
+        self.forward_in_turn(profile_id, "verified_activity_log", |core| {
+            core.verified_activity_log(profile_id, offset, limit)
         })
     }
 

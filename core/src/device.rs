@@ -8,9 +8,9 @@
 
 use crate::app::{Installation, LocalActivityKind, Profile, ProfileSecrets};
 use crate::error::{Error, Result};
-use crate::store::{activity, profiles};
+use crate::store::{activity, identity_log, profiles};
 use crate::transport::call_endpoint;
-use akuersi_protocol::activity::{verify_chain, LogEntry};
+use akuersi_protocol::activity::{verify_extension, LogEntry};
 use akuersi_protocol::endpoint::{endpoints, DeviceEndpoint};
 use akuersi_protocol::identity::UserId;
 use akuersi_protocol::pin::Pin;
@@ -21,7 +21,7 @@ use akuersi_protocol::wire::{
     DeviceStatus, Freeze, IdentityStatus, IdentityStatusQuery, NotificationItem,
     NotificationsQuery, NotificationsResponse, PairingOffer, PairingPayloadResponse, PakeProof,
     PinPurpose, RemoveDevice, RenameDevice, StartAddition, Unfreeze, UnfreezeResponse,
-    VetoAddition,
+    VetoAddition, MAX_ACTIVITY_PAGE, MAX_NOTIFICATION_PAGE,
 };
 
 /// A device of the identity, as the device list shows it.
@@ -72,13 +72,17 @@ pub struct UnfreezeOutcome {
     pub waiting_for_second_proof: bool,
 }
 
+/// Most entries one sync takes in before it gives up: a service that keeps
+/// answering with more would otherwise fill the app's memory.
+pub const MAX_LOG_SYNC_ENTRIES: usize = 1_000_000;
+
 /// A verified page of the identity's activity log, newest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ActivityPage {
     /// Entries, newest first.
     pub entries: Vec<LogEntry>,
-    /// Number of entries in the whole log.
+    /// Number of entries in the whole log, as verified.
     pub total: u64,
 }
 
@@ -444,49 +448,114 @@ impl Installation {
     }
 
     /// App-channel notifications that arrived since the last call (fetched
-    /// only when asked, like requests). Writes the last seen id.
+    /// only when asked, like requests), page by page: the service sends at
+    /// most [`MAX_NOTIFICATION_PAGE`] at once. Writes the last seen id after
+    /// each page. Blocks on the network.
     pub fn notifications(&self, profile_id: &str) -> Result<Vec<NotificationItem>> {
         let secrets = self.secrets(profile_id)?;
-        let after = profiles::last_notification_id(&*self.store.conn()?, profile_id)?
+        let mut after = profiles::last_notification_id(&*self.store.conn()?, profile_id)?
             .ok_or(Error::UnknownProfile)?;
-        let r: NotificationsResponse = self.signed_call::<endpoints::Notifications>(
-            profile_id,
-            &secrets,
-            NotificationsQuery {
-                after_id: u64::try_from(after).unwrap_or(0),
-            },
-        )?;
-        if let Some(last) = r.items.last() {
-            let id = i64::try_from(last.id).unwrap_or(i64::MAX);
-            self.store
-                .write(|tx| profiles::set_last_notification_id(tx, profile_id, id))?;
+        let mut items = Vec::new();
+        loop {
+            let r: NotificationsResponse = self.signed_call::<endpoints::Notifications>(
+                profile_id,
+                &secrets,
+                NotificationsQuery {
+                    after_id: u64::try_from(after).unwrap_or(0),
+                },
+            )?;
+            let full = r.items.len() >= MAX_NOTIFICATION_PAGE as usize;
+            match r.items.last() {
+                Some(last) if i64::try_from(last.id).is_ok_and(|id| id > after) => {
+                    after = i64::try_from(last.id).unwrap_or(i64::MAX);
+                    self.store
+                        .write(|tx| profiles::set_last_notification_id(tx, profile_id, after))?;
+                }
+                _ => break,
+            }
+            items.extend(r.items);
+            if !full {
+                break;
+            }
         }
-        Ok(r.items)
+        Ok(items)
     }
 
-    /// A page of the identity's activity log, newest first, after checking
-    /// the whole hash chain against the head the service signed (with the key
-    /// learned at activation). A log edited, cut or reordered anywhere fails
-    /// with `Error::Protocol`.
+    /// A page of the identity's activity log, newest first: skip `offset`
+    /// entries, then at most `limit`. First brings this app's verified copy
+    /// up to date ([`Self::sync_activity_log`]), so it needs the network and
+    /// blocks; keep it off the main thread.
     pub fn activity_log(&self, profile_id: &str, offset: u32, limit: u32) -> Result<ActivityPage> {
+        self.sync_activity_log(profile_id)?;
+        self.verified_activity_log(profile_id, offset, limit)
+    }
+
+    /// A page of this app's verified copy of the activity log, newest first,
+    /// without the network: what [`Self::activity_log`] last verified.
+    /// Blocks on storage.
+    pub fn verified_activity_log(
+        &self,
+        profile_id: &str,
+        offset: u32,
+        limit: u32,
+    ) -> Result<ActivityPage> {
+        // An unknown profile is an error, not an empty log.
+        self.profile(profile_id)?;
+        let conn = self.store.conn()?;
+        Ok(ActivityPage {
+            entries: identity_log::newest_first(&conn, profile_id, offset, limit)?,
+            total: identity_log::count(&conn, profile_id)?,
+        })
+    }
+
+    /// Fetch the entries added to the identity's activity log since the last
+    /// head this app verified, page by page, and keep them once the whole
+    /// extension checks out: every entry's hash, each link from the last
+    /// verified entry on, and the head the service signed now (with the key
+    /// learned at activation). A log edited, cut or reordered anywhere, or one
+    /// that does not extend the copy verified before, fails with
+    /// `Error::Protocol` and changes nothing. Returns how many entries were
+    /// added. Writes state; blocks on the network.
+    pub fn sync_activity_log(&self, profile_id: &str) -> Result<u64> {
         let secrets = self.secrets(profile_id)?;
         let profile = self.profile(profile_id)?;
-        let service_key = profiles::service_public_key(&*self.store.conn()?, profile_id)?;
-        let r: ActivityResponse =
-            self.signed_call::<endpoints::Activity>(profile_id, &secrets, ActivityQuery {})?;
-        verify_chain(&profile.identity_id, &r.entries, &r.head, &service_key)
-            .map_err(|e| Error::Protocol(format!("the activity log does not check out: {e}")))?;
-        let total = r.entries.len() as u64;
-        Ok(ActivityPage {
-            entries: r
-                .entries
-                .into_iter()
-                .rev()
-                .skip(offset as usize)
-                .take(limit as usize)
-                .collect(),
-            total,
-        })
+        let (service_key, from) = {
+            let conn = self.store.conn()?;
+            (
+                profiles::service_public_key(&conn, profile_id)?,
+                identity_log::anchor(&conn, profile_id)?,
+            )
+        };
+        let mut fetched: Vec<LogEntry> = Vec::new();
+        let mut after = from.seq;
+        let head = loop {
+            let r: ActivityResponse = self.signed_call::<endpoints::Activity>(
+                profile_id,
+                &secrets,
+                ActivityQuery {
+                    after_seq: after,
+                    limit: MAX_ACTIVITY_PAGE,
+                },
+            )?;
+            let last = r.entries.last().map(|e| e.seq);
+            fetched.extend(r.entries);
+            match last {
+                // Only a page that moves on is worth asking after; anything
+                // else ends here and is judged by the check below.
+                Some(seq) if seq > after && seq < r.head.seq => after = seq,
+                _ => break r.head,
+            }
+            if fetched.len() > MAX_LOG_SYNC_ENTRIES {
+                return Err(Error::Protocol(format!(
+                    "the activity log grew by more than {MAX_LOG_SYNC_ENTRIES} entries at once"
+                )));
+            }
+        };
+        verify_extension(&profile.identity_id, &from, &fetched, &head, &service_key)
+            .map_err(identity_log::chain_error)?;
+        self.store
+            .write(|tx| identity_log::extend(tx, profile_id, &from, &fetched, &head))?;
+        Ok(fetched.len() as u64)
     }
 
     /// Change the user ID, with the PIN. Every channel is told. Writes state.

@@ -207,7 +207,7 @@ fuzz_target!(|data: &[u8]| {
     ));
     calls.push((
         paths::ACTIVITY,
-        serde_json::to_vec(&device.envelope(ActivityQuery {})).unwrap(),
+        serde_json::to_vec(&device.envelope(ActivityQuery { after_seq: 0, limit: 10 })).unwrap(),
     ));
     calls.push((
         paths::CREATE_REQUEST,

@@ -194,11 +194,56 @@ pub enum ChainError {
     /// The last entry is not the signed head.
     #[error("the activity log does not end at the signed head")]
     HeadMismatch,
+    /// The signed head is behind, or branches off, the head this app verified
+    /// before: entries it saw were removed or rewritten.
+    #[error("the activity log does not extend the log this app verified before (entry {0})")]
+    NotAnExtension(u64),
+}
+
+/// A point of the chain a verifier already trusts: the last entry it checked
+/// (`seq` 0 and [`GENESIS`] before the first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Anchor {
+    /// The entry's position (0: before the first entry).
+    pub seq: u64,
+    /// The entry's hash ([`GENESIS`] for `seq` 0).
+    pub hash: Vec<u8>,
+}
+
+impl Anchor {
+    /// Before the first entry.
+    pub fn genesis() -> Self {
+        Anchor {
+            seq: 0,
+            hash: GENESIS.to_vec(),
+        }
+    }
 }
 
 /// Check a whole log (entries in order from seq 1) against a signed head.
 pub fn verify_chain(
     identity_id: &str,
+    entries: &[LogEntry],
+    head: &SignedHead,
+    service_public_key: &[u8],
+) -> Result<(), ChainError> {
+    verify_extension(
+        identity_id,
+        &Anchor::genesis(),
+        entries,
+        head,
+        service_public_key,
+    )
+}
+
+/// Check that `entries` (in order from `anchor.seq + 1`) extend the chain
+/// from `anchor`, which the verifier already trusts, up to the signed `head`.
+/// A head behind the anchor, or the anchor's own entry with another hash, is
+/// [`ChainError::NotAnExtension`]: the service removed or rewrote entries
+/// this verifier saw. With no entries, the head must be the anchor itself.
+pub fn verify_extension(
+    identity_id: &str,
+    anchor: &Anchor,
     entries: &[LogEntry],
     head: &SignedHead,
     service_public_key: &[u8],
@@ -209,16 +254,26 @@ pub fn verify_chain(
         &head.signature,
     )
     .map_err(|_| ChainError::BadHeadSignature)?;
-    let mut prev = GENESIS.to_vec();
-    for (i, e) in entries.iter().enumerate() {
-        let expected_seq = i as u64 + 1;
+    if head.seq < anchor.seq || (head.seq == anchor.seq && head.hash != anchor.hash) {
+        return Err(ChainError::NotAnExtension(anchor.seq));
+    }
+    let mut prev = anchor.hash.clone();
+    let mut expected_seq = anchor.seq;
+    for e in entries {
+        expected_seq = expected_seq
+            .checked_add(1)
+            .ok_or(ChainError::Gap(expected_seq))?;
         if e.seq != expected_seq {
             return Err(ChainError::Gap(expected_seq));
         }
         // Once `e.prev_hash == prev` holds, hashing the entry's own fields is
         // hashing it after `prev`.
         if e.prev_hash != prev {
-            return Err(ChainError::Altered(e.seq));
+            return Err(if e.seq == anchor.seq + 1 && anchor.seq > 0 {
+                ChainError::NotAnExtension(anchor.seq)
+            } else {
+                ChainError::Altered(e.seq)
+            });
         }
         let h = e.expected_hash(identity_id);
         if e.hash != h {
@@ -226,8 +281,7 @@ pub fn verify_chain(
         }
         prev = h.to_vec();
     }
-    let last_seq = entries.len() as u64;
-    if head.seq != last_seq || head.hash != prev {
+    if head.seq != expected_seq || head.hash != prev {
         return Err(ChainError::HeadMismatch);
     }
     Ok(())
@@ -297,6 +351,84 @@ mod tests {
         assert_eq!(
             verify_chain("other-id", &entries, &head, pk),
             Err(ChainError::BadHeadSignature)
+        );
+    }
+
+    fn signed_head(key: &ring::signature::EcdsaKeyPair, seq: u64, hash: &[u8]) -> SignedHead {
+        let rng = SystemRandom::new();
+        let sig = key.sign(&rng, &head_bytes("id", seq, hash, 9)).unwrap();
+        SignedHead {
+            seq,
+            hash: hash.to_vec(),
+            signed_at_ms: 9,
+            signature: sig.as_ref().to_vec(),
+        }
+    }
+
+    #[test]
+    fn extension_from_an_anchor_checks_page_by_page() {
+        let rng = SystemRandom::new();
+        let key = crate::crypto::test_key_pair(&rng);
+        let pk = key.public_key().as_ref();
+        let entries = chain(10);
+        let head = signed_head(&key, 10, &entries[9].hash);
+        let anchor = Anchor {
+            seq: 4,
+            hash: entries[3].hash.clone(),
+        };
+        verify_extension("id", &anchor, &entries[4..], &head, pk).unwrap();
+        // Nothing new: the head must be the anchor itself.
+        let at_anchor = signed_head(&key, 4, &entries[3].hash);
+        verify_extension("id", &anchor, &[], &at_anchor, pk).unwrap();
+        // Starting anywhere but right after the anchor is a gap.
+        assert_eq!(
+            verify_extension("id", &anchor, &entries[5..], &head, pk),
+            Err(ChainError::Gap(5))
+        );
+        // A page that stops short of the head does not check out on its own.
+        assert_eq!(
+            verify_extension("id", &anchor, &entries[4..8], &head, pk),
+            Err(ChainError::HeadMismatch)
+        );
+    }
+
+    #[test]
+    fn a_log_cut_back_or_rewritten_behind_the_anchor_is_refused() {
+        let rng = SystemRandom::new();
+        let key = crate::crypto::test_key_pair(&rng);
+        let pk = key.public_key().as_ref();
+        let entries = chain(10);
+        let anchor = Anchor {
+            seq: 8,
+            hash: entries[7].hash.clone(),
+        };
+        // The service now signs a shorter log: rolled back.
+        let shorter = signed_head(&key, 6, &entries[5].hash);
+        assert_eq!(
+            verify_extension("id", &anchor, &[], &shorter, pk),
+            Err(ChainError::NotAnExtension(8))
+        );
+        // Same length, another last entry: forked.
+        let forked = signed_head(&key, 8, &entries[6].hash);
+        assert_eq!(
+            verify_extension("id", &anchor, &[], &forked, pk),
+            Err(ChainError::NotAnExtension(8))
+        );
+        // A rewritten history that grows past the anchor does not link to it.
+        let mut other = chain(10);
+        for e in &mut other {
+            e.at_ms += 1;
+        }
+        let mut prev = GENESIS.to_vec();
+        for e in &mut other {
+            e.prev_hash = prev.clone();
+            e.hash = e.expected_hash("id").to_vec();
+            prev = e.hash.clone();
+        }
+        let rewritten = signed_head(&key, 10, &other[9].hash);
+        assert_eq!(
+            verify_extension("id", &anchor, &other[8..], &rewritten, pk),
+            Err(ChainError::NotAnExtension(8))
         );
     }
 }

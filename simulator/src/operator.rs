@@ -11,7 +11,7 @@ use akuersi_core::transport::{call, Transport};
 use akuersi_protocol::wire::{
     paths, Ack, CodeChannel, CreateIdentity, CreateIdentityResponse, IssueActivationCode,
     IssueActivationCodeResponse, NotificationItem, OperatorFreeze, OperatorOutbox,
-    OperatorSetContact, OutboxResponse,
+    OperatorSetContact, OutboxResponse, MAX_NOTIFICATION_PAGE,
 };
 
 use crate::error::SimError;
@@ -193,19 +193,44 @@ fn run(args: OperatorArgs) -> Result<(), SimError> {
             );
         }
         OperatorCommand::Inbox { user_id } => {
-            let r: OutboxResponse = call(
-                t,
-                paths::OPERATOR_OUTBOX,
-                &OperatorOutbox {
-                    token,
-                    user_id,
-                    after_id: 0,
-                },
-            )?;
-            print!("{}", render_inbox(&r.items));
+            let items = read_outbox(t, &token, user_id.as_deref(), 0)?;
+            print!("{}", render_inbox(&items));
         }
     }
     Ok(())
+}
+
+/// Every outbox entry after `after_id` (of `user_id`, or everyone's), read
+/// page by page: the service sends at most `MAX_NOTIFICATION_PAGE` at once.
+pub(crate) fn read_outbox(
+    t: &dyn Transport,
+    token: &str,
+    user_id: Option<&str>,
+    after_id: u64,
+) -> akuersi_core::Result<Vec<NotificationItem>> {
+    let mut items: Vec<NotificationItem> = Vec::new();
+    let mut after = after_id;
+    loop {
+        let r: OutboxResponse = call(
+            t,
+            paths::OPERATOR_OUTBOX,
+            &OperatorOutbox {
+                token: token.to_owned(),
+                user_id: user_id.map(str::to_owned),
+                after_id: after,
+            },
+        )?;
+        let full = r.items.len() >= MAX_NOTIFICATION_PAGE as usize;
+        match r.items.last() {
+            Some(last) if last.id > after => after = last.id,
+            _ => break,
+        }
+        items.extend(r.items);
+        if !full {
+            break;
+        }
+    }
+    Ok(items)
 }
 
 /// Freeze or unfreeze `user_id`'s identity (one operator call, both ways).

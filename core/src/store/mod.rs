@@ -3,7 +3,8 @@
 //!
 //! It holds no PIN and nothing derived from one: only the sealed device secret,
 //! the sealed software key (when the platform has no keystore), sequence
-//! numbers, the measured clock offset and the activity log.
+//! numbers, the measured clock offset, the activity log and the verified
+//! copy of the identity's hash-chained log.
 //!
 //! All of the device's SQL lives in this module: [`Store`] opens the file,
 //! migrates it and hands out transactions; `profiles`, `activity` and `keys`
@@ -11,6 +12,7 @@
 //! inside the transaction it chose.
 
 pub(crate) mod activity;
+pub(crate) mod identity_log;
 pub(crate) mod keys;
 pub(crate) mod profiles;
 
@@ -57,6 +59,26 @@ const MIGRATIONS: &[&str] = &[
     // 2: when the owner last read the security rules (shown on first run and
     // before the first approval).
     "ALTER TABLE profiles ADD COLUMN rules_acknowledged_at_ms INTEGER",
+    // 3: the verified copy of the identity's activity log and the last head
+    // the service signed for it: a later log must extend it.
+    "CREATE TABLE identity_log (
+        profile_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at_ms INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        device_id TEXT,
+        request_id TEXT,
+        detail TEXT NOT NULL,
+        prev_hash BLOB NOT NULL,
+        hash BLOB NOT NULL,
+        PRIMARY KEY (profile_id, seq)
+    ) WITHOUT ROWID;
+    CREATE TABLE identity_log_heads (
+        profile_id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        hash BLOB NOT NULL,
+        signed_at_ms INTEGER NOT NULL
+    );",
 ];
 
 /// Create the database file for its owner alone (0600 on Unix) before

@@ -126,6 +126,7 @@ pub(crate) fn insert(tx: &Transaction<'_>, new: &NewProfile<'_>) -> Result<()> {
 /// Delete a profile and its local activity log.
 pub(crate) fn delete(tx: &Transaction<'_>, profile_id: &str) -> Result<()> {
     tx.execute("DELETE FROM profiles WHERE profile_id = ?1", [profile_id])?;
+    super::identity_log::delete_for_profile(tx, profile_id)?;
     super::activity::delete_for_profile(tx, profile_id)
 }
 

@@ -197,7 +197,12 @@ pub struct IdentityStatus {
     pub server_time_ms: i64,
 }
 
-/// Device → service: app-channel notifications after `after_id`.
+/// Most notifications one answer carries (device notifications and the
+/// operator outbox); ask again after the last id for more.
+pub const MAX_NOTIFICATION_PAGE: u32 = 64;
+
+/// Device → service: app-channel notifications after `after_id`, at most
+/// [`MAX_NOTIFICATION_PAGE`] of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationsQuery {
@@ -241,19 +246,33 @@ pub struct NotificationsResponse {
     pub server_time_ms: i64,
 }
 
-/// Device → service: the whole activity log and a signed head.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ActivityQuery {}
-signed_body!(ActivityQuery, "akuersi/v1/device/activity", |s, w| {});
+/// Most entries one activity-log page carries; a larger `limit` is served as this.
+pub const MAX_ACTIVITY_PAGE: u32 = 64;
 
-/// Service → device: the activity log from its first entry, and the signed head.
+/// Device → service: a page of the activity log, the entries after `after_seq`
+/// (0 for the first), oldest first, at most `limit` of them (1 or more; the
+/// service serves at most [`MAX_ACTIVITY_PAGE`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActivityQuery {
+    /// Only entries with a larger `seq` (0 for all).
+    pub after_seq: u64,
+    /// How many entries at most.
+    pub limit: u32,
+}
+signed_body!(ActivityQuery, "akuersi/v1/device/activity", |s, w| {
+    w.u64(s.after_seq);
+    w.u32(s.limit);
+});
+
+/// Service → device: one page of the activity log, and the head of the whole
+/// log, signed now. The page ends at the head when it is the last one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ActivityResponse {
-    /// Every entry, oldest first.
+    /// The entries after the query's `after_seq`, oldest first.
     pub entries: Vec<crate::activity::LogEntry>,
-    /// The head the service signs.
+    /// The head of the whole log, signed now.
     pub head: crate::activity::SignedHead,
     /// The service's clock.
     pub server_time_ms: i64,

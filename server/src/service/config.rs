@@ -19,6 +19,9 @@ pub struct ServiceConfig {
     pub addition_wait_ms: i64,
     /// Most requests per user ID per hour (flooding and push-fatigue defence).
     pub max_requests_per_hour: u32,
+    /// Most device renames per identity per hour: the one PIN-less call that
+    /// can write to the activity log again and again.
+    pub max_renames_per_hour: u32,
 }
 
 impl Default for ServiceConfig {
@@ -31,6 +34,7 @@ impl Default for ServiceConfig {
             pin_session_ttl_ms: 120_000,
             addition_wait_ms: 3_600_000,
             max_requests_per_hour: 10,
+            max_renames_per_hour: 10,
         }
     }
 }

@@ -117,12 +117,26 @@ impl Service {
         })
     }
 
-    /// Rename a device of the identity (no PIN: a name is not a secret). Writes state.
+    /// Rename a device of the identity (no PIN: a name is not a secret).
+    /// Every rename is logged, so an identity gets at most
+    /// `max_renames_per_hour`; more are refused with `rate_limited`. Writes state.
     pub fn rename_device(&self, msg: DeviceSigned<RenameDevice>) -> Result<Ack> {
         let now = self.now_ms();
         check_device_name(&msg.body.name)?;
         self.db.write(|tx| {
             let device = self.authenticate(tx, &msg, now)?;
+            let recent = tx.count_recent_activity(
+                &device.identity_id,
+                ActivityKind::DeviceRenamed,
+                now - 3_600_000,
+            )?;
+            if recent >= self.config.max_renames_per_hour {
+                // Refused like an unknown device: nothing is written.
+                return Err(err(
+                    ErrorCode::RateLimited,
+                    "too many device renames for this identity in the last hour; try again later",
+                ));
+            }
             let renamed =
                 tx.rename_device(&msg.body.device_id, &device.identity_id, &msg.body.name)?;
             if !renamed {

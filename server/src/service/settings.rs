@@ -10,7 +10,7 @@ use akuersi_protocol::spake2plus::VerifierRecord;
 use akuersi_protocol::wire::{
     Ack, ActivityQuery, ActivityResponse, ChangeContact, ChangePin, ChangeSettings, ChangeUserId,
     DeviceSigned, ErrorCode, NotificationItem, NotificationsQuery, NotificationsResponse,
-    PinPurpose,
+    PinPurpose, MAX_ACTIVITY_PAGE,
 };
 use ring::rand::SystemRandom;
 
@@ -300,11 +300,12 @@ impl Service {
             // A device sees what happened since it joined, not the identity's
             // whole history from before it existed.
             let enrolled = tx.device_enrolled_at(&msg.device_id)?;
-            let items = tx
-                .outbox(Some(&device.identity_id), Some("app"), msg.body.after_id)?
-                .into_iter()
-                .filter(|n| n.at_ms >= enrolled)
-                .collect();
+            let items = tx.outbox(
+                Some(&device.identity_id),
+                Some("app"),
+                msg.body.after_id,
+                enrolled,
+            )?;
             Ok(Outcome::Done(NotificationsResponse {
                 items,
                 server_time_ms: now,
@@ -312,20 +313,30 @@ impl Service {
         })
     }
 
-    /// The outbox of every channel (operator API; the simulator shows it as inboxes).
+    /// A page of the outbox of every channel (operator API; the simulator
+    /// shows it as inboxes): at most [`akuersi_protocol::wire::MAX_NOTIFICATION_PAGE`] notifications
+    /// after `after_id`, oldest first; ask again after the last for more.
     pub fn outbox(&self, user_id: Option<&str>, after_id: u64) -> Result<Vec<NotificationItem>> {
         let identity = user_id.map(|u| self.identity_by_user_id(u)).transpose()?;
         let conn = self.db.conn()?;
-        conn.store().outbox(identity.as_deref(), None, after_id)
+        conn.store()
+            .outbox(identity.as_deref(), None, after_id, i64::MIN)
     }
 
-    /// The whole activity log with a head signed now. Consumes the envelope's sequence number.
+    /// One page of the activity log (the entries after `after_seq`, at most
+    /// [`MAX_ACTIVITY_PAGE`]) with the head of the whole log signed now.
+    /// Consumes the envelope's sequence number.
     pub fn activity_log(&self, msg: DeviceSigned<ActivityQuery>) -> Result<ActivityResponse> {
         let now = self.now_ms();
+        if msg.body.limit == 0 {
+            return Err(malformed("limit must be 1 or more"));
+        }
         let device = self
             .db
             .write(|tx| Ok(Outcome::Done(self.authenticate(tx, &msg, now)?)))?;
-        let (entries, head) = self.signed_log(&device.identity_id)?;
+        let limit = msg.body.limit.min(MAX_ACTIVITY_PAGE);
+        let (entries, head) =
+            self.signed_log_page(&device.identity_id, msg.body.after_seq, limit)?;
         Ok(ActivityResponse {
             entries,
             head,
@@ -333,17 +344,29 @@ impl Service {
         })
     }
 
-    /// An identity's log entries and a freshly signed head.
+    /// An identity's whole log and a freshly signed head.
     pub fn signed_log(&self, identity_id: &str) -> Result<(Vec<LogEntry>, SignedHead)> {
+        self.signed_log_page(identity_id, 0, u32::MAX)
+    }
+
+    /// At most `limit` entries after `after_seq`, and the head of the whole
+    /// log, read together and signed now.
+    pub fn signed_log_page(
+        &self,
+        identity_id: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<(Vec<LogEntry>, SignedHead)> {
         let now = self.now_ms();
-        let entries = {
+        let (entries, (seq, hash)) = {
             let conn = self.db.conn()?;
-            conn.store().activity_entries(identity_id)?
+            let store = conn.store();
+            let entries = store.activity_page(identity_id, after_seq, limit)?;
+            let head = store
+                .activity_head(identity_id)?
+                .unwrap_or((0, GENESIS.to_vec()));
+            (entries, head)
         };
-        let (seq, hash) = entries
-            .last()
-            .map(|e| (e.seq, e.hash.clone()))
-            .unwrap_or((0, GENESIS.to_vec()));
         let signature = self
             .key
             .sign(

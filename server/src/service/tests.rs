@@ -5,7 +5,8 @@
 use akuersi_protocol::activity::{verify_chain, ActivityKind, GENESIS};
 use akuersi_protocol::request::Action;
 use akuersi_protocol::wire::{
-    ErrorCode, PendingQuery, PinFailed, PinPurpose, PinStart, RequestStatus,
+    ActivityQuery, ErrorCode, PendingQuery, PinFailed, PinPurpose, PinStart, RequestStatus,
+    MAX_ACTIVITY_PAGE, MAX_MESSAGE_BYTES,
 };
 
 use super::test_support::{enroll, open, pending_log_on, some_point, Signs};
@@ -136,6 +137,82 @@ fn the_activity_log_is_a_hash_chain() {
         (entries[0].seq, entries[0].prev_hash.clone()),
         (1, GENESIS.to_vec())
     );
+}
+
+#[test]
+fn the_activity_log_is_served_in_pages_that_fit_in_a_message() {
+    let service = open();
+    let mut device = enroll(&service, "Aviaja-Nuuk");
+    let identity_id = service.identity_by_user_id("Aviaja-Nuuk").unwrap();
+    // Entries larger than any the service writes: the longest detail is a
+    // 64-character requester name in 4-byte letters with an action.
+    let detail = "\u{1D400}".repeat(100);
+    let long_id = "i".repeat(64);
+    service
+        .db
+        .write(|tx| {
+            for i in 0..200 {
+                log(
+                    tx,
+                    &identity_id,
+                    T0 + i,
+                    ActivityKind::RequestApproved,
+                    Some(&long_id),
+                    Some(&long_id),
+                    &detail,
+                )?;
+            }
+            Ok(Outcome::Done(()))
+        })
+        .unwrap();
+    let total = service.signed_log(&identity_id).unwrap().0.len() as u64;
+
+    // A page never carries more than MAX_ACTIVITY_PAGE, whatever is asked,
+    // and the largest page still fits in one message.
+    let page = service
+        .activity_log(device.signed(ActivityQuery {
+            after_seq: 0,
+            limit: u32::MAX,
+        }))
+        .unwrap();
+    assert_eq!(page.entries.len(), MAX_ACTIVITY_PAGE as usize);
+    assert_eq!(page.head.seq, total, "the head covers the whole log");
+    let bytes = serde_json::to_vec(&page).unwrap().len();
+    assert!(bytes < MAX_MESSAGE_BYTES, "{bytes} bytes");
+    assert_eq!(
+        (page.entries[0].seq, page.entries.last().unwrap().seq),
+        (1, u64::from(MAX_ACTIVITY_PAGE))
+    );
+    // The next page starts right after; past the end there is nothing.
+    let next = service
+        .activity_log(device.signed(ActivityQuery {
+            after_seq: 64,
+            limit: 3,
+        }))
+        .unwrap();
+    assert_eq!(
+        next.entries.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [65, 66, 67]
+    );
+    let beyond = service
+        .activity_log(device.signed(ActivityQuery {
+            after_seq: u64::MAX,
+            limit: 10,
+        }))
+        .unwrap();
+    assert!(beyond.entries.is_empty());
+    assert_eq!(beyond.head.seq, total);
+
+    // A page of nothing is malformed and uses up nothing.
+    let seq_before = last_seq(&service, &device.device_id);
+    let e = service
+        .activity_log(device.signed(ActivityQuery {
+            after_seq: 0,
+            limit: 0,
+        }))
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::Malformed, "{e}");
+    assert_eq!(last_seq(&service, &device.device_id), seq_before);
 }
 
 #[test]

@@ -39,6 +39,20 @@ impl Store<'_> {
         )
     }
 
+    /// How many entries of `kind` an identity's log got after `after_ms`.
+    pub(crate) fn count_recent_activity(
+        &self,
+        identity_id: &str,
+        kind: ActivityKind,
+        after_ms: i64,
+    ) -> Result<u32> {
+        self.one(
+            "SELECT COUNT(*) FROM activity WHERE identity_id = ?1 AND kind = ?2 AND at_ms > ?3",
+            params![identity_id, kind.as_str(), after_ms],
+            |r| r.get(0),
+        )
+    }
+
     /// Append an entry to a log.
     pub(crate) fn insert_activity(&self, e: &NewActivity<'_>) -> Result<()> {
         self.exec(
@@ -60,10 +74,22 @@ impl Store<'_> {
 
     /// An identity's whole log, oldest first.
     pub(crate) fn activity_entries(&self, identity_id: &str) -> Result<Vec<LogEntry>> {
+        self.activity_page(identity_id, 0, u32::MAX)
+    }
+
+    /// At most `limit` entries of an identity's log after `after_seq`, oldest first.
+    pub(crate) fn activity_page(
+        &self,
+        identity_id: &str,
+        after_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<LogEntry>> {
+        // Sequence numbers are stored as SQLite integers; nothing lies beyond i64::MAX.
+        let after = i64::try_from(after_seq).unwrap_or(i64::MAX);
         self.all(
             "SELECT seq, at_ms, kind, device_id, request_id, detail, prev_hash, hash
-             FROM activity WHERE identity_id = ?1 ORDER BY seq",
-            [identity_id],
+             FROM activity WHERE identity_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            params![identity_id, after, limit],
             |r| {
                 Ok(LogEntry {
                     seq: r.get(0)?,

@@ -1,6 +1,6 @@
 //! The notification outbox.
 
-use akuersi_protocol::wire::{Channel, NotificationItem};
+use akuersi_protocol::wire::{Channel, NotificationItem, MAX_NOTIFICATION_PAGE};
 use rusqlite::params;
 
 use super::Store;
@@ -46,12 +46,15 @@ impl Store<'_> {
         identity_id: Option<&str>,
         channel: Option<&str>,
         after_id: u64,
+        since_ms: i64,
     ) -> Result<Vec<NotificationItem>> {
+        let after = i64::try_from(after_id).unwrap_or(i64::MAX);
         self.all(
             "SELECT id, at_ms, channel, address, event, text FROM notifications
          WHERE (?1 IS NULL OR identity_id = ?1) AND (?2 IS NULL OR channel = ?2) AND id > ?3
-         ORDER BY id LIMIT 1000",
-            params![identity_id, channel, after_id],
+           AND at_ms >= ?4
+         ORDER BY id LIMIT ?5",
+            params![identity_id, channel, after, since_ms, MAX_NOTIFICATION_PAGE],
             |r| {
                 Ok(NotificationItem {
                     id: r.get(0)?,

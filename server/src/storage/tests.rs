@@ -922,7 +922,7 @@ fn the_outbox_filters_by_identity_channel_and_position() {
         }
         Ok(())
     });
-    let all = read(&db, |tx| tx.outbox(None, None, 0));
+    let all = read(&db, |tx| tx.outbox(None, None, 0, i64::MIN));
     assert_eq!(all.len(), 3);
     assert_eq!(
         all[1],
@@ -935,10 +935,22 @@ fn the_outbox_filters_by_identity_channel_and_position() {
             text: "frozen".into(),
         }
     );
-    assert_eq!(read(&db, |tx| tx.outbox(Some(ID), None, 0)).len(), 2);
-    assert_eq!(read(&db, |tx| tx.outbox(Some(ID), Some("app"), 0)).len(), 1);
-    assert_eq!(read(&db, |tx| tx.outbox(None, Some("app"), 0)).len(), 2);
-    assert_eq!(read(&db, |tx| tx.outbox(None, None, all[0].id)).len(), 2);
+    assert_eq!(
+        read(&db, |tx| tx.outbox(Some(ID), None, 0, i64::MIN)).len(),
+        2
+    );
+    assert_eq!(
+        read(&db, |tx| tx.outbox(Some(ID), Some("app"), 0, i64::MIN)).len(),
+        1
+    );
+    assert_eq!(
+        read(&db, |tx| tx.outbox(None, Some("app"), 0, i64::MIN)).len(),
+        2
+    );
+    assert_eq!(
+        read(&db, |tx| tx.outbox(None, None, all[0].id, i64::MIN)).len(),
+        2
+    );
 }
 
 #[test]

@@ -17,8 +17,7 @@ use akuersi_protocol::request::Action;
 use akuersi_protocol::wire::{
     parse_pairing_payload, paths, Ack, AdditionView, CodeChannel, CreateIdentity,
     CreateIdentityResponse, ErrorCode, IssueActivationCode, IssueActivationCodeResponse,
-    NotificationItem, OperatorOutbox, OperatorSetContact, OutboxResponse, PollResponse,
-    PAIRING_PREFIX,
+    NotificationItem, OperatorSetContact, PollResponse, PAIRING_PREFIX,
 };
 
 use super::{
@@ -188,22 +187,19 @@ impl Story<'_> {
 
     /// The outbox entries not shown yet, read through the operator API.
     fn new_outbox(&mut self) -> Result<Vec<NotificationItem>, SimError> {
-        let r: OutboxResponse = must(
+        let items = must(
             "the operator could not read the outbox",
-            call(
+            crate::operator::read_outbox(
                 self.operator(),
-                paths::OPERATOR_OUTBOX,
-                &OperatorOutbox {
-                    token: self.w.operator_token.clone(),
-                    user_id: Some(USER_ID.into()),
-                    after_id: self.seen,
-                },
+                &self.w.operator_token,
+                Some(USER_ID),
+                self.seen,
             ),
         )?;
-        if let Some(last) = r.items.last() {
+        if let Some(last) = items.last() {
             self.seen = last.id;
         }
-        Ok(r.items)
+        Ok(items)
     }
 
     /// Print the new outbox entries as three inboxes (app, SMS, e-mail) and

@@ -269,7 +269,13 @@ fn forge_everything(
         }
     );
     forge!(paths::NOTIFICATIONS, NotificationsQuery { after_id: 0 });
-    forge!(paths::ACTIVITY, ActivityQuery {});
+    forge!(
+        paths::ACTIVITY,
+        ActivityQuery {
+            after_seq: 0,
+            limit: 10
+        }
+    );
     forge!(
         paths::CHANGE_USER_ID,
         ChangeUserId {
@@ -402,11 +408,11 @@ fn an_envelope_sent_to_another_endpoint_is_refused() {
     let before = w.digest();
     let pending = serde_json::to_vec(&phone.envelope(PendingQuery {})).unwrap();
     let status = serde_json::to_vec(&phone.envelope(IdentityStatusQuery {})).unwrap();
-    let activity = serde_json::to_vec(&phone.envelope(ActivityQuery {})).unwrap();
+    let devices = serde_json::to_vec(&phone.envelope(DeviceListQuery {})).unwrap();
     for (captured, targets) in [
         (&pending, [paths::FREEZE, paths::DEVICES, paths::STATUS]),
-        (&status, [paths::FREEZE, paths::PENDING, paths::ACTIVITY]),
-        (&activity, [paths::FREEZE, paths::DEVICES, paths::PENDING]),
+        (&status, [paths::FREEZE, paths::PENDING, paths::DEVICES]),
+        (&devices, [paths::FREEZE, paths::STATUS, paths::PENDING]),
     ] {
         for path in targets {
             let r = w.raw(path, captured);

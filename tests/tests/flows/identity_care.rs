@@ -593,9 +593,113 @@ fn world_with_rejections(tag: &str) -> (std::path::PathBuf, std::path::PathBuf, 
     (dir, db, w, phone)
 }
 
+/// Rewrite the service's stored log of `identity_id` from `from_seq` on with
+/// `edit` applied to each entry, recomputing every hash: what a service that
+/// rewrites history (or restores an old backup) would sign.
+fn rewrite_service_log(
+    conn: &rusqlite::Connection,
+    identity_id: &str,
+    from_seq: u64,
+    edit: impl Fn(&mut akuersi_protocol::activity::LogEntry),
+) {
+    use akuersi_protocol::activity::{ActivityKind, LogEntry, GENESIS};
+    let mut stmt = conn
+        .prepare(
+            "SELECT seq, at_ms, kind, device_id, request_id, detail FROM activity
+             WHERE identity_id = ?1 ORDER BY seq",
+        )
+        .unwrap();
+    let mut entries: Vec<LogEntry> = stmt
+        .query_map([identity_id], |r| {
+            Ok(LogEntry {
+                seq: r.get(0)?,
+                at_ms: r.get(1)?,
+                kind: ActivityKind::from_str_opt(&r.get::<_, String>(2)?).unwrap(),
+                device_id: r.get(3)?,
+                request_id: r.get(4)?,
+                detail: r.get(5)?,
+                prev_hash: Vec::new(),
+                hash: Vec::new(),
+            })
+        })
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut prev = GENESIS.to_vec();
+    for e in &mut entries {
+        if e.seq >= from_seq {
+            edit(e);
+        }
+        e.prev_hash = prev;
+        e.hash = e.expected_hash(identity_id).to_vec();
+        prev = e.hash.clone();
+        conn.execute(
+            "UPDATE activity SET detail = ?3, prev_hash = ?4, hash = ?5
+             WHERE identity_id = ?1 AND seq = ?2",
+            rusqlite::params![identity_id, e.seq, e.detail, e.prev_hash, e.hash],
+        )
+        .unwrap();
+    }
+}
+
 #[test]
 fn activity_log_tampering_is_detected() {
-    let (dir, db, _w, phone) = world_with_rejections("test");
+    for trick in ["edit", "copy", "remove", "reorder"] {
+        let (dir, db, _w, phone) = world_with_rejections(trick);
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        let id = &phone.profile.identity_id;
+        match trick {
+            "edit" => conn.execute(
+                "UPDATE activity SET detail = 'nothing happened' WHERE identity_id = ?1 AND seq = 3",
+                [id],
+            ),
+            "copy" => conn.execute(
+                "UPDATE activity SET detail = (SELECT detail FROM activity WHERE seq = 4 AND identity_id = ?1)
+                 WHERE identity_id = ?1 AND seq = 3",
+                [id],
+            ),
+            "remove" => conn.execute(
+                "DELETE FROM activity WHERE identity_id = ?1 AND seq = 2",
+                [id],
+            ),
+            _ => conn
+                .execute_batch(&format!(
+                    "UPDATE activity SET seq = -1 WHERE identity_id = '{id}' AND seq = 2;
+                     UPDATE activity SET seq = 2 WHERE identity_id = '{id}' AND seq = 3;
+                     UPDATE activity SET seq = 3 WHERE identity_id = '{id}' AND seq = -1;"
+                ))
+                .map(|()| 0),
+        }
+        .unwrap();
+        let got = phone.app.activity_log(phone.id(), 0, 10);
+        match trick {
+            "edit" | "copy" => assert!(
+                matches!(&got, Err(Error::Protocol(m)) if m.contains("entry 3")),
+                "{trick}: {got:?}"
+            ),
+            _ => assert!(
+                matches!(got, Err(Error::Protocol(_))),
+                "{trick} not detected"
+            ),
+        }
+        // Nothing of a log that does not check out is kept.
+        assert_eq!(
+            phone
+                .app
+                .verified_activity_log(phone.id(), 0, 10)
+                .unwrap()
+                .total,
+            0,
+            "{trick}"
+        );
+        drop(conn);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
+
+#[test]
+fn the_log_is_read_page_by_page_and_kept_once_verified() {
+    let (dir, _db, w, phone) = world_with_rejections("pages");
     let page = phone.app.activity_log(phone.id(), 0, 2).unwrap();
     assert!(page.total >= 5, "{}", page.total);
     assert_eq!(page.entries.len(), 2);
@@ -603,60 +707,218 @@ fn activity_log_tampering_is_detected() {
     assert_eq!(page.entries[0].kind.as_str(), "request_rejected");
     let rest = phone.app.activity_log(phone.id(), 2, 100).unwrap();
     assert_eq!(rest.entries.len() as u64, page.total - 2);
-
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let id = &phone.profile.identity_id;
-    let check = || phone.app.activity_log(phone.id(), 0, 10);
-    // Edit an entry.
-    conn.execute(
-        "UPDATE activity SET detail = 'nothing happened' WHERE identity_id = ?1 AND seq = 3",
-        [id],
-    )
-    .unwrap();
-    assert!(matches!(check(), Err(Error::Protocol(m)) if m.contains("entry 3")));
-    conn.execute(
-        "UPDATE activity SET detail = (SELECT detail FROM activity WHERE seq = 4 AND identity_id = ?1) WHERE identity_id = ?1 AND seq = 3",
-        [id],
-    )
-    .unwrap();
-    assert!(check().is_err());
-    // Restore by recomputation is impossible without breaking the next link;
-    // start from a clean log instead for the other two tricks.
-    drop(conn);
+    // Nothing new: one call, nothing added; one new entry: one added.
+    assert_eq!(phone.app.sync_activity_log(phone.id()), Ok(0));
+    let r = w.request(USER);
+    phone.app.refresh(phone.id()).unwrap();
+    phone.app.reject(phone.id(), &r.request_id).unwrap();
+    assert_eq!(phone.app.sync_activity_log(phone.id()), Ok(1));
+    // The verified copy reads without the network.
+    let offline = phone.app.verified_activity_log(phone.id(), 0, 1).unwrap();
+    assert_eq!(offline.total, page.total + 1);
+    assert_eq!(offline.entries[0].request_id, Some(r.request_id));
     std::fs::remove_dir_all(&dir).unwrap();
+}
 
-    for trick in ["remove", "reorder"] {
-        let (dir, db, _w, phone) = world_with_rejections(trick);
-        phone.app.activity_log(phone.id(), 0, 10).unwrap();
+#[test]
+fn a_log_that_does_not_extend_the_verified_one_is_refused() {
+    for trick in ["cut back", "rewritten", "rewritten and grown"] {
+        let (dir, db, w, phone) = world_with_rejections(&trick.replace(' ', "-"));
+        let before = phone.app.activity_log(phone.id(), 0, 100).unwrap();
         let conn = rusqlite::Connection::open(&db).unwrap();
-        let id = &phone.profile.identity_id;
+        let id = phone.profile.identity_id.clone();
         match trick {
-            "remove" => {
+            // A service restored from an older backup signs a shorter log.
+            "cut back" => {
                 conn.execute(
-                    "DELETE FROM activity WHERE identity_id = ?1 AND seq = 2",
-                    [id],
+                    "DELETE FROM activity WHERE identity_id = ?1 AND seq >= ?2",
+                    rusqlite::params![id, before.total - 1],
                 )
                 .unwrap();
             }
+            // History rewritten with every hash recomputed, as only the
+            // service (with its key) could: each link checks out, but the
+            // chain no longer passes through what this app verified.
+            "rewritten" => rewrite_service_log(&conn, &id, 2, |e| {
+                e.detail = format!("{} (edited)", e.detail);
+            }),
             _ => {
-                conn.execute_batch(&format!(
-                    "UPDATE activity SET seq = -1 WHERE identity_id = '{id}' AND seq = 2;
-                     UPDATE activity SET seq = 2 WHERE identity_id = '{id}' AND seq = 3;
-                     UPDATE activity SET seq = 3 WHERE identity_id = '{id}' AND seq = -1;"
-                ))
-                .unwrap();
+                rewrite_service_log(&conn, &id, 2, |e| e.at_ms += 1);
+                let r = w.request(USER);
+                phone.app.refresh(phone.id()).unwrap();
+                phone.app.reject(phone.id(), &r.request_id).unwrap();
             }
         }
+        let got = phone.app.activity_log(phone.id(), 0, 100);
         assert!(
-            matches!(
-                phone.app.activity_log(phone.id(), 0, 10),
-                Err(Error::Protocol(_))
-            ),
-            "{trick} not detected"
+            matches!(&got, Err(Error::Protocol(m)) if m.contains("does not extend")),
+            "{trick}: {got:?}"
+        );
+        // The copy verified before stays as it was.
+        assert_eq!(
+            phone.app.verified_activity_log(phone.id(), 0, 100),
+            Ok(before),
+            "{trick}"
         );
         drop(conn);
         std::fs::remove_dir_all(&dir).unwrap();
     }
+}
+
+#[test]
+fn a_log_of_ten_thousand_entries_is_verified_page_by_page() {
+    use akuersi_protocol::activity::{ActivityKind, LogEntry};
+    use akuersi_protocol::wire::{paths, MAX_ACTIVITY_PAGE};
+    const MANY: u64 = 10_000;
+    let (dir, db, w, phone) = world_with_rejections("long");
+    let id = phone.profile.identity_id.clone();
+    {
+        // Append MANY entries the way the service chains them, in one go.
+        let mut conn = rusqlite::Connection::open(&db).unwrap();
+        let tx = conn.transaction().unwrap();
+        let (mut seq, mut prev): (u64, Vec<u8>) = tx
+            .query_row(
+                "SELECT seq, hash FROM activity WHERE identity_id = ?1 ORDER BY seq DESC LIMIT 1",
+                [&id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        for i in 0..MANY {
+            seq += 1;
+            let mut e = LogEntry {
+                seq,
+                at_ms: T0 + i as i64,
+                kind: ActivityKind::DeviceRenamed,
+                device_id: Some(phone.profile.device_id.clone()),
+                request_id: None,
+                detail: format!("device renamed to \"phone {i}\""),
+                prev_hash: prev.clone(),
+                hash: Vec::new(),
+            };
+            e.hash = e.expected_hash(&id).to_vec();
+            tx.execute(
+                "INSERT INTO activity(identity_id, seq, at_ms, kind, device_id, request_id, detail, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6, ?7, ?8)",
+                rusqlite::params![id, e.seq, e.at_ms, e.kind.as_str(), e.device_id, e.detail, e.prev_hash, e.hash],
+            )
+            .unwrap();
+            prev = e.hash;
+        }
+        tx.commit().unwrap();
+    }
+    let activity_calls = || {
+        w.tap
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == paths::ACTIVITY)
+            .count()
+    };
+    let total = w.service.activity(&id).unwrap().len() as u64;
+    assert!(total > MANY);
+    let added = phone.app.sync_activity_log(phone.id()).unwrap();
+    assert_eq!(added, total);
+    let pages = added.div_ceil(u64::from(MAX_ACTIVITY_PAGE)) as usize;
+    assert_eq!(activity_calls(), pages, "one call per page");
+    let newest = phone.app.verified_activity_log(phone.id(), 0, 3).unwrap();
+    assert_eq!(newest.total, added);
+    assert_eq!(newest.entries[0].detail, "device renamed to \"phone 9999\"");
+    assert_eq!(newest.entries[0].seq, added);
+    // The next look costs one call.
+    phone.app.activity_log(phone.id(), 0, 10).unwrap();
+    assert_eq!(activity_calls(), pages + 1);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn notifications_and_the_outbox_are_read_page_by_page() {
+    use akuersi_protocol::wire::{paths, MAX_NOTIFICATION_PAGE};
+    let (dir, db, w, phone) = world_with_rejections("notices");
+    phone.app.notifications(phone.id()).unwrap();
+    let id = phone.profile.identity_id.clone();
+    let insert = |n: usize, at_ms: i64| {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        for i in 0..n {
+            conn.execute(
+                "INSERT INTO notifications(identity_id, at_ms, channel, address, event, text)
+                 VALUES (?1, ?2, 'app', '', 'test', ?3)",
+                rusqlite::params![id, at_ms, format!("notice {i}")],
+            )
+            .unwrap();
+        }
+    };
+    let calls = || {
+        w.tap
+            .sent
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == paths::NOTIFICATIONS)
+            .count()
+    };
+    let page = MAX_NOTIFICATION_PAGE as usize;
+    insert(2 * page + 10, now(&w));
+    let before = calls();
+    let got = phone.app.notifications(phone.id()).unwrap();
+    assert_eq!(got.len(), 2 * page + 10);
+    assert_eq!(got.last().unwrap().text, format!("notice {}", 2 * page + 9));
+    assert_eq!(calls() - before, 3, "three pages");
+    assert!(phone.app.notifications(phone.id()).unwrap().is_empty());
+    // The operator's outbox comes in pages of the same size.
+    let first = w.service.outbox(Some(USER), 0).unwrap();
+    assert_eq!(first.len(), page);
+    // A device that joins later sees what came after it, even behind more
+    // than a page of older notices.
+    w.clock.advance_secs(60);
+    let tablet = w.installation(":memory:");
+    let t = w.activate(&tablet, USER, "tablet");
+    w.clock.advance_secs(60);
+    insert(1, now(&w));
+    let seen = tablet.notifications(&t.profile_id).unwrap();
+    assert!(seen
+        .iter()
+        .any(|n| n.text == "notice 0" && n.at_ms == now(&w)));
+    assert!(seen.iter().all(|n| n.at_ms >= now(&w) - 60_000), "{seen:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn renames_are_limited_per_identity() {
+    let w = World::new();
+    let phone = w.app(USER, "phone");
+    let tablet = w.app(USER, "tablet");
+    let rename = |app: &App, name: String| {
+        app.app
+            .rename_device(app.id(), tablet.profile.device_id.clone(), name)
+    };
+    for i in 0..10 {
+        // Two devices of one identity share its budget.
+        let app = if i % 2 == 0 { &phone } else { &tablet };
+        rename(app, format!("tablet {i}")).unwrap();
+    }
+    let digest = w.digest();
+    assert_eq!(
+        rename(&phone, "Call support +299 000000".into()),
+        Err(Error::RateLimited)
+    );
+    assert_eq!(w.digest(), digest, "a refused rename writes nothing");
+    let renames = || {
+        w.activity_kinds(&phone.profile.identity_id)
+            .iter()
+            .filter(|k| *k == "device_renamed")
+            .count()
+    };
+    assert_eq!(renames(), 10);
+    // Another identity is not held back.
+    let other = w.app("Malik-Sisimiut", "phone");
+    other
+        .app
+        .rename_device(other.id(), other.profile.device_id.clone(), "mine".into())
+        .unwrap();
+    w.clock.advance_secs(HOUR);
+    rename(&phone, "tablet again".into()).unwrap();
+    assert_eq!(renames(), 11);
 }
 
 #[test]
