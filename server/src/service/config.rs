@@ -1,5 +1,6 @@
 //! The service's settings.
 
+use crate::keys::KeySource;
 use crate::lockout::LockoutPolicy;
 
 /// Settings of the service.
@@ -19,6 +20,9 @@ pub struct ServiceConfig {
     pub addition_wait_ms: i64,
     /// Most requests per user ID per hour (flooding and push-fatigue defence).
     pub max_requests_per_hour: u32,
+    /// Where the signing and activation-code keys come from (default: a key
+    /// file beside the database, in memory for an in-memory database).
+    pub keys: KeySource,
 }
 
 impl Default for ServiceConfig {
@@ -31,6 +35,7 @@ impl Default for ServiceConfig {
             pin_session_ttl_ms: 120_000,
             addition_wait_ms: 3_600_000,
             max_requests_per_hour: 10,
+            keys: KeySource::default(),
         }
     }
 }

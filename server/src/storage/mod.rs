@@ -11,7 +11,7 @@
 //! One file per table group: [`identities`], [`devices`], [`codes`]
 //! (activation codes), [`requests`], [`pin_sessions`], [`activity`] (the
 //! hash-chained log), [`additions`] (device additions), [`notifications`]
-//! (the outbox), [`unfreeze`] (unfreeze proofs), [`keys`] (the service key)
+//! (the outbox), [`unfreeze`] (unfreeze proofs), [`keys`] (rotation statements of the service key)
 //! and [`diagnostics`]; [`migrations`] holds the schema and [`db`] the
 //! connection, the transaction helper and group commit.
 //!

@@ -128,14 +128,19 @@ fn an_empty_database_gets_every_table_and_the_schema_version() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, MIGRATIONS.len());
-    // Every state table, and the service key's.
-    for table in STATE_TABLES.into_iter().chain(["service_key"]) {
+    // Every state table, and the key rotations'.
+    for table in STATE_TABLES.into_iter().chain(["key_rotations"]) {
         let n: i64 = conn
             .connection()
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .unwrap_or_else(|e| panic!("table {table} is missing: {e}"));
         assert_eq!(n, 0, "{table} starts empty");
     }
+    // No table for private keys any more (migration 2).
+    assert!(conn
+        .connection()
+        .query_row("SELECT count(*) FROM service_key", [], |r| r.get::<_, i64>(0))
+        .is_err());
 }
 
 #[test]
@@ -974,11 +979,19 @@ fn unfreeze_proofs_count_only_other_active_devices_in_the_window() {
 }
 
 #[test]
-fn the_service_key_is_stored_once() {
+fn one_rotation_statement_per_retired_key() {
+    use akuersi_protocol::service_key::KeyRotation;
     let db = db();
-    assert_eq!(read(&db, |tx| tx.service_key()), None);
-    write(&db, |tx| tx.insert_service_key(b"pkcs8"));
-    assert_eq!(read(&db, |tx| tx.service_key()), Some(b"pkcs8".to_vec()));
-    assert!(write_fails(&db, |tx| tx.insert_service_key(b"other")));
-    assert_eq!(read(&db, |tx| tx.service_key()), Some(b"pkcs8".to_vec()));
+    assert!(read(&db, |tx| tx.key_rotations()).is_empty());
+    let r = |old: &str, at: i64| KeyRotation {
+        old_key_id: old.into(),
+        new_public_key: vec![4; 65],
+        rotated_at_ms: at,
+        signature: vec![1; 64],
+    };
+    write(&db, |tx| tx.insert_key_rotation(&r("b", 20)));
+    write(&db, |tx| tx.insert_key_rotation(&r("a", 10)));
+    assert!(write_fails(&db, |tx| tx.insert_key_rotation(&r("a", 30))));
+    let stored = read(&db, |tx| tx.key_rotations());
+    assert_eq!(stored, vec![r("a", 10), r("b", 20)]);
 }
