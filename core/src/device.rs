@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::store::{activity, profiles};
 use crate::transport::call_endpoint;
 use akuersi_protocol::activity::{verify_chain, LogEntry};
+use akuersi_protocol::service_key::{follow_rotations, service_key_id};
 use akuersi_protocol::endpoint::{endpoints, DeviceEndpoint};
 use akuersi_protocol::identity::UserId;
 use akuersi_protocol::pin::Pin;
@@ -465,17 +466,55 @@ impl Installation {
     }
 
     /// A page of the identity's activity log, newest first, after checking
-    /// the whole hash chain against the head the service signed (with the key
-    /// learned at activation). A log edited, cut or reordered anywhere fails
-    /// with `Error::Protocol`.
+    /// the whole hash chain against the head the service signed, with the
+    /// key the head names: the key learned at activation, or one it passed
+    /// trust to by a key-rotation statement (PROTOCOL §12.6). New keys are
+    /// remembered (writes state); a retired key's heads are accepted only if
+    /// signed before its rotation. A log edited, cut or reordered anywhere,
+    /// or a rotation that does not verify, fails with `Error::Protocol`.
     pub fn activity_log(&self, profile_id: &str, offset: u32, limit: u32) -> Result<ActivityPage> {
         let secrets = self.secrets(profile_id)?;
         let profile = self.profile(profile_id)?;
-        let service_key = profiles::service_public_key(&*self.store.conn()?, profile_id)?;
+        let (trusted, mut retired) = {
+            let conn = self.store.conn()?;
+            (
+                profiles::service_public_key(&conn, profile_id)?,
+                profiles::retired_service_keys(&conn, profile_id)?,
+            )
+        };
         let r: ActivityResponse =
             self.signed_call::<endpoints::Activity>(profile_id, &secrets, ActivityQuery {})?;
-        verify_chain(&profile.identity_id, &r.entries, &r.head, &service_key)
+        let chain = follow_rotations(&trusted, &r.key_rotations)
+            .map_err(|e| Error::Protocol(format!("the service's new key does not check out: {e}")))?;
+        let mut newest = trusted;
+        for rotation in &chain {
+            retired.push((
+                rotation.old_key_id.clone(),
+                std::mem::replace(&mut newest, rotation.new_public_key.clone()),
+                rotation.rotated_at_ms,
+            ));
+        }
+        let key = if r.head.key_id == service_key_id(&newest) {
+            &newest
+        } else {
+            match retired.iter().find(|(id, _, _)| *id == r.head.key_id) {
+                Some((_, key, at)) if r.head.signed_at_ms <= *at => key,
+                Some(_) => {
+                    return Err(Error::Protocol(
+                        "the activity log is signed by a retired service key".into(),
+                    ))
+                }
+                None => &newest,
+            }
+        };
+        verify_chain(&profile.identity_id, &r.entries, &r.head, key)
             .map_err(|e| Error::Protocol(format!("the activity log does not check out: {e}")))?;
+        if !chain.is_empty() {
+            let learned = &retired[retired.len() - chain.len()..];
+            self.store.write(|tx| {
+                profiles::learn_service_key(tx, profile_id, learned, &newest)
+            })?;
+        }
         let total = r.entries.len() as u64;
         Ok(ActivityPage {
             entries: r

@@ -57,6 +57,16 @@ const MIGRATIONS: &[&str] = &[
     // 2: when the owner last read the security rules (shown on first run and
     // before the first approval).
     "ALTER TABLE profiles ADD COLUMN rules_acknowledged_at_ms INTEGER",
+    // 3: service keys the app has seen retired by a key-rotation statement
+    // (profiles.service_public_key is the newest trusted key). Heads a
+    // retired key signed before its retirement are still accepted.
+    "CREATE TABLE retired_service_keys (
+        profile_id TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        public_key BLOB NOT NULL,
+        retired_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (profile_id, key_id)
+    )",
 ];
 
 /// Create the database file for its owner alone (0600 on Unix) before

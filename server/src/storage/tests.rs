@@ -995,3 +995,119 @@ fn one_rotation_statement_per_retired_key() {
     let stored = read(&db, |tx| tx.key_rotations());
     assert_eq!(stored, vec![r("a", 10), r("b", 20)]);
 }
+
+// ------------------------------------------------------------ keys out of the database
+
+/// Does any of the database's files (main, -wal, -shm) contain `needle`?
+fn db_files_contain(path: &std::path::Path, needle: &[u8]) -> bool {
+    ["", "-wal", "-shm"].iter().any(|suffix| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        std::fs::read(std::path::PathBuf::from(p))
+            .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            .unwrap_or(false)
+    })
+}
+
+/// The 32-byte private scalar inside a P-256 PKCS#8 document made by ring.
+fn private_scalar(pkcs8: &[u8]) -> Vec<u8> {
+    let marker = [0x02, 0x01, 0x01, 0x04, 0x20];
+    let at = pkcs8
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .expect("an ECPrivateKey");
+    pkcs8[at + marker.len()..at + marker.len() + 32].to_vec()
+}
+
+#[test]
+fn an_old_database_keeps_its_key_in_a_key_file_and_no_longer_holds_it() {
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("service.sqlite");
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .unwrap()
+        .as_ref()
+        .to_vec();
+    let public = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
+        .unwrap()
+        .public_key()
+        .as_ref()
+        .to_vec();
+    let scalar = private_scalar(&pkcs8);
+    {
+        // A database as schema 1 left it, with its key in a row.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
+            .unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch("PRAGMA user_version = 1").unwrap();
+        conn.execute("INSERT INTO service_key(id, pkcs8) VALUES (1, ?1)", [&pkcs8])
+            .unwrap();
+    }
+    // The scan can see a key that is there.
+    assert!(db_files_contain(&path, &scalar));
+
+    let clock = std::sync::Arc::new(akuersi_protocol::clock::TestClock::new(1_000));
+    let service = crate::Service::open(
+        path.to_str().unwrap(),
+        clock.clone(),
+        crate::ServiceConfig::default(),
+    )
+    .unwrap();
+    // Same signing key, same code key (codes issued before still verify).
+    assert_eq!(service.public_key(), public);
+    let legacy_code_key = akuersi_protocol::crypto::sha256(&[b"akuersi/v1/code-key", &pkcs8]);
+    let expected = ring::hmac::sign(
+        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &legacy_code_key),
+        b"code",
+    );
+    assert_eq!(service.keys.code_mac(b"code").unwrap(), expected.as_ref());
+    service.create_identity("Aviaja-Nuuk").unwrap();
+    drop(service);
+
+    for needle in [&pkcs8[..], &scalar[..]] {
+        assert!(!db_files_contain(&path, needle), "key bytes in the database");
+    }
+    let key_file = std::fs::read_to_string(dir.path().join("service.sqlite.keys")).unwrap();
+    assert!(key_file.contains(&akuersi_protocol::encoding::b64_encode(&pkcs8)));
+
+    // Reopened, it is the same key, from the file.
+    let again = crate::Service::open(
+        path.to_str().unwrap(),
+        clock,
+        crate::ServiceConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(again.public_key(), public);
+}
+
+#[test]
+fn a_new_database_never_holds_the_key_files_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("service.sqlite");
+    let clock = std::sync::Arc::new(akuersi_protocol::clock::TestClock::new(1_000));
+    let service = crate::Service::open(
+        path.to_str().unwrap(),
+        clock,
+        crate::ServiceConfig::default(),
+    )
+    .unwrap();
+    service.create_identity("Aviaja-Nuuk").unwrap();
+    service.rotate_key().unwrap();
+    drop(service);
+    let text = std::fs::read_to_string(dir.path().join("service.sqlite.keys")).unwrap();
+    let mut secrets = 0;
+    for line in text.lines().skip(1) {
+        let (_, value) = line.split_once(' ').unwrap();
+        let bytes = akuersi_protocol::encoding::b64_decode(value).unwrap();
+        let needle = if bytes.len() == 32 {
+            bytes
+        } else {
+            private_scalar(&bytes)
+        };
+        assert!(!db_files_contain(&path, &needle));
+        secrets += 1;
+    }
+    assert_eq!(secrets, 3, "a code key and two signing keys");
+}

@@ -11,4 +11,5 @@
 
 mod approval_flow;
 mod identity_care;
+mod service_keys;
 mod what_the_user_sees;
