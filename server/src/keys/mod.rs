@@ -21,7 +21,7 @@ use crate::error::{Result, ServiceError};
 
 pub mod pkcs11;
 
-pub use pkcs11::Pkcs11Config;
+pub use pkcs11::{Pkcs11Config, Pkcs11Keys};
 
 /// Where the service's keys come from.
 #[derive(Debug, Clone, Default)]
