@@ -11,6 +11,7 @@ pub mod api;
 pub mod bench_support;
 pub mod error;
 pub mod http;
+pub mod jobs;
 pub mod keys;
 pub mod lockout;
 pub mod notify;

@@ -2,6 +2,7 @@
 
 use crate::keys::KeySource;
 use crate::lockout::LockoutPolicy;
+use crate::service::retention::RetentionPolicy;
 
 /// Settings of the service.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct ServiceConfig {
     /// Where the signing and activation-code keys come from (default: a key
     /// file beside the database, in memory for an in-memory database).
     pub keys: KeySource,
+    /// What the retention job purges, and when (`retention::RetentionPolicy`).
+    pub retention: RetentionPolicy,
 }
 
 impl Default for ServiceConfig {
@@ -36,6 +39,7 @@ impl Default for ServiceConfig {
             addition_wait_ms: 3_600_000,
             max_requests_per_hour: 10,
             keys: KeySource::default(),
+            retention: RetentionPolicy::default(),
         }
     }
 }

@@ -45,6 +45,7 @@ mod identities;
 mod pin;
 pub(crate) mod precheck;
 mod requests;
+pub mod retention;
 pub mod settings;
 
 #[cfg(test)]

@@ -146,4 +146,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         rotated_at_ms INTEGER NOT NULL,
         signature BLOB NOT NULL
     );",
+    // 3: the retention job finds ended requests and old PIN sessions by time.
+    "CREATE INDEX requests_by_expiry ON requests(expires_at_ms);
+    CREATE INDEX pake_sessions_by_expiry ON pake_sessions(expires_at_ms);
+    CREATE INDEX notifications_by_time ON notifications(at_ms);",
 ];

@@ -57,6 +57,7 @@ mod migrations;
 mod notifications;
 mod pin_sessions;
 mod requests;
+pub(crate) mod retention;
 mod unfreeze;
 
 #[cfg(test)]
@@ -76,6 +77,7 @@ pub(crate) use identities::NewIdentity;
 pub(crate) use notifications::NewNotification;
 pub(crate) use pin_sessions::NewPinSession;
 pub(crate) use requests::{NewRequest, RequestDecision, RequestRow};
+pub use retention::RetainedTable;
 
 /// The storage operations on one connection, inside one transaction when
 /// it comes from [`Db::write`].
