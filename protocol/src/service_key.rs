@@ -181,3 +181,54 @@ mod tests {
         assert_ne!(ida, service_key_id(b.public_key().as_ref()));
     }
 }
+
+#[cfg(test)]
+mod vectors {
+    //! docs/PROTOCOL.md §11.8, checked.
+    use super::*;
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn public_of(d: [u8; 32]) -> Vec<u8> {
+        use p256::elliptic_curve::sec1::ToEncodedPoint;
+        p256::SecretKey::from_slice(&d)
+            .unwrap()
+            .public_key()
+            .to_encoded_point(false)
+            .as_bytes()
+            .to_vec()
+    }
+
+    #[test]
+    fn the_documented_rotation_and_head_vectors_hold() {
+        let old = public_of([0x11; 32]);
+        let new = public_of([0x22; 32]);
+        assert_eq!(hex_lower(&old), "040217e617f0b6443928278f96999e69a23a4f2c152bdf6d6cdf66e5b80282d4ed194a7debcb97712d2dda3ca85aa8765a56f45fc758599652f2897c65306e5794");
+        assert_eq!(hex_lower(&new), "04d65a93977caa3d1b081852ff57a79e465f1660577304baead505dd3a48589cf350185e895372df6221ea3a137557e473fddb6755f05bd507c3c533fce9c91285");
+        assert_eq!(service_key_id(&old), "7f3c9bdc4f9bccf4");
+        assert_eq!(service_key_id(&new), "76e62324b41da8e7");
+        let bytes = rotation_bytes("7f3c9bdc4f9bccf4", &new, 1_796_083_200_000);
+        assert_eq!(hex_lower(&bytes), "00000017616b75657273692f76312f6b65792d726f746174696f6e00000010376633633962646334663962636366340000004104d65a93977caa3d1b081852ff57a79e465f1660577304baead505dd3a48589cf350185e895372df6221ea3a137557e473fddb6755f05bd507c3c533fce9c91285000001a22ee6b000");
+        let rotation = KeyRotation {
+            old_key_id: "7f3c9bdc4f9bccf4".into(),
+            new_public_key: new,
+            rotated_at_ms: 1_796_083_200_000,
+            signature: unhex("b12885182899841b3d7467f071ca69ee4a63298b48a5b32a673d303bee2f1f20cba688b142e11a968088e34bbde8d0839f1b37b002e6ba222e884f380b22109d"),
+        };
+        verify_rotation(&old, &rotation).unwrap();
+        let head = crate::activity::head_bytes(
+            "0123456789abcdef0123456789abcdef",
+            "7f3c9bdc4f9bccf4",
+            1,
+            &[0xab; 32],
+            1_796_083_200_000,
+        );
+        assert_eq!(hex_lower(&head), "00000018616b75657273692f76312f61637469766974792d686561640000002030313233343536373839616263646566303132333435363738396162636465660000001037663363396264633466396263636634000000000000000100000020abababababababababababababababababababababababababababababababab000001a22ee6b000");
+        verify_p256(&old, &head, &unhex("f16242d47902d53847fef389cf47c1cfa708138ecf3f6d2255d1b8a457c6a0b105ef8308ffba91d361a0fd9661074397fbc37faf7f83a332f681e9102b66c81e")).unwrap();
+    }
+}

@@ -141,3 +141,53 @@ fn name_of(mut i: usize) -> String {
         }
     }
 }
+
+/// docs/BENCHMARKS.md "Disk growth": bytes on disk per created request,
+/// without and with retention. A measurement, run by hand:
+/// `cargo test -p akuersi-tests --test flows -- --ignored --nocapture disk_growth`.
+#[test]
+#[ignore = "measurement for docs/BENCHMARKS.md; run by hand"]
+fn disk_growth_per_create() {
+    const N: usize = 20_000;
+    let dir = std::env::temp_dir().join(format!("akuersi-growth-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("service.sqlite");
+    let w = World::with_config(
+        db.to_str().unwrap(),
+        ServiceConfig {
+            max_requests_per_hour: u32::MAX,
+            synchronous_full: false,
+            ..ServiceConfig::default()
+        },
+    );
+    let size = |w: &World| {
+        let (pages, free) = w.service.page_counts().unwrap();
+        (pages * 4096, free)
+    };
+    w.service.vacuum().unwrap();
+    let (base, _) = size(&w);
+    for i in 0..N {
+        // Each user ID once an hour at most, as a flood from many callers.
+        w.request(&format!("Flood-{}", name_of(i)));
+    }
+    let (flooded, _) = size(&w);
+    let per_create = (flooded - base) as f64 / N as f64;
+    w.clock.advance_secs(31 * DAY_S);
+    let report = w.service.run_retention(now(&w)).unwrap();
+    let (after_purge, free) = size(&w);
+    w.service.vacuum().unwrap();
+    let (after_vacuum, _) = size(&w);
+    println!(
+        "base {base} B; after {N} creates {flooded} B ({per_create:.0} B/create, \
+         {:.2} GB per million); retention removed {} requests in {} transactions; \
+         after purge {after_purge} B with {free} free pages; after VACUUM {after_vacuum} B",
+        per_create * 1e6 / 1e9,
+        report.requests,
+        report.batches
+    );
+    assert_eq!(report.requests, N as u64);
+    assert!(after_vacuum <= base + 8192);
+    drop(w);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
