@@ -157,7 +157,10 @@ fn chain_benches(c: &mut Criterion) {
         hash: prev.clone(),
         signed_at_ms,
         signature: key
-            .sign(&rng, &head_bytes(identity, &key_id, 10_000, &prev, signed_at_ms))
+            .sign(
+                &rng,
+                &head_bytes(identity, &key_id, 10_000, &prev, signed_at_ms),
+            )
             .unwrap()
             .as_ref()
             .to_vec(),

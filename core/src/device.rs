@@ -11,10 +11,10 @@ use crate::error::{Error, Result};
 use crate::store::{activity, profiles};
 use crate::transport::call_endpoint;
 use akuersi_protocol::activity::{verify_chain, LogEntry};
-use akuersi_protocol::service_key::{follow_rotations, service_key_id};
 use akuersi_protocol::endpoint::{endpoints, DeviceEndpoint};
 use akuersi_protocol::identity::UserId;
 use akuersi_protocol::pin::Pin;
+use akuersi_protocol::service_key::{follow_rotations, service_key_id};
 use akuersi_protocol::wire::{
     operation_pake_context, pairing_proof, parse_pairing_payload, Ack, ActivateResponse,
     ActivityQuery, ActivityResponse, AdditionView, ChangeContact, ChangePin, ChangeSettings,
@@ -484,8 +484,9 @@ impl Installation {
         };
         let r: ActivityResponse =
             self.signed_call::<endpoints::Activity>(profile_id, &secrets, ActivityQuery {})?;
-        let chain = follow_rotations(&trusted, &r.key_rotations)
-            .map_err(|e| Error::Protocol(format!("the service's new key does not check out: {e}")))?;
+        let chain = follow_rotations(&trusted, &r.key_rotations).map_err(|e| {
+            Error::Protocol(format!("the service's new key does not check out: {e}"))
+        })?;
         let mut newest = trusted;
         for rotation in &chain {
             retired.push((
@@ -511,9 +512,8 @@ impl Installation {
             .map_err(|e| Error::Protocol(format!("the activity log does not check out: {e}")))?;
         if !chain.is_empty() {
             let learned = &retired[retired.len() - chain.len()..];
-            self.store.write(|tx| {
-                profiles::learn_service_key(tx, profile_id, learned, &newest)
-            })?;
+            self.store
+                .write(|tx| profiles::learn_service_key(tx, profile_id, learned, &newest))?;
         }
         let total = r.entries.len() as u64;
         Ok(ActivityPage {

@@ -184,7 +184,11 @@ pub fn head_bytes(
     signed_at_ms: i64,
 ) -> Vec<u8> {
     let mut w = CanonicalWriter::new(HEAD_DOMAIN);
-    w.str(identity_id).str(key_id).u64(seq).bytes(hash).i64(signed_at_ms);
+    w.str(identity_id)
+        .str(key_id)
+        .u64(seq)
+        .bytes(hash)
+        .i64(signed_at_ms);
     w.finish()
 }
 

@@ -28,7 +28,12 @@ pub struct KeyRetentionArgs {
     /// Keep the keys on a PKCS#11 token instead: path of the module (for
     /// SoftHSM2, /usr/lib/softhsm/libsofthsm2.so). Needs --pkcs11-token and
     /// the user PIN in AKUERSI_PKCS11_PIN.
-    #[arg(long, value_name = "LIB", requires = "pkcs11_token", conflicts_with = "keys")]
+    #[arg(
+        long,
+        value_name = "LIB",
+        requires = "pkcs11_token",
+        conflicts_with = "keys"
+    )]
     pub pkcs11_module: Option<PathBuf>,
     /// Label of the PKCS#11 token.
     #[arg(long, value_name = "LABEL", requires = "pkcs11_module")]

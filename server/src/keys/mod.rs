@@ -218,7 +218,12 @@ impl FileKeys {
 
 impl KeyProvider for FileKeys {
     fn signing_keys(&self) -> Result<Vec<PublicKeyInfo>> {
-        Ok(self.read()?.signing.iter().map(|k| k.info.clone()).collect())
+        Ok(self
+            .read()?
+            .signing
+            .iter()
+            .map(|k| k.info.clone())
+            .collect())
     }
 
     fn sign(&self, key_id: &str, message: &[u8]) -> Result<Vec<u8>> {

@@ -247,7 +247,12 @@ fn generate_signing_key(session: &Session, label: &str, counter: u32) -> Result<
 
 impl KeyProvider for Pkcs11Keys {
     fn signing_keys(&self) -> Result<Vec<PublicKeyInfo>> {
-        Ok(self.lock()?.signing.iter().map(|k| k.info.clone()).collect())
+        Ok(self
+            .lock()?
+            .signing
+            .iter()
+            .map(|k| k.info.clone())
+            .collect())
     }
 
     fn sign(&self, key_id: &str, message: &[u8]) -> Result<Vec<u8>> {

@@ -164,22 +164,6 @@ impl Service {
         Self::open_with_keys(path, clock, config, keys, moved)
     }
 
-    /// Open like [`Service::open`], with keys from the caller's own
-    /// [`KeyProvider`] (`config.keys` is not used).
-    pub fn open_with_provider(
-        path: &str,
-        clock: Arc<dyn Clock>,
-        config: ServiceConfig,
-        keys: Box<dyn KeyProvider>,
-    ) -> Result<Self> {
-        if legacy_key(path)?.is_some() {
-            return Err(ServiceError::internal(
-                "this database still holds its service key; open it once with a key file",
-            ));
-        }
-        Self::open_with_keys(path, clock, config, keys, false)
-    }
-
     fn open_with_keys(
         path: &str,
         clock: Arc<dyn Clock>,
@@ -253,9 +237,10 @@ impl Service {
             if stored.iter().any(|r| r.old_key_id == old.key_id) {
                 continue;
             }
-            let signature = self
-                .keys
-                .sign(&old.key_id, &rotation_bytes(&old.key_id, &new.public_key, now))?;
+            let signature = self.keys.sign(
+                &old.key_id,
+                &rotation_bytes(&old.key_id, &new.public_key, now),
+            )?;
             let rotation = KeyRotation {
                 old_key_id: old.key_id.clone(),
                 new_public_key: new.public_key.clone(),

@@ -139,7 +139,8 @@ fn an_empty_database_gets_every_table_and_the_schema_version() {
     // No table for private keys any more (migration 2).
     assert!(conn
         .connection()
-        .query_row("SELECT count(*) FROM service_key", [], |r| r.get::<_, i64>(0))
+        .query_row("SELECT count(*) FROM service_key", [], |r| r
+            .get::<_, i64>(0))
         .is_err());
 }
 
@@ -1042,8 +1043,11 @@ fn an_old_database_keeps_its_key_in_a_key_file_and_no_longer_holds_it() {
             .unwrap();
         conn.execute_batch(MIGRATIONS[0]).unwrap();
         conn.execute_batch("PRAGMA user_version = 1").unwrap();
-        conn.execute("INSERT INTO service_key(id, pkcs8) VALUES (1, ?1)", [&pkcs8])
-            .unwrap();
+        conn.execute(
+            "INSERT INTO service_key(id, pkcs8) VALUES (1, ?1)",
+            [&pkcs8],
+        )
+        .unwrap();
     }
     // The scan can see a key that is there.
     assert!(db_files_contain(&path, &scalar));
@@ -1067,7 +1071,10 @@ fn an_old_database_keeps_its_key_in_a_key_file_and_no_longer_holds_it() {
     drop(service);
 
     for needle in [&pkcs8[..], &scalar[..]] {
-        assert!(!db_files_contain(&path, needle), "key bytes in the database");
+        assert!(
+            !db_files_contain(&path, needle),
+            "key bytes in the database"
+        );
     }
     let key_file = std::fs::read_to_string(dir.path().join("service.sqlite.keys")).unwrap();
     assert!(key_file.contains(&akuersi_protocol::encoding::b64_encode(&pkcs8)));
