@@ -1118,3 +1118,32 @@ fn a_new_database_never_holds_the_key_files_keys() {
     }
     assert_eq!(secrets, 3, "a code key and two signing keys");
 }
+
+#[test]
+fn a_rotation_cut_short_after_the_key_file_is_completed_on_the_next_open() {
+    use crate::keys::{FileKeys, KeyProvider};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("service.sqlite");
+    let clock = std::sync::Arc::new(akuersi_protocol::clock::TestClock::new(1_000));
+    let open = || {
+        crate::Service::open(
+            path.to_str().unwrap(),
+            clock.clone(),
+            crate::ServiceConfig::default(),
+        )
+        .unwrap()
+    };
+    let old = open().current_key();
+    // The new key reached the key file, then the process died before the
+    // rotation statement was stored.
+    let new = FileKeys::open_or_create(&dir.path().join("service.sqlite.keys"), None)
+        .unwrap()
+        .add_signing_key()
+        .unwrap();
+    let service = open();
+    assert_eq!(service.current_key(), new);
+    let rotations = service.key_rotations().unwrap();
+    assert_eq!(rotations.len(), 1);
+    akuersi_protocol::service_key::verify_rotation(&old.public_key, &rotations[0]).unwrap();
+    assert_eq!(rotations[0].new_public_key, new.public_key);
+}
