@@ -121,3 +121,69 @@ impl JobRunner {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use akuersi_protocol::clock::TestClock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    struct Counting(Arc<AtomicU64>, i64);
+
+    impl Job for Counting {
+        fn name(&self) -> &'static str {
+            "counting"
+        }
+        fn every_ms(&self) -> i64 {
+            self.1
+        }
+        fn run(&self, _: &Service, now_ms: i64) -> Result<u64> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(now_ms as u64)
+        }
+    }
+
+    fn service(clock: Arc<TestClock>) -> Arc<Service> {
+        Arc::new(Service::open(":memory:", clock, crate::ServiceConfig::default()).unwrap())
+    }
+
+    #[test]
+    fn jobs_run_when_due_on_the_service_clock() {
+        let clock = Arc::new(TestClock::new(1_000));
+        let (fast, slow) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+        let mut runner = JobRunner::new(service(clock.clone()));
+        runner.register(Box::new(Counting(fast.clone(), 10)));
+        runner.register(Box::new(Counting(slow.clone(), 100)));
+        assert_eq!(runner.run_due().len(), 2, "both due at once");
+        assert!(runner.run_due().is_empty());
+        assert_eq!(runner.next_due_ms(), Some(1_010));
+        clock.advance_ms(10);
+        let r = runner.run_due();
+        assert_eq!(
+            r,
+            vec![JobReport {
+                name: "counting",
+                outcome: Ok(1_010)
+            }]
+        );
+        clock.advance_ms(90);
+        assert_eq!(runner.run_due().len(), 2);
+        assert_eq!(fast.load(Ordering::SeqCst), 3);
+        assert_eq!(slow.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn the_task_runs_due_jobs_and_stops_at_shutdown() {
+        let clock = Arc::new(TestClock::new(1_000));
+        let count = Arc::new(AtomicU64::new(0));
+        let mut runner = JobRunner::new(service(clock));
+        runner.register(Box::new(Counting(count.clone(), 60_000)));
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        // Shutdown is already complete: one round, then the task returns.
+        rt.block_on(runner.run(async {}));
+        assert_eq!(count.load(Ordering::SeqCst), 1);
+    }
+}
