@@ -132,16 +132,22 @@ pub(crate) fn log(
     })
 }
 
-/// The PKCS#8 signing key an old database (schema 1) kept in its
-/// `service_key` table, read before migration 2 deletes it.
+/// The PKCS#8 signing key an old database kept in its `service_key`
+/// table, read before the migration that drops the table (2) runs.
 fn legacy_key(path: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
     use rusqlite::OptionalExtension;
     if path == ":memory:" || !std::path::Path::new(path).exists() {
         return Ok(None);
     }
     let conn = rusqlite::Connection::open(path)?;
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if version != 1 {
+    // By the table, not the schema version, so the check holds whatever
+    // number the migration that drops it ends up with.
+    let has_table: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'service_key'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_table {
         return Ok(None);
     }
     let key: Option<Vec<u8>> = conn
