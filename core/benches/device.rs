@@ -150,12 +150,17 @@ fn chain_benches(c: &mut Criterion) {
         prev = hash.to_vec();
     }
     let signed_at_ms = 1_796_083_300_000;
+    let key_id = akuersi_protocol::service_key::service_key_id(key.public_key().as_ref());
     let head = SignedHead {
+        key_id: key_id.clone(),
         seq: 10_000,
         hash: prev.clone(),
         signed_at_ms,
         signature: key
-            .sign(&rng, &head_bytes(identity, 10_000, &prev, signed_at_ms))
+            .sign(
+                &rng,
+                &head_bytes(identity, &key_id, 10_000, &prev, signed_at_ms),
+            )
             .unwrap()
             .as_ref()
             .to_vec(),

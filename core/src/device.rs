@@ -14,6 +14,7 @@ use akuersi_protocol::activity::{verify_extension, LogEntry};
 use akuersi_protocol::endpoint::{endpoints, DeviceEndpoint};
 use akuersi_protocol::identity::UserId;
 use akuersi_protocol::pin::Pin;
+use akuersi_protocol::service_key::{follow_rotations, service_key_id};
 use akuersi_protocol::wire::{
     operation_pake_context, pairing_proof, parse_pairing_payload, Ack, ActivateResponse,
     ActivityQuery, ActivityResponse, AdditionView, ChangeContact, ChangePin, ChangeSettings,
@@ -519,17 +520,18 @@ impl Installation {
     pub fn sync_activity_log(&self, profile_id: &str) -> Result<u64> {
         let secrets = self.secrets(profile_id)?;
         let profile = self.profile(profile_id)?;
-        let (service_key, from) = {
+        let (trusted, mut retired, from) = {
             let conn = self.store.conn()?;
             (
                 profiles::service_public_key(&conn, profile_id)?,
+                profiles::retired_service_keys(&conn, profile_id)?,
                 identity_log::anchor(&conn, profile_id)?,
             )
         };
         let mut fetched: Vec<LogEntry> = Vec::new();
         let mut after = from.seq;
-        let head = loop {
-            let r: ActivityResponse = self.signed_call::<endpoints::Activity>(
+        let last = loop {
+            let mut r: ActivityResponse = self.signed_call::<endpoints::Activity>(
                 profile_id,
                 &secrets,
                 ActivityQuery {
@@ -537,13 +539,13 @@ impl Installation {
                     limit: MAX_ACTIVITY_PAGE,
                 },
             )?;
-            let last = r.entries.last().map(|e| e.seq);
-            fetched.extend(r.entries);
-            match last {
+            let last_seq = r.entries.last().map(|e| e.seq);
+            fetched.extend(std::mem::take(&mut r.entries));
+            match last_seq {
                 // Only a page that moves on is worth asking after; anything
-                // else ends here and is judged by the check below.
+                // else ends here and is judged by the checks below.
                 Some(seq) if seq > after && seq < r.head.seq => after = seq,
-                _ => break r.head,
+                _ => break r,
             }
             if fetched.len() > MAX_LOG_SYNC_ENTRIES {
                 return Err(Error::Protocol(format!(
@@ -551,10 +553,43 @@ impl Installation {
                 )));
             }
         };
-        verify_extension(&profile.identity_id, &from, &fetched, &head, &service_key)
+        // The key that signed the last head: the trusted one, one it passed
+        // trust to by a rotation statement, or a retired one for heads it
+        // signed before it was retired (PROTOCOL §12.6).
+        let chain = follow_rotations(&trusted, &last.key_rotations).map_err(|e| {
+            Error::Protocol(format!("the service's new key does not check out: {e}"))
+        })?;
+        let mut newest = trusted;
+        for rotation in &chain {
+            retired.push((
+                rotation.old_key_id.clone(),
+                std::mem::replace(&mut newest, rotation.new_public_key.clone()),
+                rotation.rotated_at_ms,
+            ));
+        }
+        let head = &last.head;
+        let key = if head.key_id == service_key_id(&newest) {
+            &newest
+        } else {
+            match retired.iter().find(|(id, _, _)| *id == head.key_id) {
+                Some((_, key, at)) if head.signed_at_ms <= *at => key,
+                Some(_) => {
+                    return Err(Error::Protocol(
+                        "the activity log is signed by a retired service key".into(),
+                    ))
+                }
+                None => &newest,
+            }
+        };
+        verify_extension(&profile.identity_id, &from, &fetched, head, key)
             .map_err(identity_log::chain_error)?;
-        self.store
-            .write(|tx| identity_log::extend(tx, profile_id, &from, &fetched, &head))?;
+        self.store.write(|tx| {
+            if !chain.is_empty() {
+                let learned = &retired[retired.len() - chain.len()..];
+                profiles::learn_service_key(tx, profile_id, learned, &newest)?;
+            }
+            identity_log::extend(tx, profile_id, &from, &fetched, head)
+        })?;
         Ok(fetched.len() as u64)
     }
 

@@ -13,6 +13,7 @@ use akuersi_fuzz::{fixed_key, fixed_sign, json_round_trip};
 use akuersi_protocol::activity::{
     entry_hash, head_bytes, verify_chain, LogEntry, SignedHead, GENESIS,
 };
+use akuersi_protocol::service_key::service_key_id;
 use akuersi_protocol::wire::ActivityResponse;
 use libfuzzer_sys::fuzz_target;
 use ring::signature::KeyPair;
@@ -54,10 +55,13 @@ fuzz_target!(|data: &[u8]| {
         &resp.head.signature,
     );
 
-    // The same head, signed by a key we hold.
+    // The same head, signed by a key we hold and naming it.
+    let key_id = service_key_id(fixed_key().public_key().as_ref());
     let head = SignedHead {
+        key_id: key_id.clone(),
         signature: fixed_sign(&head_bytes(
             &identity_id,
+            &key_id,
             resp.head.seq,
             &resp.head.hash,
             resp.head.signed_at_ms,
@@ -95,11 +99,13 @@ fuzz_target!(|data: &[u8]| {
             .last()
             .map_or((0, GENESIS.to_vec()), |e| (e.seq, e.hash.clone()));
         SignedHead {
+            key_id: key_id.clone(),
             seq,
             hash: hash.clone(),
             signed_at_ms: resp.head.signed_at_ms,
             signature: fixed_sign(&head_bytes(
                 &identity_id,
+                &key_id,
                 seq,
                 &hash,
                 resp.head.signed_at_ms,

@@ -6,7 +6,8 @@
 //! ("akuersi/v1/activity-entry", identity id, seq, at, kind, device id?,
 //! request id?, detail, previous hash). The first entry's previous hash is 32
 //! zero bytes. The head statement is ("akuersi/v1/activity-head", identity id,
-//! seq of the last entry, its hash, signed-at), signed by the service's P-256 key.
+//! key id, seq of the last entry, its hash, signed-at), signed by the service's
+//! P-256 key that the key id names ([`crate::service_key`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -160,6 +161,8 @@ pub fn entry_hash(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedHead {
+    /// Id of the service key that signed it ([`crate::service_key::service_key_id`]).
+    pub key_id: String,
     /// Seq of the last entry (0 for an empty log).
     pub seq: u64,
     /// Hash of the last entry (zeros for an empty log).
@@ -173,15 +176,28 @@ pub struct SignedHead {
 }
 
 /// Canonical bytes the service signs for a head.
-pub fn head_bytes(identity_id: &str, seq: u64, hash: &[u8], signed_at_ms: i64) -> Vec<u8> {
+pub fn head_bytes(
+    identity_id: &str,
+    key_id: &str,
+    seq: u64,
+    hash: &[u8],
+    signed_at_ms: i64,
+) -> Vec<u8> {
     let mut w = CanonicalWriter::new(HEAD_DOMAIN);
-    w.str(identity_id).u64(seq).bytes(hash).i64(signed_at_ms);
+    w.str(identity_id)
+        .str(key_id)
+        .u64(seq)
+        .bytes(hash)
+        .i64(signed_at_ms);
     w.finish()
 }
 
 /// Why a log did not check out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChainError {
+    /// The head names a key other than the one it is checked with.
+    #[error("the log head names a service key this app does not know")]
+    UnknownKey,
     /// The service's signature over the head does not verify.
     #[error("the service's signature over the log head does not verify")]
     BadHeadSignature,
@@ -220,7 +236,8 @@ impl Anchor {
     }
 }
 
-/// Check a whole log (entries in order from seq 1) against a signed head.
+/// Check a whole log (entries in order from seq 1) against a signed head,
+/// with the service key the head names (`head.key_id` must be its id).
 pub fn verify_chain(
     identity_id: &str,
     entries: &[LogEntry],
@@ -237,7 +254,8 @@ pub fn verify_chain(
 }
 
 /// Check that `entries` (in order from `anchor.seq + 1`) extend the chain
-/// from `anchor`, which the verifier already trusts, up to the signed `head`.
+/// from `anchor`, which the verifier already trusts, up to the signed `head`,
+/// with the service key the head names (`head.key_id` must be its id).
 /// A head behind the anchor, or the anchor's own entry with another hash, is
 /// [`ChainError::NotAnExtension`]: the service removed or rewrote entries
 /// this verifier saw. With no entries, the head must be the anchor itself.
@@ -248,9 +266,18 @@ pub fn verify_extension(
     head: &SignedHead,
     service_public_key: &[u8],
 ) -> Result<(), ChainError> {
+    if head.key_id != crate::service_key::service_key_id(service_public_key) {
+        return Err(ChainError::UnknownKey);
+    }
     verify_p256(
         service_public_key,
-        &head_bytes(identity_id, head.seq, &head.hash, head.signed_at_ms),
+        &head_bytes(
+            identity_id,
+            &head.key_id,
+            head.seq,
+            &head.hash,
+            head.signed_at_ms,
+        ),
         &head.signature,
     )
     .map_err(|_| ChainError::BadHeadSignature)?;
@@ -320,14 +347,18 @@ mod tests {
         let key = crate::crypto::test_key_pair(&rng);
         let entries = chain(5);
         let last = entries.last().unwrap();
-        let sig = key.sign(&rng, &head_bytes("id", 5, &last.hash, 9)).unwrap();
+        let pk = key.public_key().as_ref();
+        let key_id = crate::service_key::service_key_id(pk);
+        let sig = key
+            .sign(&rng, &head_bytes("id", &key_id, 5, &last.hash, 9))
+            .unwrap();
         let head = SignedHead {
+            key_id,
             seq: 5,
             hash: last.hash.clone(),
             signed_at_ms: 9,
             signature: sig.as_ref().to_vec(),
         };
-        let pk = key.public_key().as_ref();
         verify_chain("id", &entries, &head, pk).unwrap();
 
         let mut edited = entries.clone();
@@ -352,12 +383,28 @@ mod tests {
             verify_chain("other-id", &entries, &head, pk),
             Err(ChainError::BadHeadSignature)
         );
+        // Another key's id, or the right id with a forged signature.
+        let other = crate::crypto::test_key_pair(&rng);
+        assert_eq!(
+            verify_chain("id", &entries, &head, other.public_key().as_ref()),
+            Err(ChainError::UnknownKey)
+        );
+        let mut renamed = head.clone();
+        renamed.key_id = crate::service_key::service_key_id(other.public_key().as_ref());
+        assert_eq!(
+            verify_chain("id", &entries, &renamed, other.public_key().as_ref()),
+            Err(ChainError::BadHeadSignature)
+        );
     }
 
     fn signed_head(key: &ring::signature::EcdsaKeyPair, seq: u64, hash: &[u8]) -> SignedHead {
         let rng = SystemRandom::new();
-        let sig = key.sign(&rng, &head_bytes("id", seq, hash, 9)).unwrap();
+        let key_id = crate::service_key::service_key_id(key.public_key().as_ref());
+        let sig = key
+            .sign(&rng, &head_bytes("id", &key_id, seq, hash, 9))
+            .unwrap();
         SignedHead {
+            key_id,
             seq,
             hash: hash.to_vec(),
             signed_at_ms: 9,

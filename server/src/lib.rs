@@ -11,6 +11,8 @@ pub mod api;
 pub mod bench_support;
 pub mod error;
 pub mod http;
+pub mod jobs;
+pub mod keys;
 pub mod lockout;
 pub mod notify;
 pub mod service;

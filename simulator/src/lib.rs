@@ -27,6 +27,7 @@ pub mod operator;
 pub mod output;
 pub mod profile;
 pub mod serve;
+pub mod serve_keys;
 pub mod timefmt;
 pub mod wire;
 

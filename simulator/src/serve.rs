@@ -51,6 +51,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS",
           value_parser = clap::value_parser!(u32).range(i64::from(MIN_TTL_SECONDS)..=i64::from(MAX_TTL_SECONDS)))]
     pub ttl: Option<u32>,
+    /// Keys (key file or PKCS#11 token), key rotation and retention.
+    #[command(flatten)]
+    pub keys: crate::serve_keys::KeyRetentionArgs,
 }
 
 /// Run `serve` until Ctrl-C (or SIGTERM).
@@ -91,14 +94,13 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
     let db_str = db
         .to_str()
         .ok_or_else(|| SimError::Demo("the data folder's path is not valid UTF-8".into()))?;
-    let service = Arc::new(Service::open(
-        db_str,
-        Arc::new(SystemClock),
-        ServiceConfig {
-            operator_token: Some(token.clone()),
-            ..ServiceConfig::default()
-        },
-    )?);
+    let mut config = ServiceConfig {
+        operator_token: Some(token.clone()),
+        ..ServiceConfig::default()
+    };
+    args.keys.apply(&args.data, &mut config)?;
+    let service = Arc::new(Service::open(db_str, Arc::new(SystemClock), config)?);
+    args.keys.after_open(&service)?;
     // The bank sends the requester's JSON messages to the service in
     // process, through the same dispatcher the HTTP front uses.
     let bank = DemoBank::new(Arc::new(InProcessTransport::new(service.clone())), args.ttl);
@@ -128,6 +130,7 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
             &token_file,
             args.ttl,
         )?;
+        crate::serve_keys::spawn_jobs(&service);
         http::serve(listener, router, http::shutdown_signal()).await?;
         Ok(())
     });

@@ -79,6 +79,16 @@ const MIGRATIONS: &[&str] = &[
         hash BLOB NOT NULL,
         signed_at_ms INTEGER NOT NULL
     );",
+    // 4: service keys the app has seen retired by a key-rotation statement
+    // (profiles.service_public_key is the newest trusted key). Heads a
+    // retired key signed before its retirement are still accepted.
+    "CREATE TABLE retired_service_keys (
+        profile_id TEXT NOT NULL,
+        key_id TEXT NOT NULL,
+        public_key BLOB NOT NULL,
+        retired_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (profile_id, key_id)
+    )",
 ];
 
 /// Create the database file for its owner alone (0600 on Unix) before

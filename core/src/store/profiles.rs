@@ -294,6 +294,41 @@ pub(crate) fn service_public_key(conn: &Connection, profile_id: &str) -> Result<
     )?)
 }
 
+/// A service key the app saw retired: id, public key, retirement time.
+pub(crate) type RetiredKey = (String, Vec<u8>, i64);
+
+/// The service keys this profile has seen retired.
+pub(crate) fn retired_service_keys(conn: &Connection, profile_id: &str) -> Result<Vec<RetiredKey>> {
+    let mut stmt = conn.prepare(
+        "SELECT key_id, public_key, retired_at_ms FROM retired_service_keys
+         WHERE profile_id = ?1",
+    )?;
+    let rows = stmt.query_map([profile_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Trust `newest` as the service's key from now on, remembering the keys it
+/// replaced as retired. Call inside the caller's transaction.
+pub(crate) fn learn_service_key(
+    conn: &Connection,
+    profile_id: &str,
+    retired: &[RetiredKey],
+    newest: &[u8],
+) -> Result<()> {
+    for (key_id, public_key, at) in retired {
+        conn.execute(
+            "INSERT OR IGNORE INTO retired_service_keys
+             (profile_id, key_id, public_key, retired_at_ms) VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![profile_id, key_id, public_key, at],
+        )?;
+    }
+    conn.execute(
+        "UPDATE profiles SET service_public_key = ?2 WHERE profile_id = ?1",
+        rusqlite::params![profile_id, newest],
+    )?;
+    Ok(())
+}
+
 /// Read one column of a profile's row with `sql` (which selects it for
 /// `?1 = profile_id`); `None` if no such profile.
 fn column<T: FromSql>(conn: &Connection, sql: &str, profile_id: &str) -> Result<Option<T>> {

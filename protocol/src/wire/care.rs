@@ -274,6 +274,9 @@ pub struct ActivityResponse {
     pub entries: Vec<crate::activity::LogEntry>,
     /// The head of the whole log, signed now.
     pub head: crate::activity::SignedHead,
+    /// Every rotation of the service's key, oldest first; an app follows them
+    /// from the key it trusts ([`crate::service_key::follow_rotations`]).
+    pub key_rotations: Vec<crate::service_key::KeyRotation>,
     /// The service's clock.
     pub server_time_ms: i64,
 }

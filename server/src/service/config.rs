@@ -1,6 +1,8 @@
 //! The service's settings.
 
+use crate::keys::KeySource;
 use crate::lockout::LockoutPolicy;
+use crate::service::retention::RetentionPolicy;
 
 /// Settings of the service.
 #[derive(Debug, Clone)]
@@ -22,6 +24,11 @@ pub struct ServiceConfig {
     /// Most device renames per identity per hour: the one PIN-less call that
     /// can write to the activity log again and again.
     pub max_renames_per_hour: u32,
+    /// Where the signing and activation-code keys come from (default: a key
+    /// file beside the database, in memory for an in-memory database).
+    pub keys: KeySource,
+    /// What the retention job purges, and when (`retention::RetentionPolicy`).
+    pub retention: RetentionPolicy,
 }
 
 impl Default for ServiceConfig {
@@ -35,6 +42,8 @@ impl Default for ServiceConfig {
             addition_wait_ms: 3_600_000,
             max_requests_per_hour: 10,
             max_renames_per_hour: 10,
+            keys: KeySource::default(),
+            retention: RetentionPolicy::default(),
         }
     }
 }

@@ -116,7 +116,7 @@ impl Service {
         let Some(code) = normalize_code(code) else {
             return Ok(Err(invalid_code()));
         };
-        let code_hash = self.code_hash(&code);
+        let code_hash = self.code_hash(&code)?;
         let codes = tx.unused_codes(identity_id, now)?;
         let live: Vec<&LiveCode> = codes
             .iter()

@@ -43,12 +43,9 @@ impl Service {
     /// What is stored for an activation code: HMAC-SHA256 under a key only
     /// the service holds, so a copy of the codes table alone cannot be
     /// searched for the (60-bit) codes.
-    pub(crate) fn code_hash(&self, normalized: &str) -> [u8; 32] {
-        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.code_key);
-        let tag = ring::hmac::sign(&key, &hash_code(normalized));
-        let mut out = [0u8; 32];
-        out.copy_from_slice(tag.as_ref());
-        out
+    /// The key lives outside the database (`crate::keys`).
+    pub(crate) fn code_hash(&self, normalized: &str) -> Result<[u8; 32]> {
+        self.keys.code_mac(&hash_code(normalized))
     }
 
     /// Create an identity for a new user ID. Writes state.
@@ -108,7 +105,7 @@ impl Service {
                 .ok_or_else(|| err(ErrorCode::InvalidUserId, "no identity has this user ID"))?;
             tx.insert_activation_code(&NewActivationCode {
                 identity_id: &identity_id,
-                code_hash: &self.code_hash(&code),
+                code_hash: &self.code_hash(&code)?,
                 channel: channel_name,
                 issued_at_ms: now,
                 expires_at_ms,

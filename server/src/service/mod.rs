@@ -21,14 +21,16 @@
 use akuersi_protocol::activity::ActivityKind;
 use std::sync::Arc;
 
+use std::sync::RwLock;
+
 use akuersi_protocol::activity::{entry_hash, GENESIS};
 use akuersi_protocol::clock::Clock;
-use akuersi_protocol::crypto::sha256;
+use akuersi_protocol::service_key::{rotation_bytes, KeyRotation};
 use akuersi_protocol::wire::ErrorCode;
-use ring::rand::SystemRandom;
-use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+use zeroize::Zeroizing;
 
 use crate::error::{Result, ServiceError};
+use crate::keys::{KeyProvider, PublicKeyInfo};
 use crate::storage::{Db, NewActivity, Outcome, Store};
 
 pub mod channel;
@@ -43,6 +45,7 @@ mod identities;
 mod pin;
 pub(crate) mod precheck;
 mod requests;
+pub mod retention;
 pub mod settings;
 
 #[cfg(test)]
@@ -69,10 +72,11 @@ pub struct Service {
     pub(crate) db: Db,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: ServiceConfig,
-    /// Signs activity-log heads. Generated on first open and kept in the database.
-    pub(crate) key: EcdsaKeyPair,
-    /// Keys the stored hashes of activation codes (derived from the service key).
-    code_key: [u8; 32],
+    /// The signing keys and the activation-code key, held outside the
+    /// database (key file, memory or PKCS#11 token).
+    pub(crate) keys: Box<dyn KeyProvider>,
+    /// The current signing key's public part (the provider's newest).
+    current_key: RwLock<PublicKeyInfo>,
     /// Signatures checked before their write transaction (`precheck`).
     pub(crate) verified: Verified,
 }
@@ -128,43 +132,140 @@ pub(crate) fn log(
     })
 }
 
-/// Load or create the service's signing key (one transaction).
-fn load_or_create_key(db: &Db) -> Result<(EcdsaKeyPair, [u8; 32])> {
-    let rng = SystemRandom::new();
-    let pkcs8: Vec<u8> = db.write(|tx| {
-        if let Some(k) = tx.service_key()? {
-            return Ok(Outcome::Done(k));
-        }
-        let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
-            .map_err(|_| ServiceError::internal("key generation failed"))?;
-        let k = doc.as_ref().to_vec();
-        tx.insert_service_key(&k)?;
-        Ok(Outcome::Done(k))
-    })?;
-    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
-        .map_err(|_| ServiceError::internal("stored service key is damaged"))?;
-    Ok((pair, sha256(&[b"akuersi/v1/code-key", &pkcs8])))
+/// The PKCS#8 signing key an old database kept in its `service_key`
+/// table, read before the migration that drops the table (2) runs.
+fn legacy_key(path: &str) -> Result<Option<Zeroizing<Vec<u8>>>> {
+    use rusqlite::OptionalExtension;
+    if path == ":memory:" || !std::path::Path::new(path).exists() {
+        return Ok(None);
+    }
+    let conn = rusqlite::Connection::open(path)?;
+    // By the table, not the schema version, so the check holds whatever
+    // number the migration that drops it ends up with.
+    let has_table: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'service_key'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_table {
+        return Ok(None);
+    }
+    let key: Option<Vec<u8>> = conn
+        .query_row("SELECT pkcs8 FROM service_key WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(key.map(Zeroizing::new))
 }
 
 impl Service {
     /// Open (or create) the service's database at `path` (`":memory:"` for a
     /// private in-memory one) and run migrations.
     pub fn open(path: &str, clock: Arc<dyn Clock>, config: ServiceConfig) -> Result<Self> {
+        // An old database's key goes to the key file before the migration
+        // that deletes it runs.
+        let legacy = legacy_key(path)?;
+        let moved = legacy.is_some();
+        let keys = crate::keys::open(&config.keys, path, legacy)?;
+        Self::open_with_keys(path, clock, config, keys, moved)
+    }
+
+    fn open_with_keys(
+        path: &str,
+        clock: Arc<dyn Clock>,
+        config: ServiceConfig,
+        keys: Box<dyn KeyProvider>,
+        moved: bool,
+    ) -> Result<Self> {
         let db = Db::open(path, config.synchronous_full)?;
-        let (key, code_key) = load_or_create_key(&db)?;
-        Ok(Self {
+        if moved {
+            // The deleted key row's pages were zeroed; leave no WAL frame
+            // that still holds them.
+            db.checkpoint_truncate()?;
+        }
+        let current = keys
+            .signing_keys()?
+            .pop()
+            .ok_or_else(|| ServiceError::internal("the key store has no signing key"))?;
+        let service = Self {
             db,
             clock,
             config,
-            key,
-            code_key,
+            keys,
+            current_key: RwLock::new(current),
             verified: Verified::default(),
-        })
+        };
+        service.sign_missing_rotations()?;
+        Ok(service)
     }
 
-    /// The service's public key (uncompressed P-256), which signs activity-log heads.
+    /// The service's current public key (uncompressed P-256), which signs
+    /// activity-log heads.
     pub fn public_key(&self) -> Vec<u8> {
-        self.key.public_key().as_ref().to_vec()
+        self.current_key().public_key
+    }
+
+    /// The current signing key's id and public key.
+    pub fn current_key(&self) -> PublicKeyInfo {
+        match self.current_key.read() {
+            Ok(k) => k.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Every rotation statement of the service key, oldest first.
+    pub fn key_rotations(&self) -> Result<Vec<KeyRotation>> {
+        self.db.conn()?.store().key_rotations()
+    }
+
+    /// Rotate the signing key: the key provider makes a new key, and the key
+    /// it replaces signs a rotation statement for it, which apps receive
+    /// with the activity log. Writes the key store, then the database (a
+    /// crash in between is completed on the next open).
+    pub fn rotate_key(&self) -> Result<KeyRotation> {
+        let new = self.keys.add_signing_key()?;
+        self.sign_missing_rotations()?;
+        self.key_rotations()?
+            .into_iter()
+            .find(|r| r.new_public_key == new.public_key)
+            .ok_or_else(|| ServiceError::internal("the rotation was not stored"))
+    }
+
+    /// For each signing key the provider holds after the first, make sure
+    /// the key before it signed a rotation statement for it; then make the
+    /// newest key current. Writes state when a statement is missing.
+    fn sign_missing_rotations(&self) -> Result<()> {
+        let keys = self.keys.signing_keys()?;
+        let now = self.now_ms();
+        let stored = self.key_rotations()?;
+        for pair in keys.windows(2) {
+            let (old, new) = (&pair[0], &pair[1]);
+            if stored.iter().any(|r| r.old_key_id == old.key_id) {
+                continue;
+            }
+            let signature = self.keys.sign(
+                &old.key_id,
+                &rotation_bytes(&old.key_id, &new.public_key, now),
+            )?;
+            let rotation = KeyRotation {
+                old_key_id: old.key_id.clone(),
+                new_public_key: new.public_key.clone(),
+                rotated_at_ms: now,
+                signature,
+            };
+            self.db.write(|tx| {
+                tx.insert_key_rotation(&rotation)?;
+                Ok(Outcome::Done(()))
+            })?;
+        }
+        if let Some(newest) = keys.last() {
+            let mut current = self
+                .current_key
+                .write()
+                .map_err(|_| ServiceError::internal("key state poisoned"))?;
+            *current = newest.clone();
+        }
+        Ok(())
     }
 
     /// The service's settings.

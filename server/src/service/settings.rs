@@ -12,7 +12,6 @@ use akuersi_protocol::wire::{
     DeviceSigned, ErrorCode, NotificationItem, NotificationsQuery, NotificationsResponse,
     PinPurpose, MAX_ACTIVITY_PAGE,
 };
-use ring::rand::SystemRandom;
 
 use super::{err, frozen_error, log, malformed, Service};
 use crate::error::{Result, ServiceError};
@@ -340,6 +339,7 @@ impl Service {
         Ok(ActivityResponse {
             entries,
             head,
+            key_rotations: self.key_rotations()?,
             server_time_ms: now,
         })
     }
@@ -367,20 +367,19 @@ impl Service {
                 .unwrap_or((0, GENESIS.to_vec()));
             (entries, head)
         };
-        let signature = self
-            .key
-            .sign(
-                &SystemRandom::new(),
-                &head_bytes(identity_id, seq, &hash, now),
-            )
-            .map_err(|_| ServiceError::internal("signing failed"))?;
+        let key = self.current_key();
+        let signature = self.keys.sign(
+            &key.key_id,
+            &head_bytes(identity_id, &key.key_id, seq, &hash, now),
+        )?;
         Ok((
             entries,
             SignedHead {
+                key_id: key.key_id,
                 seq,
                 hash,
                 signed_at_ms: now,
-                signature: signature.as_ref().to_vec(),
+                signature,
             },
         ))
     }

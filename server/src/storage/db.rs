@@ -90,7 +90,11 @@ impl Db {
         // NORMAL in both cases: with group commit the WAL is synced by
         // `GroupSync` (see the type's comment); SQLite still syncs the WAL
         // before each checkpoint and the database after it.
-        conn.execute_batch("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;")?;
+        // secure_delete: deleted rows (the old key row, purged requests) are
+        // overwritten with zeros instead of lingering in free pages.
+        conn.execute_batch(
+            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
+        )?;
         let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         if current > MIGRATIONS.len() {
             return Err(ServiceError::internal(
@@ -178,6 +182,32 @@ impl Db {
             Outcome::Done(v) => Ok(v),
             Outcome::Refuse(e) => Err(e),
         }
+    }
+
+    /// Copy the WAL into the database file and truncate the WAL to nothing,
+    /// so no page image of deleted data stays behind in old WAL frames.
+    /// Blocks until readers and writers of this connection are done.
+    pub(crate) fn checkpoint_truncate(&self) -> Result<()> {
+        let conn = self.lock()?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// The database's size in pages and how many of them are free.
+    pub(crate) fn page_counts(&self) -> Result<(u64, u64)> {
+        let conn = self.lock()?;
+        let pages: u64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+        let free: u64 = conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+        Ok((pages, free))
+    }
+
+    /// Give free pages back to the file system (`PRAGMA incremental_vacuum`
+    /// needs auto_vacuum, so this is a full `VACUUM`). Blocks every other
+    /// call while it runs.
+    pub(crate) fn vacuum(&self) -> Result<()> {
+        let conn = self.lock()?;
+        conn.execute_batch("VACUUM")?;
+        Ok(())
     }
 
     /// WAL syncs issued so far (0 without group commit).

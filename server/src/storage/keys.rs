@@ -1,16 +1,36 @@
-//! The service's signing key (one row).
+//! Rotation statements of the service's signing key (public data only; the
+//! keys themselves live outside the database, see `crate::keys`).
+
+use akuersi_protocol::service_key::KeyRotation;
 
 use super::Store;
 use crate::error::Result;
 
 impl Store<'_> {
-    /// The stored PKCS#8 document of the service key, if one was made.
-    pub(crate) fn service_key(&self) -> Result<Option<Vec<u8>>> {
-        self.maybe_value("SELECT pkcs8 FROM service_key WHERE id = 1", [])
+    /// Every stored rotation statement, oldest first.
+    pub(crate) fn key_rotations(&self) -> Result<Vec<KeyRotation>> {
+        self.all(
+            "SELECT old_key_id, new_public_key, rotated_at_ms, signature
+             FROM key_rotations ORDER BY rotated_at_ms, rowid",
+            [],
+            |r| {
+                Ok(KeyRotation {
+                    old_key_id: r.get(0)?,
+                    new_public_key: r.get(1)?,
+                    rotated_at_ms: r.get(2)?,
+                    signature: r.get(3)?,
+                })
+            },
+        )
     }
 
-    /// Store the service key (there is one; a second insert fails).
-    pub(crate) fn insert_service_key(&self, pkcs8: &[u8]) -> Result<()> {
-        self.exec("INSERT INTO service_key(id, pkcs8) VALUES (1, ?1)", [pkcs8])
+    /// Store a rotation statement (one per retired key; a second one for the
+    /// same key fails).
+    pub(crate) fn insert_key_rotation(&self, r: &KeyRotation) -> Result<()> {
+        self.exec(
+            "INSERT INTO key_rotations(old_key_id, new_public_key, rotated_at_ms, signature)
+             VALUES (?1, ?2, ?3, ?4)",
+            rusqlite::params![r.old_key_id, r.new_public_key, r.rotated_at_ms, r.signature],
+        )
     }
 }

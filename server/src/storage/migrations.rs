@@ -134,4 +134,20 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY CHECK (id = 1),
         pkcs8 BLOB NOT NULL
     );",
+    // 2: keys out of the database. The service's signing key moves to a key
+    // file (`crate::keys`; `Service::open` writes it there before this runs),
+    // and the row is deleted (with `secure_delete` on, its page is zeroed).
+    // Rotation statements of the signing key, which are public, stay here.
+    "DELETE FROM service_key;
+    DROP TABLE service_key;
+    CREATE TABLE key_rotations (
+        old_key_id TEXT PRIMARY KEY,
+        new_public_key BLOB NOT NULL,
+        rotated_at_ms INTEGER NOT NULL,
+        signature BLOB NOT NULL
+    );",
+    // 3: the retention job finds ended requests and old PIN sessions by time.
+    "CREATE INDEX requests_by_expiry ON requests(expires_at_ms);
+    CREATE INDEX pake_sessions_by_expiry ON pake_sessions(expires_at_ms);
+    CREATE INDEX notifications_by_time ON notifications(at_ms);",
 ];

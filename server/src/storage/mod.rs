@@ -11,7 +11,7 @@
 //! One file per table group: [`identities`], [`devices`], [`codes`]
 //! (activation codes), [`requests`], [`pin_sessions`], [`activity`] (the
 //! hash-chained log), [`additions`] (device additions), [`notifications`]
-//! (the outbox), [`unfreeze`] (unfreeze proofs), [`keys`] (the service key)
+//! (the outbox), [`unfreeze`] (unfreeze proofs), [`keys`] (rotation statements of the service key)
 //! and [`diagnostics`]; [`migrations`] holds the schema and [`db`] the
 //! connection, the transaction helper and group commit.
 //!
@@ -57,6 +57,7 @@ mod migrations;
 mod notifications;
 mod pin_sessions;
 mod requests;
+pub(crate) mod retention;
 mod unfreeze;
 
 #[cfg(test)]
@@ -76,6 +77,7 @@ pub(crate) use identities::NewIdentity;
 pub(crate) use notifications::NewNotification;
 pub(crate) use pin_sessions::NewPinSession;
 pub(crate) use requests::{NewRequest, RequestDecision, RequestRow};
+pub use retention::RetainedTable;
 
 /// The storage operations on one connection, inside one transaction when
 /// it comes from [`Db::write`].

@@ -128,14 +128,20 @@ fn an_empty_database_gets_every_table_and_the_schema_version() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, MIGRATIONS.len());
-    // Every state table, and the service key's.
-    for table in STATE_TABLES.into_iter().chain(["service_key"]) {
+    // Every state table, and the key rotations'.
+    for table in STATE_TABLES.into_iter().chain(["key_rotations"]) {
         let n: i64 = conn
             .connection()
             .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
             .unwrap_or_else(|e| panic!("table {table} is missing: {e}"));
         assert_eq!(n, 0, "{table} starts empty");
     }
+    // No table for private keys any more (migration 2).
+    assert!(conn
+        .connection()
+        .query_row("SELECT count(*) FROM service_key", [], |r| r
+            .get::<_, i64>(0))
+        .is_err());
 }
 
 #[test]
@@ -986,11 +992,170 @@ fn unfreeze_proofs_count_only_other_active_devices_in_the_window() {
 }
 
 #[test]
-fn the_service_key_is_stored_once() {
+fn one_rotation_statement_per_retired_key() {
+    use akuersi_protocol::service_key::KeyRotation;
     let db = db();
-    assert_eq!(read(&db, |tx| tx.service_key()), None);
-    write(&db, |tx| tx.insert_service_key(b"pkcs8"));
-    assert_eq!(read(&db, |tx| tx.service_key()), Some(b"pkcs8".to_vec()));
-    assert!(write_fails(&db, |tx| tx.insert_service_key(b"other")));
-    assert_eq!(read(&db, |tx| tx.service_key()), Some(b"pkcs8".to_vec()));
+    assert!(read(&db, |tx| tx.key_rotations()).is_empty());
+    let r = |old: &str, at: i64| KeyRotation {
+        old_key_id: old.into(),
+        new_public_key: vec![4; 65],
+        rotated_at_ms: at,
+        signature: vec![1; 64],
+    };
+    write(&db, |tx| tx.insert_key_rotation(&r("b", 20)));
+    write(&db, |tx| tx.insert_key_rotation(&r("a", 10)));
+    assert!(write_fails(&db, |tx| tx.insert_key_rotation(&r("a", 30))));
+    let stored = read(&db, |tx| tx.key_rotations());
+    assert_eq!(stored, vec![r("a", 10), r("b", 20)]);
+}
+
+// ------------------------------------------------------------ keys out of the database
+
+/// Does any of the database's files (main, -wal, -shm) contain `needle`?
+fn db_files_contain(path: &std::path::Path, needle: &[u8]) -> bool {
+    ["", "-wal", "-shm"].iter().any(|suffix| {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        std::fs::read(std::path::PathBuf::from(p))
+            .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+            .unwrap_or(false)
+    })
+}
+
+/// The 32-byte private scalar inside a P-256 PKCS#8 document made by ring.
+fn private_scalar(pkcs8: &[u8]) -> Vec<u8> {
+    let marker = [0x02, 0x01, 0x01, 0x04, 0x20];
+    let at = pkcs8
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .expect("an ECPrivateKey");
+    pkcs8[at + marker.len()..at + marker.len() + 32].to_vec()
+}
+
+#[test]
+fn an_old_database_keeps_its_key_in_a_key_file_and_no_longer_holds_it() {
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("service.sqlite");
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+        .unwrap()
+        .as_ref()
+        .to_vec();
+    let public = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng)
+        .unwrap()
+        .public_key()
+        .as_ref()
+        .to_vec();
+    let scalar = private_scalar(&pkcs8);
+    {
+        // A database as schema 1 left it, with its key in a row.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))
+            .unwrap();
+        conn.execute_batch(MIGRATIONS[0]).unwrap();
+        conn.execute_batch("PRAGMA user_version = 1").unwrap();
+        conn.execute(
+            "INSERT INTO service_key(id, pkcs8) VALUES (1, ?1)",
+            [&pkcs8],
+        )
+        .unwrap();
+    }
+    // The scan can see a key that is there.
+    assert!(db_files_contain(&path, &scalar));
+
+    let clock = std::sync::Arc::new(akuersi_protocol::clock::TestClock::new(1_000));
+    let service = crate::Service::open(
+        path.to_str().unwrap(),
+        clock.clone(),
+        crate::ServiceConfig::default(),
+    )
+    .unwrap();
+    // Same signing key, same code key (codes issued before still verify).
+    assert_eq!(service.public_key(), public);
+    let legacy_code_key = akuersi_protocol::crypto::sha256(&[b"akuersi/v1/code-key", &pkcs8]);
+    let expected = ring::hmac::sign(
+        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &legacy_code_key),
+        b"code",
+    );
+    assert_eq!(service.keys.code_mac(b"code").unwrap(), expected.as_ref());
+    service.create_identity("Aviaja-Nuuk").unwrap();
+    drop(service);
+
+    for needle in [&pkcs8[..], &scalar[..]] {
+        assert!(
+            !db_files_contain(&path, needle),
+            "key bytes in the database"
+        );
+    }
+    let key_file = std::fs::read_to_string(dir.path().join("service.sqlite.keys")).unwrap();
+    assert!(key_file.contains(&akuersi_protocol::encoding::b64_encode(&pkcs8)));
+
+    // Reopened, it is the same key, from the file.
+    let again = crate::Service::open(
+        path.to_str().unwrap(),
+        clock,
+        crate::ServiceConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(again.public_key(), public);
+}
+
+#[test]
+fn a_new_database_never_holds_the_key_files_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("service.sqlite");
+    let clock = std::sync::Arc::new(akuersi_protocol::clock::TestClock::new(1_000));
+    let service = crate::Service::open(
+        path.to_str().unwrap(),
+        clock,
+        crate::ServiceConfig::default(),
+    )
+    .unwrap();
+    service.create_identity("Aviaja-Nuuk").unwrap();
+    service.rotate_key().unwrap();
+    drop(service);
+    let text = std::fs::read_to_string(dir.path().join("service.sqlite.keys")).unwrap();
+    let mut secrets = 0;
+    for line in text.lines().skip(1) {
+        let (_, value) = line.split_once(' ').unwrap();
+        let bytes = akuersi_protocol::encoding::b64_decode(value).unwrap();
+        let needle = if bytes.len() == 32 {
+            bytes
+        } else {
+            private_scalar(&bytes)
+        };
+        assert!(!db_files_contain(&path, &needle));
+        secrets += 1;
+    }
+    assert_eq!(secrets, 3, "a code key and two signing keys");
+}
+
+#[test]
+fn a_rotation_cut_short_after_the_key_file_is_completed_on_the_next_open() {
+    use crate::keys::{FileKeys, KeyProvider};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("service.sqlite");
+    let clock = std::sync::Arc::new(akuersi_protocol::clock::TestClock::new(1_000));
+    let open = || {
+        crate::Service::open(
+            path.to_str().unwrap(),
+            clock.clone(),
+            crate::ServiceConfig::default(),
+        )
+        .unwrap()
+    };
+    let old = open().current_key();
+    // The new key reached the key file, then the process died before the
+    // rotation statement was stored.
+    let new = FileKeys::open_or_create(&dir.path().join("service.sqlite.keys"), None)
+        .unwrap()
+        .add_signing_key()
+        .unwrap();
+    let service = open();
+    assert_eq!(service.current_key(), new);
+    let rotations = service.key_rotations().unwrap();
+    assert_eq!(rotations.len(), 1);
+    akuersi_protocol::service_key::verify_rotation(&old.public_key, &rotations[0]).unwrap();
+    assert_eq!(rotations[0].new_public_key, new.public_key);
 }

@@ -11,4 +11,6 @@
 
 mod approval_flow;
 mod identity_care;
+mod retention;
+mod service_keys;
 mod what_the_user_sees;
