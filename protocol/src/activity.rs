@@ -171,7 +171,7 @@ pub struct SignedHead {
     /// When the service signed it.
     pub signed_at_ms: i64,
     /// The service's signature (r ‖ s) over [`head_bytes`].
-    #[serde(with = "b64")]
+    #[serde(with = "crate::encoding::b64_signature")]
     pub signature: Vec<u8>,
 }
 

@@ -227,7 +227,7 @@ pub struct Evidence {
     #[serde(with = "b64")]
     pub statement: Vec<u8>,
     /// ECDSA P-256/SHA-256 signature (r ‖ s) over `statement`.
-    #[serde(with = "b64")]
+    #[serde(with = "crate::encoding::b64_signature")]
     pub signature: Vec<u8>,
 }
 

@@ -218,6 +218,33 @@ pub mod b64 {
     }
 }
 
+/// Serde adapter for a P-256 signature (r ‖ s) as base64url: exactly 64
+/// bytes, so a signature of another length is `malformed` when the message
+/// is read, not a signature that merely fails to verify.
+pub mod b64_signature {
+    use serde::{Deserializer, Serializer};
+
+    /// The length of an ECDSA P-256 signature in fixed (r ‖ s) form.
+    pub const LEN: usize = 64;
+
+    /// Serialize bytes as base64url.
+    pub fn serialize<S: Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        super::b64::serialize(v, s)
+    }
+
+    /// Deserialize 64 bytes from base64url; any other length is an error.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let v = super::b64::deserialize(d)?;
+        if v.len() != LEN {
+            return Err(serde::de::Error::custom(format_args!(
+                "a signature is {LEN} bytes, not {}",
+                v.len()
+            )));
+        }
+        Ok(v)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,7 @@ pub struct DeviceSigned<T> {
     /// The message.
     pub body: T,
     /// Signature (r ‖ s) over the canonical bytes.
-    #[serde(with = "b64")]
+    #[serde(with = "crate::encoding::b64_signature")]
     pub signature: Vec<u8>,
 }
 
@@ -120,7 +120,7 @@ pub struct PendingResponse {
 /// What a PIN proof authorizes. A PIN-proof session is bound to one purpose
 /// and one device, and is used up by the message it authorizes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case", try_from = "PurposeFields")]
 pub enum PinPurpose {
     /// Approve this request.
     Request {
@@ -144,6 +144,47 @@ pub enum PinPurpose {
     ChangeSettings,
     /// Choose a new PIN (proved with the old one).
     ChangePin,
+}
+
+/// A purpose as read from JSON, before [`PinPurpose`] checks that it has
+/// exactly the fields of its kind: serde's tagged enums let a kind without
+/// fields of its own (`add_device`, …) carry any extra field unnoticed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PurposeFields {
+    kind: String,
+    #[serde(default)]
+    request_id: Option<String>,
+    #[serde(default)]
+    device_id: Option<String>,
+}
+
+impl TryFrom<PurposeFields> for PinPurpose {
+    type Error = String;
+
+    fn try_from(f: PurposeFields) -> Result<Self, String> {
+        let purpose = match (f.kind.as_str(), f.request_id, f.device_id) {
+            ("request", Some(request_id), None) => PinPurpose::Request { request_id },
+            ("remove_device", None, Some(device_id)) => PinPurpose::RemoveDevice { device_id },
+            ("add_device", None, None) => PinPurpose::AddDevice,
+            ("unfreeze", None, None) => PinPurpose::Unfreeze,
+            ("change_user_id", None, None) => PinPurpose::ChangeUserId,
+            ("change_contact", None, None) => PinPurpose::ChangeContact,
+            ("change_settings", None, None) => PinPurpose::ChangeSettings,
+            ("change_pin", None, None) => PinPurpose::ChangePin,
+            (
+                kind @ ("request" | "remove_device" | "add_device" | "unfreeze" | "change_user_id"
+                | "change_contact" | "change_settings" | "change_pin"),
+                ..,
+            ) => {
+                return Err(format!(
+                    "a purpose of kind {kind} has a missing or unexpected field"
+                ))
+            }
+            (kind, ..) => return Err(format!("unknown purpose kind {kind:?}")),
+        };
+        Ok(purpose)
+    }
 }
 
 impl PinPurpose {
@@ -306,7 +347,7 @@ pub struct Decide {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_binding: Option<String>,
     /// Signature (r ‖ s) over the statement's canonical bytes.
-    #[serde(with = "b64")]
+    #[serde(with = "crate::encoding::b64_signature")]
     pub signature: Vec<u8>,
 }
 

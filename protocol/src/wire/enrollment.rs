@@ -46,7 +46,7 @@ pub struct Activate {
     /// The PIN verifier.
     pub verifier: VerifierRegistration,
     /// Proof of possession: signature over [`Activate::signed_bytes`].
-    #[serde(with = "b64")]
+    #[serde(with = "crate::encoding::b64_signature")]
     pub signature: Vec<u8>,
 }
 
@@ -206,7 +206,7 @@ pub struct CompletePairing {
     #[serde(with = "b64")]
     pub pairing_proof: Vec<u8>,
     /// Signature by the new device's key over [`CompletePairing::signed_bytes`].
-    #[serde(with = "b64")]
+    #[serde(with = "crate::encoding::b64_signature")]
     pub signature: Vec<u8>,
 }
 

@@ -103,6 +103,42 @@ mod tests {
     }
 
     #[test]
+    fn a_purpose_carries_exactly_the_fields_of_its_kind() {
+        for bad in [
+            r#"{"kind":"add_device","foo":1}"#,
+            r#"{"kind":"change_pin","device_id":"d"}"#,
+            r#"{"kind":"unfreeze","request_id":"r"}"#,
+            r#"{"kind":"request"}"#,
+            r#"{"kind":"request","request_id":"r","device_id":"d"}"#,
+            r#"{"kind":"remove_device","request_id":"r"}"#,
+            r#"{"kind":"request","request_id":"r","request_id":"s"}"#,
+            r#"{"kind":"open_sesame"}"#,
+            r#"{"request_id":"r"}"#,
+        ] {
+            assert!(serde_json::from_str::<PinPurpose>(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            serde_json::from_str::<PinPurpose>(r#"{"request_id":"r","kind":"request"}"#).unwrap(),
+            PinPurpose::Request {
+                request_id: "r".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_signature_of_another_length_is_malformed() {
+        let envelope = |sig_len: usize| {
+            let sig = crate::encoding::b64_encode(&vec![7u8; sig_len]);
+            format!(r#"{{"device_id":"d","seq":1,"body":{{}},"signature":"{sig}"}}"#)
+        };
+        assert!(serde_json::from_str::<DeviceSigned<PendingQuery>>(&envelope(64)).is_ok());
+        for len in [0, 63, 65, 128] {
+            let e = serde_json::from_str::<DeviceSigned<PendingQuery>>(&envelope(len)).unwrap_err();
+            assert!(e.to_string().contains("a signature is 64 bytes"), "{e}");
+        }
+    }
+
+    #[test]
     fn status_names_round_trip() {
         for s in [
             RequestStatus::Pending,

@@ -83,7 +83,10 @@ impl Service {
             &msg.signature,
             "the device signature does not verify",
         )?;
-        let seq = i64::try_from(msg.seq).map_err(|_| malformed("seq is too large"))?;
+        let seq = i64::try_from(msg.seq)
+            .ok()
+            .filter(|s| *s >= 1)
+            .ok_or_else(|| malformed("seq must be from 1 to 2^63 - 1"))?;
         if seq <= device.last_seq {
             return Err(err(
                 ErrorCode::Replayed,

@@ -638,3 +638,110 @@ fn stale_pairing_payloads_are_refused() {
         .count();
     assert_eq!(joined, 0);
 }
+
+#[test]
+fn out_of_range_fields_are_malformed_and_change_nothing() {
+    let w = World::new();
+    let mut phone = RawDevice::enroll(&w, OWNER);
+    let before = w.digest();
+    let code = |path: &str, v: &Value| body(&w.raw(path, v.to_string().as_bytes()))["code"].clone();
+    // seq is defined from 1 to 2^63 - 1 only, even when correctly signed.
+    for seq in [0, 1u64 << 63, u64::MAX] {
+        let bytes = DeviceSigned::signed_bytes(&phone.device_id, seq, &PendingQuery {});
+        let v = serde_json::json!({
+            "device_id": phone.device_id,
+            "seq": seq,
+            "body": {},
+            "signature": akuersi_protocol::encoding::b64_encode(&phone.sign(&bytes)),
+        });
+        assert_eq!(code(paths::PENDING, &v), "malformed", "seq {seq}");
+    }
+    // A purpose kind without fields of its own carries none: no attempt is
+    // counted for a message the service cannot read.
+    for (kind, extra) in [
+        ("add_device", ("foo", "1")),
+        ("change_pin", ("device_id", "d")),
+        ("unfreeze", ("request_id", "r")),
+    ] {
+        let mut v = serde_json::to_value(phone.envelope(PinStart {
+            purpose: PinPurpose::AddDevice,
+            share_p: vec![4; 65],
+        }))
+        .unwrap();
+        v["body"]["purpose"] = serde_json::json!({ "kind": kind, extra.0: extra.1 });
+        assert_eq!(code(paths::PIN_START, &v), "malformed", "{kind}");
+    }
+    // A signature of the wrong length is malformed, not a bad signature.
+    for len in [63, 65] {
+        let mut v = serde_json::to_value(phone.envelope(PendingQuery {})).unwrap();
+        v["signature"] = akuersi_protocol::encoding::b64_encode(&vec![1; len]).into();
+        assert_eq!(code(paths::PENDING, &v), "malformed", "{len} bytes");
+        let mut a = serde_json::to_value(RawDevice::new().activation(OWNER, "x", PIN)).unwrap();
+        a["signature"] = akuersi_protocol::encoding::b64_encode(&vec![1; len]).into();
+        assert_eq!(code(paths::ACTIVATE, &a), "malformed", "{len} bytes");
+    }
+    assert_eq!(w.digest(), before, "a malformed message changed something");
+    assert_eq!(w.pin_failures(&phone.device_id), 0);
+}
+
+#[test]
+fn a_taken_user_id_uses_up_the_proof_that_was_checked() {
+    // PROTOCOL §8.6 and §12.7: a refusal after a checked proof commits, so
+    // the proof cannot be sent again with another user ID.
+    let w = World::new();
+    let mut phone = RawDevice::enroll(&w, OWNER);
+    w.identity("Taken-Name");
+    let (pake, _) = phone
+        .operation_proof(w.tap.as_ref(), PinPurpose::ChangeUserId, PIN)
+        .unwrap();
+    let change = |phone: &mut RawDevice, id: &str| {
+        phone.send_signed::<_, Ack>(
+            w.tap.as_ref(),
+            paths::CHANGE_USER_ID,
+            ChangeUserId {
+                new_user_id: id.into(),
+                pake: pake.clone(),
+            },
+        )
+    };
+    let code = |r: akuersi_core::Result<Ack>| match r {
+        Err(akuersi_core::Error::Service { code, .. }) => Some(code),
+        _ => None,
+    };
+    assert_eq!(
+        code(change(&mut phone, "taken-name")),
+        Some(ErrorCode::IdentityExists)
+    );
+    let again = code(change(&mut phone, "Free-Name"));
+    assert!(
+        matches!(again, Some(c) if c != ErrorCode::IdentityExists),
+        "{again:?}"
+    );
+    assert_eq!(
+        w.pin_failures(&phone.device_id),
+        0,
+        "a right PIN is no failure"
+    );
+    // The second try changed nothing: the name is still free.
+    assert!(w.service.create_identity("Free-Name").is_ok());
+}
+
+#[test]
+fn a_missing_operator_token_is_malformed_and_a_wrong_one_unauthorized() {
+    let w = World::new();
+    w.identity(OWNER);
+    let before = w.digest();
+    let send = |v: Value| {
+        let r = w.raw(paths::OPERATOR_FREEZE, v.to_string().as_bytes());
+        (r.status, body(&r)["code"].clone())
+    };
+    assert_eq!(
+        send(serde_json::json!({ "user_id": OWNER, "frozen": true })),
+        (400, "malformed".into())
+    );
+    assert_eq!(
+        send(serde_json::json!({ "token": "not-it", "user_id": OWNER, "frozen": true })),
+        (401, "unauthorized".into())
+    );
+    assert_eq!(w.digest(), before);
+}
