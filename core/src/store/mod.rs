@@ -13,6 +13,7 @@
 pub(crate) mod activity;
 pub(crate) mod keys;
 pub(crate) mod profiles;
+pub(crate) mod staged;
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -57,6 +58,20 @@ const MIGRATIONS: &[&str] = &[
     // 2: when the owner last read the security rules (shown on first run and
     // before the first approval).
     "ALTER TABLE profiles ADD COLUMN rules_acknowledged_at_ms INTEGER",
+    // 3: device secrets staged before the service is told of them (see
+    // `staged`): a new device's, or a new verifier's for an existing profile.
+    "CREATE TABLE staged_secrets (
+        device_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        profile_id TEXT NOT NULL UNIQUE,
+        key_alias TEXT NOT NULL,
+        sealed_device_secret BLOB NOT NULL,
+        kdf_iterations INTEGER NOT NULL,
+        device_name TEXT NOT NULL,
+        next_seq INTEGER NOT NULL,
+        note TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL
+    )",
 ];
 
 /// Create the database file for its owner alone (0600 on Unix) before
