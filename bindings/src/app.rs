@@ -11,6 +11,7 @@ use akuersi_core::device::{ActivityPage, DeviceView, IdentityStatusView, Unfreez
 use akuersi_core::display::i18n::SecurityRule;
 use akuersi_core::display::support::{Support, SupportContact, SupportSettings, SupportStatus};
 use akuersi_core::keystore::{self as core_keys, SoftwareVault};
+use akuersi_core::reentry;
 use akuersi_protocol::clock::{Clock, SystemClock};
 use akuersi_protocol::pin::DEFAULT_KDF_ITERATIONS;
 use akuersi_protocol::wire::{AdditionView, NotificationItem, PairingPayloadResponse};
@@ -102,7 +103,11 @@ pub fn library_version() -> String {
 /// Threading: `Akuersi` is `Send + Sync`; share one instance across the app.
 /// Calls for one profile that talk to the service run one at a time (a
 /// `refresh` started while an `approve` is under way waits for it), because
-/// the service requires each device's signed messages in order.
+/// the service requires each device's signed messages in order. A platform
+/// callback (`KeyStore`, `SecretVault`, `Transport`) must not call back into
+/// `Akuersi` for the profile whose call it serves: on the same thread that is
+/// refused with [`AkuersiError::ReentrantCall`] (it would deadlock); from
+/// another thread it waits for the first call, which waits for the callback.
 /// Every method except [`Akuersi::pending`] may block on storage, the key
 /// store or the network (`approve` also on PIN derivation, hundreds of
 /// milliseconds): call them off the main thread. `pending` reads only
@@ -606,10 +611,22 @@ impl Akuersi {
                 let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
                 map.entry(profile_id.to_owned()).or_default().clone()
             };
+            // A platform callback that calls back in for this profile on
+            // this thread would wait for its own turn for ever: refuse it.
+            let _mark = reentry::enter(reentry::key_of(&lock))?;
+            let refused_before = reentry::refused_so_far();
             // A panic while holding the lock is turned into an error by
             // `guard`; the lock guards no data, so a poisoned one is fine.
             let _turn = lock.lock().unwrap_or_else(|p| p.into_inner());
-            f()
+            // If a callback was refused a re-entry and then failed (however
+            // it reported it), that is why this call failed.
+            f().map_err(|e| {
+                if reentry::refused_so_far() != refused_before {
+                    AkuersiError::ReentrantCall
+                } else {
+                    e
+                }
+            })
         })
     }
 

@@ -857,6 +857,9 @@ impl Installation {
             let mut lanes = self.send_lanes.lock().unwrap_or_else(|e| e.into_inner());
             lanes.entry(profile_id.to_owned()).or_default().clone()
         };
+        // A callback below (key store, transport) that calls back in for
+        // this profile is refused rather than left waiting for this lane.
+        let _mark = crate::reentry::enter(crate::reentry::key_of(&lane))?;
         let mut lease = lane.lock().unwrap_or_else(|e| e.into_inner());
         let envelope = self.sign_envelope(profile_id, secrets, &mut lease, body)?;
         call_endpoint::<E>(self.transport.as_ref(), &envelope)
