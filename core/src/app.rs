@@ -318,8 +318,8 @@ impl Installation {
             device_id,
             device_secret,
             verifier: VerifierRegistration {
-                w0: record.w0.to_bytes().to_vec(),
-                l: record.l.to_vec(),
+                w0: Zeroizing::new(record.w0.to_bytes().to_vec()),
+                l: Zeroizing::new(record.l.to_vec()),
                 kdf_iterations: iterations,
             },
         })

@@ -366,8 +366,8 @@ impl Installation {
             device_name: profile.device_name.clone(),
             platform: self.config.platform.clone(),
             verifier: akuersi_protocol::wire::VerifierRegistration {
-                w0: record.w0.to_bytes().to_vec(),
-                l: record.l.to_vec(),
+                w0: zeroize::Zeroizing::new(record.w0.to_bytes().to_vec()),
+                l: zeroize::Zeroizing::new(record.l.to_vec()),
                 kdf_iterations: iterations,
             },
             signature: Vec::new(),
@@ -581,8 +581,8 @@ impl Installation {
                     staged_row = Some(row);
                 }
                 let verifier = akuersi_protocol::wire::VerifierRegistration {
-                    w0: record.w0.to_bytes().to_vec(),
-                    l: record.l.to_vec(),
+                    w0: zeroize::Zeroizing::new(record.w0.to_bytes().to_vec()),
+                    l: zeroize::Zeroizing::new(record.l.to_vec()),
                     kdf_iterations: iterations,
                 };
                 Ok(ChangePin { verifier, pake })
