@@ -6,6 +6,8 @@
 //!   the service on a test clock (THREAT_MODEL §2, §4.8's service clock).
 //! * [`identity_care`]: backup devices, freeze, notifications, user ID and
 //!   the activity log (§4.2's waiting period with veto, §4.3's freeze).
+//! * [`reentry`]: a key store calling back in for the same profile is
+//!   refused, not deadlocked.
 //! * [`staged_secrets`]: a reactivation whose answer was lost, settled by
 //!   the owner's next PIN (§4.10).
 //! * [`what_the_user_sees`]: channel binding, spoof-proof texts, amounts,
@@ -13,5 +15,6 @@
 
 mod approval_flow;
 mod identity_care;
+mod reentry;
 mod staged_secrets;
 mod what_the_user_sees;
