@@ -172,9 +172,14 @@ impl Akuersi {
     /// Activate this device for `user_id` with an activation code (from a
     /// citizen service centre, on paper or by SMS), choosing a new six-digit
     /// PIN at the same time. Generates the device key and device secret,
-    /// registers the PIN verifier with the service and stores the profile in
-    /// one transaction; on any failure nothing is kept. The PIN is wiped
-    /// before this returns and never leaves the device.
+    /// stores the sealed secret as staged, registers the PIN verifier with
+    /// the service and makes the profile in one transaction. If the service
+    /// refuses (or nothing could be sent), nothing is kept. If its answer is
+    /// lost ([`AkuersiError::Network`]), the staged device is kept and
+    /// settled the next time the installation is opened or `activate` is
+    /// called: the profile appears if the service took it, and otherwise the
+    /// same activation code still works. The PIN is wiped before this
+    /// returns and never leaves the device.
     ///
     /// Blocks on the key store, PIN derivation, storage and the network.
     pub fn activate(
@@ -426,7 +431,10 @@ impl Akuersi {
 
     /// Activate this device again with an activation code and a new PIN
     /// (after [`AkuersiError::DeviceBlocked`], or a forgotten PIN). Keeps the
-    /// device key. Blocks on PIN derivation, storage and the network.
+    /// device key. The new device secret is stored (staged) before the
+    /// service is told; if the answer is lost, the next PIN proof settles
+    /// which PIN the service holds, so the PIN chosen here keeps working.
+    /// Blocks on PIN derivation, storage and the network.
     pub fn reactivate(
         &self,
         profile_id: &str,
