@@ -189,7 +189,10 @@ impl Installation {
 
     /// Delete a profile and its key from this installation (local only).
     pub(crate) fn forget_profile(&self, profile_id: &str, secrets: &ProfileSecrets) -> Result<()> {
-        self.store.write(|tx| profiles::delete(tx, profile_id))?;
+        self.store.write(|tx| {
+            profiles::delete(tx, profile_id)?;
+            crate::store::staged::delete_for_profile(tx, profile_id)
+        })?;
         self.keys.delete(&secrets.key_alias)
     }
 

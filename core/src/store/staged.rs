@@ -146,6 +146,15 @@ pub(crate) fn delete(tx: &Transaction<'_>, device_id: &str) -> Result<()> {
     Ok(())
 }
 
+/// Drop whatever is staged for a profile (the profile is being deleted).
+pub(crate) fn delete_for_profile(tx: &Transaction<'_>, profile_id: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM staged_secrets WHERE profile_id = ?1",
+        [profile_id],
+    )?;
+    Ok(())
+}
+
 /// Take the next sequence number for a probe of a staged new device and
 /// advance the stored one, so no number is ever sent twice. Commit before
 /// using it.
@@ -156,4 +165,71 @@ pub(crate) fn lease_probe_seq(tx: &Transaction<'_>, device_id: &str) -> Result<i
         |r| r.get(0),
     )?;
     Ok(seq)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn row(kind: StagedKind, device: &str, profile: &str) -> Staged {
+        Staged {
+            kind,
+            device_id: device.into(),
+            profile_id: profile.into(),
+            key_alias: format!("key-{device}"),
+            sealed_device_secret: vec![0xa5; 60],
+            kdf_iterations: 1_000,
+            device_name: "phone".into(),
+            next_seq: 1,
+            note: "note".into(),
+            created_at_ms: 5,
+        }
+    }
+
+    #[test]
+    fn staged_rows_replace_list_lease_and_go() {
+        let s = Store::open(":memory:").unwrap();
+        let verifier = row(StagedKind::Verifier, "d1", "p1");
+        let newer = Staged {
+            kdf_iterations: 2_000,
+            ..verifier.clone()
+        };
+        let device = row(StagedKind::NewDevice, "d2", "p2");
+        s.write(|tx| {
+            put(tx, &verifier)?;
+            put(tx, &newer)?;
+            put(tx, &device)
+        })
+        .unwrap();
+        {
+            let conn = s.conn().unwrap();
+            assert_eq!(for_profile(&conn, "p1").unwrap(), Some(newer.clone()));
+            assert_eq!(
+                for_profile(&conn, "p2").unwrap(),
+                None,
+                "a new device is no verifier"
+            );
+            assert_eq!(new_devices(&conn).unwrap(), vec![device.clone()]);
+        }
+        let seqs: Vec<i64> = (0..3)
+            .map(|_| s.write(|tx| lease_probe_seq(tx, "d2")).unwrap())
+            .collect();
+        assert_eq!(seqs, [1, 2, 3]);
+        assert!(s.write(|tx| lease_probe_seq(tx, "nope")).is_err());
+        s.write(|tx| {
+            delete(tx, "d2")?;
+            delete_for_profile(tx, "p1")
+        })
+        .unwrap();
+        let conn = s.conn().unwrap();
+        assert_eq!(for_profile(&conn, "p1").unwrap(), None);
+        assert!(new_devices(&conn).unwrap().is_empty());
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let shown = format!("{:?}", row(StagedKind::Verifier, "d1", "p1"));
+        assert!(!shown.contains("165") && !shown.contains("a5"), "{shown}");
+    }
 }
