@@ -23,7 +23,7 @@
 //!   without a single refusal for a replayed or stale message.
 //!
 //! * `app_killed_inside_secret_changes_keeps_the_right_pin`: the app kills
-//!   itself (SIGKILL) inside activation, re-activation and a PIN change with
+//!   itself (SIGKILL) inside activation, pairing, re-activation and a PIN change with
 //!   new iterations, just before its message leaves or just after the
 //!   service answered; after the restart the owner's right PIN works.
 //!   `vault_failure_at_activation_spends_nothing`: a vault error enrols
@@ -209,7 +209,8 @@ fn app_child(db: &str) {
 }
 
 /// The child of `app_killed_inside_secret_changes_keeps_the_right_pin`:
-/// runs one call (`AKUERSI_CRASH_STEP`: activate, reactivate or change_pin)
+/// runs one call (`AKUERSI_CRASH_STEP`: activate, pair, reactivate or
+/// change_pin)
 /// and SIGKILLs itself inside it, when that call's message to `KILL_PATH`
 /// is about to go out (`AKUERSI_CRASH_AT=before`) or has been answered by
 /// the service (`after`), before the app sees the answer.
@@ -231,6 +232,9 @@ fn step_child(db: &str) {
     let result = match env(STEP).as_str() {
         "activate" => app
             .activate(env(USER), env(CODE), PIN.into(), "phone".into())
+            .map(|_| ()),
+        "pair" => app
+            .activate_with_pairing_code(env(CODE), PIN.into(), "tablet".into())
             .map(|_| ()),
         "reactivate" => app.reactivate(&env(PROFILE), env(CODE), NEW_PIN.into()),
         "change_pin" => app.change_pin(&env(PROFILE), PIN.into(), NEW_PIN.into()),
@@ -916,7 +920,7 @@ fn staged_rows(db: &str) -> i64 {
         .unwrap()
 }
 
-/// The app is SIGKILLed inside activation, reactivation and a PIN change
+/// The app is SIGKILLed inside activation, pairing, reactivation and a PIN change
 /// with a new iteration count: once just before its message goes out, once
 /// after the service took it but before the app saw the answer. After each
 /// restart the owner's right PIN (the new one if the service took the
@@ -935,6 +939,8 @@ fn app_killed_inside_secret_changes_keeps_the_right_pin() {
     for (case, (step, at)) in [
         ("activate", "before"),
         ("activate", "after"),
+        ("pair", "before"),
+        ("pair", "after"),
         ("reactivate", "before"),
         ("reactivate", "after"),
         ("change_pin", "before"),
@@ -956,7 +962,30 @@ fn app_killed_inside_secret_changes_keeps_the_right_pin() {
         };
         let mut code = new_identity_code(&service, &user);
         let mut profile_id = String::new();
-        if step != "activate" {
+        // For pairing: the owner's first device, which shows the pairing code.
+        let mut first = None;
+        if step == "pair" {
+            let first_db = dir.file(&format!("first-{case}.sqlite"));
+            let app = installation(first_db.as_str())
+                .vault(Arc::new(
+                    SoftwareVault::from_key_file(std::path::Path::new(
+                        &dir.file(&format!("first-vault-{case}.key")),
+                    ))
+                    .unwrap(),
+                ))
+                .open(t.clone(), Arc::new(SystemClock));
+            let p = app
+                .activate(user.clone(), code, PIN.into(), "phone".into())
+                .unwrap();
+            let addition = app
+                .start_device_addition(&p.profile_id, PIN.into())
+                .unwrap();
+            code = app
+                .pairing_code(&p.profile_id, addition.addition_id)
+                .unwrap()
+                .payload;
+            first = Some(app);
+        } else if step != "activate" {
             let app = open();
             profile_id = app
                 .activate(user.clone(), code, PIN.into(), "phone".into())
@@ -969,6 +998,7 @@ fn app_killed_inside_secret_changes_keeps_the_right_pin() {
         }
         let kill_path = match step {
             "change_pin" => paths::CHANGE_PIN,
+            "pair" => paths::ADDITION_COMPLETE,
             _ => paths::ACTIVATE,
         };
         // The PIN change also moves to a new iteration count.
@@ -997,22 +1027,25 @@ fn app_killed_inside_secret_changes_keeps_the_right_pin() {
 
         let app = open();
         let what = format!("{step} killed {at} the service answered");
-        if step == "activate" {
+        if step == "activate" || step == "pair" {
             let profiles = app.profiles().unwrap();
             if at == "before" {
                 assert!(profiles.is_empty(), "{what}: {profiles:?}");
                 // The code was not spent: the owner simply tries again.
-                profile_id = app
-                    .activate(user.clone(), code.clone(), PIN.into(), "phone".into())
-                    .unwrap()
-                    .profile_id;
+                profile_id = if step == "pair" {
+                    app.activate_with_pairing_code(code.clone(), PIN.into(), "tablet".into())
+                } else {
+                    app.activate(user.clone(), code.clone(), PIN.into(), "phone".into())
+                }
+                .unwrap()
+                .profile_id;
             } else {
                 assert_eq!(profiles.len(), 1, "{what}: the enrolment was not finished");
                 profile_id = profiles[0].profile_id.clone();
             }
         }
         let right_pin = match (step, at) {
-            ("activate", _) | (_, "before") => PIN,
+            ("activate" | "pair", _) | (_, "before") => PIN,
             _ => NEW_PIN,
         };
         approve_one(&app, t.as_ref(), &user, &profile_id, right_pin)
@@ -1022,7 +1055,8 @@ fn app_killed_inside_secret_changes_keeps_the_right_pin() {
         approve_one(&app, t.as_ref(), &user, &profile_id, right_pin)
             .unwrap_or_else(|e| panic!("{what}: the right PIN failed later: {e:?}"));
         let devices = app.devices(&profile_id).unwrap();
-        assert_eq!(devices.len(), 1, "{what}: {devices:?}");
+        let expected = if first.is_some() { 2 } else { 1 };
+        assert_eq!(devices.len(), expected, "{what}: {devices:?}");
     }
     server.shutdown().unwrap();
 }
