@@ -72,6 +72,9 @@ impl Pin {
     }
 }
 
+/// Its only field is a `Zeroizing<String>`, wiped when the PIN is dropped.
+impl zeroize::ZeroizeOnDrop for Pin {}
+
 impl std::fmt::Debug for Pin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Pin([redacted])")
@@ -415,6 +418,15 @@ mod tests {
             assert_eq!(ours, theirs, "{iterations} iterations");
         }
     }
+
+    /// Compile-time: what the KDF gives, and the PIN it takes, wipe
+    /// themselves on drop.
+    const _: fn() = || {
+        fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        zeroized_on_drop::<PakeScalar>();
+        zeroized_on_drop::<Pin>();
+        zeroized_on_drop::<Zeroizing<[u8; KDF_OUTPUT_LEN]>>();
+    };
 
     #[test]
     fn derivation_matches_the_protocol_vector() {
