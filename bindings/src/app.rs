@@ -146,7 +146,10 @@ impl Akuersi {
     ///   (mode 0600) applies; an in-memory database gets a vault that lives
     ///   as long as the object.
     ///
-    /// Blocks: opens and migrates the database.
+    /// Blocks: opens and migrates the database; if a device enrolment was
+    /// left staged by a kill or a lost answer (see [`Akuersi::activate`]),
+    /// also asks the service about it through `transport` (a failure there
+    /// is not an error: it is asked again next time).
     #[uniffi::constructor(default(key_store = None, vault = None))]
     pub fn new(
         config: InstallationConfig,
