@@ -11,6 +11,7 @@ use akuersi_core::device::{ActivityPage, DeviceView, IdentityStatusView, Unfreez
 use akuersi_core::display::i18n::SecurityRule;
 use akuersi_core::display::support::{Support, SupportContact, SupportSettings, SupportStatus};
 use akuersi_core::keystore::{self as core_keys, SoftwareVault};
+use akuersi_core::reentry;
 use akuersi_protocol::clock::{Clock, SystemClock};
 use akuersi_protocol::pin::DEFAULT_KDF_ITERATIONS;
 use akuersi_protocol::wire::{AdditionView, NotificationItem, PairingPayloadResponse};
@@ -102,7 +103,11 @@ pub fn library_version() -> String {
 /// Threading: `Akuersi` is `Send + Sync`; share one instance across the app.
 /// Calls for one profile that talk to the service run one at a time (a
 /// `refresh` started while an `approve` is under way waits for it), because
-/// the service requires each device's signed messages in order.
+/// the service requires each device's signed messages in order. A platform
+/// callback (`KeyStore`, `SecretVault`, `Transport`) must not call back into
+/// `Akuersi` for the profile whose call it serves: on the same thread that is
+/// refused with [`AkuersiError::ReentrantCall`] (it would deadlock); from
+/// another thread it waits for the first call, which waits for the callback.
 /// Every method except [`Akuersi::pending`] may block on storage, the key
 /// store or the network (`approve` also on PIN derivation, hundreds of
 /// milliseconds): call them off the main thread. `pending` reads only
@@ -141,7 +146,10 @@ impl Akuersi {
     ///   (mode 0600) applies; an in-memory database gets a vault that lives
     ///   as long as the object.
     ///
-    /// Blocks: opens and migrates the database.
+    /// Blocks: opens and migrates the database; if a device enrolment was
+    /// left staged by a kill or a lost answer (see [`Akuersi::activate`]),
+    /// also asks the service about it through `transport` (a failure there
+    /// is not an error: it is asked again next time).
     #[uniffi::constructor(default(key_store = None, vault = None))]
     pub fn new(
         config: InstallationConfig,
@@ -167,9 +175,14 @@ impl Akuersi {
     /// Activate this device for `user_id` with an activation code (from a
     /// citizen service centre, on paper or by SMS), choosing a new six-digit
     /// PIN at the same time. Generates the device key and device secret,
-    /// registers the PIN verifier with the service and stores the profile in
-    /// one transaction; on any failure nothing is kept. The PIN is wiped
-    /// before this returns and never leaves the device.
+    /// stores the sealed secret as staged, registers the PIN verifier with
+    /// the service and makes the profile in one transaction. If the service
+    /// refuses (or nothing could be sent), nothing is kept. If its answer is
+    /// lost ([`AkuersiError::Network`]), the staged device is kept and
+    /// settled the next time the installation is opened or `activate` is
+    /// called: the profile appears if the service took it, and otherwise the
+    /// same activation code still works. The PIN is wiped before this
+    /// returns and never leaves the device.
     ///
     /// Blocks on the key store, PIN derivation, storage and the network.
     pub fn activate(
@@ -421,7 +434,10 @@ impl Akuersi {
 
     /// Activate this device again with an activation code and a new PIN
     /// (after [`AkuersiError::DeviceBlocked`], or a forgotten PIN). Keeps the
-    /// device key. Blocks on PIN derivation, storage and the network.
+    /// device key. The new device secret is stored (staged) before the
+    /// service is told; if the answer is lost, the next PIN proof settles
+    /// which PIN the service holds, so the PIN chosen here keeps working.
+    /// Blocks on PIN derivation, storage and the network.
     pub fn reactivate(
         &self,
         profile_id: &str,
@@ -621,10 +637,22 @@ impl Akuersi {
                 let mut map = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
                 map.entry(profile_id.to_owned()).or_default().clone()
             };
+            // A platform callback that calls back in for this profile on
+            // this thread would wait for its own turn for ever: refuse it.
+            let _mark = reentry::enter(reentry::key_of(&lock))?;
+            let refused_before = reentry::refused_so_far();
             // A panic while holding the lock is turned into an error by
             // `guard`; the lock guards no data, so a poisoned one is fine.
             let _turn = lock.lock().unwrap_or_else(|p| p.into_inner());
-            f()
+            // If a callback was refused a re-entry and then failed (however
+            // it reported it), that is why this call failed.
+            f().map_err(|e| {
+                if reentry::refused_so_far() != refused_before {
+                    AkuersiError::ReentrantCall
+                } else {
+                    e
+                }
+            })
         })
     }
 

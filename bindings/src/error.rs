@@ -139,6 +139,12 @@ pub enum AkuersiError {
         /// Which operation failed (the core's whole message).
         reason: String,
     },
+    /// A platform callback (`KeyStore`, `SecretVault` or `Transport`) called
+    /// back into `Akuersi` for the same profile, on the same thread, while
+    /// that profile's call was under way. Waiting would deadlock, so the
+    /// inner call is refused, and so is the outer one when the callback
+    /// failed because of it. Call back in only after the outer call returns.
+    ReentrantCall,
     /// A bug: the library caught a panic or an unexpected foreign exception.
     /// The call changed nothing it could not undo; it may be retried.
     Internal {
@@ -174,6 +180,7 @@ impl From<Error> for AkuersiError {
                 AkuersiError::WrongChannelCode { attempts_left }
             }
             Error::CallInProgress => AkuersiError::CallInProgress,
+            Error::Reentrant => AkuersiError::ReentrantCall,
             Error::RateLimited => AkuersiError::RateLimited,
             Error::RequestCancelled => AkuersiError::RequestCancelled,
             Error::RequestNotFound => AkuersiError::RequestNotFound,
@@ -286,6 +293,7 @@ impl fmt::Display for AkuersiError {
                 attempts_left: *attempts_left,
             },
             AkuersiError::CallInProgress => Error::CallInProgress,
+            AkuersiError::ReentrantCall => Error::Reentrant,
             AkuersiError::RateLimited => Error::RateLimited,
             AkuersiError::InvalidInput { reason } => Error::InvalidInput(reason.clone()),
             AkuersiError::Network { reason } => Error::Network(reason.clone()),
@@ -412,6 +420,7 @@ mod tests {
                 P::WrongChannelCode { attempts_left: 2 },
             ),
             (Error::CallInProgress, P::CallInProgress),
+            (Error::Reentrant, P::ReentrantCall),
             (Error::RateLimited, P::RateLimited),
             (Error::RequestCancelled, P::RequestCancelled),
             (Error::RequestNotFound, P::RequestNotFound),

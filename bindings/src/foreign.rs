@@ -71,6 +71,7 @@ pub(crate) struct KeyStoreBridge(pub(crate) Arc<dyn KeyStore>);
 fn key_error(e: AkuersiError) -> akuersi_core::Error {
     match e {
         AkuersiError::KeyStore { reason } => akuersi_core::Error::KeyStore(reason),
+        AkuersiError::ReentrantCall => akuersi_core::Error::Reentrant,
         other => akuersi_core::Error::KeyStore(other.to_string()),
     }
 }
@@ -78,6 +79,7 @@ fn key_error(e: AkuersiError) -> akuersi_core::Error {
 fn vault_error(e: AkuersiError) -> akuersi_core::Error {
     match e {
         AkuersiError::Vault { reason } => akuersi_core::Error::Vault(reason),
+        AkuersiError::ReentrantCall => akuersi_core::Error::Reentrant,
         other => akuersi_core::Error::Vault(other.to_string()),
     }
 }

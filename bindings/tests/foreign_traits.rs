@@ -558,3 +558,108 @@ fn deciding_one_request_from_many_threads_decides_it_once() {
     assert_eq!(w.status(&handle), *winners[0]);
     assert!(app.pending(&p.profile_id).unwrap().is_empty());
 }
+
+/// What a re-entering callback calls back into, and what it got.
+#[derive(Default)]
+struct CallBack {
+    app: Mutex<Option<(Arc<Akuersi>, String)>>,
+    inner: Mutex<Vec<Result<usize, AkuersiError>>>,
+}
+
+impl CallBack {
+    /// Call `refresh` for the armed profile, if armed (once), and record
+    /// what came back. Propagates a failure, as a careless shell would.
+    fn call_in(&self) -> Result<(), AkuersiError> {
+        let Some((app, profile)) = self.app.lock().unwrap().take() else {
+            return Ok(());
+        };
+        let r = app.refresh(&profile).map(|v| v.len());
+        self.inner.lock().unwrap().push(r.clone());
+        r.map(drop)
+    }
+}
+
+/// A key store that calls back into `Akuersi` from `sign`.
+struct ReenteringKeys {
+    keys: Keys,
+    back: Arc<CallBack>,
+}
+
+impl KeyStore for ReenteringKeys {
+    fn generate(&self, alias: String) -> Result<Vec<u8>, AkuersiError> {
+        self.keys.generate(alias)
+    }
+    fn public_key(&self, alias: String) -> Result<Vec<u8>, AkuersiError> {
+        self.keys.public_key(alias)
+    }
+    fn sign(&self, alias: String, message: Vec<u8>) -> Result<Vec<u8>, AkuersiError> {
+        self.back.call_in()?;
+        self.keys.sign(alias, message)
+    }
+    fn delete(&self, alias: String) -> Result<(), AkuersiError> {
+        self.keys.delete(alias)
+    }
+}
+
+/// A transport that calls back into `Akuersi` from `post`.
+struct ReenteringNetwork {
+    net: Arc<Network>,
+    back: Arc<CallBack>,
+}
+
+impl Transport for ReenteringNetwork {
+    fn post(&self, path: String, body: Vec<u8>) -> Result<TransportResponse, AkuersiError> {
+        self.back.call_in()?;
+        self.net.post(path, body)
+    }
+}
+
+/// Run `f` on another thread; fail (instead of hanging the suite) if it has
+/// not finished within `limit`, which only a deadlock would need.
+fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(limit)
+        .expect("the call deadlocked: a callback re-entered the same profile")
+}
+
+#[test]
+fn a_callback_that_calls_back_in_for_the_same_profile_is_refused_not_deadlocked() {
+    for via in ["key store", "transport"] {
+        let w = World::new();
+        let back = Arc::new(CallBack::default());
+        let net = w.transport();
+        let app = if via == "key store" {
+            let keys = Arc::new(ReenteringKeys {
+                keys: Keys::default(),
+                back: back.clone(),
+            });
+            w.app(net.clone(), Some(keys))
+        } else {
+            let t = Arc::new(ReenteringNetwork {
+                net: net.clone(),
+                back: back.clone(),
+            });
+            w.app(t, None)
+        };
+        let p = w.activate(&app);
+        w.request();
+        // Arm: the next callback calls `refresh` for this very profile.
+        *back.app.lock().unwrap() = Some((app.clone(), p.profile_id.clone()));
+        let outer = {
+            let (app, id) = (app.clone(), p.profile_id.clone());
+            within(Duration::from_secs(20), move || app.refresh(&id))
+        };
+        let inner = back.inner.lock().unwrap().clone();
+        assert_eq!(inner, vec![Err(AkuersiError::ReentrantCall)], "{via}");
+        assert_eq!(outer.unwrap_err(), AkuersiError::ReentrantCall, "{via}");
+        assert!(
+            AkuersiError::ReentrantCall.to_string().contains("deadlock"),
+            "the message says why"
+        );
+        // Nothing is stuck: the same call works once the callback behaves.
+        assert_eq!(app.refresh(&p.profile_id).unwrap().len(), 1, "{via}");
+    }
+}

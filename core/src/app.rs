@@ -15,6 +15,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 use crate::keystore::{KeyStore, SecretVault, SoftwareKeyStore};
+use crate::store::staged::{self, Staged, StagedKind};
 use crate::store::{activity, profiles, Store};
 use crate::transport::{call_endpoint, Transport};
 use akuersi_protocol::approval::{ApprovalStatement, Decision, PakeBinding};
@@ -228,7 +229,9 @@ impl std::fmt::Debug for Installation {
 impl Installation {
     /// Open (or create) an installation. Without `key_store`, keys are kept by
     /// the [`SoftwareKeyStore`] in the installation's database, sealed by
-    /// `vault`. Writes the database on first open (migrations).
+    /// `vault`. Writes the database on first open (migrations). If a kill or
+    /// a lost answer left a device enrolment staged, asks the service about
+    /// it (blocks on the network only then; see [`Installation::reconcile_staged`]).
     pub fn open(
         config: InstallationConfig,
         transport: Arc<dyn Transport>,
@@ -241,7 +244,7 @@ impl Installation {
             Some(k) => k,
             None => Arc::new(SoftwareKeyStore::new(store.clone(), vault.clone())),
         };
-        Ok(Arc::new(Self {
+        let installation = Arc::new(Self {
             store,
             keys,
             vault,
@@ -251,7 +254,12 @@ impl Installation {
             fetched: Mutex::new(HashMap::new()),
             call_active: std::sync::atomic::AtomicBool::new(false),
             send_lanes: Mutex::new(HashMap::new()),
-        }))
+        });
+        // Finish or undo an enrolment that a kill or a lost answer left
+        // staged (see `crate::staged`); one that cannot be settled now stays
+        // staged for the next open or activation.
+        let _ = installation.reconcile_staged();
+        Ok(installation)
     }
 
     /// The identities set up on this installation.
@@ -266,8 +274,11 @@ impl Installation {
 
     /// Activate this device for `user_id` with an activation code, choosing a
     /// new PIN at the same time. Generates the device key and device secret,
-    /// registers the SPAKE2+ verifier with the service, and stores the profile
-    /// in one transaction. The PIN is wiped before this returns.
+    /// stages the sealed secret, registers the SPAKE2+ verifier with the
+    /// service, and makes the profile in one transaction (see
+    /// [`crate::staged`]): a refusal keeps nothing; a lost answer keeps the
+    /// staged device, settled by the next `open` or `activate`. The PIN is
+    /// wiped before this returns.
     pub fn activate(
         &self,
         user_id: String,
@@ -281,17 +292,15 @@ impl Installation {
         if activation_code.trim().is_empty() || activation_code.len() > 64 {
             return Err(Error::InvalidActivationCode);
         }
+        // An earlier attempt whose answer was lost may have enrolled this
+        // device already: settle it first (errors: it stays staged).
+        let _ = self.reconcile_staged();
         if profiles::exists_by_user_key(&*self.store.conn()?, user.key())? {
             return Err(Error::ProfileExists);
         }
 
         let device = self.new_device_material(&pin)?;
-        let result = self.register(&user, &activation_code, &name, &device);
-        if result.is_err() {
-            // The service refused: the new key has no use.
-            let _ = self.keys.delete(&device.key_alias);
-        }
-        result
+        self.register(&user, &activation_code, &name, &device)
     }
 
     /// Generate what a new device needs: key, device secret and PIN verifier.
@@ -309,13 +318,14 @@ impl Installation {
             device_id,
             device_secret,
             verifier: VerifierRegistration {
-                w0: record.w0.to_bytes().to_vec(),
-                l: record.l.to_vec(),
+                w0: Zeroizing::new(record.w0.to_bytes().to_vec()),
+                l: Zeroizing::new(record.l.to_vec()),
                 kdf_iterations: iterations,
             },
         })
     }
 
+    /// Stage, send the activation, promote (see [`crate::staged`]).
     fn register(
         &self,
         user: &UserId,
@@ -323,6 +333,12 @@ impl Installation {
         name: &str,
         device: &NewDevice,
     ) -> Result<Profile> {
+        let (row, _) = self
+            .stage_new_device(device, name, "this device was activated")
+            .inspect_err(|_| {
+                // Nothing was sent: the new key has no use.
+                let _ = self.keys.delete(&device.key_alias);
+            })?;
         let mut msg = Activate {
             user_id: user.as_str().to_owned(),
             activation_code: activation_code.trim().to_owned(),
@@ -333,64 +349,52 @@ impl Installation {
             verifier: device.verifier.clone(),
             signature: Vec::new(),
         };
-        msg.signature = self.keys.sign(&device.key_alias, &msg.signed_bytes())?;
+        match self.keys.sign(&device.key_alias, &msg.signed_bytes()) {
+            Ok(signature) => msg.signature = signature,
+            Err(e) => {
+                self.unstage(&row, None)?;
+                return Err(e);
+            }
+        }
         let answer: ActivateResponse =
-            call_endpoint::<endpoints::Activate>(self.transport.as_ref(), &msg)?;
+            match call_endpoint::<endpoints::Activate>(self.transport.as_ref(), &msg) {
+                Ok(a) => a,
+                Err(e) => return Err(self.settle_failed(&row, None, e)),
+            };
         if answer.device_id != device.device_id {
+            // Outcome unknown: the staged device is settled by the next open.
             return Err(Error::Protocol(
                 "the service echoed another device id".into(),
             ));
         }
-        self.insert_profile(device, user, &answer, name, 1, "this device was activated")
+        self.promote_new_device(
+            &row,
+            &crate::staged::Enrolled {
+                user_id: user.as_str().to_owned(),
+                identity_id: answer.identity_id,
+                service_public_key: answer.service_public_key,
+                server_time_ms: answer.server_time_ms,
+            },
+        )
     }
 
-    /// Store a new profile, in one transaction.
-    pub(crate) fn insert_profile(
+    /// Stage a new device's sealed secret before the service hears of it.
+    pub(crate) fn stage_new_device(
         &self,
         device: &NewDevice,
-        user: &UserId,
-        answer: &ActivateResponse,
         name: &str,
-        next_seq: u64,
         note: &str,
-    ) -> Result<Profile> {
-        let sealed_secret = self
-            .vault
-            .seal(&secret_label(&device.device_id), &device.device_secret[..])?;
-        let now = self.clock.now_ms();
-        let profile = Profile {
-            profile_id: random_id()?,
-            user_id: user.as_str().to_owned(),
-            identity_id: answer.identity_id.clone(),
-            device_id: device.device_id.clone(),
-            device_name: name.to_owned(),
-            language: self.config.default_language.clone(),
-        };
-        self.store.write(|tx| {
-            profiles::insert(
-                tx,
-                &profiles::NewProfile {
-                    profile: &profile,
-                    user_key: user.key(),
-                    key_alias: &device.key_alias,
-                    sealed_device_secret: &sealed_secret,
-                    kdf_iterations: device.verifier.kdf_iterations,
-                    next_seq: i64::try_from(next_seq).unwrap_or(i64::MAX),
-                    clock_offset_ms: answer.server_time_ms - now,
-                    created_at_ms: now,
-                    service_public_key: &answer.service_public_key,
-                },
-            )?;
-            activity::append(
-                tx,
-                &profile.profile_id,
-                now,
-                LocalActivityKind::Activated,
-                None,
-                note,
-            )
-        })?;
-        Ok(profile)
+    ) -> Result<(Staged, Option<Staged>)> {
+        self.stage_secret(
+            StagedKind::NewDevice,
+            &device.device_id,
+            None,
+            &device.key_alias,
+            &device.device_secret[..],
+            device.verifier.kdf_iterations,
+            name,
+            note,
+        )
     }
 
     /// Set the preferred language of a profile ("kl", "da", "en", …). Writes state.
@@ -598,6 +602,12 @@ impl Installation {
     /// Prove the PIN to the service for `purpose` with SPAKE2+. The service
     /// counts the attempt before it can be checked; a wrong PIN shows up here
     /// as a failed confirmation and is returned as [`Error::WrongPin`].
+    ///
+    /// If a new verifier is staged for the profile (a reactivation or PIN
+    /// change whose answer was lost), the staged secret is tried first and
+    /// promoted if the proof succeeds; if it fails as a wrong PIN, the
+    /// current secret is tried with the same PIN and the staged one dropped
+    /// if that succeeds (see [`crate::staged`]).
     pub(crate) fn prove_pin(
         &self,
         profile_id: &str,
@@ -606,17 +616,48 @@ impl Installation {
         purpose: PinPurpose,
         context: &[u8],
     ) -> Result<(PakeBinding, PakeProof)> {
-        let device_secret = self.vault.open(
-            &secret_label(&secrets.device_id),
-            &secrets.sealed_device_secret,
-        )?;
-        let (w0, w1) = derive_pake_secrets(
+        let current = (&secrets.sealed_device_secret[..], secrets.kdf_iterations);
+        let Some(row) = staged::for_profile(&*self.store.conn()?, profile_id)? else {
+            return self.prove_pin_with(profile_id, secrets, current, &pin, purpose, context);
+        };
+        let candidate = (&row.sealed_device_secret[..], row.kdf_iterations);
+        match self.prove_pin_with(
+            profile_id,
+            secrets,
+            candidate,
             &pin,
-            &device_secret,
-            &secrets.device_id,
-            secrets.kdf_iterations,
-        );
-        drop(pin);
+            purpose.clone(),
+            context,
+        ) {
+            Ok(proof) => {
+                self.promote_verifier(&row)?;
+                Ok(proof)
+            }
+            Err(Error::WrongPin { .. }) => {
+                let proof =
+                    self.prove_pin_with(profile_id, secrets, current, &pin, purpose, context)?;
+                self.drop_staged(&row)?;
+                Ok(proof)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One PIN proof with the device secret sealed in `sealed_secret.0`,
+    /// derived with `sealed_secret.1` iterations.
+    fn prove_pin_with(
+        &self,
+        profile_id: &str,
+        secrets: &ProfileSecrets,
+        (sealed_secret, iterations): (&[u8], u32),
+        pin: &Pin,
+        purpose: PinPurpose,
+        context: &[u8],
+    ) -> Result<(PakeBinding, PakeProof)> {
+        let device_secret = self
+            .vault
+            .open(&secret_label(&secrets.device_id), sealed_secret)?;
+        let (w0, w1) = derive_pake_secrets(pin, &device_secret, &secrets.device_id, iterations);
         drop(device_secret);
         let ctx = PakeContext {
             context,
@@ -816,6 +857,9 @@ impl Installation {
             let mut lanes = self.send_lanes.lock().unwrap_or_else(|e| e.into_inner());
             lanes.entry(profile_id.to_owned()).or_default().clone()
         };
+        // A callback below (key store, transport) that calls back in for
+        // this profile is refused rather than left waiting for this lane.
+        let _mark = crate::reentry::enter(crate::reentry::key_of(&lane))?;
         let mut lease = lane.lock().unwrap_or_else(|e| e.into_inner());
         let envelope = self.sign_envelope(profile_id, secrets, &mut lease, body)?;
         call_endpoint::<E>(self.transport.as_ref(), &envelope)

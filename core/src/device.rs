@@ -8,6 +8,7 @@
 
 use crate::app::{Installation, LocalActivityKind, Profile, ProfileSecrets};
 use crate::error::{Error, Result};
+use crate::store::staged::StagedKind;
 use crate::store::{activity, identity_log, profiles};
 use crate::transport::call_endpoint;
 use akuersi_protocol::activity::{verify_extension, LogEntry};
@@ -18,11 +19,11 @@ use akuersi_protocol::service_key::{follow_rotations, service_key_id};
 use akuersi_protocol::wire::{
     operation_pake_context, pairing_proof, parse_pairing_payload, Ack, ActivateResponse,
     ActivityQuery, ActivityResponse, AdditionView, ChangeContact, ChangePin, ChangeSettings,
-    ChangeUserId, Channel, CompletePairing, DeviceListQuery, DeviceListResponse, DeviceSigned,
-    DeviceStatus, Freeze, IdentityStatus, IdentityStatusQuery, NotificationItem,
-    NotificationsQuery, NotificationsResponse, PairingOffer, PairingPayloadResponse, PakeProof,
-    PinPurpose, RemoveDevice, RenameDevice, StartAddition, Unfreeze, UnfreezeResponse,
-    VetoAddition, MAX_ACTIVITY_PAGE, MAX_NOTIFICATION_PAGE,
+    ChangeUserId, Channel, CompletePairing, DeviceListQuery, DeviceListResponse, DeviceStatus,
+    Freeze, IdentityStatus, IdentityStatusQuery, NotificationItem, NotificationsQuery,
+    NotificationsResponse, PairingOffer, PairingPayloadResponse, PakeProof, PinPurpose,
+    RemoveDevice, RenameDevice, StartAddition, Unfreeze, UnfreezeResponse, VetoAddition,
+    MAX_ACTIVITY_PAGE, MAX_NOTIFICATION_PAGE,
 };
 
 /// A device of the identity, as the device list shows it.
@@ -194,7 +195,10 @@ impl Installation {
 
     /// Delete a profile and its key from this installation (local only).
     pub(crate) fn forget_profile(&self, profile_id: &str, secrets: &ProfileSecrets) -> Result<()> {
-        self.store.write(|tx| profiles::delete(tx, profile_id))?;
+        self.store.write(|tx| {
+            profiles::delete(tx, profile_id)?;
+            crate::store::staged::delete_for_profile(tx, profile_id)
+        })?;
         self.keys.delete(&secrets.key_alias)
     }
 
@@ -286,55 +290,44 @@ impl Installation {
         let (addition_id, secret) = parse_pairing_payload(&pairing_code)
             .ok_or_else(|| Error::InvalidInput("this is not an Akuersi pairing code".into()))?;
         let device = self.new_device_material(&pin)?;
-        let result = (|| {
-            let mut msg = CompletePairing {
-                addition_id,
-                device_id: device.device_id.clone(),
-                device_public_key: device.public_key.clone(),
-                device_name: name.clone(),
-                platform: self.config.platform.clone(),
-                verifier: device.verifier.clone(),
-                pairing_proof: Vec::new(),
-                signature: Vec::new(),
-            };
-            let bytes = msg.signed_bytes();
-            msg.pairing_proof = pairing_proof(&secret[..], &bytes);
-            msg.signature = self.keys.sign(&device.key_alias, &bytes)?;
-            let answer: ActivateResponse =
-                call_endpoint::<endpoints::AdditionComplete>(self.transport.as_ref(), &msg)?;
-            // Learn the user ID with a first signed message (sequence number 1).
-            let body = IdentityStatusQuery {};
-            let signature = self.keys.sign(
-                &device.key_alias,
-                &DeviceSigned::signed_bytes(&device.device_id, 1, &body),
-            )?;
-            let status: IdentityStatus = call_endpoint::<endpoints::Status>(
-                self.transport.as_ref(),
-                &DeviceSigned {
-                    device_id: device.device_id.clone(),
-                    seq: 1,
-                    body,
-                    signature,
-                },
-            )?;
-            let user = UserId::parse(&status.user_id)?;
-            let exists = profiles::exists_by_user_key(&*self.store.conn()?, user.key())?;
-            if exists {
-                return Err(Error::ProfileExists);
-            }
-            self.insert_profile(
+        let (row, _) = self
+            .stage_new_device(
                 &device,
-                &user,
-                &answer,
                 &name,
-                2,
                 "this device was added from an existing device",
             )
-        })();
-        if result.is_err() {
-            let _ = self.keys.delete(&device.key_alias);
+            .inspect_err(|_| {
+                let _ = self.keys.delete(&device.key_alias);
+            })?;
+        let mut msg = CompletePairing {
+            addition_id,
+            device_id: device.device_id.clone(),
+            device_public_key: device.public_key.clone(),
+            device_name: name.clone(),
+            platform: self.config.platform.clone(),
+            verifier: device.verifier.clone(),
+            pairing_proof: Vec::new(),
+            signature: Vec::new(),
+        };
+        let bytes = msg.signed_bytes();
+        msg.pairing_proof = pairing_proof(&secret[..], &bytes);
+        match self.keys.sign(&device.key_alias, &bytes) {
+            Ok(signature) => msg.signature = signature,
+            Err(e) => {
+                self.unstage(&row, None)?;
+                return Err(e);
+            }
         }
-        result
+        if let Err(e) = call_endpoint::<endpoints::AdditionComplete>(self.transport.as_ref(), &msg)
+        {
+            return Err(self.settle_failed(&row, None, e));
+        }
+        // Learn the user ID, identity and service key with a first signed
+        // message, and make the profile: the same step that settles a
+        // staged device after a kill.
+        self.resolve_new_device(&row)?.ok_or_else(|| {
+            Error::Protocol("the service does not know the device it just added".into())
+        })
     }
 
     /// Activate this device again with an activation code and a new PIN, for
@@ -361,6 +354,19 @@ impl Installation {
             iterations,
         );
         let record = akuersi_protocol::spake2plus::registration_record(&w0, &w1);
+        // Stage the new secret before the service replaces the verifier, so
+        // that a kill in between cannot leave the service with a verifier
+        // whose secret is lost (see `crate::staged`).
+        let (row, previous) = self.stage_secret(
+            StagedKind::Verifier,
+            &secrets.device_id,
+            Some(profile_id),
+            &secrets.key_alias,
+            &device_secret[..],
+            iterations,
+            &profile.device_name,
+            "this device was activated again with a new PIN",
+        )?;
         let mut msg = akuersi_protocol::wire::Activate {
             user_id: profile.user_id.clone(),
             activation_code: activation_code.trim().to_owned(),
@@ -369,37 +375,26 @@ impl Installation {
             device_name: profile.device_name.clone(),
             platform: self.config.platform.clone(),
             verifier: akuersi_protocol::wire::VerifierRegistration {
-                w0: record.w0.to_bytes().to_vec(),
-                l: record.l.to_vec(),
+                w0: zeroize::Zeroizing::new(record.w0.to_bytes().to_vec()),
+                l: zeroize::Zeroizing::new(record.l.to_vec()),
                 kdf_iterations: iterations,
             },
             signature: Vec::new(),
         };
-        msg.signature = self.keys.sign(&secrets.key_alias, &msg.signed_bytes())?;
+        match self.keys.sign(&secrets.key_alias, &msg.signed_bytes()) {
+            Ok(signature) => msg.signature = signature,
+            Err(e) => {
+                self.unstage(&row, previous)?;
+                return Err(e);
+            }
+        }
         let answer: ActivateResponse =
-            call_endpoint::<endpoints::Activate>(self.transport.as_ref(), &msg)?;
-        let sealed = self.vault.seal(
-            &crate::app::secret_label(&secrets.device_id),
-            &device_secret[..],
-        )?;
-        let now = self.clock.now_ms();
-        self.store.write(|tx| {
-            profiles::set_device_secret(
-                tx,
-                profile_id,
-                &sealed,
-                iterations,
-                answer.server_time_ms - now,
-            )?;
-            activity::append(
-                tx,
-                profile_id,
-                now,
-                LocalActivityKind::Reactivated,
-                None,
-                "this device was activated again with a new PIN",
-            )
-        })
+            match call_endpoint::<endpoints::Activate>(self.transport.as_ref(), &msg) {
+                Ok(a) => a,
+                Err(e) => return Err(self.settle_failed(&row, previous, e)),
+            };
+        self.promote_verifier(&row)?;
+        self.note_server_time(profile_id, answer.server_time_ms)
     }
 
     /// Freeze the whole identity at once. No PIN: speed matters more than a
@@ -652,37 +647,60 @@ impl Installation {
     }
 
     /// Choose a new PIN for this device, proved with the old one. The device
-    /// secret stays; only the verifier at the service changes.
+    /// secret stays; the verifier at the service changes. When the iteration
+    /// count changes too, the new count is staged first and promoted after
+    /// the service's answer (see [`crate::staged`]). Writes state.
     pub fn change_pin(&self, profile_id: &str, old_pin: String, new_pin: String) -> Result<()> {
         let new_pin = Pin::new_chosen(new_pin)?;
         let secrets = self.secrets(profile_id)?;
-        let _: Ack = self.pin_guarded::<endpoints::ChangePin>(
+        let iterations = self.config.kdf_iterations;
+        let mut staged_row = None;
+        let result = self.pin_guarded::<endpoints::ChangePin>(
             profile_id,
             &secrets,
             old_pin,
             PinPurpose::ChangePin,
             |pake| {
+                // The proof may have promoted a staged secret: use the
+                // profile's secret as it is now.
+                let current = self.secrets(profile_id)?;
                 let device_secret = self.vault.open(
-                    &crate::app::secret_label(&secrets.device_id),
-                    &secrets.sealed_device_secret,
+                    &crate::app::secret_label(&current.device_id),
+                    &current.sealed_device_secret,
                 )?;
                 let (w0, w1) = akuersi_protocol::pin::derive_pake_secrets(
                     &new_pin,
                     &device_secret,
-                    &secrets.device_id,
-                    self.config.kdf_iterations,
+                    &current.device_id,
+                    iterations,
                 );
                 let record = akuersi_protocol::spake2plus::registration_record(&w0, &w1);
+                if iterations != current.kdf_iterations {
+                    let (row, _) = self.stage_secret(
+                        StagedKind::Verifier,
+                        &current.device_id,
+                        Some(profile_id),
+                        &current.key_alias,
+                        &device_secret,
+                        iterations,
+                        "",
+                        "",
+                    )?;
+                    staged_row = Some(row);
+                }
                 let verifier = akuersi_protocol::wire::VerifierRegistration {
-                    w0: record.w0.to_bytes().to_vec(),
-                    l: record.l.to_vec(),
-                    kdf_iterations: self.config.kdf_iterations,
+                    w0: zeroize::Zeroizing::new(record.w0.to_bytes().to_vec()),
+                    l: zeroize::Zeroizing::new(record.l.to_vec()),
+                    kdf_iterations: iterations,
                 };
                 Ok(ChangePin { verifier, pake })
             },
-        )?;
-        let iterations = self.config.kdf_iterations;
-        self.store
-            .write(|tx| profiles::set_kdf_iterations(tx, profile_id, iterations))
+        );
+        match (result, staged_row) {
+            (Ok(_), Some(row)) => self.promote_verifier(&row),
+            (Ok(_), None) => Ok(()),
+            (Err(e), Some(row)) => Err(self.settle_failed(&row, None, e)),
+            (Err(e), None) => Err(e),
+        }
     }
 }

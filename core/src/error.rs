@@ -100,6 +100,11 @@ pub enum Error {
     /// The secret vault failed.
     #[error("secret vault error: {0}")]
     Vault(String),
+    /// A platform callback (key store, vault or transport) called back into
+    /// the installation for a profile whose call was still under way on the
+    /// same thread; waiting would have deadlocked (see [`crate::reentry`]).
+    #[error("a key store, vault or transport callback called back into Akuersi for the same profile while its call was under way; that would deadlock, so it was refused")]
+    Reentrant,
     /// A cryptographic operation failed.
     #[error("cryptographic failure: {0}")]
     Crypto(&'static str),

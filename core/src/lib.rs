@@ -19,6 +19,8 @@ pub mod error;
 pub mod http;
 
 pub mod keystore;
+pub mod reentry;
+pub mod staged;
 pub mod store;
 
 pub mod transport;

@@ -245,6 +245,29 @@ pub mod b64_signature {
     }
 }
 
+/// Serde adapter: `Zeroizing<Vec<u8>>` as an unpadded base64url string, for
+/// secret fields (a PIN verifier's `w0`). The base64 text is built in a
+/// zeroizing string too; both wipe themselves when dropped.
+pub mod b64_secret {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use zeroize::Zeroizing;
+
+    /// Serialize secret bytes as base64url, through a zeroizing string.
+    pub fn serialize<S: Serializer>(v: &Zeroizing<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        let text = Zeroizing::new(super::b64_encode(v));
+        s.serialize_str(&text)
+    }
+
+    /// Deserialize secret bytes from base64url into a zeroizing buffer.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Zeroizing<Vec<u8>>, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let s = Zeroizing::new(s.into_owned());
+        super::b64_decode(&s)
+            .map(Zeroizing::new)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

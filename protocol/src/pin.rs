@@ -2,7 +2,8 @@
 //! into SPAKE2+ secrets together with a device-held random secret, and never
 //! stored or sent.
 //!
-//! KDF: PBKDF2-HMAC-SHA256 (ring), password = the six digits, salt = canonical
+//! KDF: PBKDF2-HMAC-SHA256 (our own, on sha2's compression function, with
+//! every PIN-derived state zeroized on drop), password = the six digits, salt = canonical
 //! bytes of ("akuersi/v1/pin-kdf", device secret, device id, service id),
 //! 80 bytes of output split into w0s ‖ w1s as RFC 9383 §3.2 asks. The 256-bit
 //! device secret is what stops offline search: the service's database holds
@@ -70,6 +71,9 @@ impl Pin {
         self.0.as_bytes()
     }
 }
+
+/// Its only field is a `Zeroizing<String>`, wiped when the PIN is dropped.
+impl zeroize::ZeroizeOnDrop for Pin {}
 
 impl std::fmt::Debug for Pin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -142,7 +146,7 @@ const BLOCKS: usize = KDF_OUTPUT_LEN.div_ceil(BLOCK_LEN);
 /// per guess, twice OWASP's figure for one PBKDF2-HMAC-SHA256 output. If a
 /// thread cannot be started, its block is computed on the calling thread.
 pub fn pbkdf2_hmac_sha256(password: &[u8], salt: &[u8], iterations: u32, out: &mut [u8; 80]) {
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, password);
+    let key = hmac_chain::HmacKey::new(password);
     let iterations = iterations.max(1);
     let mut blocks: [Zeroizing<[u8; BLOCK_LEN]>; BLOCKS] = Default::default();
     std::thread::scope(|scope| {
@@ -151,17 +155,15 @@ pub fn pbkdf2_hmac_sha256(password: &[u8], salt: &[u8], iterations: u32, out: &m
             .map(|index| {
                 let thread = std::thread::Builder::new()
                     .name("akuersi-pin-kdf".into())
-                    .spawn_scoped(scope, move || {
-                        pbkdf2_block(key, password, salt, iterations, index)
-                    });
+                    .spawn_scoped(scope, move || pbkdf2_block(key, salt, iterations, index));
                 (index, thread.ok())
             })
             .collect();
-        blocks[0] = pbkdf2_block(key, password, salt, iterations, 1);
+        blocks[0] = pbkdf2_block(key, salt, iterations, 1);
         for (index, thread) in others {
             blocks[index as usize - 1] = match thread.and_then(|t| t.join().ok()) {
                 Some(block) => block,
-                None => pbkdf2_block(key, password, salt, iterations, index),
+                None => pbkdf2_block(key, salt, iterations, index),
             };
         }
     });
@@ -173,30 +175,31 @@ pub fn pbkdf2_hmac_sha256(password: &[u8], salt: &[u8], iterations: u32, out: &m
 /// F(P, S, c, i) of RFC 8018: U1 = HMAC(P, S ‖ INT(i)), Uj = HMAC(P, Uj-1),
 /// T = U1 ⊕ … ⊕ Uc.
 fn pbkdf2_block(
-    key: &ring::hmac::Key,
-    password: &[u8],
+    key: &hmac_chain::HmacKey,
     salt: &[u8],
     iterations: u32,
     index: u32,
 ) -> Zeroizing<[u8; BLOCK_LEN]> {
     let mut t = Zeroizing::new([0u8; BLOCK_LEN]);
-    let mut ctx = ring::hmac::Context::with_key(key);
-    ctx.update(salt);
-    ctx.update(&index.to_be_bytes());
-    let u = ctx.sign();
-    xor(&mut t, u.as_ref());
-    hmac_chain::iterate(password, u.as_ref(), iterations, &mut t);
+    let u = key.mac(&[salt, &index.to_be_bytes()]);
+    xor(&mut t, &u[..]);
+    key.iterate(&u[..], iterations, &mut t);
     t
 }
 
-/// PBKDF2's iterations U2…Uc on the bare SHA-256 compression function.
+/// HMAC-SHA256 and PBKDF2's iterations U2…Uc on the bare SHA-256
+/// compression function, with every state and buffer derived from the PIN
+/// in a zeroizing type (ring's `hmac::Key` and `Context` keep their SHA-256
+/// states in plain memory, and sha2's hasher does not wipe its state on drop
+/// either, so neither is used for the PIN).
+///
 /// HMAC-SHA256 of a 32-byte message is exactly two compressions once the
 /// key's inner and outer states are precomputed, and the padding of both
 /// blocks never changes, so each iteration is two calls with no buffering
 /// (as in optimized PBKDF2 crackers and fastpbkdf2). The result is checked
 /// against ring's PBKDF2 in the tests.
 mod hmac_chain {
-    use zeroize::Zeroizing;
+    use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
     use super::{xor, BLOCK_LEN};
 
@@ -210,22 +213,99 @@ mod hmac_chain {
         sha2::block_api::compress256(state, std::slice::from_ref(block));
     }
 
-    /// The state after compressing one 64-byte key block XOR `pad`.
-    fn keyed_state(password: &[u8], pad: u8) -> Zeroizing<[u32; 8]> {
+    /// An HMAC-SHA256 key as its inner and outer states (each the state after
+    /// one compression of the key block XOR ipad / opad): all HMAC needs of
+    /// the key, and all of it wiped when dropped.
+    #[derive(Zeroize, ZeroizeOnDrop)]
+    pub(super) struct HmacKey {
+        inner: [u32; 8],
+        outer: [u32; 8],
+    }
+
+    impl HmacKey {
+        pub(super) fn new(password: &[u8]) -> Self {
+            let mut block = Zeroizing::new([0u8; 64]);
+            if password.len() > 64 {
+                // HMAC hashes long keys first (RFC 2104); a PIN never is.
+                let digest = finish(IV, 0, &[password]);
+                block[..32].copy_from_slice(&digest[..]);
+            } else {
+                block[..password.len()].copy_from_slice(password);
+            }
+            let keyed = |pad: u8| {
+                let mut padded = Zeroizing::new(*block);
+                for b in padded.iter_mut() {
+                    *b ^= pad;
+                }
+                let mut state = Zeroizing::new(IV);
+                compress(&mut state, &padded);
+                state
+            };
+            Self {
+                inner: *keyed(0x36),
+                outer: *keyed(0x5c),
+            }
+        }
+
+        /// HMAC-SHA256 of the concatenation of `parts`.
+        pub(super) fn mac(&self, parts: &[&[u8]]) -> Zeroizing<[u8; BLOCK_LEN]> {
+            let inner = finish(self.inner, 64, parts);
+            finish(self.outer, 64, &[&inner[..]])
+        }
+
+        /// Given U1 (already XORed into `t`), compute U2…Uc and XOR them
+        /// into `t`.
+        pub(super) fn iterate(&self, u1: &[u8], iterations: u32, t: &mut [u8; BLOCK_LEN]) {
+            // `message` holds Uj-1 for the inner hash, `digest` the inner hash
+            // for the outer one; the outer result Uj goes back into `message`.
+            let mut message = padded();
+            let mut digest = padded();
+            message[..BLOCK_LEN].copy_from_slice(u1);
+            let mut state = Zeroizing::new([0u32; 8]);
+            for _ in 1..iterations {
+                *state = self.inner;
+                compress(&mut state, &message);
+                store(&state, &mut digest);
+                *state = self.outer;
+                compress(&mut state, &digest);
+                store(&state, &mut message);
+                xor(t, &message[..BLOCK_LEN]);
+            }
+        }
+    }
+
+    /// SHA-256 from `state`, which has already absorbed `done` bytes (a
+    /// multiple of 64), over the concatenation of `parts`, with the padding
+    /// and length of the whole message. Every buffer is wiped when dropped.
+    fn finish(state: [u32; 8], done: u64, parts: &[&[u8]]) -> Zeroizing<[u8; BLOCK_LEN]> {
+        let mut state = Zeroizing::new(state);
         let mut block = Zeroizing::new([0u8; 64]);
-        if password.len() > 64 {
-            // HMAC hashes long keys first (RFC 2104); a PIN never is.
-            let digest = ring::digest::digest(&ring::digest::SHA256, password);
-            block[..32].copy_from_slice(digest.as_ref());
-        } else {
-            block[..password.len()].copy_from_slice(password);
+        let mut fill = 0usize;
+        let mut total = done;
+        for part in parts {
+            for &byte in part.iter() {
+                block[fill] = byte;
+                fill += 1;
+                if fill == 64 {
+                    compress(&mut state, &block);
+                    fill = 0;
+                }
+            }
+            total += part.len() as u64;
         }
-        for b in block.iter_mut() {
-            *b ^= pad;
+        block[fill] = 0x80;
+        block[fill + 1..].fill(0);
+        if fill >= 56 {
+            compress(&mut state, &block);
+            block.fill(0);
         }
-        let mut state = Zeroizing::new(IV);
+        block[56..].copy_from_slice(&(total * 8).to_be_bytes());
         compress(&mut state, &block);
-        state
+        let mut out = Zeroizing::new([0u8; BLOCK_LEN]);
+        for (chunk, word) in out.chunks_exact_mut(4).zip(state.iter()) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        out
     }
 
     /// A 64-byte block holding a 32-byte digest and SHA-256's padding for a
@@ -243,24 +323,35 @@ mod hmac_chain {
         }
     }
 
-    /// Given U1 (already XORed into `t`), compute U2…Uc and XOR them into `t`.
-    pub(super) fn iterate(password: &[u8], u1: &[u8], iterations: u32, t: &mut [u8; BLOCK_LEN]) {
-        let inner = keyed_state(password, 0x36);
-        let outer = keyed_state(password, 0x5c);
-        // `message` holds Uj-1 for the inner hash, `digest` the inner hash
-        // for the outer one; the outer result Uj goes back into `message`.
-        let mut message = padded();
-        let mut digest = padded();
-        message[..BLOCK_LEN].copy_from_slice(u1);
-        let mut state = Zeroizing::new([0u32; 8]);
-        for _ in 1..iterations {
-            *state = *inner;
-            compress(&mut state, &message);
-            store(&state, &mut digest);
-            *state = *outer;
-            compress(&mut state, &digest);
-            store(&state, &mut message);
-            xor(t, &message[..BLOCK_LEN]);
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        /// Compile-time: the key's states are wiped on drop.
+        const _: fn() = || {
+            fn zeroized_on_drop<T: ZeroizeOnDrop>() {}
+            zeroized_on_drop::<HmacKey>();
+        };
+
+        #[test]
+        fn hmac_matches_ring_for_every_length() {
+            for key_len in [0usize, 6, 64, 65, 100] {
+                let key: Vec<u8> = (0..key_len).map(|i| i as u8).collect();
+                for msg_len in [0usize, 1, 55, 56, 63, 64, 65, 119, 120, 200] {
+                    let msg: Vec<u8> = (0..msg_len).map(|i| (i * 7) as u8).collect();
+                    let (a, b) = msg.split_at(msg_len / 3);
+                    let ours = HmacKey::new(&key).mac(&[a, b]);
+                    let theirs = ring::hmac::sign(
+                        &ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &key),
+                        &msg,
+                    );
+                    assert_eq!(
+                        &ours[..],
+                        theirs.as_ref(),
+                        "key {key_len}, message {msg_len}"
+                    );
+                }
+            }
         }
     }
 }
@@ -327,6 +418,15 @@ mod tests {
             assert_eq!(ours, theirs, "{iterations} iterations");
         }
     }
+
+    /// Compile-time: what the KDF gives, and the PIN it takes, wipe
+    /// themselves on drop.
+    const _: fn() = || {
+        fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        zeroized_on_drop::<PakeScalar>();
+        zeroized_on_drop::<Pin>();
+        zeroized_on_drop::<Zeroizing<[u8; KDF_OUTPUT_LEN]>>();
+    };
 
     #[test]
     fn derivation_matches_the_protocol_vector() {

@@ -133,6 +133,9 @@ impl Drop for PakeScalar {
     }
 }
 
+/// `Drop` above wipes the scalar: callers can require `ZeroizeOnDrop`.
+impl zeroize::ZeroizeOnDrop for PakeScalar {}
+
 impl fmt::Debug for PakeScalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("PakeScalar([redacted])")

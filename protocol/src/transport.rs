@@ -28,7 +28,11 @@ pub struct TransportError {
 /// Sends one protocol message. Implementations block until the answer comes:
 /// call them off the main thread.
 pub trait Transport: Send + Sync {
-    /// `POST` `body` (JSON) to `path` and return the answer.
+    /// `POST` `body` (JSON) to `path` and return the answer. The body of an
+    /// activation, a pairing or a PIN change carries the PIN verifier
+    /// (`w0`, `L`): it is built in one exactly-sized buffer ([`json_exact`])
+    /// and handed over, not copied; an implementation that can should wipe it
+    /// (and its own copies) once sent.
     fn post(&self, path: &str, body: Vec<u8>) -> Result<TransportResponse, TransportError>;
 }
 
@@ -46,13 +50,37 @@ pub enum CallError {
     Protocol(String),
 }
 
+/// `value` as JSON in one buffer allocated at exactly its final size.
+/// `serde_json::to_vec` grows its buffer as it writes, and every growth
+/// leaves a copy of what was written so far in freed memory; a message that
+/// carries a PIN verifier (`w0`, `L`) must leave none. The body is then moved,
+/// not copied, into the transport (which owns, and should wipe, the one
+/// copy). Allocates once.
+pub fn json_exact<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<Vec<u8>> {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value)?;
+    let mut out = Vec::with_capacity(count.0);
+    serde_json::to_writer(&mut out, value)?;
+    Ok(out)
+}
+
 /// Send `request` to `path` and decode the answer.
 pub fn call<Req: Serialize, Resp: DeserializeOwned>(
     transport: &dyn Transport,
     path: &str,
     request: &Req,
 ) -> Result<Resp, CallError> {
-    let body = serde_json::to_vec(request).map_err(|e| CallError::Protocol(e.to_string()))?;
+    let body = json_exact(request).map_err(|e| CallError::Protocol(e.to_string()))?;
     let answer = transport
         .post(path, body)
         .map_err(|e| CallError::Network(e.reason))?;

@@ -85,8 +85,8 @@ impl HandDevice {
         let (w0, w1) = self.pake_secrets(pin, iterations)?;
         let rec = registration_record(&w0, &w1);
         Ok(VerifierRegistration {
-            w0: rec.w0.to_bytes().to_vec(),
-            l: rec.l.to_vec(),
+            w0: rec.w0.to_bytes().to_vec().into(),
+            l: rec.l.to_vec().into(),
             kdf_iterations: iterations,
         })
     }
@@ -417,8 +417,8 @@ impl RawDevice {
             device_name: "paired".into(),
             platform: "test".into(),
             verifier: VerifierRegistration {
-                w0: rec.w0.to_bytes().to_vec(),
-                l: rec.l.to_vec(),
+                w0: rec.w0.to_bytes().to_vec().into(),
+                l: rec.l.to_vec().into(),
                 kdf_iterations: MIN_KDF_ITERATIONS,
             },
             pairing_proof: vec![],

@@ -22,6 +22,13 @@
 //!   from it (so it can never send a replay), and the restarted app carries on
 //!   without a single refusal for a replayed or stale message.
 //!
+//! * `app_killed_inside_secret_changes_keeps_the_right_pin`: the app kills
+//!   itself (SIGKILL) inside activation, pairing, re-activation and a PIN change with
+//!   new iterations, just before its message leaves or just after the
+//!   service answered; after the restart the owner's right PIN works.
+//!   `vault_failure_at_activation_spends_nothing`: a vault error enrols
+//!   nothing at the service.
+//!
 //! Loopback only; every loop is bounded. `AKUERSI_CRASH_KILLS` sets the number
 //! of kills of each test (200 service, 100 app by default);
 //! `AKUERSI_CRASH_SEED` replays a run.
@@ -36,7 +43,7 @@ use std::time::{Duration, Instant};
 use akuersi_core::app::Installation;
 use akuersi_core::http::{HttpTransport, HttpTransportConfig};
 use akuersi_core::keystore::SoftwareVault;
-use akuersi_core::transport::{call, Transport};
+use akuersi_core::transport::{call, Transport, TransportError, TransportResponse};
 use akuersi_core::Error;
 use akuersi_protocol::approval::Decision;
 use akuersi_protocol::clock::SystemClock;
@@ -50,6 +57,12 @@ const DB: &str = "AKUERSI_CRASH_DB";
 const VAULT: &str = "AKUERSI_CRASH_VAULT";
 const BASE: &str = "AKUERSI_CRASH_BASE";
 const PROFILE: &str = "AKUERSI_CRASH_PROFILE";
+const STEP: &str = "AKUERSI_CRASH_STEP";
+const AT: &str = "AKUERSI_CRASH_AT";
+const KILL_PATH: &str = "AKUERSI_CRASH_KILL_PATH";
+const ITERATIONS: &str = "AKUERSI_CRASH_ITERATIONS";
+const USER: &str = "AKUERSI_CRASH_USER";
+const CODE: &str = "AKUERSI_CRASH_CODE";
 
 /// Never suspends or blocks (so random kills cannot stall the loop for a
 /// minute), and reports the exact count through `attempts_left`.
@@ -157,6 +170,7 @@ fn crash_child() {
             }
         }
         "app" => app_child(&db),
+        "step" => step_child(&db),
         _ => {}
     }
 }
@@ -191,6 +205,71 @@ fn app_child(db: &str) {
             Ok(o) => println!("APPROVED {}", o.request_id),
             Err(e) => report_and_exit("approve", &e),
         }
+    }
+}
+
+/// The child of `app_killed_inside_secret_changes_keeps_the_right_pin`:
+/// runs one call (`AKUERSI_CRASH_STEP`: activate, pair, reactivate or
+/// change_pin)
+/// and SIGKILLs itself inside it, when that call's message to `KILL_PATH`
+/// is about to go out (`AKUERSI_CRASH_AT=before`) or has been answered by
+/// the service (`after`), before the app sees the answer.
+fn step_child(db: &str) {
+    let env = |k: &str| std::env::var(k).unwrap();
+    let t = Arc::new(KillAt {
+        inner: transport(&env(BASE)),
+        path: env(KILL_PATH),
+        after: env(AT) == "after",
+    });
+    let iterations: u32 = env(ITERATIONS).parse().unwrap();
+    let app = installation(db)
+        .kdf_iterations(iterations)
+        .vault(Arc::new(
+            SoftwareVault::from_key_file(std::path::Path::new(&env(VAULT))).unwrap(),
+        ))
+        .open(t, Arc::new(SystemClock));
+    println!("AKUERSI-READY");
+    let result = match env(STEP).as_str() {
+        "activate" => app
+            .activate(env(USER), env(CODE), PIN.into(), "phone".into())
+            .map(|_| ()),
+        "pair" => app
+            .activate_with_pairing_code(env(CODE), PIN.into(), "tablet".into())
+            .map(|_| ()),
+        "reactivate" => app.reactivate(&env(PROFILE), env(CODE), NEW_PIN.into()),
+        "change_pin" => app.change_pin(&env(PROFILE), PIN.into(), NEW_PIN.into()),
+        other => panic!("unknown step {other}"),
+    };
+    println!("AKUERSI-ERROR the call returned: {result:?}");
+    std::process::exit(3)
+}
+
+/// A transport that SIGKILLs its own process around one path.
+struct KillAt {
+    inner: HttpTransport,
+    path: String,
+    after: bool,
+}
+
+impl Transport for KillAt {
+    fn post(&self, path: &str, body: Vec<u8>) -> Result<TransportResponse, TransportError> {
+        if path == self.path && !self.after {
+            kill_myself();
+        }
+        let answer = self.inner.post(path, body);
+        if path == self.path {
+            kill_myself();
+        }
+        answer
+    }
+}
+
+fn kill_myself() -> ! {
+    let _ = Command::new("kill")
+        .args(["-KILL", &std::process::id().to_string()])
+        .status();
+    loop {
+        std::thread::park();
     }
 }
 
@@ -291,6 +370,29 @@ impl Drop for ChildProcess {
 struct KillHandle {
     thread: std::thread::JoinHandle<std::process::ExitStatus>,
     lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl ChildProcess {
+    /// Wait for the child to end by itself; its lines, after checking that
+    /// it was killed by SIGKILL.
+    fn killed_itself(mut self) -> Vec<String> {
+        use std::os::unix::process::ExitStatusExt;
+        let mut child = self.child.take().unwrap();
+        // `wait` closes the child's standard input, which ends it: keep it open.
+        let stdin = child.stdin.take();
+        let status = child.wait().unwrap();
+        drop(stdin);
+        if let Some(d) = self.drain.take() {
+            d.join().unwrap();
+        }
+        let lines = self.lines.lock().unwrap().clone();
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "the child ended ({status}): {lines:?}"
+        );
+        lines
+    }
 }
 
 impl KillHandle {
@@ -792,5 +894,230 @@ fn app_survives_random_kills_while_approving() {
         started.elapsed().as_secs_f64()
     );
     assert!(approved > 0);
+    server.shutdown().unwrap();
+}
+
+// ------------------------------------------- kills inside secret changes
+
+/// One request for `user`, refreshed and approved with `pin` on `app`.
+fn approve_one(
+    app: &Installation,
+    t: &dyn Transport,
+    user: &str,
+    profile_id: &str,
+    pin: &str,
+) -> akuersi_core::Result<()> {
+    let _: CreateRequestResponse = call(t, paths::CREATE_REQUEST, &log_on(user))?;
+    let views = app.refresh(profile_id)?;
+    let v = views.first().expect("the request is pending");
+    app.approve(profile_id, &v.request_id, pin.into())
+        .map(|_| ())
+}
+
+fn staged_rows(db: &str) -> i64 {
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.query_row("SELECT COUNT(*) FROM staged_secrets", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// The app is SIGKILLed inside activation, pairing, reactivation and a PIN change
+/// with a new iteration count: once just before its message goes out, once
+/// after the service took it but before the app saw the answer. After each
+/// restart the owner's right PIN (the new one if the service took the
+/// change, the old one if not) approves a request on the first try, and
+/// nothing is left staged. A killed activation the service never saw spent
+/// no activation code; one it took is finished when the app opens again.
+#[test]
+fn app_killed_inside_secret_changes_keeps_the_right_pin() {
+    let dir = TempDir::new("crash-steps");
+    let service_db = dir.file("service.sqlite");
+    let service = Arc::new(Service::open(&service_db, Arc::new(SystemClock), config()).unwrap());
+    let server = akuersi_server::http::spawn(service.clone()).unwrap();
+    let base = server.base_url();
+    let t: Arc<dyn Transport> = Arc::new(transport(&base));
+    let iterations = akuersi_protocol::pin::MIN_KDF_ITERATIONS;
+    for (case, (step, at)) in [
+        ("activate", "before"),
+        ("activate", "after"),
+        ("pair", "before"),
+        ("pair", "after"),
+        ("reactivate", "before"),
+        ("reactivate", "after"),
+        ("change_pin", "before"),
+        ("change_pin", "after"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let user = format!("Crash-Step-{case}");
+        let app_db = dir.file(&format!("app-{case}.sqlite"));
+        let vault = dir.file(&format!("vault-{case}.key"));
+        let open = || {
+            installation(app_db.as_str())
+                .kdf_iterations(iterations)
+                .vault(Arc::new(
+                    SoftwareVault::from_key_file(std::path::Path::new(&vault)).unwrap(),
+                ))
+                .open(t.clone(), Arc::new(SystemClock))
+        };
+        let mut code = new_identity_code(&service, &user);
+        let mut profile_id = String::new();
+        // For pairing: the owner's first device, which shows the pairing code.
+        let mut first = None;
+        if step == "pair" {
+            let first_db = dir.file(&format!("first-{case}.sqlite"));
+            let app = installation(first_db.as_str())
+                .vault(Arc::new(
+                    SoftwareVault::from_key_file(std::path::Path::new(
+                        &dir.file(&format!("first-vault-{case}.key")),
+                    ))
+                    .unwrap(),
+                ))
+                .open(t.clone(), Arc::new(SystemClock));
+            let p = app
+                .activate(user.clone(), code, PIN.into(), "phone".into())
+                .unwrap();
+            let addition = app
+                .start_device_addition(&p.profile_id, PIN.into())
+                .unwrap();
+            code = app
+                .pairing_code(&p.profile_id, addition.addition_id)
+                .unwrap()
+                .payload;
+            first = Some(app);
+        } else if step != "activate" {
+            let app = open();
+            profile_id = app
+                .activate(user.clone(), code, PIN.into(), "phone".into())
+                .unwrap()
+                .profile_id;
+            code = service
+                .issue_activation_code(&user, CodeChannel::Paper)
+                .unwrap()
+                .code;
+        }
+        let kill_path = match step {
+            "change_pin" => paths::CHANGE_PIN,
+            "pair" => paths::ADDITION_COMPLETE,
+            _ => paths::ACTIVATE,
+        };
+        // The PIN change also moves to a new iteration count.
+        let child_iterations = if step == "change_pin" {
+            iterations * 2
+        } else {
+            iterations
+        };
+        let child_iterations = child_iterations.to_string();
+        let envs = [
+            (ROLE, "step"),
+            (DB, app_db.as_str()),
+            (VAULT, vault.as_str()),
+            (BASE, base.as_str()),
+            (PROFILE, profile_id.as_str()),
+            (STEP, step),
+            (AT, at),
+            (KILL_PATH, kill_path),
+            (ITERATIONS, child_iterations.as_str()),
+            (USER, user.as_str()),
+            (CODE, code.as_str()),
+        ];
+        let lines = ChildProcess::start(&envs, "AKUERSI-READY").killed_itself();
+        assert!(lines.is_empty(), "{step} {at}: {lines:?}");
+        integrity_ok(&rusqlite::Connection::open(&app_db).unwrap());
+
+        let app = open();
+        let what = format!("{step} killed {at} the service answered");
+        if step == "activate" || step == "pair" {
+            let profiles = app.profiles().unwrap();
+            if at == "before" {
+                assert!(profiles.is_empty(), "{what}: {profiles:?}");
+                // The code was not spent: the owner simply tries again.
+                profile_id = if step == "pair" {
+                    app.activate_with_pairing_code(code.clone(), PIN.into(), "tablet".into())
+                } else {
+                    app.activate(user.clone(), code.clone(), PIN.into(), "phone".into())
+                }
+                .unwrap()
+                .profile_id;
+            } else {
+                assert_eq!(profiles.len(), 1, "{what}: the enrolment was not finished");
+                profile_id = profiles[0].profile_id.clone();
+            }
+        }
+        let right_pin = match (step, at) {
+            ("activate" | "pair", _) | (_, "before") => PIN,
+            _ => NEW_PIN,
+        };
+        approve_one(&app, t.as_ref(), &user, &profile_id, right_pin)
+            .unwrap_or_else(|e| panic!("{what}: the right PIN failed: {e:?}"));
+        assert_eq!(staged_rows(&app_db), 0, "{what}: still staged");
+        // And it keeps working (the staged secret was promoted or dropped).
+        approve_one(&app, t.as_ref(), &user, &profile_id, right_pin)
+            .unwrap_or_else(|e| panic!("{what}: the right PIN failed later: {e:?}"));
+        let devices = app.devices(&profile_id).unwrap();
+        let expected = if first.is_some() { 2 } else { 1 };
+        assert_eq!(devices.len(), expected, "{what}: {devices:?}");
+    }
+    server.shutdown().unwrap();
+}
+
+/// A vault that refuses to seal device secrets (the device key still seals).
+struct SecretSealFails(Arc<dyn akuersi_core::keystore::SecretVault>);
+
+impl akuersi_core::keystore::SecretVault for SecretSealFails {
+    fn seal(&self, label: &str, plaintext: &[u8]) -> akuersi_core::Result<Vec<u8>> {
+        if label.starts_with("device-secret:") {
+            return Err(Error::Vault("the vault is locked".into()));
+        }
+        self.0.seal(label, plaintext)
+    }
+
+    fn open(
+        &self,
+        label: &str,
+        sealed: &[u8],
+    ) -> akuersi_core::Result<zeroize::Zeroizing<Vec<u8>>> {
+        self.0.open(label, sealed)
+    }
+}
+
+/// A vault that cannot seal the device secret fails the activation before
+/// the service hears of it: no device enrolled, the code not spent, and
+/// the same code then works.
+#[test]
+fn vault_failure_at_activation_spends_nothing() {
+    let dir = TempDir::new("crash-vault");
+    let service_db = dir.file("service.sqlite");
+    let service = Arc::new(Service::open(&service_db, Arc::new(SystemClock), config()).unwrap());
+    let server = akuersi_server::http::spawn(service.clone()).unwrap();
+    let t: Arc<dyn Transport> = Arc::new(transport(&server.base_url()));
+    let code = new_identity_code(&service, APP_USER);
+    let app_db = dir.file("app.sqlite");
+    let vault: Arc<dyn akuersi_core::keystore::SecretVault> = Arc::new(
+        SoftwareVault::from_key_file(std::path::Path::new(&dir.file("vault.key"))).unwrap(),
+    );
+    let failing = installation(app_db.as_str())
+        .vault(Arc::new(SecretSealFails(vault.clone())))
+        .open(t.clone(), Arc::new(SystemClock));
+    let e = failing
+        .activate(APP_USER.into(), code.clone(), PIN.into(), "phone".into())
+        .unwrap_err();
+    assert!(matches!(e, Error::Vault(_)), "{e:?}");
+    drop(failing);
+    let conn = rusqlite::Connection::open(&service_db).unwrap();
+    let devices: i64 = conn
+        .query_row("SELECT COUNT(*) FROM devices", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        devices, 0,
+        "the service enrolled a device the app could not keep"
+    );
+    let app = installation(app_db.as_str())
+        .vault(vault)
+        .open(t.clone(), Arc::new(SystemClock));
+    let profile = app
+        .activate(APP_USER.into(), code, PIN.into(), "phone".into())
+        .unwrap();
+    approve_one(&app, t.as_ref(), APP_USER, &profile.profile_id, PIN).unwrap();
     server.shutdown().unwrap();
 }

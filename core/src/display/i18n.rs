@@ -479,7 +479,9 @@ pub fn localized_message(err: &Error, lang: &str) -> String {
         Error::InvalidInput(_) => "error.invalid_input",
         Error::Network(_) => "error.network",
         Error::Service { code, .. } => service_key(*code),
-        Error::Protocol(_) => "error.protocol",
+        // A bug in the app's shell (a callback calling back in): what the
+        // owner can do about it is what `protocol` says, update the app.
+        Error::Protocol(_) | Error::Reentrant => "error.protocol",
         Error::Storage(_) => "error.storage",
         Error::KeyStore(_) => "error.key_store",
         Error::Vault(_) => "error.vault",

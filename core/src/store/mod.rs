@@ -15,6 +15,7 @@ pub(crate) mod activity;
 pub(crate) mod identity_log;
 pub(crate) mod keys;
 pub(crate) mod profiles;
+pub(crate) mod staged;
 
 use std::sync::{Mutex, MutexGuard};
 
@@ -88,6 +89,20 @@ const MIGRATIONS: &[&str] = &[
         public_key BLOB NOT NULL,
         retired_at_ms INTEGER NOT NULL,
         PRIMARY KEY (profile_id, key_id)
+    )",
+    // 5: device secrets staged before the service is told of them (see
+    // `staged`): a new device's, or a new verifier's for an existing profile.
+    "CREATE TABLE staged_secrets (
+        device_id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        profile_id TEXT NOT NULL UNIQUE,
+        key_alias TEXT NOT NULL,
+        sealed_device_secret BLOB NOT NULL,
+        kdf_iterations INTEGER NOT NULL,
+        device_name TEXT NOT NULL,
+        next_seq INTEGER NOT NULL,
+        note TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL
     )",
 ];
 

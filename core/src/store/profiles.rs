@@ -195,40 +195,23 @@ pub(crate) fn set_user_id(tx: &Transaction<'_>, profile_id: &str, user: &UserId)
     Ok(())
 }
 
-/// After a reactivation: the new sealed device secret, its PIN's iterations
-/// and the clock offset measured at the answer.
-pub(crate) fn set_device_secret(
+/// Promote a staged verifier: the new sealed device secret and its PIN's
+/// iterations. A missing profile fails (`Error::Storage`).
+pub(crate) fn replace_device_secret(
     tx: &Transaction<'_>,
     profile_id: &str,
     sealed_device_secret: &[u8],
     kdf_iterations: u32,
-    clock_offset_ms: i64,
 ) -> Result<()> {
-    tx.execute(
-        "UPDATE profiles SET sealed_device_secret = ?2, kdf_iterations = ?3, clock_offset_ms = ?4
-         WHERE profile_id = ?1",
-        params![
-            profile_id,
-            sealed_device_secret,
-            kdf_iterations,
-            clock_offset_ms
-        ],
+    let n = tx.execute(
+        "UPDATE profiles SET sealed_device_secret = ?2, kdf_iterations = ?3 WHERE profile_id = ?1",
+        params![profile_id, sealed_device_secret, kdf_iterations],
     )?;
-    Ok(())
-}
-
-/// Set the PBKDF2 iterations of the PIN registered with the service.
-pub(crate) fn set_kdf_iterations(
-    tx: &Transaction<'_>,
-    profile_id: &str,
-    kdf_iterations: u32,
-) -> Result<()> {
-    set_column(
-        tx,
-        "UPDATE profiles SET kdf_iterations = ?2 WHERE profile_id = ?1",
-        profile_id,
-        kdf_iterations,
-    )?;
+    if n != 1 {
+        return Err(crate::error::Error::Storage(
+            "no such profile for the staged secret".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -425,8 +408,10 @@ mod tests {
             assert!(!set_language(tx, "nope", "da")?);
             set_device_name(tx, "p1", "Tablet")?;
             set_user_id(tx, "p1", &renamed)?;
-            set_device_secret(tx, "p1", b"resealed", 9, 42)?;
-            set_kdf_iterations(tx, "p2", 11)?;
+            replace_device_secret(tx, "p1", b"resealed", 9)?;
+            set_clock_offset(tx, "p1", 42)?;
+            assert!(replace_device_secret(tx, "nope", b"x", 9).is_err());
+            replace_device_secret(tx, "p2", b"sealed", 11)?;
             assert!(acknowledge_rules(tx, "p1", 1234)?);
             assert!(!acknowledge_rules(tx, "nope", 1234)?);
             set_last_notification_id(tx, "p1", 77)?;

@@ -3,6 +3,7 @@
 
 use super::device::PakeProof;
 use super::enrollment::VerifierRegistration;
+use crate::encoding::b64;
 use serde::{Deserialize, Serialize};
 
 /// A plain "done" answer with the service's clock.
@@ -185,6 +186,12 @@ pub struct AdditionView {
 pub struct IdentityStatus {
     /// The user ID as the owner chose it.
     pub user_id: String,
+    /// The service's id for the identity (as activation answers it).
+    pub identity_id: String,
+    /// The service's activity-log signing key (as activation answers it), so
+    /// that a device whose activation answer was lost can finish enrolling.
+    #[serde(with = "b64")]
+    pub service_public_key: Vec<u8>,
     /// True while the identity is frozen.
     pub frozen: bool,
     /// Device additions waiting or ready.

@@ -3,20 +3,34 @@
 use serde::{Deserialize, Serialize};
 
 use super::device::PakeProof;
-use crate::encoding::{b64, CanonicalWriter};
+use zeroize::Zeroizing;
 
-/// The SPAKE2+ verifier record a device registers: w0 and L = w1·P.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+use crate::encoding::{b64, b64_secret, CanonicalWriter};
+
+/// The SPAKE2+ verifier record a device registers: w0 and L = w1·P. Both
+/// are derived from the PIN, so both live in zeroizing buffers (wiped when
+/// dropped, also in their JSON form) and `Debug` shows neither.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VerifierRegistration {
     /// w0, 32 bytes big-endian.
-    #[serde(with = "b64")]
-    pub w0: Vec<u8>,
+    #[serde(with = "b64_secret")]
+    pub w0: Zeroizing<Vec<u8>>,
     /// L, 65 bytes uncompressed SEC1.
-    #[serde(with = "b64")]
-    pub l: Vec<u8>,
+    #[serde(with = "b64_secret")]
+    pub l: Zeroizing<Vec<u8>>,
     /// PBKDF2 iterations the device used (the service keeps them for the record).
     pub kdf_iterations: u32,
+}
+
+impl std::fmt::Debug for VerifierRegistration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifierRegistration")
+            .field("w0", &"[redacted]")
+            .field("l", &"[redacted]")
+            .field("kdf_iterations", &self.kdf_iterations)
+            .finish()
+    }
 }
 
 impl VerifierRegistration {
@@ -227,5 +241,38 @@ impl CompletePairing {
             &self.verifier,
         );
         w.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zeroize::ZeroizeOnDrop;
+
+    /// Compile-time: the verifier's fields wipe themselves on drop.
+    const _: fn(&VerifierRegistration) = |v| {
+        fn zeroized_on_drop<T: ZeroizeOnDrop>(_: &T) {}
+        zeroized_on_drop(&v.w0);
+        zeroized_on_drop(&v.l);
+    };
+
+    #[test]
+    fn the_verifier_keeps_its_json_form_and_hides_itself_from_debug() {
+        let v = VerifierRegistration {
+            w0: Zeroizing::new(vec![0xfb; 32]),
+            l: Zeroizing::new(vec![0x04; 65]),
+            kdf_iterations: 1_000,
+        };
+        let json = crate::transport::json_exact(&v).unwrap();
+        assert_eq!(json.capacity(), json.len(), "one exact allocation");
+        let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(value["w0"], crate::encoding::b64_encode(&[0xfb; 32]));
+        assert_eq!(value["l"], crate::encoding::b64_encode(&[0x04; 65]));
+        assert_eq!(value["kdf_iterations"], 1_000);
+        let back: VerifierRegistration = serde_json::from_slice(&json).unwrap();
+        assert_eq!(back, v);
+        let shown = format!("{v:?}");
+        assert!(!shown.contains("251") && !shown.contains("fb"), "{shown}");
+        assert!(shown.contains("redacted"), "{shown}");
     }
 }

@@ -220,6 +220,8 @@ impl Service {
                 .collect();
             Ok(Outcome::Done(IdentityStatus {
                 user_id: identity.user_id,
+                identity_id: device.identity_id.clone(),
+                service_public_key: self.public_key(),
                 frozen: identity.frozen,
                 additions,
                 channels,
