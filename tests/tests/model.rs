@@ -903,6 +903,7 @@ impl Harness {
             amount: None,
             account: None,
             recent_declined: 0,
+            failed_pin_attempts: 0,
         }
     }
 

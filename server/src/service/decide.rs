@@ -11,7 +11,7 @@ use super::envelope::blocked_error;
 use super::{err, frozen_error, log, malformed, Service};
 use crate::error::Result;
 use crate::lockout::Lock;
-use crate::notify::{notify, Event};
+use crate::notify::{device_label, notify, Event};
 use crate::storage::{Outcome, RequestDecision, RequestRow};
 
 impl Service {
@@ -157,10 +157,9 @@ impl Service {
                     &device.identity_id,
                     now,
                     &Event::Used {
-                        requester: &request.requester_name,
                         action: request.action.as_str(),
                         decision: msg.decision.as_str(),
-                        device: &device.name,
+                        device: &device_label(&msg.device_id),
                     },
                 )?;
             }

@@ -12,7 +12,7 @@ use akuersi_protocol::wire::{Activate, ActivateResponse, ErrorCode, VerifierRegi
 
 use super::{err, frozen_error, log, malformed, normalize_code, Service, CODE_MAX_FAILURES};
 use crate::error::{Result, ServiceError};
-use crate::notify::{notify, Event};
+use crate::notify::{device_label, notify, Event};
 use crate::storage::{LiveCode, NewDevice, NewVerifier, Outcome, Store};
 
 /// Longest device name, in characters.
@@ -232,6 +232,11 @@ impl Service {
             }
             if reactivate {
                 tx.reactivate_device(&msg.device_id, verifier, &msg.device_name, now)?;
+                // The owner is told about anything still untold first; then
+                // the new activation code wipes the device's failure budget.
+                tx.abandon_attempts(&identity_id, Some(&msg.device_id), now)?;
+                self.tell_failed_attempts(tx, &identity_id, now)?;
+                tx.forgive_attempts(&msg.device_id)?;
                 log(
                     tx,
                     &identity_id,
@@ -249,7 +254,7 @@ impl Service {
                     &identity_id,
                     now,
                     &Event::DeviceReactivated {
-                        name: &msg.device_name,
+                        device: &device_label(&msg.device_id),
                     },
                 )?;
             } else {
@@ -283,7 +288,7 @@ impl Service {
                 &identity_id,
                 now,
                 &Event::ActivationCodeUsed {
-                    name: &msg.device_name,
+                    device: &device_label(&msg.device_id),
                 },
             )?;
             Ok(Outcome::Done(ActivateResponse {

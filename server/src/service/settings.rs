@@ -16,7 +16,7 @@ use ring::rand::SystemRandom;
 
 use super::{err, frozen_error, log, malformed, Service};
 use crate::error::{Result, ServiceError};
-use crate::notify::{notify, notify_to, Event};
+use crate::notify::{device_label, notify, notify_to, Event};
 use crate::storage::{DeviceRow, NewVerifier, Outcome, Store};
 
 /// Check a phone number: `+` and 7–15 digits (E.164).
@@ -280,7 +280,9 @@ impl Service {
                     tx,
                     &device.identity_id,
                     now,
-                    &Event::PinChanged { name: &device.name },
+                    &Event::PinChanged {
+                        device: &device_label(&msg.device_id),
+                    },
                 )?;
                 Ok(Outcome::Done(Ack {
                     server_time_ms: now,

@@ -134,4 +134,20 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY CHECK (id = 1),
         pkcs8 BLOB NOT NULL
     );",
+    // 2: every PIN attempt, kept for the rolling failure budget that a
+    // correct proof does not refill, and for telling the owner about each
+    // attempt that did not end in a correct proof.
+    "CREATE TABLE pin_attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL UNIQUE,
+        device_id TEXT NOT NULL,
+        identity_id TEXT NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        lapses_at_ms INTEGER NOT NULL,
+        outcome TEXT NOT NULL DEFAULT 'open',
+        told INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX pin_attempts_by_device ON pin_attempts(device_id, started_at_ms);
+    CREATE INDEX pin_attempts_by_identity ON pin_attempts(identity_id, started_at_ms);
+    CREATE INDEX pin_attempts_open ON pin_attempts(identity_id, outcome, lapses_at_ms);",
 ];
