@@ -277,12 +277,12 @@ impl Store<'_> {
         )
     }
 
-    /// Cancel every pending request of the identity (at freeze: nobody may
+    /// Cancel every pending, unexpired request of the identity (at freeze: nobody may
     /// decide them while it is frozen, and none is left for after).
     pub(crate) fn cancel_pending_requests(&self, identity_id: &str, now_ms: i64) -> Result<()> {
         self.exec(
             "UPDATE requests SET status = 'cancelled', decided_at_ms = ?2
-             WHERE identity_id = ?1 AND status = 'pending'",
+             WHERE identity_id = ?1 AND status = 'pending' AND expires_at_ms > ?2",
             params![identity_id, now_ms],
         )
     }

@@ -12,6 +12,8 @@
 //! * [`lockout`]: the thief of the device, and lock-out as an attack (§4.3,
 //!   §4.5).
 //! * [`device_store`]: a copy of the device's storage (§4.4).
+//! * [`laundering`]: such a copy guessing between the owner's approvals
+//!   (§4.4), and text set without the PIN in official messages (§4.3).
 //! * [`invalid_points`] and [`wycheproof`]: a malicious peer's SPAKE2+
 //!   shares and ECDSA signatures (the "Fuzzing" section's attack tests).
 
@@ -19,6 +21,7 @@ mod attacks;
 mod attacks_more;
 mod device_store;
 mod invalid_points;
+mod laundering;
 mod lockout;
 mod wycheproof;
 
