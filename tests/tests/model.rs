@@ -471,19 +471,31 @@ impl Model {
         if !self.devices[d].active {
             return Err(E::UnknownDevice);
         }
-        let proving = decision == Decision::Approve && proof.is_some();
-        if self.lock(d) == Lock::Blocked && !proving {
-            return Err(E::DeviceBlocked);
-        }
         let identity = self.devices[d].identity;
         if self.requests[r].identity != Some(identity) {
             return Err(E::RequestNotFound);
         }
+        // The session must be for this request (a kept one may not be).
+        let session = proof.filter(|s| s.req == r);
+        if decision == Decision::Approve {
+            if proof.is_none() {
+                return Err(E::PinRequired);
+            }
+            if session.is_none() {
+                return Err(E::PinSessionInvalid);
+            }
+        }
+        // The signature is checked before anything about the state is told.
+        if !self.seen.contains(&r) {
+            return Err(E::BadSignature);
+        }
+        let proving = decision == Decision::Approve && proof.is_some();
+        if self.lock(d) == Lock::Blocked && !proving {
+            return Err(E::DeviceBlocked);
+        }
         if self.frozen[identity] {
             return Err(E::IdentityFrozen);
         }
-        // The session must be for this request (a kept one may not be).
-        let session = proof.filter(|s| s.req == r);
         if let Some(gone) = self.gone(r) {
             // Lost the race or lapsed: a proof for this request is still
             // checked, so a right PIN does not stay counted.
@@ -497,21 +509,12 @@ impl Model {
         }
         if decision == Decision::Approve {
             let Some(s) = session.filter(|s| s.expires > self.now) else {
-                return Err(if proof.is_none() {
-                    E::PinRequired
-                } else {
-                    E::PinSessionInvalid
-                });
+                return Err(E::PinSessionInvalid);
             };
-            if !self.seen.contains(&r) {
-                return Err(E::BadSignature);
-            }
             self.consume(d, s.valid, Some(s.attempt))?;
             // Invariant: an approval rests on a pin-start accepted while
             // the device was open.
             assert_eq!(s.opened_while, Lock::Open);
-        } else if !self.seen.contains(&r) {
-            return Err(E::BadSignature);
         }
         // Invariant: what may be decided.
         let q = &self.requests[r];

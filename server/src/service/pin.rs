@@ -217,6 +217,26 @@ impl Service {
             })
     }
 
+    /// The shares of a session of `device_id` for `purpose`, used or not,
+    /// lapsed or not (to check a signature over them before anything else):
+    /// (shareP, shareV).
+    pub(crate) fn signed_session_shares(
+        tx: &Store<'_>,
+        device_id: &str,
+        purpose: &PinPurpose,
+        proof: &PakeProof,
+    ) -> Result<(Vec<u8>, Vec<u8>)> {
+        let purpose_json = serde_json::to_string(purpose).map_err(ServiceError::internal)?;
+        tx.any_pin_session(&proof.session_id, device_id, &purpose_json)?
+            .map(|s| (s.share_p, s.share_v))
+            .ok_or_else(|| {
+                err(
+                    ErrorCode::PinSessionInvalid,
+                    "the PIN-proof session is unknown, used, lapsed or for something else",
+                )
+            })
+    }
+
     /// Find and use up the PIN-proof session for `purpose`, checking its
     /// confirmation: `Some(refusal)` for a wrong PIN (commit and refuse).
     pub(crate) fn settle_proof(

@@ -327,7 +327,7 @@ fn the_identity_budget_suspends_every_device() {
             .unwrap(),
         )
         .unwrap();
-    let mut fail = |d: &mut akuersi_testkit::HandDevice| {
+    let fail = |d: &mut akuersi_testkit::HandDevice| {
         let started = service.pin_start(d.signed(PinStart {
             purpose: PinPurpose::ChangeSettings,
             share_p: some_point(),
@@ -379,4 +379,38 @@ fn freezing_cancels_pending_requests() {
     service.operator_freeze("Aviaja-Nuuk", false).unwrap();
     let pending = service.pending(device.signed(PendingQuery {})).unwrap();
     assert!(pending.requests.is_empty());
+}
+
+#[test]
+fn decide_answers_nothing_about_state_before_the_signature() {
+    use akuersi_protocol::approval::Decision;
+    use akuersi_protocol::wire::{Decide, Freeze};
+    let (service, mut device, request_id) = pending_log_on();
+    let device_id = device.device_id.clone();
+    // Somebody who knows the device id and the request id, but not the key.
+    let forged = |decision| Decide {
+        device_id: device_id.clone(),
+        request_id: request_id.clone(),
+        decision,
+        pake: None,
+        channel_binding: None,
+        signature: vec![7; 64],
+    };
+    let code = |d: Decide| service.decide(d).unwrap_err().code;
+    assert_eq!(code(forged(Decision::Reject)), ErrorCode::BadSignature);
+    // The identity frozen (the request is cancelled with it): still only
+    // `bad_signature`, never `identity_frozen` or `request_cancelled`.
+    service.freeze(device.signed(Freeze {})).unwrap();
+    assert_eq!(code(forged(Decision::Reject)), ErrorCode::BadSignature);
+    assert_eq!(code(forged(Decision::Report)), ErrorCode::BadSignature);
+    // Blocked (ten counted attempts): the same.
+    service.operator_freeze("Aviaja-Nuuk", false).unwrap();
+    service
+        .db
+        .write(|tx| {
+            tx.count_pin_attempt(&device_id, 10, T0)?;
+            Ok(Outcome::Done(()))
+        })
+        .unwrap();
+    assert_eq!(code(forged(Decision::Reject)), ErrorCode::BadSignature);
 }
