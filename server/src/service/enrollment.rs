@@ -13,7 +13,7 @@ use akuersi_protocol::wire::{Activate, ActivateResponse, ErrorCode, VerifierRegi
 use super::{err, frozen_error, log, malformed, normalize_code, Service, CODE_MAX_FAILURES};
 use crate::error::{Result, ServiceError};
 use crate::notify::{device_label, notify, Event};
-use crate::storage::{LiveCode, NewDevice, NewVerifier, Outcome, Store};
+use crate::storage::{NewDevice, NewVerifier, Outcome, Store};
 
 /// Longest device name, in characters.
 pub const MAX_DEVICE_NAME_CHARS: usize = 40;
@@ -116,29 +116,38 @@ impl Service {
         let Some(code) = normalize_code(code) else {
             return Ok(Err(invalid_code()));
         };
+        // The same work for every user ID, known or not, with live, blocked
+        // or no codes: the keyed hash, the lookup, a compare against every
+        // code found, and a committed write (PROTOCOL.md §9.7).
         let code_hash = self.code_hash(&code);
         let codes = tx.unused_codes(identity_id, now)?;
-        let live: Vec<&LiveCode> = codes
+        let mut found = None;
+        for c in &codes {
+            if ct_eq(&c.code_hash, &code_hash) {
+                found = Some(c);
+            }
+        }
+        match found {
+            Some(c) if c.failures < CODE_MAX_FAILURES => {
+                tx.use_code(c.code_id, now)?;
+                return Ok(Ok(()));
+            }
+            // Only the holder of the code learns that it is blocked.
+            Some(_) => return Ok(Err(blocked_code())),
+            None => {}
+        }
+        // Count the wrong try against every live code of the identity. With
+        // none (an unknown user ID, or only blocked, used or lapsed codes)
+        // nothing is counted, but the transaction still writes.
+        let live: Vec<_> = codes
             .iter()
             .filter(|c| c.failures < CODE_MAX_FAILURES)
             .collect();
         if live.is_empty() {
-            return Ok(Err(if codes.is_empty() {
-                invalid_code()
-            } else {
-                blocked_code()
-            }));
-        }
-        let Some(code_id) = live
-            .iter()
-            .find(|c| ct_eq(&c.code_hash, &code_hash))
-            .map(|c| c.code_id)
-        else {
-            // Count the wrong try against every live code of the identity.
-            let mut blocked = false;
+            tx.bump_pad()?;
+        } else {
             for c in &live {
                 tx.count_code_failure(c.code_id)?;
-                blocked |= c.failures + 1 >= CODE_MAX_FAILURES;
             }
             log(
                 tx,
@@ -149,14 +158,10 @@ impl Service {
                 None,
                 "a wrong activation code was entered",
             )?;
-            return Ok(Err(if blocked {
-                blocked_code()
-            } else {
-                invalid_code()
-            }));
-        };
-        tx.use_code(code_id, now)?;
-        Ok(Ok(()))
+        }
+        // The same answer whether the identity exists, has codes, or has
+        // just had them blocked by this very try.
+        Ok(Err(invalid_code()))
     }
 
     /// Refuse when the identity already has the most active devices.
@@ -202,11 +207,12 @@ impl Service {
             kdf_iterations: msg.verifier.kdf_iterations,
         };
         self.db.write(|tx| {
-            let Some(identity_id) = tx.identity_by_user_key(user.key())? else {
-                return Ok(Outcome::Refuse(invalid_code()));
-            };
+            // An unknown user ID goes through the same code check, against
+            // an identity id no identity has (""), so it takes the same work.
+            let identity_id = tx.identity_by_user_key(user.key())?.unwrap_or_default();
             // The code is checked first, so nothing about the identity
-            // (frozen, full, this device known) shows to someone without one.
+            // (frozen, full, this device known, its codes blocked) shows to
+            // someone without one.
             if let Err(refusal) =
                 self.use_activation_code(tx, &identity_id, &msg.activation_code, now)?
             {

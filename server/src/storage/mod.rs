@@ -70,7 +70,7 @@ use crate::error::Result;
 
 pub(crate) use activity::NewActivity;
 pub(crate) use additions::{AdditionRow, NewAddition};
-pub(crate) use codes::{LiveCode, NewActivationCode};
+pub(crate) use codes::NewActivationCode;
 pub(crate) use db::{Db, Outcome};
 pub(crate) use devices::{DeviceRow, NewDevice, NewVerifier};
 pub(crate) use identities::NewIdentity;
