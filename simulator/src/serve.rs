@@ -51,6 +51,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS",
           value_parser = clap::value_parser!(u32).range(i64::from(MIN_TTL_SECONDS)..=i64::from(MAX_TTL_SECONDS)))]
     pub ttl: Option<u32>,
+    /// Fewest PIN KDF iterations an app may register (600,000 by default);
+    /// lower it to match `app --kdf-iterations` for quick tests.
+    #[arg(long, value_name = "N", default_value_t = akuersi_server::service::config::DEFAULT_MIN_KDF_ITERATIONS,
+          value_parser = clap::value_parser!(u32).range(i64::from(akuersi_protocol::pin::MIN_KDF_ITERATIONS)..=i64::from(akuersi_protocol::pin::MAX_KDF_ITERATIONS)))]
+    pub min_kdf_iterations: u32,
 }
 
 /// Run `serve` until Ctrl-C (or SIGTERM).
@@ -96,6 +101,7 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
         Arc::new(SystemClock),
         ServiceConfig {
             operator_token: Some(token.clone()),
+            min_kdf_iterations: args.min_kdf_iterations,
             ..ServiceConfig::default()
         },
     )?);

@@ -71,6 +71,7 @@ fn config() -> ServiceConfig {
         },
         max_requests_per_hour: u32::MAX,
         addition_wait_ms: 0,
+        min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
         ..ServiceConfig::default()
     }
 }

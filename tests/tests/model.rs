@@ -828,6 +828,7 @@ impl Harness {
             ":memory:",
             akuersi_server::ServiceConfig {
                 max_requests_per_hour: CAP as u32,
+                min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
                 ..Default::default()
             },
         );

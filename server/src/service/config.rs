@@ -2,6 +2,9 @@
 
 use crate::lockout::LockoutPolicy;
 
+/// The default floor for PIN KDF iterations ([`ServiceConfig::min_kdf_iterations`]).
+pub const DEFAULT_MIN_KDF_ITERATIONS: u32 = akuersi_protocol::pin::DEFAULT_KDF_ITERATIONS;
+
 /// Settings of the service.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
@@ -19,6 +22,12 @@ pub struct ServiceConfig {
     pub addition_wait_ms: i64,
     /// Most requests per user ID per hour (flooding and push-fatigue defence).
     pub max_requests_per_hour: u32,
+    /// Fewest PBKDF2 iterations a device may register its PIN verifier with
+    /// (activation, addition, PIN change): 600,000 by default (OWASP's figure
+    /// for PBKDF2-HMAC-SHA256, and the app's default). Tests, benchmarks and
+    /// the simulator set it lower, explicitly, to run fast; it is never below
+    /// the protocol's `MIN_KDF_ITERATIONS`.
+    pub min_kdf_iterations: u32,
 }
 
 impl Default for ServiceConfig {
@@ -31,6 +40,7 @@ impl Default for ServiceConfig {
             pin_session_ttl_ms: 120_000,
             addition_wait_ms: 3_600_000,
             max_requests_per_hour: 10,
+            min_kdf_iterations: DEFAULT_MIN_KDF_ITERATIONS,
         }
     }
 }

@@ -370,7 +370,7 @@ impl Service {
         msg: CompletePairing,
     ) -> Result<akuersi_protocol::wire::ActivateResponse> {
         let bytes = msg.signed_bytes();
-        check_new_device_msg!(msg, &bytes)?;
+        check_new_device_msg!(msg, &bytes, self.config.min_kdf_iterations)?;
         if !akuersi_protocol::crypto::is_hex_id(&msg.addition_id) {
             return Err(malformed("addition_id is not an id"));
         }

@@ -34,11 +34,25 @@ pub(crate) fn check_device_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Refuse a PIN KDF iteration count below the service's floor `min_kdf`
+/// (600,000 unless configured otherwise, [`crate::ServiceConfig`]; never
+/// below the protocol's [`MIN_KDF_ITERATIONS`]) or above the protocol's
+/// maximum.
+pub(crate) fn check_kdf_iterations(iterations: u32, min_kdf: u32) -> Result<()> {
+    if !(min_kdf.max(MIN_KDF_ITERATIONS)..=MAX_KDF_ITERATIONS).contains(&iterations) {
+        return Err(malformed(&format!(
+            "kdf_iterations must be from {} to {MAX_KDF_ITERATIONS}",
+            min_kdf.max(MIN_KDF_ITERATIONS)
+        )));
+    }
+    Ok(())
+}
+
 /// Runs [`check_new_device`] on a message that brings a new device
 /// (`Activate` or `CompletePairing`: both carry the same fields), with the
 /// bytes its signature covers.
 macro_rules! check_new_device_msg {
-    ($msg:expr, $signed_bytes:expr) => {
+    ($msg:expr, $signed_bytes:expr, $min_kdf:expr) => {
         $crate::service::enrollment::check_new_device(
             &$msg.device_id,
             &$msg.device_public_key,
@@ -47,12 +61,15 @@ macro_rules! check_new_device_msg {
             &$msg.verifier,
             $signed_bytes,
             &$msg.signature,
+            $min_kdf,
         )
     };
 }
 pub(crate) use check_new_device_msg;
 
 /// The checks every new device passes, whichever route it comes by.
+/// `min_kdf` is the service's floor for PIN KDF iterations.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn check_new_device(
     device_id: &str,
     public_key: &[u8],
@@ -61,6 +78,7 @@ pub(crate) fn check_new_device(
     verifier: &VerifierRegistration,
     signed_bytes: &[u8],
     signature: &[u8],
+    min_kdf: u32,
 ) -> Result<()> {
     if device_id_for(public_key) != device_id {
         return Err(malformed("device_id does not belong to device_public_key"));
@@ -73,9 +91,7 @@ pub(crate) fn check_new_device(
     })?;
     VerifierRecord::from_parts(&verifier.w0, &verifier.l)
         .map_err(|_| malformed("the PIN verifier is not a valid SPAKE2+ record"))?;
-    if !(MIN_KDF_ITERATIONS..=MAX_KDF_ITERATIONS).contains(&verifier.kdf_iterations) {
-        return Err(malformed("kdf_iterations is out of range"));
-    }
+    check_kdf_iterations(verifier.kdf_iterations, min_kdf)?;
     check_device_name(name)?;
     if platform.is_empty()
         || platform.len() > 20
@@ -199,7 +215,7 @@ impl Service {
     pub fn activate(&self, msg: Activate) -> Result<ActivateResponse> {
         let user = UserId::parse(&msg.user_id)
             .map_err(|e| err(ErrorCode::InvalidUserId, &e.to_string()))?;
-        check_new_device_msg!(msg, &msg.signed_bytes())?;
+        check_new_device_msg!(msg, &msg.signed_bytes(), self.config.min_kdf_iterations)?;
         let now = self.now_ms();
         let verifier = NewVerifier {
             w0: &msg.verifier.w0,

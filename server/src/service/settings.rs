@@ -5,7 +5,6 @@
 use akuersi_protocol::activity::ActivityKind;
 use akuersi_protocol::activity::{head_bytes, LogEntry, SignedHead, GENESIS};
 use akuersi_protocol::identity::UserId;
-use akuersi_protocol::pin::{MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
 use akuersi_protocol::spake2plus::VerifierRecord;
 use akuersi_protocol::wire::{
     Ack, ActivityQuery, ActivityResponse, ChangeContact, ChangePin, ChangeSettings, ChangeUserId,
@@ -250,9 +249,10 @@ impl Service {
         let now = self.now_ms();
         VerifierRecord::from_parts(&msg.body.verifier.w0, &msg.body.verifier.l)
             .map_err(|_| malformed("the PIN verifier is not a valid SPAKE2+ record"))?;
-        if !(MIN_KDF_ITERATIONS..=MAX_KDF_ITERATIONS).contains(&msg.body.verifier.kdf_iterations) {
-            return Err(malformed("kdf_iterations is out of range"));
-        }
+        super::enrollment::check_kdf_iterations(
+            msg.body.verifier.kdf_iterations,
+            self.config.min_kdf_iterations,
+        )?;
         self.pin_guarded_write(
             &msg,
             &PinPurpose::ChangePin,

@@ -19,6 +19,7 @@ pub(crate) fn open_on(clock: std::sync::Arc<akuersi_protocol::clock::TestClock>)
     let config = crate::ServiceConfig {
         synchronous_full: true,
         max_requests_per_hour: u32::MAX,
+        min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
         ..Default::default()
     };
     crate::Service::open(":memory:", clock, config).unwrap()
