@@ -22,7 +22,11 @@
 //!   suspension or block has that proof checked (the tenth attempt can
 //!   succeed, for an approval as for adding or removing a device);
 //! * a device's PIN-failure count never decreases, except to 0 on a correct
-//!   PIN proof or a re-activation with an activation code;
+//!   PIN proof or a re-activation with an activation code; the model also
+//!   keeps every attempt, so the failure budget that a correct proof does not
+//!   refill (24-hour floor, 20 in 30 days, 15 per identity in 24 hours) and
+//!   the cancelling of pending requests at a freeze are predicted too;
+//! * `decide` answers nothing about state before the signature is checked;
 //! * an identity never has more than 3 active devices.
 //!
 //! Default: 64 cases of up to 80 operations (some expand into several), about
