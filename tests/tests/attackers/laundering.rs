@@ -48,8 +48,10 @@ fn copy_files(from: &Path, to: &Path) {
 fn again_on_replay<T>(mut call: impl FnMut() -> Result<T, Error>) -> Result<T, Error> {
     loop {
         match call() {
-            Err(Error::Service { code, .. })
-                if code == akuersi_protocol::wire::ErrorCode::Replayed => {}
+            Err(Error::Service {
+                code: akuersi_protocol::wire::ErrorCode::Replayed,
+                ..
+            }) => {}
             other => return other,
         }
     }
