@@ -152,6 +152,8 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX pin_attempts_by_device ON pin_attempts(device_id, started_at_ms);
     CREATE INDEX pin_attempts_by_identity ON pin_attempts(identity_id, started_at_ms);
     CREATE INDEX pin_attempts_open ON pin_attempts(identity_id, outcome, lapses_at_ms);
+    CREATE INDEX pin_attempts_untold ON pin_attempts(identity_id, id)
+        WHERE told = 0 AND outcome IN ('wrong', 'abandoned');
     CREATE TABLE write_pad (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         pad INTEGER NOT NULL
