@@ -79,6 +79,7 @@ impl TestService {
                 clock.clone(),
                 ServiceConfig {
                     operator_token: Some(TOKEN.into()),
+                    min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
                     ..Default::default()
                 },
             )

@@ -36,6 +36,7 @@ impl World {
                 clock.clone(),
                 ServiceConfig {
                     operator_token: Some("t".into()),
+                    min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
                     ..Default::default()
                 },
             )

@@ -116,6 +116,12 @@ pub struct RequestView {
     pub rules_reminder: String,
     /// The push-fatigue warning in the owner's language, from 2 recent declines.
     pub fatigue_warning: Option<String>,
+    /// PIN attempts on the identity's devices that were wrong or never
+    /// finished since this device's last approval (from the service).
+    pub failed_pin_attempts: u32,
+    /// "N wrong PIN attempts since your last approval" in the owner's
+    /// language, to show before the approval; `None` when N is 0.
+    pub failed_pins_warning: Option<String>,
 }
 
 /// What happened after a decision.
@@ -976,6 +982,11 @@ fn view(r: &PendingRequest, language: &str, server_now: i64) -> Option<RequestVi
             language,
             &r.requester_name,
             r.recent_declined,
+        ),
+        failed_pin_attempts: r.failed_pin_attempts,
+        failed_pins_warning: crate::display::i18n::failed_pins_warning(
+            language,
+            r.failed_pin_attempts,
         ),
     })
 }

@@ -45,6 +45,7 @@ fn config() -> ServiceConfig {
     ServiceConfig {
         operator_token: Some(TOKEN.into()),
         synchronous_full: false,
+        min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
         ..Default::default()
     }
 }

@@ -39,6 +39,7 @@ pub fn service(realistic: bool) -> (Arc<TestClock>, Service) {
     let mut config = ServiceConfig {
         operator_token: Some(TOKEN.into()),
         synchronous_full: false,
+        min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
         ..Default::default()
     };
     if !realistic {

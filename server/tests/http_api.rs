@@ -556,6 +556,7 @@ fn server_stops_gracefully_and_keeps_what_it_committed() {
                 clock.clone(),
                 akuersi_server::ServiceConfig {
                     operator_token: Some(TOKEN.into()),
+                    min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
                     ..Default::default()
                 },
             )
@@ -607,6 +608,7 @@ fn child_service() {
         Arc::new(SystemClock),
         akuersi_server::ServiceConfig {
             operator_token: Some(TOKEN.into()),
+            min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
             ..Default::default()
         },
     )

@@ -283,6 +283,8 @@ fn the_concurrency_limit_holds_until_the_database_work_is_done() {
             Arc::new(TestClock::new(T0)),
             ServiceConfig {
                 operator_token: Some(TOKEN.into()),
+                // The fixtures' apps derive PINs with the protocol minimum.
+                min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
                 ..Default::default()
             },
         )

@@ -126,6 +126,9 @@ pub fn render(view: &RequestView, total_seconds: u32) -> Vec<String> {
     if let Some(w) = &view.fatigue_warning {
         content.extend(wrap(&format!("! {w}"), CARD_WIDTH));
     }
+    if let Some(w) = &view.failed_pins_warning {
+        content.extend(wrap(&format!("! {w}"), CARD_WIDTH));
+    }
     match (view.channel_binding, view.channel_confirmed) {
         (Some(_), true) => content.push("Code from the screen: accepted".into()),
         (Some(ChannelBindingKind::Code), false) => content.extend(wrap(
@@ -187,10 +190,25 @@ mod tests {
             countdown: "4:59".into(),
             rules_reminder: String::new(),
             fatigue_warning: None,
+            failed_pin_attempts: 0,
+            failed_pins_warning: None,
         };
         let lines = render(&view, 300);
         let w = lines[0].chars().count();
         assert!(lines.iter().all(|l| l.chars().count() == w));
         assert!(lines.iter().any(|l| l.contains("4:59 left")));
+        assert!(!lines.iter().any(|l| l.contains("unfinished")));
+        // Failed PIN attempts since the last approval are shown on the card.
+        let view = RequestView {
+            language: "en".into(),
+            failed_pin_attempts: 4,
+            failed_pins_warning: akuersi_core::display::i18n::failed_pins_warning("en", 4),
+            ..view
+        };
+        let text = render(&view, 300).join(" ");
+        assert!(
+            text.contains("Wrong or unfinished PIN") && text.contains("approval: 4."),
+            "{text}"
+        );
     }
 }

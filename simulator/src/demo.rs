@@ -371,6 +371,9 @@ impl World {
             clock.clone(),
             ServiceConfig {
                 operator_token: Some(operator_token.clone()),
+                // The demo's apps use `--kdf-iterations`: the service
+                // accepts that count, however low (for quick runs).
+                min_kdf_iterations: kdf_iterations,
                 ..Default::default()
             },
         )?);

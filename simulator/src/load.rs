@@ -394,6 +394,7 @@ pub fn run(options: &LoadOptions) -> Result<LoadReport, LoadError> {
             Arc::new(SystemClock),
             ServiceConfig {
                 max_requests_per_hour: LOAD_MAX_REQUESTS_PER_HOUR,
+                min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
                 ..ServiceConfig::default()
             },
         )
@@ -912,6 +913,7 @@ mod tests {
     fn verification_catches_what_does_not_add_up() {
         let config = ServiceConfig {
             max_requests_per_hour: LOAD_MAX_REQUESTS_PER_HOUR,
+            min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
             ..ServiceConfig::default()
         };
         let service = Arc::new(Service::open(":memory:", Arc::new(SystemClock), config).unwrap());

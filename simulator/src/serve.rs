@@ -54,6 +54,11 @@ pub struct ServeArgs {
     /// Keys (key file or PKCS#11 token), key rotation and retention.
     #[command(flatten)]
     pub keys: crate::serve_keys::KeyRetentionArgs,
+    /// Fewest PIN KDF iterations an app may register (600,000 by default);
+    /// lower it to match `app --kdf-iterations` for quick tests.
+    #[arg(long, value_name = "N", default_value_t = akuersi_server::service::config::DEFAULT_MIN_KDF_ITERATIONS,
+          value_parser = clap::value_parser!(u32).range(i64::from(akuersi_protocol::pin::MIN_KDF_ITERATIONS)..=i64::from(akuersi_protocol::pin::MAX_KDF_ITERATIONS)))]
+    pub min_kdf_iterations: u32,
 }
 
 /// Run `serve` until Ctrl-C (or SIGTERM).
@@ -96,6 +101,7 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
         .ok_or_else(|| SimError::Demo("the data folder's path is not valid UTF-8".into()))?;
     let mut config = ServiceConfig {
         operator_token: Some(token.clone()),
+        min_kdf_iterations: args.min_kdf_iterations,
         ..ServiceConfig::default()
     };
     args.keys.apply(&args.data, &mut config)?;

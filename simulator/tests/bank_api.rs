@@ -19,6 +19,7 @@ fn start() -> ServerHandle {
             Arc::new(SystemClock),
             ServiceConfig {
                 operator_token: Some("test-token".into()),
+                min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
                 ..ServiceConfig::default()
             },
         )

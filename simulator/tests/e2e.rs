@@ -56,13 +56,20 @@ struct Serve {
 impl Serve {
     fn start(data: &Path, port: u16, ttl: Option<u32>) -> Self {
         let mut cmd = Command::new(SIM);
-        cmd.args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--data"])
-            .arg(data)
-            .env_remove("AKUERSI_OPERATOR_TOKEN")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        cmd.args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--min-kdf-iterations",
+            TEST_KDF,
+            "--data",
+        ])
+        .arg(data)
+        .env_remove("AKUERSI_OPERATOR_TOKEN")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
         if let Some(t) = ttl {
             cmd.args(["--ttl", &t.to_string()]);
         }

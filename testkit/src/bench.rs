@@ -27,6 +27,7 @@ pub fn config(synchronous_full: bool) -> ServiceConfig {
     ServiceConfig {
         synchronous_full,
         max_requests_per_hour: u32::MAX,
+        min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
         ..Default::default()
     }
 }

@@ -25,7 +25,7 @@ use akuersi_protocol::wire::{paths, CreateRequest, ErrorCode};
 pub use device::{HandDevice, RawDevice};
 pub use installation::{installation, InstallationBuilder};
 pub use temp::TempDir;
-pub use world::{new_identity_code, now, service_on_test_clock, App, Tap, World};
+pub use world::{fast_kdf_config, new_identity_code, now, service_on_test_clock, App, Tap, World};
 
 /// A PIN that passes the blocklist; every test and benchmark device uses it.
 pub const PIN: &str = "482916";

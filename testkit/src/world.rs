@@ -135,7 +135,7 @@ impl World {
 
     /// A service stored at `path`.
     pub fn with_service_path(path: &str) -> Self {
-        Self::with_config(path, ServiceConfig::default())
+        Self::with_config(path, fast_kdf_config())
     }
 
     /// Send raw JSON through the service's JSON front.
@@ -226,6 +226,16 @@ impl World {
     /// Digest of the whole service database.
     pub fn digest(&self) -> [u8; 32] {
         self.service.state_digest().unwrap()
+    }
+}
+
+/// The default service settings, except that PIN verifiers derived with the
+/// protocol's minimum KDF count ([`MIN_KDF_ITERATIONS`], what the fixtures'
+/// installations use for speed) are accepted: the default floor is 600,000.
+pub fn fast_kdf_config() -> ServiceConfig {
+    ServiceConfig {
+        min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
+        ..ServiceConfig::default()
     }
 }
 

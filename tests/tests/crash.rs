@@ -78,9 +78,13 @@ fn config() -> ServiceConfig {
             suspend_after: NO_LOCKOUT,
             block_after: NO_LOCKOUT,
             suspensions_ms: vec![],
+            device_long_limit: NO_LOCKOUT,
+            identity_window_limit: NO_LOCKOUT,
+            ..LockoutPolicy::default()
         },
         max_requests_per_hour: u32::MAX,
         addition_wait_ms: 0,
+        min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
         ..ServiceConfig::default()
     }
 }

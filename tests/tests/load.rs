@@ -158,6 +158,7 @@ fn many_clients_at_once_with_no_error_and_no_broken_invariant() {
             Arc::new(SystemClock),
             ServiceConfig {
                 max_requests_per_hour: u32::MAX,
+                min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
                 ..ServiceConfig::default()
             },
         )

@@ -22,7 +22,11 @@
 //!   suspension or block has that proof checked (the tenth attempt can
 //!   succeed, for an approval as for adding or removing a device);
 //! * a device's PIN-failure count never decreases, except to 0 on a correct
-//!   PIN proof or a re-activation with an activation code;
+//!   PIN proof or a re-activation with an activation code; the model also
+//!   keeps every attempt, so the failure budget that a correct proof does not
+//!   refill (24-hour floor, 20 in 30 days, 15 per identity in 24 hours) and
+//!   the cancelling of pending requests at a freeze are predicted too;
+//! * `decide` answers nothing about state before the signature is checked;
 //! * an identity never has more than 3 active devices.
 //!
 //! Default: 64 cases of up to 80 operations (some expand into several), about
@@ -49,6 +53,8 @@ const SESSION_MS: i64 = 120_000;
 const WAIT_MS: i64 = 3_600_000;
 const WINDOW_MS: i64 = 24 * 3_600_000;
 const PAIRING_MS: i64 = 180_000;
+/// The failure budget's short window (the long one is 30 of them).
+const DAY_MS: i64 = 24 * 3_600_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Pairing {
@@ -234,6 +240,8 @@ struct MDevice {
     active: bool,
     failures: u32,
     last_attempt: i64,
+    /// Every pin-start: (when, still counted in the failure budget).
+    attempts: Vec<(i64, bool)>,
 }
 
 #[derive(Debug, Clone)]
@@ -255,6 +263,8 @@ struct MSession {
     valid: bool,
     /// The lock state when pin-start accepted it (always Open: checked).
     opened_while: Lock,
+    /// Its attempt in the device's `attempts`.
+    attempt: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -391,6 +401,19 @@ impl Model {
             return Err(E::DeviceSuspended);
         }
         let identity = self.devices[d].identity;
+        // The identity's budget: 15 counted in 24 hours on all its devices.
+        let day = self.now - DAY_MS;
+        let in_identity: Vec<i64> = self
+            .devices
+            .iter()
+            .filter(|m| m.identity == identity)
+            .flat_map(|m| m.attempts.iter())
+            .filter(|(at, counted)| *counted && *at >= day)
+            .map(|(at, _)| *at)
+            .collect();
+        if in_identity.len() >= 15 {
+            return Err(E::DeviceSuspended);
+        }
         if self.frozen[identity] {
             return Err(E::IdentityFrozen);
         }
@@ -405,16 +428,35 @@ impl Model {
             expires = expires.min(self.requests[r].expires);
         }
         let opened_while = self.lock(d);
+        let now = self.now;
         let dev = &mut self.devices[d];
-        dev.failures += 1;
-        dev.last_attempt = self.now;
+        let since = |ms: i64| {
+            dev.attempts
+                .iter()
+                .filter(|(at, counted)| *counted && *at >= now - ms)
+                .count() as u32
+        };
+        // A right PIN resets the consecutive count, not the window's.
+        let (in_day, in_month) = (since(DAY_MS), since(30 * DAY_MS));
+        dev.failures = dev.failures.max(in_day) + 1;
+        if in_month + 1 >= 20 {
+            dev.failures = dev.failures.max(10);
+        }
+        dev.last_attempt = now;
+        dev.attempts.push((now, true));
         Ok((expires, opened_while))
     }
 
-    /// Use up a proof: a correct one resets the count.
-    fn consume(&mut self, d: usize, valid: bool) -> Outcome {
+    /// Use up a proof (of `attempt`, or the device's latest): a correct one
+    /// resets the count and leaves the failure budget.
+    fn consume(&mut self, d: usize, valid: bool, attempt: Option<usize>) -> Outcome {
         if valid {
-            self.devices[d].failures = 0;
+            let dev = &mut self.devices[d];
+            let i = attempt.unwrap_or(dev.attempts.len().saturating_sub(1));
+            if let Some(a) = dev.attempts.get_mut(i) {
+                a.1 = false;
+            }
+            dev.failures = 0;
             self.resets.insert(d);
             Ok(())
         } else {
@@ -433,44 +475,50 @@ impl Model {
         if !self.devices[d].active {
             return Err(E::UnknownDevice);
         }
-        let proving = decision == Decision::Approve && proof.is_some();
-        if self.lock(d) == Lock::Blocked && !proving {
-            return Err(E::DeviceBlocked);
-        }
         let identity = self.devices[d].identity;
         if self.requests[r].identity != Some(identity) {
             return Err(E::RequestNotFound);
         }
+        // The session must be for this request (a kept one may not be).
+        let session = proof.filter(|s| s.req == r);
+        if decision == Decision::Approve {
+            if proof.is_none() {
+                return Err(E::PinRequired);
+            }
+            if session.is_none() {
+                return Err(E::PinSessionInvalid);
+            }
+        }
+        // The signature is checked before anything about the state is told.
+        if !self.seen.contains(&r) {
+            return Err(E::BadSignature);
+        }
+        let proving = decision == Decision::Approve && proof.is_some();
+        if self.lock(d) == Lock::Blocked && !proving {
+            return Err(E::DeviceBlocked);
+        }
         if self.frozen[identity] {
             return Err(E::IdentityFrozen);
         }
-        // The session must be for this request (a kept one may not be).
-        let session = proof.filter(|s| s.req == r);
         if let Some(gone) = self.gone(r) {
             // Lost the race or lapsed: a proof for this request is still
             // checked, so a right PIN does not stay counted.
             if let Some(s) = session {
-                return Err(self.consume(d, s.valid).err().unwrap_or(gone));
+                return Err(self
+                    .consume(d, s.valid, Some(s.attempt))
+                    .err()
+                    .unwrap_or(gone));
             }
             return Err(gone);
         }
         if decision == Decision::Approve {
             let Some(s) = session.filter(|s| s.expires > self.now) else {
-                return Err(if proof.is_none() {
-                    E::PinRequired
-                } else {
-                    E::PinSessionInvalid
-                });
+                return Err(E::PinSessionInvalid);
             };
-            if !self.seen.contains(&r) {
-                return Err(E::BadSignature);
-            }
-            self.consume(d, s.valid)?;
+            self.consume(d, s.valid, Some(s.attempt))?;
             // Invariant: an approval rests on a pin-start accepted while
             // the device was open.
             assert_eq!(s.opened_while, Lock::Open);
-        } else if !self.seen.contains(&r) {
-            return Err(E::BadSignature);
         }
         // Invariant: what may be decided.
         let q = &self.requests[r];
@@ -550,7 +598,7 @@ impl Model {
         self.authenticate_proving(d)?;
         // The proof is settled first, so a refusal below keeps a right PIN
         // from staying counted.
-        self.consume(d, valid)?;
+        self.consume(d, valid, None)?;
         let identity = self.devices[d].identity;
         if self.frozen[identity] {
             return Err(E::IdentityFrozen);
@@ -652,13 +700,14 @@ impl Model {
             active: true,
             failures: 0,
             last_attempt: 0,
+            attempts: Vec::new(),
         });
         Ok(())
     }
 
     fn remove(&mut self, d: usize, target: usize, valid: bool) -> Outcome {
         self.authenticate_proving(d)?;
-        self.consume(d, valid)?;
+        self.consume(d, valid, None)?;
         let identity = self.devices[d].identity;
         if self.frozen[identity] {
             return Err(E::IdentityFrozen);
@@ -677,6 +726,13 @@ impl Model {
     fn freeze(&mut self, identity: usize) {
         if !self.frozen[identity] {
             self.frozen[identity] = true;
+            // Freezing cancels the identity's live pending requests.
+            let now = self.now;
+            for q in self.requests.iter_mut() {
+                if q.identity == Some(identity) && q.st == St::Pending && now < q.expires {
+                    q.st = St::Cancelled;
+                }
+            }
             for a in self.additions.iter_mut() {
                 if a.identity == identity && a.status == AStatus::Waiting {
                     a.status = AStatus::Vetoed;
@@ -696,6 +752,10 @@ impl Model {
                 let dev = &mut self.devices[d];
                 dev.failures = 0;
                 dev.last_attempt = 0;
+                // A fresh activation code wipes the device's budget.
+                for a in dev.attempts.iter_mut() {
+                    a.1 = false;
+                }
                 self.resets.insert(d);
             }
             Some(_) => return Err(E::DeviceExists),
@@ -772,6 +832,7 @@ impl Harness {
             ":memory:",
             akuersi_server::ServiceConfig {
                 max_requests_per_hour: CAP as u32,
+                min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
                 ..Default::default()
             },
         );
@@ -903,6 +964,7 @@ impl Harness {
             amount: None,
             account: None,
             recent_declined: 0,
+            failed_pin_attempts: 0,
         }
     }
 
@@ -991,6 +1053,7 @@ impl Harness {
                     expires,
                     valid,
                     opened_while,
+                    attempt: self.m.devices[d].attempts.len() - 1,
                 };
                 if !valid && report {
                     // The honest app: the device's check failed, it says so.
@@ -1032,6 +1095,7 @@ impl Harness {
                             expires,
                             valid,
                             opened_while,
+                            attempt: self.m.devices[d].attempts.len() - 1,
                         },
                     );
                 }

@@ -318,6 +318,19 @@ pub fn push_fatigue_warning(lang: &str, requester: &str, recent_declined: u32) -
     })
 }
 
+/// The warning shown before an approval when PIN attempts failed (wrong or
+/// never finished) on the identity since this device's last approval, or
+/// `None` when there were none.
+pub fn failed_pins_warning(lang: &str, failed_pin_attempts: u32) -> Option<String> {
+    (failed_pin_attempts > 0).then(|| {
+        text(
+            lang,
+            "warning.failed_pins",
+            &[("count", &failed_pin_attempts.to_string())],
+        )
+    })
+}
+
 /// A clock time "16:00" / "16.00" in the language's format.
 pub(crate) fn format_time(lang: &str, hour: i8, minute: i8) -> String {
     text(
@@ -696,11 +709,11 @@ mod tests {
         ];
         assert_eq!(
             notification("en", "identity_used", &used),
-            "Your identity was used: \"Log on\" at Demo Bank, approved on \"phone\"."
+            "Your identity was used: \"Log on\", approved on \"phone\"."
         );
         assert_eq!(
             notification("da", "identity_used", &used),
-            "Din identitet er brugt: \"Log på\" hos Demo Bank, godkendt på \"phone\"."
+            "Din identitet er brugt: \"Log på\", godkendt på \"phone\"."
         );
         let da = notification("da", "identity_frozen", &[("by", "the device \"tablet\"")]);
         assert!(da.contains("af enheden \"tablet\"."), "{da}");

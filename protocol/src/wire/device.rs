@@ -87,6 +87,13 @@ pub struct PendingRequest {
     /// rejected, reported or let lapse (push-fatigue warning from 2 on).
     #[serde(default)]
     pub recent_declined: u32,
+    /// PIN attempts on any of the identity's devices that did not end in a
+    /// correct proof (wrong, or started and never finished) since this
+    /// device's last correct PIN; the app shows "N wrong PIN attempts since
+    /// your last approval" before the next approval. Not part of what the
+    /// device signs.
+    #[serde(default)]
+    pub failed_pin_attempts: u32,
 }
 
 /// Device → service: the channel-binding answer the owner typed or scanned.

@@ -4,6 +4,9 @@ use crate::keys::KeySource;
 use crate::lockout::LockoutPolicy;
 use crate::service::retention::RetentionPolicy;
 
+/// The default floor for PIN KDF iterations ([`ServiceConfig::min_kdf_iterations`]).
+pub const DEFAULT_MIN_KDF_ITERATIONS: u32 = akuersi_protocol::pin::DEFAULT_KDF_ITERATIONS;
+
 /// Settings of the service.
 #[derive(Debug, Clone)]
 pub struct ServiceConfig {
@@ -29,6 +32,12 @@ pub struct ServiceConfig {
     pub keys: KeySource,
     /// What the retention job purges, and when (`retention::RetentionPolicy`).
     pub retention: RetentionPolicy,
+    /// Fewest PBKDF2 iterations a device may register its PIN verifier with
+    /// (activation, addition, PIN change): 600,000 by default (OWASP's figure
+    /// for PBKDF2-HMAC-SHA256, and the app's default). Tests, benchmarks and
+    /// the simulator set it lower, explicitly, to run fast; it is never below
+    /// the protocol's `MIN_KDF_ITERATIONS`.
+    pub min_kdf_iterations: u32,
 }
 
 impl Default for ServiceConfig {
@@ -44,6 +53,7 @@ impl Default for ServiceConfig {
             max_renames_per_hour: 10,
             keys: KeySource::default(),
             retention: RetentionPolicy::default(),
+            min_kdf_iterations: DEFAULT_MIN_KDF_ITERATIONS,
         }
     }
 }

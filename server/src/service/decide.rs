@@ -11,7 +11,7 @@ use super::envelope::blocked_error;
 use super::{err, frozen_error, log, malformed, Service};
 use crate::error::Result;
 use crate::lockout::Lock;
-use crate::notify::{notify, Event};
+use crate::notify::{device_label, notify, Event};
 use crate::storage::{Outcome, RequestDecision, RequestRow};
 
 impl Service {
@@ -21,9 +21,43 @@ impl Service {
     /// of the request. First device to decide wins. Writes state.
     pub fn decide(&self, msg: Decide) -> Result<DecideResponse> {
         let now = self.now_ms();
-        self.check_decision_early(&msg, now);
+        self.check_decision_early(&msg);
         self.db.write(|tx| {
+            // Nothing about the device's or the request's state is answered
+            // before the signature is checked (PROTOCOL.md §6.9): the device
+            // key comes from the envelope's device id, the statement from the
+            // service's own copy of the request and the proof's session.
             let device = Self::load_device(tx, &msg.device_id)?;
+            let request = Self::load_request(tx, &msg.request_id, &device.identity_id)?;
+            let purpose = PinPurpose::Request {
+                request_id: request.request_id.clone(),
+            };
+            let shares = match (msg.decision, &msg.pake) {
+                (Decision::Approve, None) => {
+                    return Err(err(ErrorCode::PinRequired, "an approval needs a PIN proof"))
+                }
+                // Used or lapsed or not: the signature is checked first.
+                (Decision::Approve, Some(proof)) => Some((
+                    proof,
+                    Self::signed_session_shares(tx, &msg.device_id, &purpose, proof)?,
+                )),
+                (_, Some(_)) => return Err(malformed("only approvals carry a PIN proof")),
+                (_, None) => None,
+            };
+            let pake = shares
+                .as_ref()
+                .map(|(proof, (share_p, share_v))| PakeBinding {
+                    session_id: proof.session_id.clone(),
+                    share_p: share_p.clone(),
+                    share_v: share_v.clone(),
+                });
+            let bytes = statement_of(&msg, &request, pake).encode();
+            self.check_signature(
+                &device,
+                &bytes,
+                &msg.signature,
+                "the signature does not cover this request as the service holds it",
+            )?;
             let lock = self.lock_of(&device, now);
             // The tenth attempt is proved in a session opened before the
             // block: let its (possibly right) proof be checked.
@@ -31,7 +65,6 @@ impl Service {
             if lock == Lock::Blocked && !proving {
                 return Err(blocked_error());
             }
-            let request = Self::load_request(tx, &msg.request_id, &device.identity_id)?;
             if self.is_frozen(tx, &device.identity_id)? {
                 return Err(frozen_error());
             }
@@ -39,10 +72,7 @@ impl Service {
                 // Another device won the race, or the request lapsed while the
                 // PIN was being proved. A correct PIN must not stay counted as
                 // a failure, so check the proof anyway (a wrong one stays counted).
-                if let (Decision::Approve, Some(proof)) = (msg.decision, &msg.pake) {
-                    let purpose = PinPurpose::Request {
-                        request_id: request.request_id.clone(),
-                    };
+                if let Some((proof, _)) = &shares {
                     if let Ok((_, _, expected)) =
                         Self::pin_session(tx, &msg.device_id, &purpose, proof, i64::MIN)
                     {
@@ -60,21 +90,13 @@ impl Service {
                 }
                 return Err(gone);
             }
-            let session = match (msg.decision, &msg.pake) {
-                (Decision::Approve, None) => {
-                    return Err(err(ErrorCode::PinRequired, "an approval needs a PIN proof"))
-                }
-                (Decision::Approve, Some(proof)) => {
-                    let purpose = PinPurpose::Request {
-                        request_id: request.request_id.clone(),
-                    };
-                    Some((
-                        proof,
-                        Self::pin_session(tx, &msg.device_id, &purpose, proof, now)?,
-                    ))
-                }
-                (_, Some(_)) => return Err(malformed("only approvals carry a PIN proof")),
-                (_, None) => None,
+            // For a live request the session must not have lapsed.
+            let session = match &shares {
+                Some((proof, _)) => Some((
+                    *proof,
+                    Self::pin_session(tx, &msg.device_id, &purpose, proof, now)?,
+                )),
+                None => None,
             };
             // Channel binding: an approval must carry the answer this device
             // had accepted; declining needs none, and none may be sent without it.
@@ -98,20 +120,6 @@ impl Service {
                     }
                 }
             }
-            let pake = session
-                .as_ref()
-                .map(|(proof, (share_p, share_v, _))| PakeBinding {
-                    session_id: proof.session_id.clone(),
-                    share_p: share_p.clone(),
-                    share_v: share_v.clone(),
-                });
-            let bytes = statement_of(&msg, &request, pake).encode();
-            self.check_signature(
-                &device,
-                &bytes,
-                &msg.signature,
-                "the signature does not cover this request as the service holds it",
-            )?;
             if let Some((proof, (_, _, expected))) = &session {
                 if let Some(refusal) = self.consume_pin_proof(
                     tx,
@@ -157,10 +165,9 @@ impl Service {
                     &device.identity_id,
                     now,
                     &Event::Used {
-                        requester: &request.requester_name,
                         action: request.action.as_str(),
                         decision: msg.decision.as_str(),
-                        device: &device.name,
+                        device: &device_label(&msg.device_id),
                     },
                 )?;
             }
@@ -176,7 +183,7 @@ impl Service {
     /// Verify a decision's signature over the statement as the service
     /// would rebuild it from a snapshot, before the write transaction and
     /// outside the database lock (see `precheck`). Writes nothing.
-    fn check_decision_early(&self, msg: &Decide, now: i64) {
+    fn check_decision_early(&self, msg: &Decide) {
         let snapshot = (|| -> Result<(Vec<u8>, Vec<u8>)> {
             let peek = self.db.peek()?;
             let conn = peek.store();
@@ -187,8 +194,8 @@ impl Service {
                     let purpose = PinPurpose::Request {
                         request_id: request.request_id.clone(),
                     };
-                    let (share_p, share_v, _) =
-                        Self::pin_session(&conn, &msg.device_id, &purpose, proof, now)?;
+                    let (share_p, share_v) =
+                        Self::signed_session_shares(&conn, &msg.device_id, &purpose, proof)?;
                     Some(PakeBinding {
                         session_id: proof.session_id.clone(),
                         share_p,

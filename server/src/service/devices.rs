@@ -17,7 +17,7 @@ use super::enrollment::{check_device_name, check_new_device_msg};
 use super::{err, frozen_error, log, malformed, Service};
 use crate::error::{Result, ServiceError};
 use crate::lockout::Lock;
-use crate::notify::{notify, Event};
+use crate::notify::{device_label, notify, Event};
 use crate::storage::{AdditionRow, NewAddition, NewDevice, NewVerifier, Outcome, Store};
 
 /// How long a pairing payload lives.
@@ -192,7 +192,7 @@ impl Service {
             tx.remove_device(&msg.body.device_id)?;
             log(tx, &device.identity_id, now, ActivityKind::DeviceRemoved, Some(&msg.body.device_id), None,
                 &format!("device \"{target_name}\" removed"))?;
-            notify(tx, &device.identity_id, now, &Event::DeviceRemoved { name: &target_name })?;
+            notify(tx, &device.identity_id, now, &Event::DeviceRemoved { device: &device_label(&msg.body.device_id) })?;
             Ok(Outcome::Done(Ack { server_time_ms: now }))
         })
     }
@@ -291,7 +291,7 @@ impl Service {
                 &device.identity_id,
                 now,
                 &Event::AdditionStarted {
-                    by: &device.name,
+                    by: &device_label(&msg.device_id),
                     minutes: self.config.addition_wait_ms / 60_000,
                 },
             )?;
@@ -339,7 +339,9 @@ impl Service {
                 tx,
                 &device.identity_id,
                 now,
-                &Event::AdditionVetoed { by: &device.name },
+                &Event::AdditionVetoed {
+                    by: &device_label(&msg.device_id),
+                },
             )?;
             Ok(Outcome::Done(Ack {
                 server_time_ms: now,
@@ -384,7 +386,7 @@ impl Service {
         msg: CompletePairing,
     ) -> Result<akuersi_protocol::wire::ActivateResponse> {
         let bytes = msg.signed_bytes();
-        check_new_device_msg!(msg, &bytes)?;
+        check_new_device_msg!(msg, &bytes, self.config.min_kdf_iterations)?;
         if !akuersi_protocol::crypto::is_hex_id(&msg.addition_id) {
             return Err(malformed("addition_id is not an id"));
         }
@@ -461,7 +463,7 @@ impl Service {
                 &a.identity_id,
                 now,
                 &Event::AdditionCompleted {
-                    name: &msg.device_name,
+                    device: &device_label(&msg.device_id),
                 },
             )?;
             Ok(Outcome::Done(akuersi_protocol::wire::ActivateResponse {

@@ -12,8 +12,8 @@ use akuersi_protocol::wire::{Activate, ActivateResponse, ErrorCode, VerifierRegi
 
 use super::{err, frozen_error, log, malformed, normalize_code, Service, CODE_MAX_FAILURES};
 use crate::error::{Result, ServiceError};
-use crate::notify::{notify, Event};
-use crate::storage::{LiveCode, NewDevice, NewVerifier, Outcome, Store};
+use crate::notify::{device_label, notify, Event};
+use crate::storage::{NewDevice, NewVerifier, Outcome, Store};
 
 /// Longest device name, in characters.
 pub const MAX_DEVICE_NAME_CHARS: usize = 40;
@@ -34,11 +34,25 @@ pub(crate) fn check_device_name(name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Refuse a PIN KDF iteration count below the service's floor `min_kdf`
+/// (600,000 unless configured otherwise, [`crate::ServiceConfig`]; never
+/// below the protocol's [`MIN_KDF_ITERATIONS`]) or above the protocol's
+/// maximum.
+pub(crate) fn check_kdf_iterations(iterations: u32, min_kdf: u32) -> Result<()> {
+    if !(min_kdf.max(MIN_KDF_ITERATIONS)..=MAX_KDF_ITERATIONS).contains(&iterations) {
+        return Err(malformed(&format!(
+            "kdf_iterations must be from {} to {MAX_KDF_ITERATIONS}",
+            min_kdf.max(MIN_KDF_ITERATIONS)
+        )));
+    }
+    Ok(())
+}
+
 /// Runs [`check_new_device`] on a message that brings a new device
 /// (`Activate` or `CompletePairing`: both carry the same fields), with the
 /// bytes its signature covers.
 macro_rules! check_new_device_msg {
-    ($msg:expr, $signed_bytes:expr) => {
+    ($msg:expr, $signed_bytes:expr, $min_kdf:expr) => {
         $crate::service::enrollment::check_new_device(
             &$msg.device_id,
             &$msg.device_public_key,
@@ -47,12 +61,15 @@ macro_rules! check_new_device_msg {
             &$msg.verifier,
             $signed_bytes,
             &$msg.signature,
+            $min_kdf,
         )
     };
 }
 pub(crate) use check_new_device_msg;
 
 /// The checks every new device passes, whichever route it comes by.
+/// `min_kdf` is the service's floor for PIN KDF iterations.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn check_new_device(
     device_id: &str,
     public_key: &[u8],
@@ -61,6 +78,7 @@ pub(crate) fn check_new_device(
     verifier: &VerifierRegistration,
     signed_bytes: &[u8],
     signature: &[u8],
+    min_kdf: u32,
 ) -> Result<()> {
     if device_id_for(public_key) != device_id {
         return Err(malformed("device_id does not belong to device_public_key"));
@@ -73,9 +91,7 @@ pub(crate) fn check_new_device(
     })?;
     VerifierRecord::from_parts(&verifier.w0, &verifier.l)
         .map_err(|_| malformed("the PIN verifier is not a valid SPAKE2+ record"))?;
-    if !(MIN_KDF_ITERATIONS..=MAX_KDF_ITERATIONS).contains(&verifier.kdf_iterations) {
-        return Err(malformed("kdf_iterations is out of range"));
-    }
+    check_kdf_iterations(verifier.kdf_iterations, min_kdf)?;
     check_device_name(name)?;
     if platform.is_empty()
         || platform.len() > 20
@@ -116,29 +132,38 @@ impl Service {
         let Some(code) = normalize_code(code) else {
             return Ok(Err(invalid_code()));
         };
+        // The same work for every user ID, known or not, with live, blocked
+        // or no codes: the keyed hash, the lookup, a compare against every
+        // code found, and a committed write (PROTOCOL.md §9.7).
         let code_hash = self.code_hash(&code)?;
         let codes = tx.unused_codes(identity_id, now)?;
-        let live: Vec<&LiveCode> = codes
+        let mut found = None;
+        for c in &codes {
+            if ct_eq(&c.code_hash, &code_hash) {
+                found = Some(c);
+            }
+        }
+        match found {
+            Some(c) if c.failures < CODE_MAX_FAILURES => {
+                tx.use_code(c.code_id, now)?;
+                return Ok(Ok(()));
+            }
+            // Only the holder of the code learns that it is blocked.
+            Some(_) => return Ok(Err(blocked_code())),
+            None => {}
+        }
+        // Count the wrong try against every live code of the identity. With
+        // none (an unknown user ID, or only blocked, used or lapsed codes)
+        // nothing is counted, but the transaction still writes.
+        let live: Vec<_> = codes
             .iter()
             .filter(|c| c.failures < CODE_MAX_FAILURES)
             .collect();
         if live.is_empty() {
-            return Ok(Err(if codes.is_empty() {
-                invalid_code()
-            } else {
-                blocked_code()
-            }));
-        }
-        let Some(code_id) = live
-            .iter()
-            .find(|c| ct_eq(&c.code_hash, &code_hash))
-            .map(|c| c.code_id)
-        else {
-            // Count the wrong try against every live code of the identity.
-            let mut blocked = false;
+            tx.bump_pad()?;
+        } else {
             for c in &live {
                 tx.count_code_failure(c.code_id)?;
-                blocked |= c.failures + 1 >= CODE_MAX_FAILURES;
             }
             log(
                 tx,
@@ -149,14 +174,10 @@ impl Service {
                 None,
                 "a wrong activation code was entered",
             )?;
-            return Ok(Err(if blocked {
-                blocked_code()
-            } else {
-                invalid_code()
-            }));
-        };
-        tx.use_code(code_id, now)?;
-        Ok(Ok(()))
+        }
+        // The same answer whether the identity exists, has codes, or has
+        // just had them blocked by this very try.
+        Ok(Err(invalid_code()))
     }
 
     /// Refuse when the identity already has the most active devices.
@@ -194,7 +215,7 @@ impl Service {
     pub fn activate(&self, msg: Activate) -> Result<ActivateResponse> {
         let user = UserId::parse(&msg.user_id)
             .map_err(|e| err(ErrorCode::InvalidUserId, &e.to_string()))?;
-        check_new_device_msg!(msg, &msg.signed_bytes())?;
+        check_new_device_msg!(msg, &msg.signed_bytes(), self.config.min_kdf_iterations)?;
         let now = self.now_ms();
         let verifier = NewVerifier {
             w0: &msg.verifier.w0,
@@ -202,11 +223,12 @@ impl Service {
             kdf_iterations: msg.verifier.kdf_iterations,
         };
         self.db.write(|tx| {
-            let Some(identity_id) = tx.identity_by_user_key(user.key())? else {
-                return Ok(Outcome::Refuse(invalid_code()));
-            };
+            // An unknown user ID goes through the same code check, against
+            // an identity id no identity has (""), so it takes the same work.
+            let identity_id = tx.identity_by_user_key(user.key())?.unwrap_or_default();
             // The code is checked first, so nothing about the identity
-            // (frozen, full, this device known) shows to someone without one.
+            // (frozen, full, this device known, its codes blocked) shows to
+            // someone without one.
             if let Err(refusal) =
                 self.use_activation_code(tx, &identity_id, &msg.activation_code, now)?
             {
@@ -232,6 +254,11 @@ impl Service {
             }
             if reactivate {
                 tx.reactivate_device(&msg.device_id, verifier, &msg.device_name, now)?;
+                // The owner is told about anything still untold first; then
+                // the new activation code wipes the device's failure budget.
+                tx.abandon_attempts(&identity_id, Some(&msg.device_id), now)?;
+                self.tell_failed_attempts(tx, &identity_id, now)?;
+                tx.forgive_attempts(&msg.device_id)?;
                 log(
                     tx,
                     &identity_id,
@@ -249,7 +276,7 @@ impl Service {
                     &identity_id,
                     now,
                     &Event::DeviceReactivated {
-                        name: &msg.device_name,
+                        device: &device_label(&msg.device_id),
                     },
                 )?;
             } else {
@@ -283,7 +310,7 @@ impl Service {
                 &identity_id,
                 now,
                 &Event::ActivationCodeUsed {
-                    name: &msg.device_name,
+                    device: &device_label(&msg.device_id),
                 },
             )?;
             Ok(Outcome::Done(ActivateResponse {

@@ -1,6 +1,8 @@
 //! Freeze: any enrolled device (no PIN) or support can lock the whole identity
-//! at once. While frozen nothing can be decided, and requesters get the same
-//! answer as for an unknown user ID. Unfreezing takes the PIN on an active
+//! at once. Freezing cancels every pending request of the identity (nobody
+//! could decide it, and it must not wait for the unfreeze). While frozen
+//! nothing can be decided, and requesters get the same answer as for an
+//! unknown user ID. Unfreezing takes the PIN on an active
 //! device plus a second proof: the PIN on another active device within 15
 //! minutes, or an activation code.
 
@@ -11,7 +13,7 @@ use akuersi_protocol::wire::{
 
 use super::{err, log, Service};
 use crate::error::Result;
-use crate::notify::{notify, Event};
+use crate::notify::{device_label, notify, Event};
 use crate::storage::{Outcome, Store};
 
 /// How long the first unfreeze proof waits for the second.
@@ -23,11 +25,16 @@ impl Service {
         tx: &Store<'_>,
         identity_id: &str,
         now: i64,
-        by: &str,
         by_device: Option<&str>,
     ) -> Result<()> {
         tx.set_frozen(identity_id, true)?;
         tx.clear_unfreeze_proofs(identity_id)?;
+        tx.cancel_pending_requests(identity_id, now)?;
+        let label = by_device.map(device_label);
+        let by = match &label {
+            Some(l) => format!("the device \"{}\"", l.as_str()),
+            None => "support".to_owned(),
+        };
         self.close_additions(tx, identity_id, now, by_device.unwrap_or("support"))?;
         log(
             tx,
@@ -38,7 +45,7 @@ impl Service {
             None,
             &format!("identity frozen by {by}"),
         )?;
-        notify(tx, identity_id, now, &Event::Frozen { by })
+        notify(tx, identity_id, now, &Event::Frozen { by: label.as_ref() })
     }
 
     fn set_unfrozen(&self, tx: &Store<'_>, identity_id: &str, now: i64, how: &str) -> Result<()> {
@@ -63,8 +70,7 @@ impl Service {
         self.db.write(|tx| {
             let device = self.authenticate(tx, &msg, now)?;
             if !self.is_frozen(tx, &device.identity_id)? {
-                let by = format!("the device \"{}\"", device.name);
-                self.set_frozen(tx, &device.identity_id, now, &by, Some(&msg.device_id))?;
+                self.set_frozen(tx, &device.identity_id, now, Some(&msg.device_id))?;
             }
             Ok(Outcome::Done(Ack {
                 server_time_ms: now,
@@ -146,7 +152,7 @@ impl Service {
         self.db.write(|tx| {
             let is = self.is_frozen(tx, &identity_id)?;
             if frozen && !is {
-                self.set_frozen(tx, &identity_id, now, "support", None)?;
+                self.set_frozen(tx, &identity_id, now, None)?;
             } else if !frozen && is {
                 self.set_unfrozen(tx, &identity_id, now, "by support")?;
             }

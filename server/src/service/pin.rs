@@ -18,8 +18,8 @@ use akuersi_protocol::wire::{
 use super::{err, frozen_error, log, malformed, Service};
 use crate::error::{Result, ServiceError};
 use crate::lockout::Lock;
-use crate::notify::{notify, Event};
-use crate::storage::{DeviceRow, NewPinSession, Outcome, Store};
+use crate::notify::{device_label, notify, Event};
+use crate::storage::{DeviceRow, NewPinAttempt, NewPinSession, Outcome, Store};
 
 /// A SPAKE2+ answer computed before pin-start's transaction, with the
 /// inputs it was computed from.
@@ -42,7 +42,26 @@ impl Service {
         let mut early = self.pin_share_early(&msg, now);
         self.db.write(|tx| {
             let device = self.authenticate(tx, &msg, now)?;
-            if let Lock::Suspended { until_ms } = self.lock_of(&device, now) {
+            // A device's earlier attempt that was never finished is
+            // abandoned now (and any lapsed one of the identity): the owner
+            // hears of it, even if this attempt is refused.
+            tx.abandon_attempts(&device.identity_id, Some(&msg.device_id), now)?;
+            self.tell_failed_attempts(tx, &device.identity_id, now)?;
+            let policy = &self.config.lockout;
+            let (in_identity_window, oldest) =
+                tx.identity_failures_since(&device.identity_id, now - policy.window_ms)?;
+            let identity_lock = policy.identity_state(in_identity_window, oldest, now);
+            let device_lock = self.lock_of(&device, now);
+            let suspended = match (device_lock, identity_lock) {
+                (Lock::Suspended { until_ms: a }, Lock::Suspended { until_ms: b }) => {
+                    Some(a.max(b))
+                }
+                (Lock::Suspended { until_ms }, _) | (_, Lock::Suspended { until_ms }) => {
+                    Some(until_ms)
+                }
+                _ => None,
+            };
+            if let Some(until_ms) = suspended {
                 return Ok(Outcome::Refuse(ServiceError {
                     until_ms: Some(until_ms),
                     ..err(
@@ -65,9 +84,20 @@ impl Service {
                 Some(e) => e.response,
                 None => Self::pin_share(&msg, &device.w0, &device.l, &context)?,
             };
-            let failures = device.pin_failures.saturating_add(1);
+            // The window counts are read before this attempt is recorded.
+            let in_window = tx.device_failures_since(&msg.device_id, now - policy.window_ms)?;
+            let in_long_window =
+                tx.device_failures_since(&msg.device_id, now - policy.long_window_ms)?;
+            let failures = policy.count_at_start(device.pin_failures, in_window, in_long_window);
             tx.count_pin_attempt(&msg.device_id, failures, now)?;
             let expires = (now + self.config.pin_session_ttl_ms).min(session_expiry);
+            tx.insert_pin_attempt(&NewPinAttempt {
+                session_id: &session_id,
+                device_id: &msg.device_id,
+                identity_id: &device.identity_id,
+                started_at_ms: now,
+                lapses_at_ms: expires,
+            })?;
             tx.insert_pin_session(&NewPinSession {
                 session_id: &session_id,
                 device_id: &msg.device_id,
@@ -187,6 +217,26 @@ impl Service {
             })
     }
 
+    /// The shares of a session of `device_id` for `purpose`, used or not,
+    /// lapsed or not (to check a signature over them before anything else):
+    /// (shareP, shareV).
+    pub(crate) fn signed_session_shares(
+        tx: &Store<'_>,
+        device_id: &str,
+        purpose: &PinPurpose,
+        proof: &PakeProof,
+    ) -> Result<(Vec<u8>, Vec<u8>)> {
+        let purpose_json = serde_json::to_string(purpose).map_err(ServiceError::internal)?;
+        tx.any_pin_session(&proof.session_id, device_id, &purpose_json)?
+            .map(|s| (s.share_p, s.share_v))
+            .ok_or_else(|| {
+                err(
+                    ErrorCode::PinSessionInvalid,
+                    "the PIN-proof session is unknown, used, lapsed or for something else",
+                )
+            })
+    }
+
     /// Find and use up the PIN-proof session for `purpose`, checking its
     /// confirmation: `Some(refusal)` for a wrong PIN (commit and refuse).
     pub(crate) fn settle_proof(
@@ -221,24 +271,34 @@ impl Service {
             return Err(malformed("confirm_p must be 32 bytes"));
         }
         if verify_confirm_p(expected_confirm_p, &proof.confirm_p).is_err() {
-            return Ok(Some(
-                self.record_wrong_pin(tx, device_id, device, request_id, now)?,
-            ));
+            return Ok(Some(self.record_wrong_pin(
+                tx,
+                device_id,
+                device,
+                &proof.session_id,
+                request_id,
+                now,
+            )?));
         }
         tx.reset_pin_failures(device_id)?;
+        // The attempt leaves the failure budget; earlier failures stay in it.
+        tx.attempt_right(&proof.session_id)?;
         Ok(None)
     }
 
-    /// Log a wrong PIN (already counted at pin-start), tell the owner about a
-    /// suspension or block it caused, and build the refusal.
+    /// Log a wrong PIN (already counted at pin-start), tell the owner about
+    /// it and about a suspension or block it caused, and build the refusal.
     fn record_wrong_pin(
         &self,
         tx: &Store<'_>,
         device_id: &str,
         device: &DeviceRow,
+        session_id: &str,
         request_id: Option<&str>,
         now: i64,
     ) -> Result<ServiceError> {
+        tx.attempt_wrong(session_id)?;
+        self.tell_failed_attempts(tx, &device.identity_id, now)?;
         log(
             tx,
             &device.identity_id,
@@ -254,14 +314,16 @@ impl Service {
                 tx,
                 &device.identity_id,
                 now,
-                &Event::DeviceBlocked { name: &device.name },
+                &Event::DeviceBlocked {
+                    device: &device_label(device_id),
+                },
             )?,
             Lock::Suspended { until_ms } => notify(
                 tx,
                 &device.identity_id,
                 now,
                 &Event::DeviceSuspended {
-                    name: &device.name,
+                    device: &device_label(device_id),
                     minutes: (until_ms - now + 59_999) / 60_000,
                 },
             )?,
@@ -293,13 +355,77 @@ impl Service {
             };
             tx.close_pin_session(&msg.body.session_id)?;
             let request_id = Some(request_id).filter(|r| !r.is_empty());
-            let e =
-                self.record_wrong_pin(tx, &msg.device_id, &device, request_id.as_deref(), now)?;
+            let e = self.record_wrong_pin(
+                tx,
+                &msg.device_id,
+                &device,
+                &msg.body.session_id,
+                request_id.as_deref(),
+                now,
+            )?;
             Ok(Outcome::Done(PinFailedResponse {
                 attempts_left: e.attempts_left.unwrap_or(0),
                 suspended_until_ms: e.until_ms,
                 server_time_ms: now,
             }))
         })
+    }
+
+    /// Tell the owner, on every channel, about each settled PIN attempt of
+    /// the identity that did not end in a correct proof (wrong or abandoned)
+    /// and was not told yet, with the count since the last approval; an
+    /// abandoned one that left its device suspended or blocked is told as
+    /// such too. Writes state.
+    pub(crate) fn tell_failed_attempts(
+        &self,
+        tx: &Store<'_>,
+        identity_id: &str,
+        now: i64,
+    ) -> Result<()> {
+        for attempt in tx.untold_attempts(identity_id)? {
+            tx.attempt_told(&attempt.session_id)?;
+            let failed = tx.failures_since_last_right(identity_id, &attempt.device_id)?;
+            let label = device_label(&attempt.device_id);
+            let abandoned = attempt.outcome == "abandoned";
+            let event = if abandoned {
+                Event::PinAbandoned {
+                    device: &label,
+                    failed,
+                }
+            } else {
+                Event::WrongPin {
+                    device: &label,
+                    failed,
+                }
+            };
+            notify(tx, identity_id, now, &event)?;
+            if !abandoned {
+                continue;
+            }
+            // A wrong proof tells its own suspension (`record_wrong_pin`);
+            // an abandoned one is told here (PROTOCOL.md §8.6).
+            let Some(device) = tx.device(&attempt.device_id)? else {
+                continue;
+            };
+            match self.lock_of(&device, now) {
+                Lock::Blocked => notify(
+                    tx,
+                    identity_id,
+                    now,
+                    &Event::DeviceBlocked { device: &label },
+                )?,
+                Lock::Suspended { until_ms } => notify(
+                    tx,
+                    identity_id,
+                    now,
+                    &Event::DeviceSuspended {
+                        device: &label,
+                        minutes: (until_ms - now + 59_999) / 60_000,
+                    },
+                )?,
+                Lock::Open => {}
+            }
+        }
+        Ok(())
     }
 }

@@ -34,6 +34,7 @@ impl RequestRow {
             amount: self.amount.clone(),
             account: self.account.clone(),
             recent_declined,
+            failed_pin_attempts: 0,
         }
     }
 
@@ -294,6 +295,12 @@ impl Service {
         let now = self.now_ms();
         self.db.write(|tx| {
             let device = self.authenticate(tx, &msg, now)?;
+            // Lapsed PIN attempts are settled (and told to the owner) here
+            // too, so that the count below includes them.
+            tx.abandon_attempts(&device.identity_id, None, now)?;
+            self.tell_failed_attempts(tx, &device.identity_id, now)?;
+            let failed_pin_attempts =
+                tx.failures_since_last_right(&device.identity_id, &msg.device_id)?;
             let rows = tx.pending_requests(&device.identity_id, now)?;
             let mut requests = Vec::with_capacity(rows.len());
             for r in rows {
@@ -306,7 +313,10 @@ impl Service {
                     &r.request_id,
                     now,
                 )?;
-                requests.push(r.to_pending(recent_declined));
+                requests.push(PendingRequest {
+                    failed_pin_attempts,
+                    ..r.to_pending(recent_declined)
+                });
             }
             Ok(Outcome::Done(PendingResponse {
                 server_time_ms: now,

@@ -5,7 +5,6 @@
 use akuersi_protocol::activity::ActivityKind;
 use akuersi_protocol::activity::{head_bytes, LogEntry, SignedHead, GENESIS};
 use akuersi_protocol::identity::UserId;
-use akuersi_protocol::pin::{MAX_KDF_ITERATIONS, MIN_KDF_ITERATIONS};
 use akuersi_protocol::spake2plus::VerifierRecord;
 use akuersi_protocol::wire::{
     Ack, ActivityQuery, ActivityResponse, ChangeContact, ChangePin, ChangeSettings, ChangeUserId,
@@ -15,7 +14,7 @@ use akuersi_protocol::wire::{
 
 use super::{err, frozen_error, log, malformed, Service};
 use crate::error::{Result, ServiceError};
-use crate::notify::{notify, notify_to, Event};
+use crate::notify::{device_label, notify, notify_to, Event};
 use crate::storage::{DeviceRow, NewVerifier, Outcome, Store};
 
 /// Check a phone number: `+` and 7–15 digits (E.164).
@@ -249,9 +248,10 @@ impl Service {
         let now = self.now_ms();
         VerifierRecord::from_parts(&msg.body.verifier.w0, &msg.body.verifier.l)
             .map_err(|_| malformed("the PIN verifier is not a valid SPAKE2+ record"))?;
-        if !(MIN_KDF_ITERATIONS..=MAX_KDF_ITERATIONS).contains(&msg.body.verifier.kdf_iterations) {
-            return Err(malformed("kdf_iterations is out of range"));
-        }
+        super::enrollment::check_kdf_iterations(
+            msg.body.verifier.kdf_iterations,
+            self.config.min_kdf_iterations,
+        )?;
         self.pin_guarded_write(
             &msg,
             &PinPurpose::ChangePin,
@@ -279,7 +279,9 @@ impl Service {
                     tx,
                     &device.identity_id,
                     now,
-                    &Event::PinChanged { name: &device.name },
+                    &Event::PinChanged {
+                        device: &device_label(&msg.device_id),
+                    },
                 )?;
                 Ok(Outcome::Done(Ack {
                     server_time_ms: now,

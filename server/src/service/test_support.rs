@@ -9,10 +9,17 @@ use akuersi_testkit::HandDevice;
 /// benchmarks' configuration. (The testkit's own `bench::open` returns
 /// the library's `Service`, a different type from this test build's.)
 pub(crate) fn open() -> crate::Service {
-    let clock = std::sync::Arc::new(akuersi_protocol::clock::TestClock::new(akuersi_testkit::T0));
+    open_on(std::sync::Arc::new(
+        akuersi_protocol::clock::TestClock::new(akuersi_testkit::T0),
+    ))
+}
+
+/// Like [`open`], on `clock`, which the test keeps to move time.
+pub(crate) fn open_on(clock: std::sync::Arc<akuersi_protocol::clock::TestClock>) -> crate::Service {
     let config = crate::ServiceConfig {
         synchronous_full: true,
         max_requests_per_hour: u32::MAX,
+        min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
         ..Default::default()
     };
     crate::Service::open(":memory:", clock, config).unwrap()
@@ -71,8 +78,12 @@ pub(crate) fn some_point() -> Vec<u8> {
 /// hers pending, as the device saw it: the service, the device and the
 /// request's id.
 pub(crate) fn pending_log_on() -> (crate::Service, HandDevice, String) {
+    pending_log_on_with(open())
+}
+
+/// Like [`pending_log_on`], on `service`.
+pub(crate) fn pending_log_on_with(service: crate::Service) -> (crate::Service, HandDevice, String) {
     use akuersi_protocol::wire::PendingQuery;
-    let service = open();
     let mut device = enroll(&service, "Aviaja-Nuuk");
     service
         .create_request(akuersi_testkit::log_on("Aviaja-Nuuk"))

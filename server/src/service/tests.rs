@@ -9,7 +9,9 @@ use akuersi_protocol::wire::{
     MAX_ACTIVITY_PAGE, MAX_MESSAGE_BYTES,
 };
 
-use super::test_support::{enroll, open, pending_log_on, some_point, Signs};
+use super::test_support::{
+    enroll, open, open_on, pending_log_on, pending_log_on_with, some_point, Signs,
+};
 use super::{log, normalize_code, Service};
 use crate::storage::{Outcome, RequestRow};
 use akuersi_testkit::T0;
@@ -319,4 +321,209 @@ fn pin_start_commits_the_attempt_before_any_proof() {
         .map(|r| r.kind.as_str().to_owned())
         .collect();
     assert_eq!(kinds.iter().filter(|k| *k == "wrong_pin").count(), 1);
+}
+
+/// The events in the outbox of `user_id` on `channel`, oldest first.
+fn outbox_events(service: &Service, user_id: &str, channel: &str) -> Vec<String> {
+    service
+        .outbox(Some(user_id), 0)
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.channel.as_str() == channel)
+        .filter(|n| !["contact_changed", "activation_code_used"].contains(&n.event.as_str()))
+        .map(|n| n.event)
+        .collect()
+}
+
+#[test]
+fn abandoned_pin_attempts_reach_the_owner_on_every_channel() {
+    let clock = std::sync::Arc::new(akuersi_protocol::clock::TestClock::new(T0));
+    let (service, mut device, request_id) = pending_log_on_with(open_on(clock.clone()));
+    service
+        .operator_set_contact("Aviaja-Nuuk", Some("+299551234"), Some("a@example.gl"))
+        .unwrap();
+    let start = |device: &mut akuersi_testkit::HandDevice| {
+        service
+            .pin_start(device.signed(PinStart {
+                purpose: PinPurpose::Request {
+                    request_id: request_id.clone(),
+                },
+                share_p: some_point(),
+            }))
+            .unwrap()
+    };
+    // A modified app starts a proof and never finishes or reports it.
+    start(&mut device);
+    assert!(outbox_events(&service, "Aviaja-Nuuk", "sms").is_empty());
+    // The next start abandons the first: the owner is told at once.
+    start(&mut device);
+    for channel in ["app", "sms", "email"] {
+        assert_eq!(
+            outbox_events(&service, "Aviaja-Nuuk", channel),
+            ["pin_abandoned"],
+            "{channel}"
+        );
+    }
+    // The second lapses; the next message of any device settles it.
+    clock.advance_ms(120_000);
+    let pending = service.pending(device.signed(PendingQuery {})).unwrap();
+    assert_eq!(
+        outbox_events(&service, "Aviaja-Nuuk", "email"),
+        ["pin_abandoned", "pin_abandoned"]
+    );
+    // And the device is told how many failed since its last approval.
+    assert_eq!(pending.requests[0].failed_pin_attempts, 2);
+    let text = service
+        .outbox(Some("Aviaja-Nuuk"), 0)
+        .unwrap()
+        .pop()
+        .unwrap()
+        .text;
+    assert!(text.contains(": 2."), "{text}");
+}
+
+#[test]
+fn the_identity_budget_suspends_every_device() {
+    let clock = std::sync::Arc::new(akuersi_protocol::clock::TestClock::new(T0));
+    let service = open_on(clock.clone());
+    let mut a = enroll(&service, "Aviaja-Nuuk");
+    let code = service
+        .issue_activation_code("Aviaja-Nuuk", akuersi_protocol::wire::CodeChannel::Paper)
+        .unwrap()
+        .code;
+    let mut b = akuersi_testkit::HandDevice::new().unwrap();
+    service
+        .activate(
+            b.activation(
+                "Aviaja-Nuuk",
+                &code,
+                akuersi_testkit::PIN,
+                akuersi_protocol::pin::MIN_KDF_ITERATIONS,
+                "bench",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let fail = |d: &mut akuersi_testkit::HandDevice| {
+        let started = service.pin_start(d.signed(PinStart {
+            purpose: PinPurpose::ChangeSettings,
+            share_p: some_point(),
+        }))?;
+        service
+            .pin_failed(d.signed(PinFailed {
+                session_id: started.session_id,
+            }))
+            .map(|_| ())
+    };
+    // 4 on each device, waiting out nothing: nobody is suspended yet.
+    let mut made = 0;
+    for _ in 0..4 {
+        fail(&mut a).unwrap();
+        fail(&mut b).unwrap();
+        made += 2;
+    }
+    // Then device by device, waiting out each device's suspension, until
+    // the identity's 15 in 24 hours are used up.
+    while made < 15 {
+        let d = if made % 2 == 0 { &mut a } else { &mut b };
+        match fail(d) {
+            Ok(()) => made += 1,
+            Err(e) if e.code == ErrorCode::DeviceSuspended => {
+                clock.set_ms(e.until_ms.unwrap());
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    // Both devices are now refused, until the oldest failure is 24 h old.
+    for d in [&mut a, &mut b] {
+        let e = fail(d).unwrap_err();
+        assert_eq!(e.code, ErrorCode::DeviceSuspended, "{e}");
+        assert_eq!(e.until_ms, Some(T0 + 24 * 3_600_000));
+    }
+}
+
+#[test]
+fn freezing_cancels_pending_requests() {
+    use akuersi_protocol::wire::Freeze;
+    let (service, mut device, request_id) = pending_log_on();
+    service.freeze(device.signed(Freeze {})).unwrap();
+    let conn = service.db.conn().unwrap();
+    let row = conn.store().request(&request_id).unwrap().unwrap();
+    assert_eq!(row.status, RequestStatus::Cancelled);
+    drop(conn);
+    // Nothing is left that nobody could decide; after the unfreeze the
+    // request does not come back either.
+    service.operator_freeze("Aviaja-Nuuk", false).unwrap();
+    let pending = service.pending(device.signed(PendingQuery {})).unwrap();
+    assert!(pending.requests.is_empty());
+}
+
+#[test]
+fn decide_answers_nothing_about_state_before_the_signature() {
+    use akuersi_protocol::approval::Decision;
+    use akuersi_protocol::wire::{Decide, Freeze};
+    let (service, mut device, request_id) = pending_log_on();
+    let device_id = device.device_id.clone();
+    // Somebody who knows the device id and the request id, but not the key.
+    let forged = |decision| Decide {
+        device_id: device_id.clone(),
+        request_id: request_id.clone(),
+        decision,
+        pake: None,
+        channel_binding: None,
+        signature: vec![7; 64],
+    };
+    let code = |d: Decide| service.decide(d).unwrap_err().code;
+    assert_eq!(code(forged(Decision::Reject)), ErrorCode::BadSignature);
+    // The identity frozen (the request is cancelled with it): still only
+    // `bad_signature`, never `identity_frozen` or `request_cancelled`.
+    service.freeze(device.signed(Freeze {})).unwrap();
+    assert_eq!(code(forged(Decision::Reject)), ErrorCode::BadSignature);
+    assert_eq!(code(forged(Decision::Report)), ErrorCode::BadSignature);
+    // Blocked (ten counted attempts): the same.
+    service.operator_freeze("Aviaja-Nuuk", false).unwrap();
+    service
+        .db
+        .write(|tx| {
+            tx.count_pin_attempt(&device_id, 10, T0)?;
+            Ok(Outcome::Done(()))
+        })
+        .unwrap();
+    assert_eq!(code(forged(Decision::Reject)), ErrorCode::BadSignature);
+}
+
+#[test]
+fn the_default_service_refuses_pin_kdf_counts_below_600_000() {
+    use akuersi_protocol::pin::MIN_KDF_ITERATIONS;
+    use akuersi_protocol::wire::CodeChannel;
+    let clock = std::sync::Arc::new(akuersi_protocol::clock::TestClock::new(T0));
+    let service = Service::open(":memory:", clock, crate::ServiceConfig::default()).unwrap();
+    service.create_identity("Aviaja-Nuuk").unwrap();
+    let code = service
+        .issue_activation_code("Aviaja-Nuuk", CodeChannel::Paper)
+        .unwrap()
+        .code;
+    let device = akuersi_testkit::HandDevice::new().unwrap();
+    // The service cannot see how w0 was derived; it checks the count the
+    // device declares (cheaply derived here, the count is what is judged).
+    let verifier = device
+        .verifier(akuersi_testkit::PIN, MIN_KDF_ITERATIONS)
+        .unwrap();
+    let with = |iterations: u32| {
+        let v = akuersi_protocol::wire::VerifierRegistration {
+            kdf_iterations: iterations,
+            ..verifier.clone()
+        };
+        device
+            .activation_with("Aviaja-Nuuk", &code, v, "phone", "android")
+            .unwrap()
+    };
+    let before = service.state_digest().unwrap();
+    for low in [MIN_KDF_ITERATIONS, 100_000, 599_999] {
+        let e = service.activate(with(low)).unwrap_err();
+        assert_eq!(e.code, ErrorCode::Malformed, "{low}: {e}");
+        assert!(e.message.contains("600000"), "{e}");
+    }
+    assert_eq!(service.state_digest().unwrap(), before, "nothing changed");
+    service.activate(with(600_000)).unwrap();
 }

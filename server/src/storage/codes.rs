@@ -63,6 +63,13 @@ impl Store<'_> {
         )
     }
 
+    /// Bump the one-row write pad: a refusal that counts nothing then still
+    /// commits a write, like one that counts a wrong try, and changes no
+    /// service state (the pad is in no state table).
+    pub(crate) fn bump_pad(&self) -> Result<()> {
+        self.exec("UPDATE write_pad SET pad = pad + 1 WHERE id = 1", [])
+    }
+
     /// Use a code up.
     pub(crate) fn use_code(&self, code_id: i64, now_ms: i64) -> Result<()> {
         self.exec(

@@ -4,7 +4,8 @@ use super::Store;
 use crate::error::Result;
 
 /// Every table whose rows are service state, in a fixed order.
-pub(super) const STATE_TABLES: [&str; 9] = [
+/// (`write_pad` is not: it only makes refusals cost a write.)
+pub(super) const STATE_TABLES: [&str; 10] = [
     "identities",
     "devices",
     "activation_codes",
@@ -14,6 +15,7 @@ pub(super) const STATE_TABLES: [&str; 9] = [
     "device_additions",
     "notifications",
     "unfreeze_proofs",
+    "pin_attempts",
 ];
 
 impl Store<'_> {

@@ -150,4 +150,29 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     "CREATE INDEX requests_by_expiry ON requests(expires_at_ms);
     CREATE INDEX pake_sessions_by_expiry ON pake_sessions(expires_at_ms);
     CREATE INDEX notifications_by_time ON notifications(at_ms);",
+    // 4: every PIN attempt, kept for the rolling failure budget that a
+    // correct proof does not refill, and for telling the owner about each
+    // attempt that did not end in a correct proof; a one-row table that
+    // refusals bump so that they cost a write like the refusals that count
+    // something (a wrong activation code for any user ID).
+    "CREATE TABLE pin_attempts (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        session_id TEXT NOT NULL UNIQUE,
+        device_id TEXT NOT NULL,
+        identity_id TEXT NOT NULL,
+        started_at_ms INTEGER NOT NULL,
+        lapses_at_ms INTEGER NOT NULL,
+        outcome TEXT NOT NULL DEFAULT 'open',
+        told INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX pin_attempts_by_device ON pin_attempts(device_id, started_at_ms);
+    CREATE INDEX pin_attempts_by_identity ON pin_attempts(identity_id, started_at_ms);
+    CREATE INDEX pin_attempts_open ON pin_attempts(identity_id, outcome, lapses_at_ms);
+    CREATE INDEX pin_attempts_untold ON pin_attempts(identity_id, id)
+        WHERE told = 0 AND outcome IN ('wrong', 'abandoned');
+    CREATE TABLE write_pad (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        pad INTEGER NOT NULL
+    );
+    INSERT INTO write_pad(id, pad) VALUES (1, 0);",
 ];

@@ -9,7 +9,7 @@
 //! against guessing is written before the guess is checked.
 //!
 //! One file per table group: [`identities`], [`devices`], [`codes`]
-//! (activation codes), [`requests`], [`pin_sessions`], [`activity`] (the
+//! (activation codes), [`requests`], [`pin_sessions`], [`pin_attempts`] (the failure budget), [`activity`] (the
 //! hash-chained log), [`additions`] (device additions), [`notifications`]
 //! (the outbox), [`unfreeze`] (unfreeze proofs), [`keys`] (rotation statements of the service key)
 //! and [`diagnostics`]; [`migrations`] holds the schema and [`db`] the
@@ -55,6 +55,7 @@ mod identities;
 mod keys;
 mod migrations;
 mod notifications;
+mod pin_attempts;
 mod pin_sessions;
 mod requests;
 pub(crate) mod retention;
@@ -70,11 +71,12 @@ use crate::error::Result;
 
 pub(crate) use activity::NewActivity;
 pub(crate) use additions::{AdditionRow, NewAddition};
-pub(crate) use codes::{LiveCode, NewActivationCode};
+pub(crate) use codes::NewActivationCode;
 pub(crate) use db::{Db, Outcome};
 pub(crate) use devices::{DeviceRow, NewDevice, NewVerifier};
 pub(crate) use identities::NewIdentity;
 pub(crate) use notifications::NewNotification;
+pub(crate) use pin_attempts::NewPinAttempt;
 pub(crate) use pin_sessions::NewPinSession;
 pub(crate) use requests::{NewRequest, RequestDecision, RequestRow};
 pub use retention::RetainedTable;

@@ -78,6 +78,26 @@ impl Store<'_> {
         )
     }
 
+    /// A session of the device for `purpose` (as JSON), used or not, lapsed
+    /// or not: what a signature over it covers.
+    pub(crate) fn any_pin_session(
+        &self,
+        session_id: &str,
+        device_id: &str,
+        purpose: &str,
+    ) -> Result<Option<PinSessionShares>> {
+        self.maybe(
+            "SELECT share_p, share_v, expected_confirm_p FROM pake_sessions
+             WHERE session_id = ?1 AND device_id = ?2 AND purpose = ?3",
+            params![session_id, device_id, purpose],
+            row_to!(PinSessionShares {
+                share_p,
+                share_v,
+                expected_confirm_p
+            }),
+        )
+    }
+
     /// The request ("" for an operation) of an unused session of the
     /// device, lapsed or not.
     pub(crate) fn unused_pin_session_request(

@@ -277,6 +277,16 @@ impl Store<'_> {
         )
     }
 
+    /// Cancel every pending, unexpired request of the identity (at freeze: nobody may
+    /// decide them while it is frozen, and none is left for after).
+    pub(crate) fn cancel_pending_requests(&self, identity_id: &str, now_ms: i64) -> Result<()> {
+        self.exec(
+            "UPDATE requests SET status = 'cancelled', decided_at_ms = ?2
+             WHERE identity_id = ?1 AND status = 'pending' AND expires_at_ms > ?2",
+            params![identity_id, now_ms],
+        )
+    }
+
     /// The requester withdrew a request.
     pub(crate) fn cancel_request(&self, request_id: &str, now_ms: i64) -> Result<()> {
         self.exec(

@@ -17,7 +17,7 @@ use akuersi_core::transport::{Transport, TransportError, TransportResponse};
 use akuersi_protocol::clock::{Clock, TestClock};
 use akuersi_protocol::wire::paths;
 use akuersi_server::http::{self, HttpConfig, ServerHandle};
-use akuersi_server::{Service, ServiceConfig};
+use akuersi_server::Service;
 use akuersi_testkit::Tap;
 use serde_json::{json, Value};
 
@@ -58,8 +58,11 @@ impl Fixture {
 
     /// In-memory service, the given HTTP settings.
     pub fn start_with(config: HttpConfig) -> Self {
-        let (clock, service) =
-            akuersi_testkit::service_on_test_clock(":memory:", TOKEN, ServiceConfig::default());
+        let (clock, service) = akuersi_testkit::service_on_test_clock(
+            ":memory:",
+            TOKEN,
+            akuersi_testkit::fast_kdf_config(),
+        );
         let server = http::spawn_with(service.clone(), config).unwrap();
         let base = server.base_url();
         Self {

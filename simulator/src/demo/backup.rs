@@ -473,10 +473,14 @@ impl Story<'_> {
             .find(|n| n.event == "device_addition_started")
             .map(|n| n.text)
             .unwrap_or_default();
+        let label = akuersi_server::notify::DeviceLabel::of(&phone.device_id);
         p.check(
-            text.contains(self.w.phone.name) && text.contains("60"),
-            "the notice names the device that started it and the 60-minute wait, and says \
-             what to do if this was not you: stop it and freeze",
+            text.contains(label.as_str())
+                && !text.contains(self.w.phone.name)
+                && text.contains("60"),
+            "the notice names the device that started it by its label (never by the name, which \
+             needs no PIN to change) and the 60-minute wait, and says what to do if this was not \
+             you: stop it and freeze",
         )?;
         self.w.advance(p, 20 * 60_000, "Aviaja makes coffee")?;
         let additions = self.status_screen(p, &self.w.phone, &phone)?;

@@ -135,6 +135,7 @@ fn known_unknown_and_frozen_user_ids_take_the_same_time() {
         ":memory:",
         akuersi_server::ServiceConfig {
             max_requests_per_hour: u32::MAX,
+            min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
             ..Default::default()
         },
     );

@@ -9,16 +9,22 @@
 //!   enumeration by answer shape and timing, lock-out from a user ID alone;
 //!   envelopes replayed to another endpoint, PIN sessions out of order,
 //!   cross-identity device additions and stale pairing payloads (§4.2).
+//! * [`activation_codes`]: wrong activation codes answer alike, whatever
+//!   codes the identity has (§4.1), and a timing harness for them.
 //! * [`lockout`]: the thief of the device, and lock-out as an attack (§4.3,
 //!   §4.5).
 //! * [`device_store`]: a copy of the device's storage (§4.4).
+//! * [`laundering`]: such a copy guessing between the owner's approvals
+//!   (§4.4), and text set without the PIN in official messages (§4.3).
 //! * [`invalid_points`] and [`wycheproof`]: a malicious peer's SPAKE2+
 //!   shares and ECDSA signatures (the "Fuzzing" section's attack tests).
 
+mod activation_codes;
 mod attacks;
 mod attacks_more;
 mod device_store;
 mod invalid_points;
+mod laundering;
 mod lockout;
 mod wycheproof;
 

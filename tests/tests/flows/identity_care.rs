@@ -4,6 +4,7 @@
 use akuersi_core::Error;
 use akuersi_protocol::wire::{AdditionStatus, Channel};
 use akuersi_protocol::wire::{ErrorCode, RequestStatus};
+use akuersi_server::notify::DeviceLabel;
 use akuersi_testkit::*;
 
 const USER: &str = "Aviaja-Nuuk";
@@ -437,10 +438,12 @@ fn every_event_reaches_the_right_channels() {
     assert!(first.iter().any(|n| n.event == "contact_changed"));
     assert!(first.iter().all(|n| n.channel == Channel::App));
     assert!(phone.app.notifications(phone.id()).unwrap().is_empty());
-    // Texts are rendered with their parameters.
-    assert!(first
-        .iter()
-        .any(|n| n.event == "device_removed" && n.text.contains("\"tablet\"")));
+    // Texts are rendered with their parameters; a device is named by the
+    // label made from its id, never by the name a device set.
+    let tablet_label = DeviceLabel::of(&tablet.profile.device_id);
+    assert!(first.iter().any(|n| n.event == "device_removed"
+        && n.text.contains(&format!("\"{}\"", tablet_label.as_str()))
+        && !n.text.contains("tablet")));
 }
 
 #[test]
@@ -483,7 +486,15 @@ fn opt_in_notice_on_every_use() {
     assert!(told_everywhere(&w, "identity_used"));
     let n = w.service.outbox(Some(USER), 0).unwrap();
     let used = n.iter().find(|n| n.event == "identity_used").unwrap();
-    assert!(used.text.contains("Demo Bank"), "{}", used.text);
+    // The requester's name came from an unauthenticated caller: it is not
+    // repeated on the service's behalf. The device is named by its label.
+    assert!(!used.text.contains("Demo Bank"), "{}", used.text);
+    assert!(
+        used.text
+            .contains(DeviceLabel::of(&phone.profile.device_id).as_str()),
+        "{}",
+        used.text
+    );
 }
 
 #[test]

@@ -28,6 +28,7 @@ fn a_flood_of_requests_is_purged_and_the_database_returns_to_its_size() {
         ServiceConfig {
             max_requests_per_hour: u32::MAX,
             retention: policy.clone(),
+            min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
             ..ServiceConfig::default()
         },
     );
@@ -109,6 +110,7 @@ fn each_purge_batch_is_bounded_and_old_notifications_go() {
                 batch: 7,
                 ..RetentionPolicy::default()
             },
+            min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
             ..ServiceConfig::default()
         },
     );
@@ -162,6 +164,7 @@ fn disk_growth_per_create() {
         ServiceConfig {
             max_requests_per_hour: u32::MAX,
             synchronous_full: false,
+            min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
             ..ServiceConfig::default()
         },
     );

@@ -113,6 +113,9 @@ pub(super) fn card_lines(v: &RequestView) -> (Vec<Line<'static>>, Vec<Line<'stat
     if let Some(w) = &v.fatigue_warning {
         out.push(styled(format!("⚠ {w}"), red()));
     }
+    if let Some(w) = &v.failed_pins_warning {
+        out.push(styled(format!("⚠ {w}"), red()));
+    }
     if let Some(kind) = v.channel_binding {
         if v.channel_confirmed {
             out.push(styled("✓ Code from the screen accepted", green()));
