@@ -300,6 +300,18 @@ fn classify(e: &ureq::Error, request_timeout: Duration) -> (Failure, String) {
             Failure::MaybeSent,
             format!("no answer within {} s", request_timeout.as_secs_f32()),
         ),
+        // A TLS handshake that failed (such as an untrusted certificate):
+        // nothing was sent, and trying again cannot help.
+        E::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+        {
+            (
+                Failure::Fatal,
+                format!("TLS handshake failed ({io}); check the service's certificate, fingerprint or CA"),
+            )
+        }
         E::Io(io) => (Failure::MaybeSent, format!("connection failed ({io})")),
         E::Protocol(p) => (Failure::MaybeSent, format!("broken HTTP answer ({p})")),
         other => (Failure::Fatal, other.to_string()),

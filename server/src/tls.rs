@@ -100,6 +100,15 @@ impl ServerTls {
     }
 }
 
+/// SHA-256 of the first certificate in a PEM text (what a client pins).
+pub fn certificate_fingerprint(cert_pem: &[u8]) -> Result<[u8; 32], TlsError> {
+    let leaf = CertificateDer::pem_slice_iter(cert_pem)
+        .next()
+        .ok_or_else(|| TlsError("the certificate file holds no certificate".into()))?
+        .map_err(|e| TlsError(format!("the certificate file does not parse: {e}")))?;
+    Ok(sha256(leaf.as_ref()))
+}
+
 /// `sha256:` and the lowercase hex of `digest`.
 pub fn fingerprint_string(digest: &[u8; 32]) -> String {
     let mut s = String::with_capacity(7 + 64);

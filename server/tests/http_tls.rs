@@ -103,6 +103,12 @@ fn another_certificate_is_refused_under_a_pin() {
         .health()
         .unwrap_err();
     assert!(err.reason.contains(&fx.base), "{}", err.reason);
+    assert!(
+        err.reason.contains("TLS handshake failed"),
+        "{}",
+        err.reason
+    );
+    assert!(!err.reason.contains("may or may not"), "{}", err.reason);
     // With no pin and no CA, the web PKI roots do not know a development
     // certificate either.
     assert!(client(&fx.base, |_| {}).health().is_err());

@@ -28,6 +28,7 @@ pub mod output;
 pub mod profile;
 pub mod serve;
 pub mod timefmt;
+pub mod tls;
 pub mod wire;
 
 pub use demo::{run, DemoOptions, DemoSummary, Scenario};

@@ -1,4 +1,4 @@
-//! `akuersi-sim serve`: the reference identity service over HTTP (the
+//! `akuersi-sim serve`: the reference identity service over HTTPS (the
 //! server's own axum router) on one SQLite file, with the Demo Bank page and
 //! its backend ([`crate::bank`]) merged into the same router.
 
@@ -20,6 +20,7 @@ use axum::response::Response;
 use crate::bank::{self, DemoBank};
 use crate::error::SimError;
 use crate::profile::{DEFAULT_DATA_DIR, DEFAULT_SERVICE_URL};
+use crate::tls::ServeTls;
 
 /// The service's database file in the data folder.
 pub const SERVICE_DB: &str = "service.sqlite";
@@ -29,8 +30,7 @@ pub const TOKEN_FILE: &str = "operator-token";
 /// `serve` options.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on. Loopback by default; anything else is plain HTTP
-    /// and needs TLS in front.
+    /// Address to listen on. Loopback by default.
     #[arg(long, value_name = "IP:PORT", default_value_t = DEFAULT_ADDR)]
     pub addr: SocketAddr,
     /// Data folder: the service keeps `service.sqlite` and the operator token
@@ -51,6 +51,9 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECONDS",
           value_parser = clap::value_parser!(u32).range(i64::from(MIN_TTL_SECONDS)..=i64::from(MAX_TTL_SECONDS)))]
     pub ttl: Option<u32>,
+    /// TLS: certificate files, or the development certificate, or plain HTTP.
+    #[command(flatten)]
+    pub tls: crate::tls::ServeTlsArgs,
 }
 
 /// Run `serve` until Ctrl-C (or SIGTERM).
@@ -103,6 +106,7 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
     // process, through the same dispatcher the HTTP front uses.
     let bank = DemoBank::new(Arc::new(InProcessTransport::new(service.clone())), args.ttl);
 
+    let tls = args.tls.resolve(&args.data, args.addr)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("akuersi-serve")
@@ -114,6 +118,10 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
         let addr = listener.local_addr()?;
         let config = HttpConfig {
             addr,
+            tls: match &tls {
+                ServeTls::Https { tls, .. } => Some(tls.clone()),
+                ServeTls::Plain => None,
+            },
             ..HttpConfig::default()
         };
         let router = http::router_with(service.clone(), &config)
@@ -127,8 +135,9 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
             generated,
             &token_file,
             args.ttl,
+            &tls,
         )?;
-        http::serve(listener, router, http::shutdown_signal()).await?;
+        http::serve_with(listener, router, &config, http::shutdown_signal()).await?;
         Ok(())
     });
     // Dropping the runtime waits for SQLite work still running on its
@@ -155,8 +164,13 @@ fn print_banner(
     generated: bool,
     token_file: &Path,
     ttl: Option<u32>,
+    tls: &ServeTls,
 ) -> Result<(), SimError> {
-    let base = format!("http://{addr}");
+    let scheme = match tls {
+        ServeTls::Https { .. } => "https",
+        ServeTls::Plain => "http",
+    };
+    let base = format!("{scheme}://{addr}");
     let mut out = std::io::stdout().lock();
     writeln!(out, "Akuersi simulator: identity service and Demo Bank")?;
     writeln!(
@@ -177,6 +191,22 @@ fn print_banner(
             token_file.display()
         )?;
     }
+    match tls {
+        ServeTls::Https { tls, dev } => {
+            writeln!(out, "  TLS certificate:       {}", tls.fingerprint_string())?;
+            if let Some(file) = dev {
+                writeln!(
+                    out,
+                    "                         (self-signed, for development: {})",
+                    file.display()
+                )?;
+            }
+        }
+        ServeTls::Plain => writeln!(
+            out,
+            "  TLS:                   none (plain HTTP on loopback)"
+        )?,
+    }
     writeln!(out, "  Database:              {}", db.display())?;
     writeln!(
         out,
@@ -193,6 +223,13 @@ fn print_banner(
     }
     if data != Path::new(DEFAULT_DATA_DIR) {
         flags.push_str(&format!(" --data {}", data.display()));
+    }
+    if let ServeTls::Https { tls, dev: None } = tls {
+        // Not the development certificate the others find in DIR.
+        flags.push_str(&format!(
+            " --server-fingerprint {}",
+            tls.fingerprint_string()
+        ));
     }
     writeln!(
         out,
