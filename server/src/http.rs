@@ -201,11 +201,16 @@ pub struct HttpConfig {
     /// request before the service closes it. Default 30 s.
     pub idle_timeout: Duration,
     /// Most connections open at once (at least 1). Connections over the cap
-    /// are closed at once, before anything is read. Default 1024.
+    /// are closed at once, before anything is read. Default 1024 (the
+    /// process's file-descriptor limit must be higher).
     pub max_connections: usize,
     /// Most connections open at once from one source address (at least 1);
     /// behind [`HttpConfig::trusted_proxy`], most messages at once from one
-    /// client address. Default 32.
+    /// client address. Default 64: enough for a household or an office
+    /// behind one address, few enough that it takes 16 addresses to fill the
+    /// default [`HttpConfig::max_connections`]. Behind carrier-grade NAT many
+    /// phones share one address; there, put the service behind a proxy and
+    /// set [`HttpConfig::trusted_proxy`].
     pub max_connections_per_address: usize,
     /// A proxy whose client-address header is believed. Only connections
     /// whose TCP peer is this address are read for the header, and they are
@@ -228,7 +233,7 @@ impl Default for HttpConfig {
             read_timeout: Duration::from_secs(20),
             idle_timeout: Duration::from_secs(30),
             max_connections: 1024,
-            max_connections_per_address: 32,
+            max_connections_per_address: 64,
             trusted_proxy: None,
             tls: None,
         }

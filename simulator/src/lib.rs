@@ -27,6 +27,7 @@ pub mod operator;
 pub mod output;
 pub mod profile;
 pub mod serve;
+pub mod slow;
 pub mod timefmt;
 pub mod tls;
 pub mod wire;
