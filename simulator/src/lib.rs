@@ -21,6 +21,7 @@ pub mod bench;
 pub mod card;
 pub mod clock;
 pub mod demo;
+pub mod edge;
 pub mod error;
 pub mod load;
 pub mod operator;
@@ -29,7 +30,6 @@ pub mod profile;
 pub mod serve;
 pub mod slow;
 pub mod timefmt;
-pub mod tls;
 pub mod wire;
 
 pub use demo::{run, DemoOptions, DemoSummary, Scenario};

@@ -39,7 +39,7 @@ pub struct OperatorArgs {
     pub data: PathBuf,
     /// How to trust the service's certificate.
     #[command(flatten)]
-    pub tls: crate::tls::ClientTlsArgs,
+    pub tls: crate::edge::ClientTlsArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: OperatorCommand,

@@ -80,7 +80,7 @@ pub struct OpenOptions {
     /// Service base URL.
     pub service_url: String,
     /// How to trust an `https://` service.
-    pub tls: crate::tls::ClientTlsArgs,
+    pub tls: crate::edge::ClientTlsArgs,
     /// PBKDF2 iterations for new PINs.
     pub kdf_iterations: u32,
     /// Language for new identities on this installation.

@@ -18,9 +18,9 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::bank::{self, DemoBank};
+use crate::edge::ServeTls;
 use crate::error::SimError;
 use crate::profile::{DEFAULT_DATA_DIR, DEFAULT_SERVICE_URL};
-use crate::tls::ServeTls;
 
 /// The service's database file in the data folder.
 pub const SERVICE_DB: &str = "service.sqlite";
@@ -53,7 +53,10 @@ pub struct ServeArgs {
     pub ttl: Option<u32>,
     /// TLS: certificate files, or the development certificate, or plain HTTP.
     #[command(flatten)]
-    pub tls: crate::tls::ServeTlsArgs,
+    pub tls: crate::edge::ServeTlsArgs,
+    /// HTTP limits: connection caps, trusted proxy.
+    #[command(flatten)]
+    pub limits: crate::edge::ServeLimitArgs,
 }
 
 /// Run `serve` until Ctrl-C (or SIGTERM).
@@ -116,7 +119,7 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
             .await
             .map_err(|e| SimError::Demo(format!("cannot listen on {}: {e}", args.addr)))?;
         let addr = listener.local_addr()?;
-        let config = HttpConfig {
+        let mut config = HttpConfig {
             addr,
             tls: match &tls {
                 ServeTls::Https { tls, .. } => Some(tls.clone()),
@@ -124,6 +127,7 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
             },
             ..HttpConfig::default()
         };
+        args.limits.apply(&mut config)?;
         let router = http::router_with(service.clone(), &config)
             .merge(bank::router(bank))
             .fallback(not_found);

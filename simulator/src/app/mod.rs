@@ -44,7 +44,7 @@ pub struct AppArgs {
     pub kdf_iterations: u32,
     /// How to trust the service's certificate.
     #[command(flatten)]
-    pub tls: crate::tls::ClientTlsArgs,
+    pub tls: crate::edge::ClientTlsArgs,
     /// An action to run without the terminal UI.
     #[command(subcommand)]
     pub command: Option<cli::AppCommand>,

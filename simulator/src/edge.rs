@@ -1,5 +1,6 @@
-//! TLS settings of the simulator's commands: `serve`'s certificate (given,
-//! or a self-signed development certificate kept in its data folder), and
+//! The service's edge in the simulator's commands: `serve`'s HTTP limits and
+//! its certificate (given, or a self-signed development certificate kept in
+//! its data folder), and
 //! how `app`, `operator` and `load` trust the service (a pinned SHA-256
 //! fingerprint, a CA file, or by default the development certificate found
 //! in the data folder they share with `serve`).
@@ -9,6 +10,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use akuersi_core::http::HttpTransportConfig;
+use akuersi_server::http::{HttpConfig, TrustedProxy};
 use akuersi_server::tls::{self, ServerTls};
 
 use crate::error::SimError;
@@ -32,6 +34,43 @@ pub struct ServeTlsArgs {
     /// Serve plain HTTP instead of HTTPS. Only on a loopback address.
     #[arg(long, conflicts_with_all = ["tls_cert", "tls_key"])]
     pub insecure_http: bool,
+}
+
+/// `serve`'s HTTP limits (PROTOCOL §2); the defaults are the service's.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ServeLimitArgs {
+    /// Most connections open at once (default 1024).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+    /// Most connections open at once from one address (default 64).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections_per_address: Option<u32>,
+    /// A load balancer whose client-address header is believed (only for
+    /// connections from this address).
+    #[arg(long, value_name = "IP", requires = "client_addr_header")]
+    pub trusted_proxy: Option<IpAddr>,
+    /// The header the trusted proxy puts the client's address in, such as
+    /// x-forwarded-for (its last entry counts).
+    #[arg(long, value_name = "NAME", requires = "trusted_proxy")]
+    pub client_addr_header: Option<String>,
+}
+
+impl ServeLimitArgs {
+    /// Apply the options to `config`. Fails on a header name that is not one.
+    pub fn apply(&self, config: &mut HttpConfig) -> Result<(), SimError> {
+        if let Some(n) = self.max_connections {
+            config.max_connections = n as usize;
+        }
+        if let Some(n) = self.max_connections_per_address {
+            config.max_connections_per_address = n as usize;
+        }
+        if let (Some(addr), Some(header)) = (self.trusted_proxy, &self.client_addr_header) {
+            let header = axum::http::HeaderName::from_bytes(header.trim().as_bytes())
+                .map_err(|_| SimError::Demo(format!("{header:?} is not an HTTP header name")))?;
+            config.trusted_proxy = Some(TrustedProxy { addr, header });
+        }
+        Ok(())
+    }
 }
 
 /// How `serve` speaks.
@@ -173,6 +212,30 @@ impl ClientTlsArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limit_flags_reach_the_http_config() {
+        let mut config = HttpConfig::default();
+        ServeLimitArgs {
+            max_connections: Some(10),
+            max_connections_per_address: Some(2),
+            trusted_proxy: Some("10.0.0.1".parse().unwrap()),
+            client_addr_header: Some("X-Forwarded-For".into()),
+        }
+        .apply(&mut config)
+        .unwrap();
+        assert_eq!(config.max_connections, 10);
+        assert_eq!(config.max_connections_per_address, 2);
+        let proxy = config.trusted_proxy.unwrap();
+        assert_eq!(proxy.addr, "10.0.0.1".parse::<IpAddr>().unwrap());
+        assert_eq!(proxy.header.as_str(), "x-forwarded-for");
+        let bad = ServeLimitArgs {
+            trusted_proxy: Some("10.0.0.1".parse().unwrap()),
+            client_addr_header: Some("not a header".into()),
+            ..ServeLimitArgs::default()
+        };
+        assert!(bad.apply(&mut HttpConfig::default()).is_err());
+    }
 
     #[test]
     fn plain_http_only_on_loopback() {
