@@ -748,7 +748,7 @@ impl Connection {
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(settings.header_read_timeout)
-            .max_buf_size(MAX_HEAD_BYTES.max(8192) * 2)
+            .max_header_size(MAX_HEAD_BYTES)
             .keep_alive(true);
         let conn = builder.serve_connection(io, service);
         tokio::pin!(conn);
