@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use akuersi_protocol::wire::paths;
-use akuersi_server::http::{ClientAddr, HttpConfig, ServerHandle, TrustedProxy};
+use akuersi_server::http::{self, ClientAddr, HttpConfig, ServerHandle, TrustedProxy};
 use axum::http::HeaderName;
 use common::*;
 
@@ -418,4 +418,20 @@ fn an_idle_kept_alive_connection_is_closed() {
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     assert_eq!(exchange(&mut s, &health_request("")).0, 200);
     assert!(closed_by_server(&mut s));
+}
+
+#[test]
+fn an_oversized_request_head_is_refused() {
+    let fx = serve(HttpConfig::ephemeral());
+    let mut s = TcpStream::connect(fx.server.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let big = "a".repeat(http::MAX_HEAD_BYTES + 1024);
+    let _ = s.write_all(health_request(&format!("x-filler: {big}\r\n")).as_slice());
+    let mut answer = Vec::new();
+    let _ = s.read_to_end(&mut answer);
+    assert!(
+        answer.starts_with(b"HTTP/1.1 431"),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
 }
