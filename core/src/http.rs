@@ -15,6 +15,13 @@
 //!
 //! Behaviour, all configurable through [`HttpTransportConfig`]:
 //!
+//! * **Trust.** `https://` servers are checked against the web PKI roots
+//!   unless the config names a CA ([`HttpTransportConfig::ca_pem`]: only its
+//!   certificates are trusted) or pins the service's certificate by its
+//!   SHA-256 ([`HttpTransportConfig::server_fingerprint`], as
+//!   `akuersi-sim serve` prints it for its development certificate). A
+//!   pinned certificate is trusted exactly: no name, date or CA check, any
+//!   other certificate is refused; proxies are not used then.
 //! * **Base URL.** `https://…` anywhere; plain `http://` only to a loopback
 //!   host (`127.0.0.0/8`, `[::1]`, `localhost`) unless
 //!   [`HttpTransportConfig::allow_plain_http`] says otherwise. Proxies from
@@ -77,6 +84,14 @@ pub struct HttpTransportConfig {
     /// Meant for callers that talk to the service continuously, such as the
     /// simulator's load driver.
     pub keep_alive: bool,
+    /// Trust the service's certificate only if the SHA-256 of its DER
+    /// encoding is this: `sha256:` and 64 hex digits (colons between byte
+    /// pairs allowed). Default `None`. Takes precedence over
+    /// [`HttpTransportConfig::ca_pem`].
+    pub server_fingerprint: Option<String>,
+    /// Trust only the CA certificate(s) in this PEM text instead of the web
+    /// PKI roots. Default `None`.
+    pub ca_pem: Option<String>,
 }
 
 impl HttpTransportConfig {
@@ -90,6 +105,8 @@ impl HttpTransportConfig {
             retry_backoff: Duration::from_millis(200),
             allow_plain_http: false,
             keep_alive: false,
+            server_fingerprint: None,
+            ca_pem: None,
         }
     }
 }
@@ -128,10 +145,16 @@ impl HttpTransport {
     }
 
     /// A transport with the given settings. Fails if the base URL is not
-    /// `http(s)://host[:port][/prefix]`, or is plain `http` to a host other
-    /// than loopback without [`HttpTransportConfig::allow_plain_http`].
+    /// `http(s)://host[:port][/prefix]`, is plain `http` to a host other
+    /// than loopback without [`HttpTransportConfig::allow_plain_http`], or if
+    /// the fingerprint or CA PEM does not parse.
     pub fn with_config(config: HttpTransportConfig) -> Result<Self, TransportError> {
         let (base, loopback) = check_base_url(&config.base_url, config.allow_plain_http)?;
+        let pin = config
+            .server_fingerprint
+            .as_deref()
+            .map(parse_fingerprint)
+            .transpose()?;
         let mut builder = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -141,11 +164,29 @@ impl HttpTransport {
             .timeout_connect(Some(config.connect_timeout))
             .timeout_global(Some(config.request_timeout))
             .user_agent(concat!("akuersi-core/", env!("CARGO_PKG_VERSION")));
-        if loopback {
+        if loopback || pin.is_some() {
             builder = builder.proxy(None);
         }
+        if pin.is_none() {
+            if let Some(pem) = &config.ca_pem {
+                builder = builder.tls_config(
+                    ureq::tls::TlsConfig::builder()
+                        .root_certs(ureq::tls::RootCerts::new_with_certs(&ca_certificates(pem)?))
+                        .build(),
+                );
+            }
+        }
+        let agent_config = builder.build();
+        let agent = match pin {
+            Some(pin) => ureq::Agent::with_parts(
+                agent_config,
+                pinned::connector(pin),
+                ureq::unversioned::resolver::DefaultResolver::default(),
+            ),
+            None => ureq::Agent::new_with_config(agent_config),
+        };
         Ok(Self {
-            agent: ureq::Agent::new_with_config(builder.build()),
+            agent,
             base,
             config,
         })
@@ -259,9 +300,250 @@ fn classify(e: &ureq::Error, request_timeout: Duration) -> (Failure, String) {
             Failure::MaybeSent,
             format!("no answer within {} s", request_timeout.as_secs_f32()),
         ),
+        // A TLS handshake that failed (such as an untrusted certificate):
+        // nothing was sent, and trying again cannot help.
+        E::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()) =>
+        {
+            (
+                Failure::Fatal,
+                format!("TLS handshake failed ({io}); check the service's certificate, fingerprint or CA"),
+            )
+        }
         E::Io(io) => (Failure::MaybeSent, format!("connection failed ({io})")),
         E::Protocol(p) => (Failure::MaybeSent, format!("broken HTTP answer ({p})")),
         other => (Failure::Fatal, other.to_string()),
+    }
+}
+
+/// `sha256:` and 64 hex digits (colons allowed) → the digest.
+fn parse_fingerprint(text: &str) -> Result<[u8; 32], TransportError> {
+    let bad = || TransportError {
+        reason: format!(
+            "the server fingerprint {text:?} is not `sha256:` followed by 64 hex digits"
+        ),
+    };
+    let hex = text
+        .trim()
+        .strip_prefix("sha256:")
+        .or_else(|| text.trim().strip_prefix("SHA256:"))
+        .ok_or_else(bad)?;
+    let digits: Vec<u8> = hex.bytes().filter(|b| *b != b':').collect();
+    if digits.len() != 64 {
+        return Err(bad());
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in digits.chunks(2).enumerate() {
+        let pair = std::str::from_utf8(pair).map_err(|_| bad())?;
+        out[i] = u8::from_str_radix(pair, 16).map_err(|_| bad())?;
+    }
+    Ok(out)
+}
+
+/// The certificates of a CA PEM text (at least one).
+fn ca_certificates(pem: &str) -> Result<Vec<ureq::tls::Certificate<'static>>, TransportError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let certs = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TransportError {
+            reason: format!("the CA certificate file does not parse: {e}"),
+        })?;
+    if certs.is_empty() {
+        return Err(TransportError {
+            reason: "the CA certificate file holds no certificate".into(),
+        });
+    }
+    Ok(certs
+        .iter()
+        .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+        .collect())
+}
+
+/// TLS to a service whose certificate is pinned by its SHA-256: a ureq
+/// connector chain (TCP, then rustls with a verifier that accepts exactly
+/// the pinned certificate).
+mod pinned {
+    use std::io::{Read, Write};
+    use std::sync::Arc;
+
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::crypto::CryptoProvider;
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, StreamOwned};
+    use ureq::unversioned::transport::{
+        Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, TcpConnector,
+        Transport, TransportAdapter,
+    };
+
+    /// TCP, then TLS checked against `pin`.
+    pub(super) fn connector(pin: [u8; 32]) -> impl Connector {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let verifier = Arc::new(PinnedCert {
+            pin,
+            provider: provider.clone(),
+        });
+        let config = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map(|b| {
+                b.dangerous()
+                    .with_custom_certificate_verifier(verifier)
+                    .with_no_client_auth()
+            });
+        ().chain(TcpConnector::default()).chain(PinnedTls {
+            config: config.map(Arc::new).map_err(|e| e.to_string()),
+        })
+    }
+
+    #[derive(Debug)]
+    struct PinnedCert {
+        pin: [u8; 32],
+        provider: Arc<CryptoProvider>,
+    }
+
+    impl ServerCertVerifier for PinnedCert {
+        fn verify_server_cert(
+            &self,
+            end_entity: &CertificateDer<'_>,
+            _intermediates: &[CertificateDer<'_>],
+            _server_name: &ServerName<'_>,
+            _ocsp_response: &[u8],
+            _now: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            let digest = ring::digest::digest(&ring::digest::SHA256, end_entity.as_ref());
+            if digest.as_ref() == self.pin {
+                Ok(ServerCertVerified::assertion())
+            } else {
+                Err(rustls::Error::InvalidCertificate(
+                    rustls::CertificateError::ApplicationVerificationFailure,
+                ))
+            }
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.provider.signature_verification_algorithms,
+            )
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            rustls::crypto::verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.provider.signature_verification_algorithms,
+            )
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+            self.provider
+                .signature_verification_algorithms
+                .supported_schemes()
+        }
+    }
+
+    #[derive(Debug)]
+    struct PinnedTls {
+        config: Result<Arc<ClientConfig>, String>,
+    }
+
+    impl<In: Transport> Connector<In> for PinnedTls {
+        type Out = Either<In, PinnedTransport>;
+
+        fn connect(
+            &self,
+            details: &ConnectionDetails,
+            chained: Option<In>,
+        ) -> Result<Option<Self::Out>, ureq::Error> {
+            let Some(transport) = chained else {
+                return Ok(None);
+            };
+            if !details.needs_tls() || transport.is_tls() {
+                return Ok(Some(Either::A(transport)));
+            }
+            let config = self
+                .config
+                .as_ref()
+                .map_err(|_| ureq::Error::Tls("no TLS configuration for the pinned certificate"))?
+                .clone();
+            let host = details
+                .uri
+                .host()
+                .ok_or(ureq::Error::Tls("no host to connect to"))?;
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            let name = ServerName::try_from(host.to_owned())
+                .map_err(|_| ureq::Error::Tls("the host is not a valid TLS server name"))?;
+            let mut conn = ClientConnection::new(config, name)?;
+            let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
+            sock.set_timeout(details.timeout);
+            conn.complete_io(&mut sock)?;
+            Ok(Some(Either::B(PinnedTransport {
+                buffers: LazyBuffers::new(
+                    details.config.input_buffer_size(),
+                    details.config.output_buffer_size(),
+                ),
+                stream: StreamOwned { conn, sock },
+            })))
+        }
+    }
+
+    pub(super) struct PinnedTransport {
+        buffers: LazyBuffers,
+        stream: StreamOwned<ClientConnection, TransportAdapter>,
+    }
+
+    impl std::fmt::Debug for PinnedTransport {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("PinnedTransport").finish_non_exhaustive()
+        }
+    }
+
+    impl Transport for PinnedTransport {
+        fn buffers(&mut self) -> &mut dyn Buffers {
+            &mut self.buffers
+        }
+
+        fn transmit_output(
+            &mut self,
+            amount: usize,
+            timeout: NextTimeout,
+        ) -> Result<(), ureq::Error> {
+            self.stream.get_mut().set_timeout(timeout);
+            let output = &self.buffers.output()[..amount];
+            self.stream.write_all(output)?;
+            Ok(())
+        }
+
+        fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
+            self.stream.get_mut().set_timeout(timeout);
+            let input = self.buffers.input_append_buf();
+            let amount = self.stream.read(input)?;
+            self.buffers.input_appended(amount);
+            Ok(amount > 0)
+        }
+
+        fn is_open(&mut self) -> bool {
+            self.stream.get_mut().get_mut().is_open()
+        }
+
+        fn is_tls(&self) -> bool {
+            true
+        }
     }
 }
 

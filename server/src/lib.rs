@@ -17,6 +17,7 @@ pub mod lockout;
 pub mod notify;
 pub mod service;
 mod storage;
+pub mod tls;
 pub mod transport;
 
 // The service's parts kept their old paths (`akuersi_server::channel::…`).

@@ -223,9 +223,9 @@ fn shutdown_lets_a_message_in_flight_finish() {
     let body = serde_json::to_vec(&log_on("aviaja.k")).unwrap();
     let addr = fx.server.addr();
 
-    // Half a message is in; the handler has its slot and waits for the rest.
+    // Half a message is in; the handler waits for the rest.
     let mut conn = start_slow_post(addr, paths::CREATE_REQUEST, &body, body.len() / 2);
-    wait_for_line(&["admitted", paths::CREATE_REQUEST]);
+    wait_for_line(&["receiving", paths::CREATE_REQUEST]);
 
     // Shutdown starts (stop accepting)…
     let Fixture {
@@ -253,7 +253,7 @@ fn shutdown_lets_a_message_in_flight_finish() {
 fn a_message_that_does_not_arrive_in_time_is_refused() {
     let _serial = serial();
     let fx = Fixture::start_with(HttpConfig {
-        request_timeout: Duration::from_millis(300),
+        read_timeout: Duration::from_millis(300),
         ..HttpConfig::ephemeral()
     });
     let before = fx.digest();

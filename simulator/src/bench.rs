@@ -485,6 +485,7 @@ pub fn run(dir: &Path, quick: bool) -> Report {
             duration: Duration::from_secs(plan.load_secs),
             data_dir: Some(dir.to_path_buf()),
             rate,
+            ..crate::load::LoadOptions::default()
         })
     };
     let closed = load(None);

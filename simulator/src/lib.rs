@@ -21,6 +21,7 @@ pub mod bench;
 pub mod card;
 pub mod clock;
 pub mod demo;
+pub mod edge;
 pub mod error;
 pub mod load;
 pub mod operator;
@@ -28,6 +29,7 @@ pub mod output;
 pub mod profile;
 pub mod serve;
 pub mod serve_keys;
+pub mod slow;
 pub mod timefmt;
 pub mod wire;
 

@@ -49,6 +49,7 @@ use akuersi_protocol::wire::{
     RequestStatus,
 };
 use akuersi_server::http::{spawn_with, HttpConfig};
+use akuersi_server::tls::ServerTls;
 use akuersi_server::{Service, ServiceConfig};
 use akuersi_testkit::{log_on, HandDevice, PIN};
 use clap::Args;
@@ -81,6 +82,12 @@ pub struct LoadOptions {
     /// client starts the next operation as soon as the last one ends, which
     /// measures the service saturated.
     pub rate: Option<f64>,
+    /// Serve HTTPS (a development certificate made for the run, pinned by
+    /// the clients) instead of plain HTTP.
+    pub tls: bool,
+    /// Slow connections ([`crate::slow`]) held against the service while
+    /// the clients run; 0 for none.
+    pub slow_clients: usize,
 }
 
 impl Default for LoadOptions {
@@ -90,6 +97,8 @@ impl Default for LoadOptions {
             duration: Duration::from_secs(30),
             data_dir: None,
             rate: None,
+            tls: false,
+            slow_clients: 0,
         }
     }
 }
@@ -210,6 +219,11 @@ pub struct LoadReport {
     pub first_verification_failures: Vec<String>,
     /// The service's SQLite file, when it was kept ([`LoadOptions::data_dir`]).
     pub database: Option<PathBuf>,
+    /// Whether the service spoke HTTPS ([`LoadOptions::tls`]).
+    pub tls: bool,
+    /// Slow connections held meanwhile ([`LoadOptions::slow_clients`]) and
+    /// what they saw.
+    pub slow: Option<(usize, crate::slow::SlowReport)>,
 }
 
 impl LoadReport {
@@ -229,14 +243,22 @@ impl LoadReport {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "akuersi-sim load: {} clients, {:.1} s, {}, loopback HTTP, SQLite file (durable: group commit)",
+            "akuersi-sim load: {} clients, {:.1} s, {}, loopback {}, SQLite file (durable: group commit)",
             self.clients,
             self.seconds,
             match self.rate {
                 Some(r) => format!("paced at {r:.0} operations/s in all"),
                 None => "closed loop (no pause between operations)".into(),
-            }
+            },
+            if self.tls { "HTTPS (TLS 1.3, kept-alive connections)" } else { "HTTP" }
         );
+        if let Some((n, slow)) = &self.slow {
+            let _ = writeln!(
+                s,
+                "  meanwhile {n} slow connections held (half heads and 1-byte-a-second bodies): {} opened, {} closed by the service",
+                slow.opened, slow.closed_by_service
+            );
+        }
         let _ = writeln!(
             s,
             "  one operation = create, pending, pin-start (SPAKE2+ finished on the device), signed decide"
@@ -336,6 +358,18 @@ pub struct LoadArgs {
     /// Default: closed loop, as fast as the service answers.
     #[arg(long, value_name = "OPS")]
     pub rate: Option<f64>,
+    /// Serve HTTPS (a development certificate made for the run).
+    #[arg(long, conflicts_with = "compare_tls")]
+    pub tls: bool,
+    /// Run the load twice, over plain HTTP and then over HTTPS, and print
+    /// the ratio of the two.
+    #[arg(long)]
+    pub compare_tls: bool,
+    /// Hold this many slow connections against the service meanwhile (half
+    /// request heads and bodies at one byte a second, from 127.0.0.2 and up).
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = clap::value_parser!(u16).range(0..=4000))]
+    pub slow_clients: u16,
 }
 
 /// `akuersi-sim load`: run, print the table; failure on any error or
@@ -346,7 +380,12 @@ pub fn main(args: LoadArgs) -> ExitCode {
         duration: Duration::from_secs(args.secs),
         data_dir: args.data,
         rate: args.rate,
+        tls: args.tls,
+        slow_clients: usize::from(args.slow_clients),
     };
+    if args.compare_tls {
+        return compare_tls(options);
+    }
     eprintln!(
         "akuersi-sim load: {} clients for {} s …",
         options.clients,
@@ -366,6 +405,53 @@ pub fn main(args: LoadArgs) -> ExitCode {
             eprintln!("akuersi-sim load: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `load --compare-tls`: plain HTTP, then HTTPS, then the ratios.
+fn compare_tls(options: LoadOptions) -> ExitCode {
+    let mut reports = Vec::new();
+    for tls in [false, true] {
+        let options = LoadOptions {
+            tls,
+            ..options.clone()
+        };
+        eprintln!(
+            "akuersi-sim load: {} clients for {} s over {} …",
+            options.clients,
+            options.duration.as_secs(),
+            if tls { "HTTPS" } else { "HTTP" }
+        );
+        match run(&options) {
+            Ok(report) => {
+                print!("{}", report.table());
+                println!();
+                reports.push(report);
+            }
+            Err(e) => {
+                eprintln!("akuersi-sim load: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    let (plain, tls) = (&reports[0], &reports[1]);
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "HTTPS / HTTP in this run: throughput {:.2}×, call p50 {:.2}×, call p99 {:.2}× ({:.0} vs {:.0} operations/s; p99 {:.2} vs {:.2} ms)",
+        ratio(tls.ops_per_sec, plain.ops_per_sec),
+        ratio(ms(tls.http.p50), ms(plain.http.p50)),
+        ratio(ms(tls.http.p99), ms(plain.http.p99)),
+        tls.ops_per_sec,
+        plain.ops_per_sec,
+        ms(tls.http.p99),
+        ms(plain.http.p99),
+    );
+    if reports.iter().all(LoadReport::passed) {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("akuersi-sim load: errors or verification findings (see above)");
+        ExitCode::FAILURE
     }
 }
 
@@ -403,9 +489,33 @@ pub fn run(options: &LoadOptions) -> Result<LoadReport, LoadError> {
     let mut devices = (0..options.clients)
         .map(|i| LoadDevice::enroll(&service, &format!("Load-User-{i}")))
         .collect::<Result<Vec<_>, _>>()?;
-    let server = spawn_with(service.clone(), HttpConfig::ephemeral())
-        .map_err(|e| LoadError::Setup(format!("starting the HTTP server: {e}")))?;
+    let (tls, pin) = if options.tls {
+        let dev = akuersi_server::tls::generate_dev_certificate(&["127.0.0.1".into()])
+            .and_then(|d| ServerTls::from_pem(d.cert_pem.as_bytes(), d.key_pem.as_bytes()))
+            .map_err(|e| LoadError::Setup(format!("making a TLS certificate: {e}")))?;
+        let pin = dev.fingerprint_string();
+        (Some(dev), Some(pin))
+    } else {
+        (None, None)
+    };
+    // The clients all come from 127.0.0.1, like many users behind one
+    // address: the per-address cap must let them all in.
+    let defaults = HttpConfig::ephemeral();
+    let per_address = defaults
+        .max_connections_per_address
+        .max(options.clients + 8);
+    let server = spawn_with(
+        service.clone(),
+        HttpConfig {
+            tls,
+            max_connections_per_address: per_address,
+            ..defaults
+        },
+    )
+    .map_err(|e| LoadError::Setup(format!("starting the HTTP server: {e}")))?;
     let base = server.base_url();
+    let slow = (options.slow_clients > 0)
+        .then(|| crate::slow::SlowClients::start(server.addr(), options.slow_clients, per_address));
 
     let started = Instant::now();
     let until = started + options.duration;
@@ -420,12 +530,14 @@ pub fn run(options: &LoadOptions) -> Result<LoadReport, LoadError> {
                     let first = started + every.mul_f64(i as f64 / options.clients as f64);
                     (first, every)
                 });
-                s.spawn(move || client(base, device, until, pace))
+                let pin = pin.clone();
+                s.spawn(move || client(base, pin, device, until, pace))
             })
             .collect();
         handles.into_iter().map(|h| h.join()).collect()
     });
     let seconds = started.elapsed().as_secs_f64();
+    let slow = slow.map(|s| (options.slow_clients, s.stop()));
     server.shutdown().map_err(LoadError::Shutdown)?;
 
     let mut all = Tally::default();
@@ -461,6 +573,8 @@ pub fn run(options: &LoadOptions) -> Result<LoadReport, LoadError> {
         verification_failures: check.failures.count,
         first_verification_failures: check.failures.first,
         database: folder.kept(),
+        tls: options.tls,
+        slow,
     })
 }
 
@@ -657,6 +771,7 @@ impl Tally {
 /// One client: operations back to back until `until`.
 fn client(
     base: &str,
+    pin: Option<String>,
     device: &mut LoadDevice,
     until: Instant,
     pace: Option<(Instant, Duration)>,
@@ -666,6 +781,7 @@ fn client(
     // and a requester's back end keep theirs.
     let config = HttpTransportConfig {
         keep_alive: true,
+        server_fingerprint: pin,
         ..HttpTransportConfig::new(base)
     };
     let transport = match HttpTransport::with_config(config) {

@@ -37,6 +37,9 @@ pub struct OperatorArgs {
     /// The data folder `serve` uses, to read its operator token file.
     #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR)]
     pub data: PathBuf,
+    /// How to trust the service's certificate.
+    #[command(flatten)]
+    pub tls: crate::edge::ClientTlsArgs,
     /// What to do.
     #[command(subcommand)]
     pub command: OperatorCommand,
@@ -114,7 +117,8 @@ fn token(args: &OperatorArgs) -> Result<String, SimError> {
 
 fn run(args: OperatorArgs) -> Result<(), SimError> {
     let token = token(&args)?;
-    let transport = HttpTransport::new(&args.service)
+    let config = args.tls.transport_config(&args.service, &args.data)?;
+    let transport = HttpTransport::with_config(config)
         .map_err(|e| SimError::Demo(format!("bad service URL: {}", e.reason)))?;
     let t: &dyn Transport = &transport;
     match args.command {

@@ -15,7 +15,7 @@ use crate::error::SimError;
 /// Default data folder of `serve` and `app` (relative to the working folder).
 pub const DEFAULT_DATA_DIR: &str = "akuersi-sim-data";
 /// Default service URL of `app` and `operator`: the service's default address.
-pub const DEFAULT_SERVICE_URL: &str = "http://127.0.0.1:8400";
+pub const DEFAULT_SERVICE_URL: &str = "https://127.0.0.1:8400";
 /// Platform label the simulator's app installations send at activation.
 pub const PLATFORM: &str = "desktop";
 
@@ -79,6 +79,8 @@ pub struct OpenOptions {
     pub name: String,
     /// Service base URL.
     pub service_url: String,
+    /// How to trust an `https://` service.
+    pub tls: crate::edge::ClientTlsArgs,
     /// PBKDF2 iterations for new PINs.
     pub kdf_iterations: u32,
     /// Language for new identities on this installation.
@@ -97,7 +99,10 @@ pub fn open(options: &OpenOptions) -> Result<Arc<Installation>, SimError> {
         .to_str()
         .ok_or_else(|| SimError::Demo("the data folder's path is not valid UTF-8".into()))?
         .to_owned();
-    let transport = HttpTransport::new(&options.service_url)
+    let config = options
+        .tls
+        .transport_config(&options.service_url, &options.data)?;
+    let transport = HttpTransport::with_config(config)
         .map_err(|e| SimError::Demo(format!("bad service URL: {}", e.reason)))?;
     let vault = Arc::new(SoftwareVault::from_key_file(&files.vault_key)?);
     Ok(Installation::open(
@@ -143,7 +148,7 @@ mod tests {
     fn default_url_is_the_services_default_address() {
         assert_eq!(
             DEFAULT_SERVICE_URL,
-            format!("http://{}", akuersi_server::http::DEFAULT_ADDR)
+            format!("https://{}", akuersi_server::http::DEFAULT_ADDR)
         );
     }
 

@@ -1,4 +1,4 @@
-//! `akuersi-sim serve`: the reference identity service over HTTP (the
+//! `akuersi-sim serve`: the reference identity service over HTTPS (the
 //! server's own axum router) on one SQLite file, with the Demo Bank page and
 //! its backend ([`crate::bank`]) merged into the same router.
 
@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::bank::{self, DemoBank};
+use crate::edge::ServeTls;
 use crate::error::SimError;
 use crate::profile::{DEFAULT_DATA_DIR, DEFAULT_SERVICE_URL};
 
@@ -29,8 +30,7 @@ pub const TOKEN_FILE: &str = "operator-token";
 /// `serve` options.
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on. Loopback by default; anything else is plain HTTP
-    /// and needs TLS in front.
+    /// Address to listen on. Loopback by default.
     #[arg(long, value_name = "IP:PORT", default_value_t = DEFAULT_ADDR)]
     pub addr: SocketAddr,
     /// Data folder: the service keeps `service.sqlite` and the operator token
@@ -59,6 +59,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "N", default_value_t = akuersi_server::service::config::DEFAULT_MIN_KDF_ITERATIONS,
           value_parser = clap::value_parser!(u32).range(i64::from(akuersi_protocol::pin::MIN_KDF_ITERATIONS)..=i64::from(akuersi_protocol::pin::MAX_KDF_ITERATIONS)))]
     pub min_kdf_iterations: u32,
+    /// TLS: certificate files, or the development certificate, or plain HTTP.
+    #[command(flatten)]
+    pub tls: crate::edge::ServeTlsArgs,
+    /// HTTP limits: connection caps, trusted proxy.
+    #[command(flatten)]
+    pub limits: crate::edge::ServeLimitArgs,
 }
 
 /// Run `serve` until Ctrl-C (or SIGTERM).
@@ -111,6 +117,7 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
     // process, through the same dispatcher the HTTP front uses.
     let bank = DemoBank::new(Arc::new(InProcessTransport::new(service.clone())), args.ttl);
 
+    let tls = args.tls.resolve(&args.data, args.addr)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("akuersi-serve")
@@ -120,10 +127,15 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
             .await
             .map_err(|e| SimError::Demo(format!("cannot listen on {}: {e}", args.addr)))?;
         let addr = listener.local_addr()?;
-        let config = HttpConfig {
+        let mut config = HttpConfig {
             addr,
+            tls: match &tls {
+                ServeTls::Https { tls, .. } => Some(tls.clone()),
+                ServeTls::Plain => None,
+            },
             ..HttpConfig::default()
         };
+        args.limits.apply(&mut config)?;
         let router = http::router_with(service.clone(), &config)
             .merge(bank::router(bank))
             .fallback(not_found);
@@ -135,9 +147,10 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
             generated,
             &token_file,
             args.ttl,
+            &tls,
         )?;
         crate::serve_keys::spawn_jobs(&service);
-        http::serve(listener, router, http::shutdown_signal()).await?;
+        http::serve_with(listener, router, &config, http::shutdown_signal()).await?;
         Ok(())
     });
     // Dropping the runtime waits for SQLite work still running on its
@@ -156,6 +169,8 @@ async fn not_found() -> Response {
     r
 }
 
+// Each line of the banner has its own argument; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn print_banner(
     addr: SocketAddr,
     data: &Path,
@@ -164,8 +179,13 @@ fn print_banner(
     generated: bool,
     token_file: &Path,
     ttl: Option<u32>,
+    tls: &ServeTls,
 ) -> Result<(), SimError> {
-    let base = format!("http://{addr}");
+    let scheme = match tls {
+        ServeTls::Https { .. } => "https",
+        ServeTls::Plain => "http",
+    };
+    let base = format!("{scheme}://{addr}");
     let mut out = std::io::stdout().lock();
     writeln!(out, "Akuersi simulator: identity service and Demo Bank")?;
     writeln!(
@@ -186,6 +206,22 @@ fn print_banner(
             token_file.display()
         )?;
     }
+    match tls {
+        ServeTls::Https { tls, dev } => {
+            writeln!(out, "  TLS certificate:       {}", tls.fingerprint_string())?;
+            if let Some(file) = dev {
+                writeln!(
+                    out,
+                    "                         (self-signed, for development: {})",
+                    file.display()
+                )?;
+            }
+        }
+        ServeTls::Plain => writeln!(
+            out,
+            "  TLS:                   none (plain HTTP on loopback)"
+        )?,
+    }
     writeln!(out, "  Database:              {}", db.display())?;
     writeln!(
         out,
@@ -202,6 +238,13 @@ fn print_banner(
     }
     if data != Path::new(DEFAULT_DATA_DIR) {
         flags.push_str(&format!(" --data {}", data.display()));
+    }
+    if let ServeTls::Https { tls, dev: None } = tls {
+        // Not the development certificate the others find in DIR.
+        flags.push_str(&format!(
+            " --server-fingerprint {}",
+            tls.fingerprint_string()
+        ));
     }
     writeln!(
         out,

@@ -87,7 +87,9 @@ impl Serve {
             .recv_timeout(Duration::from_secs(20))
             .expect("serve printed its URLs");
         let base = page.trim_end_matches("/demo-bank/").to_owned();
-        assert_eq!(base, format!("http://127.0.0.1:{port}"));
+        // HTTPS, with the development certificate `serve` made in its data
+        // folder (the app and operator commands pin it from there).
+        assert_eq!(base, format!("https://127.0.0.1:{port}"));
         Self {
             child,
             base,
@@ -243,6 +245,31 @@ fn serve_enrolled(dir: &TempDir, port: u16, ttl: Option<u32>, user: &str) -> Ser
     s
 }
 
+/// A client for the Demo Bank's JSON API on `serve` in `data`: it trusts
+/// only the development certificate `serve` made there.
+fn bank_agent(data: &Path) -> ureq::Agent {
+    let pem = std::fs::read(data.join("tls-cert.pem")).expect("serve's development certificate");
+    let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert!(!certs.is_empty(), "no certificate in tls-cert.pem");
+    ureq::Agent::new_with_config(
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(30)))
+            .proxy(None)
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
 fn http_agent() -> ureq::Agent {
     ureq::Agent::new_with_config(
         ureq::Agent::config_builder()
@@ -329,6 +356,9 @@ impl Browser {
                 "alwaysMatch": {
                     "browserName": "chrome",
                     "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args },
+                    // The page is served over HTTPS with `serve`'s
+                    // self-signed development certificate.
+                    "acceptInsecureCerts": true,
                     "goog:loggingPrefs": { "browser": "ALL" }
                 }
             }
@@ -637,7 +667,7 @@ fn service_killed_and_restarted_mid_flow() {
     let dir = TempDir::new("restart");
     let port = free_port();
     let mut s = serve_enrolled(&dir, port, None, "Hans.Aasiaat");
-    let agent = http_agent();
+    let agent = bank_agent(&dir.0);
     let started = s.start_bank_login(&agent, "Hans.Aasiaat");
     let login = started["login_id"].as_str().expect("a login id").to_owned();
 
@@ -738,7 +768,7 @@ impl Drop for Tmux {
 fn terminal_app_opens_a_request_and_approves_with_pin() {
     let dir = TempDir::new("tui");
     let s = serve_enrolled(&dir, free_port(), None, "Aviaja-Nuuk");
-    let agent = http_agent();
+    let agent = bank_agent(&dir.0);
     let started = s.start_bank_login(&agent, "Aviaja-Nuuk");
     let login = started["login_id"].as_str().expect("a login id").to_owned();
     let reference = started["reference"]

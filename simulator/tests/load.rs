@@ -14,6 +14,7 @@ fn a_short_load_has_no_error_and_every_approval_is_verified_in_the_service() {
         duration: Duration::from_secs(2),
         data_dir: Some(dir.clone()),
         rate: None,
+        ..LoadOptions::default()
     })
     .expect("the load runs");
     let _ = std::fs::remove_dir_all(&dir);
@@ -63,6 +64,7 @@ fn a_paced_load_starts_no_more_operations_than_its_schedule() {
         duration: Duration::from_secs(2),
         data_dir: None,
         rate: Some(20.0),
+        ..LoadOptions::default()
     })
     .expect("the load runs");
     assert_eq!(report.errors, 0, "{:?}", report.first_errors);
@@ -82,4 +84,37 @@ fn a_rate_that_is_not_a_positive_number_is_refused() {
         };
         assert!(run(&options).is_err(), "{rate}");
     }
+}
+
+#[test]
+fn the_load_runs_over_https_with_a_pinned_certificate() {
+    let report = run(&LoadOptions {
+        clients: 2,
+        duration: Duration::from_secs(2),
+        tls: true,
+        ..LoadOptions::default()
+    })
+    .expect("the load runs");
+    assert!(report.tls);
+    assert_eq!(report.errors, 0, "{:?}", report.first_errors);
+    assert!(report.operations > 0);
+    assert!(report.passed());
+    assert!(report.table().contains("HTTPS"));
+}
+
+#[test]
+fn honest_clients_get_through_while_slow_clients_are_held() {
+    let report = run(&LoadOptions {
+        clients: 2,
+        duration: Duration::from_secs(2),
+        slow_clients: 16,
+        ..LoadOptions::default()
+    })
+    .expect("the load runs");
+    let (n, slow) = report.slow.expect("slow clients ran");
+    assert_eq!(n, 16);
+    assert!(slow.opened >= 16, "{slow:?}");
+    assert_eq!(report.errors, 0, "{:?}", report.first_errors);
+    assert!(report.operations > 0);
+    assert!(report.passed());
 }

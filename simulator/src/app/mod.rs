@@ -42,6 +42,9 @@ pub struct AppArgs {
           value_parser = clap::value_parser!(u32)
               .range(i64::from(MIN_KDF_ITERATIONS)..=i64::from(MAX_KDF_ITERATIONS)))]
     pub kdf_iterations: u32,
+    /// How to trust the service's certificate.
+    #[command(flatten)]
+    pub tls: crate::edge::ClientTlsArgs,
     /// An action to run without the terminal UI.
     #[command(subcommand)]
     pub command: Option<cli::AppCommand>,
@@ -55,6 +58,7 @@ impl AppArgs {
             service_url: self.service.clone(),
             kdf_iterations: self.kdf_iterations,
             language: self.language.clone(),
+            tls: self.tls.clone(),
         }
     }
 }
