@@ -26,6 +26,7 @@ pub mod load;
 pub mod operator;
 pub mod output;
 pub mod profile;
+pub mod requesters;
 pub mod serve;
 pub mod timefmt;
 pub mod wire;

@@ -39,7 +39,7 @@ use akuersi_core::keystore::SoftwareVault;
 use akuersi_core::transport::{call, Transport};
 use akuersi_core::Error;
 use akuersi_protocol::approval::Decision;
-use akuersi_protocol::clock::SystemClock;
+use akuersi_protocol::clock::{Clock, SystemClock};
 use akuersi_protocol::wire::*;
 use akuersi_server::lockout::LockoutPolicy;
 use akuersi_server::{Service, ServiceConfig};
@@ -150,6 +150,7 @@ fn crash_child() {
     match role.as_str() {
         "service" => {
             let service = Service::open(&db, Arc::new(SystemClock), config()).unwrap();
+            register_demo_bank(&service);
             let server = akuersi_server::http::spawn(Arc::new(service)).unwrap();
             println!("AKUERSI-LISTENING {}", server.base_url());
             loop {
@@ -168,8 +169,11 @@ fn app_child(db: &str) {
     let app = open_app(db, &std::env::var(VAULT).unwrap(), t.clone());
     println!("AKUERSI-READY");
     for round in 0u64.. {
-        match call::<_, CreateRequestResponse>(t.as_ref(), paths::CREATE_REQUEST, &log_on(APP_USER))
-        {
+        match call::<_, CreateRequestResponse>(
+            t.as_ref(),
+            paths::CREATE_REQUEST,
+            &signed(log_on(APP_USER), SystemClock.now_ms()),
+        ) {
             Ok(_)
             | Err(Error::Service {
                 code: ErrorCode::PendingRequestExists,
@@ -365,7 +369,11 @@ fn decide_once(
     let p = match dev.pending_via(t)?.requests.into_iter().next() {
         Some(p) => p,
         None => {
-            match call::<_, CreateRequestResponse>(t, paths::CREATE_REQUEST, &log_on(DECIDER)) {
+            match call::<_, CreateRequestResponse>(
+                t,
+                paths::CREATE_REQUEST,
+                &signed(log_on(DECIDER), SystemClock.now_ms()),
+            ) {
                 Ok(_)
                 | Err(Error::Service {
                     code: ErrorCode::PendingRequestExists,
@@ -734,6 +742,7 @@ fn app_survives_random_kills_while_approving() {
     );
     let service_db = dir.file("service.sqlite");
     let service = Arc::new(Service::open(&service_db, Arc::new(SystemClock), config()).unwrap());
+    register_demo_bank(&service);
     let code = new_identity_code(&service, APP_USER);
     let server = akuersi_server::http::spawn(service.clone()).unwrap();
     let base = server.base_url();

@@ -15,7 +15,19 @@ pub(crate) fn open() -> crate::Service {
         max_requests_per_hour: u32::MAX,
         ..Default::default()
     };
-    crate::Service::open(":memory:", clock, config).unwrap()
+    let service = crate::Service::open(":memory:", clock, config).unwrap();
+    service
+        .register_requester(akuersi_testkit::demo_bank())
+        .unwrap();
+    service
+}
+
+/// `req` as Demo Bank sends it to `service`: signed at the service's clock.
+pub(crate) fn bank_signed<T: akuersi_protocol::wire::RequesterBody>(
+    service: &crate::Service,
+    req: T,
+) -> akuersi_protocol::wire::RequesterSigned<T> {
+    akuersi_testkit::signed(req, service.now_ms())
 }
 
 /// Create `user_id` and enroll a new hand-built device for it.
@@ -75,7 +87,10 @@ pub(crate) fn pending_log_on() -> (crate::Service, HandDevice, String) {
     let service = open();
     let mut device = enroll(&service, "Aviaja-Nuuk");
     service
-        .create_request(akuersi_testkit::log_on("Aviaja-Nuuk"))
+        .create_request(bank_signed(
+            &service,
+            akuersi_testkit::log_on("Aviaja-Nuuk"),
+        ))
         .unwrap();
     let pending = service.pending(device.signed(PendingQuery {})).unwrap();
     let request_id = pending.requests[0].request_id.clone();

@@ -11,7 +11,8 @@
 //! One file per table group: [`identities`], [`devices`], [`codes`]
 //! (activation codes), [`requests`], [`pin_sessions`], [`activity`] (the
 //! hash-chained log), [`additions`] (device additions), [`notifications`]
-//! (the outbox), [`unfreeze`] (unfreeze proofs), [`keys`] (the service key)
+//! (the outbox), [`unfreeze`] (unfreeze proofs), [`requesters`] (the
+//! requester registry and nonces), [`keys`] (the service key)
 //! and [`diagnostics`]; [`migrations`] holds the schema and [`db`] the
 //! connection, the transaction helper and group commit.
 //!
@@ -56,6 +57,7 @@ mod keys;
 mod migrations;
 mod notifications;
 mod pin_sessions;
+mod requesters;
 mod requests;
 mod unfreeze;
 
