@@ -743,4 +743,101 @@ mod tests {
         assert_eq!(seconds_between(1, 300_000), 300);
         assert_eq!(seconds_between(300_000, 0), 0);
     }
+
+    #[test]
+    fn the_bank_checks_the_signed_channel_answer_name_and_expiry() {
+        use akuersi_protocol::approval::{ApprovalStatement, Evidence};
+        use akuersi_protocol::crypto::device_id_for;
+        use akuersi_protocol::wire::qr_value;
+        use ring::rand::SystemRandom;
+        use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+
+        let rng = SystemRandom::new();
+        let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref(), &rng).unwrap();
+        let public = pair.public_key().as_ref().to_vec();
+        let rid = "0123456789abcdef0123456789abcdef";
+        let texts = validate_texts(log_on_texts("R7K4")).unwrap();
+        let signed = ApprovalStatement {
+            request_id: rid.into(),
+            nonce: vec![7; 32],
+            requester_id: REQUESTER_ID.into(),
+            requester_name: REQUESTER_NAME.into(),
+            action: Action::LogOn,
+            texts: texts.clone(),
+            amount: None,
+            account: None,
+            expires_at_ms: 1_800_000_300_000,
+            decision: Decision::Approve,
+            device_id: device_id_for(&public),
+            pake: None,
+            channel_binding: Some("4711".into()),
+        };
+        let poll_of = |st: &ApprovalStatement| {
+            let statement = st.encode();
+            PollResponse {
+                request_id: rid.into(),
+                status: RequestStatus::Approved,
+                expires_at_ms: st.expires_at_ms,
+                server_time_ms: 0,
+                evidence: Some(Evidence {
+                    device_id: st.device_id.clone(),
+                    device_public_key: public.clone(),
+                    signature: pair.sign(&rng, &statement).unwrap().as_ref().to_vec(),
+                    statement,
+                }),
+                channel_code: None,
+                qr_value: None,
+            }
+        };
+        let by_code = Expected {
+            texts,
+            action: Action::LogOn,
+            amount: None,
+            account: None,
+            binding: Some(ChannelBindingKind::Code),
+            channel_code: Some("4711".into()),
+            expires_at_ms: 1_800_000_300_000,
+        };
+        assert_eq!(check_evidence(&poll_of(&signed), rid, &by_code), Ok(()));
+        let refused: Vec<(&str, fn(&mut ApprovalStatement))> = vec![
+            ("another code", |s| s.channel_binding = Some("4712".into())),
+            ("no code", |s| s.channel_binding = None),
+            ("another name", |s| s.requester_name = "Demo Bonk".into()),
+            ("another expiry", |s| s.expires_at_ms += 60_000),
+            ("another requester", |s| {
+                s.requester_id = "other-bank".into()
+            }),
+            ("another request", |s| s.request_id = "f".repeat(32)),
+            ("a rejection", |s| s.decision = Decision::Reject),
+        ];
+        for (what, change) in refused {
+            let mut st = signed.clone();
+            change(&mut st);
+            assert!(
+                check_evidence(&poll_of(&st), rid, &by_code).is_err(),
+                "{what} was accepted"
+            );
+        }
+        // By QR: a value of this request, not another's; without binding: none.
+        let by_qr = Expected {
+            binding: Some(ChannelBindingKind::Qr),
+            channel_code: None,
+            ..by_code
+        };
+        let mut st = signed.clone();
+        st.channel_binding = Some(qr_value(rid, &[9; 32], 17));
+        assert_eq!(check_evidence(&poll_of(&st), rid, &by_qr), Ok(()));
+        st.channel_binding = Some(qr_value(&"e".repeat(32), &[9; 32], 17));
+        assert!(check_evidence(&poll_of(&st), rid, &by_qr).is_err());
+        let unbound = Expected {
+            binding: None,
+            ..by_qr
+        };
+        st.channel_binding = None;
+        assert_eq!(check_evidence(&poll_of(&st), rid, &unbound), Ok(()));
+        st.channel_binding = Some("4711".into());
+        assert!(check_evidence(&poll_of(&st), rid, &unbound).is_err());
+    }
 }

@@ -48,6 +48,8 @@ mod requests;
 pub mod settings;
 
 #[cfg(test)]
+mod requester_tests;
+#[cfg(test)]
 mod test_support;
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,7 @@ use super::Store;
 use crate::error::Result;
 
 /// Every table whose rows are service state, in a fixed order.
-pub(super) const STATE_TABLES: [&str; 9] = [
+pub(super) const STATE_TABLES: [&str; 11] = [
     "identities",
     "devices",
     "activation_codes",
@@ -14,6 +14,8 @@ pub(super) const STATE_TABLES: [&str; 9] = [
     "device_additions",
     "notifications",
     "unfreeze_proofs",
+    "requesters",
+    "requester_nonces",
 ];
 
 impl Store<'_> {

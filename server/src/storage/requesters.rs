@@ -144,4 +144,13 @@ impl Store<'_> {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
     }
+
+    /// Set an identity's language (tests: nothing in the protocol sets it yet).
+    #[cfg(test)]
+    pub(crate) fn set_identity_language(&self, identity_id: &str, language: &str) -> Result<()> {
+        self.exec(
+            "UPDATE identities SET language = ?2 WHERE identity_id = ?1",
+            params![identity_id, language],
+        )
+    }
 }
