@@ -294,3 +294,86 @@ pub struct PollResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qr_value: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/PROTOCOL.md §11.8: the signed bytes of a requester poll.
+    #[test]
+    fn a_poll_envelope_signs_the_documented_bytes() {
+        let body = PollRequest {
+            poll_handle: "FRsddd6Q-qKJcs_Ar1wscfsAWk1hppIEt596Ck0HGk8".into(),
+        };
+        let nonce: Vec<u8> = (0u8..16).collect();
+        let bytes = RequesterSigned::signed_bytes("demo-bank", 1_767_225_660_000, &nonce, &body);
+        let expected = concat!(
+            "00000019616b75657273692f76312f7265717565737465722f706f6c6c",
+            "0000000964656d6f2d62616e6b",
+            "0000019b76db9260",
+            "00000010000102030405060708090a0b0c0d0e0f",
+            "0000002b46527364646436512d714b4a63735f417231777363667341576b3168",
+            "7070494574353936436b3048476b38",
+        );
+        assert_eq!(hex::encode(&bytes), expected);
+        assert_eq!(bytes.len(), 117);
+        // A cancel of the same handle signs other bytes (its own tag).
+        let cancel = CancelRequest {
+            poll_handle: body.poll_handle.clone(),
+        };
+        assert_ne!(
+            RequesterSigned::signed_bytes("demo-bank", 1_767_225_660_000, &nonce, &cancel),
+            bytes
+        );
+    }
+
+    #[test]
+    fn every_create_field_changes_the_signed_bytes() {
+        let base = CreateRequest {
+            user_id: "Aviaja.Nuuk-77".into(),
+            action: Action::Approve,
+            texts: vec![LocalizedText {
+                lang: "da".into(),
+                header: "Betaling".into(),
+                body: "Husleje".into(),
+            }],
+            ttl_seconds: Some(120),
+            channel_binding: Some(ChannelBindingKind::Code),
+            amount: Some(Amount {
+                minor_units: 900_000,
+                currency: "DKK".into(),
+            }),
+            account: Some("GL8964710001000206".into()),
+        };
+        let sign = |r: &CreateRequest| RequesterSigned::signed_bytes("demo-bank", 1, &[0; 16], r);
+        let reference = sign(&base);
+        let changes: Vec<fn(&mut CreateRequest)> = vec![
+            |r| r.user_id.push('x'),
+            |r| r.action = Action::Sign,
+            |r| r.texts[0].body.push('x'),
+            |r| r.texts[0].lang = "en".into(),
+            |r| r.ttl_seconds = None,
+            |r| r.channel_binding = Some(ChannelBindingKind::Qr),
+            |r| r.channel_binding = None,
+            |r| r.amount = None,
+            |r| r.account = None,
+        ];
+        for change in changes {
+            let mut r = base.clone();
+            change(&mut r);
+            assert_ne!(sign(&r), reference, "{r:?}");
+        }
+        assert_ne!(
+            RequesterSigned::signed_bytes("demo-bank", 2, &[0; 16], &base),
+            reference
+        );
+        assert_ne!(
+            RequesterSigned::signed_bytes("demo-bank", 1, &[1; 16], &base),
+            reference
+        );
+        assert_ne!(
+            RequesterSigned::signed_bytes("other-bank", 1, &[0; 16], &base),
+            reference
+        );
+    }
+}
