@@ -801,7 +801,8 @@ mod tests {
             expires_at_ms: 1_800_000_300_000,
         };
         assert_eq!(check_evidence(&poll_of(&signed), rid, &by_code), Ok(()));
-        let refused: Vec<(&str, fn(&mut ApprovalStatement))> = vec![
+        type Change = fn(&mut ApprovalStatement);
+        let refused: Vec<(&str, Change)> = vec![
             ("another code", |s| s.channel_binding = Some("4712".into())),
             ("no code", |s| s.channel_binding = None),
             ("another name", |s| s.requester_name = "Demo Bonk".into()),
