@@ -137,7 +137,8 @@ fn refused_requester_calls_store_nothing_and_use_no_budget() {
         ErrorCode::RateLimited
     );
     assert_eq!(service.state_digest().unwrap(), after_one);
-    // A poll of its own request works; the same poll again is a replay.
+    // A poll of its own request works and is a read: the same signed poll
+    // again (a transport's retry) gets the same answer and stores nothing.
     let poll = bank
         .sign(
             PollRequest {
@@ -146,11 +147,23 @@ fn refused_requester_calls_store_nothing_and_use_no_budget() {
             now,
         )
         .unwrap();
-    assert_eq!(
-        service.poll(poll.clone()).unwrap().request_id,
-        created.request_id
-    );
-    assert_eq!(code(service.poll(poll)), ErrorCode::Replayed);
+    let first = service.poll(poll.clone()).unwrap();
+    assert_eq!(first.request_id, created.request_id);
+    assert_eq!(service.poll(poll).unwrap(), first);
+    assert_eq!(service.state_digest().unwrap(), after_one);
+    // A cancel is not a read: the same signed cancel twice is a replay.
+    let cancel = bank
+        .sign(
+            CancelRequest {
+                poll_handle: created.poll_handle,
+            },
+            now,
+        )
+        .unwrap();
+    service.cancel(cancel.clone()).unwrap();
+    let cancelled = service.state_digest().unwrap();
+    assert_eq!(code(service.cancel(cancel)), ErrorCode::Replayed);
+    assert_eq!(service.state_digest().unwrap(), cancelled);
 }
 
 #[test]

@@ -3,8 +3,10 @@
 //! key. Every requester call is a [`RequesterSigned`] envelope, checked
 //! here inside the call's one transaction: a registered, unrevoked
 //! requester, its signature, a timestamp within the window of the
-//! service's clock and a nonce not seen before (remembered in the same
-//! transaction). A refused call writes nothing.
+//! service's clock and, for the calls that change something (create,
+//! cancel), a nonce not seen before (remembered in the same transaction).
+//! A poll changes nothing, so the same poll may be sent again (a transport
+//! retries it). A refused call writes nothing.
 
 use akuersi_protocol::request::{nfc, validate_requester};
 use akuersi_protocol::requester_key::check_public_key;
@@ -98,11 +100,31 @@ impl Service {
         }
     }
 
-    /// Check a requester envelope inside the call's transaction: a
-    /// registered, unrevoked requester, its signature, a timestamp within
-    /// [`REQUESTER_WINDOW_MS`] of `now`, and a nonce it has not used; then
-    /// remember the nonce (it rolls back with a refused call).
+    /// Check a requester envelope inside the call's transaction (see
+    /// [`Self::check_requester`]), then use its nonce: refuse one used
+    /// before, and remember it (it rolls back with a refused call).
     pub(crate) fn authenticate_requester<T: RequesterBody>(
+        &self,
+        tx: &Store<'_>,
+        msg: &RequesterSigned<T>,
+        now: i64,
+    ) -> Result<RequesterInfo> {
+        let requester = self.check_requester(tx, msg, now)?;
+        tx.purge_requester_nonces(now - REQUESTER_WINDOW_MS)?;
+        if !tx.use_requester_nonce(&msg.requester_id, &msg.nonce, msg.timestamp_ms)? {
+            return Err(err(
+                ErrorCode::Replayed,
+                "this requester message was already received (nonce used before)",
+            ));
+        }
+        Ok(requester)
+    }
+
+    /// Check a requester envelope without writing: a registered, unrevoked
+    /// requester, its signature, a timestamp within [`REQUESTER_WINDOW_MS`]
+    /// of `now`, and a nonce of the right length. Enough for a poll, which
+    /// changes nothing.
+    pub(crate) fn check_requester<T: RequesterBody>(
         &self,
         tx: &Store<'_>,
         msg: &RequesterSigned<T>,
@@ -131,13 +153,6 @@ impl Service {
         }
         if msg.nonce.len() != REQUESTER_NONCE_LEN {
             return Err(err(ErrorCode::Malformed, "nonce must be 16 bytes"));
-        }
-        tx.purge_requester_nonces(now - REQUESTER_WINDOW_MS)?;
-        if !tx.use_requester_nonce(&msg.requester_id, &msg.nonce, msg.timestamp_ms)? {
-            return Err(err(
-                ErrorCode::Replayed,
-                "this requester message was already received (nonce used before)",
-            ));
         }
         Ok(requester)
     }

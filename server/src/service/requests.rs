@@ -247,16 +247,16 @@ impl Service {
     }
 
     /// A request's status, with the device's signed evidence once decided
-    /// (a signed call of the requester that created it). Remembers the
-    /// call's nonce (writes state).
+    /// (a signed call of the requester that created it). A read: the same
+    /// signed poll may be sent again within the timestamp window.
     pub fn poll(&self, msg: RequesterSigned<PollRequest>) -> Result<PollResponse> {
         self.check_requester_early(&msg);
         let now = self.now_ms();
-        self.db.write(|tx| {
-            let requester = self.authenticate_requester(tx, &msg, now)?;
-            let row = self.own_request(tx, &requester.requester_id, &msg.body.poll_handle)?;
-            Ok(Outcome::Done(self.poll_response(tx, &row, now)?))
-        })
+        let conn = self.db.conn()?;
+        let store = conn.store();
+        let requester = self.check_requester(&store, &msg, now)?;
+        let row = self.own_request(&store, &requester.requester_id, &msg.body.poll_handle)?;
+        self.poll_response(&store, &row, now)
     }
 
     /// Withdraw a pending request (a signed call of the requester that
