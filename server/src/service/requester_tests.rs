@@ -302,3 +302,35 @@ fn registrations_are_checked_and_listed_and_revocation_is_final() {
     let listed = service.list_requesters().unwrap();
     assert_eq!(listed[0].revoked_at_ms, Some(service.now_ms()));
 }
+
+#[test]
+fn a_nonce_of_the_wrong_length_is_malformed_even_when_signed() {
+    use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+    let service = strict_service();
+    let (bank, pkcs8) = RequesterKey::generate("fjord-bank").unwrap();
+    service
+        .register_requester(fjord(bank.public_key()))
+        .unwrap();
+    let rng = ring::rand::SystemRandom::new();
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &pkcs8, &rng).unwrap();
+    let now = service.now_ms();
+    let before = service.state_digest().unwrap();
+    for len in [0usize, 8, 32] {
+        let nonce = vec![7u8; len];
+        let body = log_on("Aviaja-Nuuk");
+        let bytes = RequesterSigned::signed_bytes("fjord-bank", now, &nonce, &body);
+        let msg = RequesterSigned {
+            requester_id: "fjord-bank".into(),
+            timestamp_ms: now,
+            nonce,
+            body,
+            signature: pair.sign(&rng, &bytes).unwrap().as_ref().to_vec(),
+        };
+        assert_eq!(
+            code(service.create_request(msg)),
+            ErrorCode::Malformed,
+            "{len}"
+        );
+    }
+    assert_eq!(service.state_digest().unwrap(), before);
+}
