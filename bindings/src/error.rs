@@ -242,7 +242,15 @@ fn refused(code: ErrorCode, message: String) -> AkuersiError {
         | ErrorCode::AdditionNotReady
         | ErrorCode::PairingInvalid
         | ErrorCode::InvalidContact
-        | ErrorCode::Internal => AkuersiError::Refused {
+        | ErrorCode::Internal
+        // Requester and registry codes: never sent to a device.
+        | ErrorCode::UnknownRequester
+        | ErrorCode::RequesterRevoked
+        | ErrorCode::StaleTimestamp
+        | ErrorCode::ActionNotAllowed
+        | ErrorCode::ChannelBindingNotAllowed
+        | ErrorCode::RequesterExists
+        | ErrorCode::InvalidRequester => AkuersiError::Refused {
             code: wire_code(code),
             reason: message,
         },

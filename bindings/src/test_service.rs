@@ -11,7 +11,7 @@ use akuersi_protocol::clock::{Clock, TestClock};
 use akuersi_protocol::request::{Action, LocalizedText};
 use akuersi_protocol::wire::{ChannelBindingKind, CodeChannel, CreateRequest, RequestStatus};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig, ServiceError};
-use akuersi_testkit::{log_on, T0, TOKEN};
+use akuersi_testkit::{log_on, register_demo_bank, DemoBankCalls, DEMO_BANK, T0, TOKEN};
 
 use crate::error::{guard, AkuersiError};
 use crate::foreign::{KeyStore, SecretVault, Transport};
@@ -84,6 +84,9 @@ impl TestService {
                 },
             )
             .map_err(service_error)?;
+            // Demo Bank is registered, with the testkit's key, and every
+            // request below is its signed call.
+            register_demo_bank(&service);
             Ok(Arc::new(Self {
                 clock,
                 service: Arc::new(service),
@@ -129,16 +132,16 @@ impl TestService {
         })
     }
 
-    /// Requester: ask the owner of `user_id` to take `action`, with the given
-    /// texts, lifetime (30–300 s; 300 when `None`) and, optionally, channel
-    /// binding (the code is in [`TestRequest::channel_code`]).
+    /// Requester (Demo Bank, registered with the service): ask the owner of
+    /// `user_id` to take `action`, with the given texts, lifetime (30–300 s;
+    /// 300 when `None`) and, optionally, channel binding (the code is in
+    /// [`TestRequest::channel_code`]). The name the owner reads is the
+    /// registry's ("Demo Bank").
     #[uniffi::method(default(ttl_seconds = None, channel_binding = None))]
     #[allow(clippy::too_many_arguments)]
     pub fn create_request(
         &self,
         user_id: String,
-        requester_id: String,
-        requester_name: String,
         action: Action,
         texts: Vec<LocalizedText>,
         ttl_seconds: Option<u32>,
@@ -147,10 +150,8 @@ impl TestService {
         guard("create_request", || {
             let r = self
                 .service
-                .create_request(CreateRequest {
+                .bank_create(CreateRequest {
                     user_id,
-                    requester_id,
-                    requester_name,
                     action,
                     texts,
                     ttl_seconds,
@@ -179,8 +180,6 @@ impl TestService {
         let request = log_on(&user_id);
         self.create_request(
             user_id,
-            request.requester_id,
-            request.requester_name,
             request.action,
             request.texts,
             None,
@@ -192,8 +191,8 @@ impl TestService {
     /// device's signed evidence verifies.
     pub fn poll(&self, poll_handle: &str) -> Result<TestPoll, AkuersiError> {
         guard("poll", || {
-            let p = self.service.poll(poll_handle).map_err(service_error)?;
-            let verified = p.evidence.as_ref().map(|e| e.verify());
+            let p = self.service.bank_poll(poll_handle).map_err(service_error)?;
+            let verified = p.evidence.as_ref().map(|e| e.verify(DEMO_BANK));
             Ok(TestPoll {
                 status: p.status,
                 decision: verified

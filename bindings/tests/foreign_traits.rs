@@ -14,7 +14,7 @@ use akuersi_protocol::clock::TestClock;
 use akuersi_protocol::request::{Action, LocalizedText};
 use akuersi_protocol::wire::{paths, CodeChannel, CreateRequest, RequestStatus};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
-use akuersi_testkit::{installation, PIN, T0};
+use akuersi_testkit::{installation, register_demo_bank, DemoBankCalls, PIN, T0};
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
@@ -42,6 +42,7 @@ impl World {
             )
             .unwrap(),
         );
+        register_demo_bank(&service);
         let _ = service.create_identity(USER);
         Self { clock, service }
     }
@@ -88,10 +89,8 @@ impl World {
     fn request(&self) -> (String, String) {
         let r = self
             .service
-            .create_request(CreateRequest {
+            .bank_create(CreateRequest {
                 user_id: USER.into(),
-                requester_id: "demo-bank".into(),
-                requester_name: "Demo Bank".into(),
                 action: Action::LogOn,
                 texts: vec![LocalizedText {
                     lang: "en".into(),
@@ -108,7 +107,7 @@ impl World {
     }
 
     fn status(&self, handle: &str) -> RequestStatus {
-        self.service.poll(handle).unwrap().status
+        self.service.bank_poll(handle).unwrap().status
     }
 
     fn digest(&self) -> [u8; 32] {
@@ -422,9 +421,9 @@ fn an_unreachable_service_gives_network_and_changes_nothing() {
 
     // The decision cannot be sent: still pending everywhere, and it can be sent again.
     net.fail(Some(paths::DECIDE), Fault::Unreachable);
-    let before = w.service.poll(&handle).unwrap();
+    let before = w.service.bank_poll(&handle).unwrap();
     assert_network(app.reject(&p.profile_id, &rid));
-    assert_eq!(w.service.poll(&handle).unwrap(), before);
+    assert_eq!(w.service.bank_poll(&handle).unwrap(), before);
     assert_eq!(app.pending(&p.profile_id).unwrap().len(), 1);
     net.heal();
     assert_eq!(

@@ -36,8 +36,8 @@ fn statement(device_id: &str) -> ApprovalStatement {
     ApprovalStatement {
         request_id: "0123456789abcdef0123456789abcdef".into(),
         nonce: vec![7; 32],
-        requester_id: request.requester_id,
-        requester_name: request.requester_name,
+        requester_id: akuersi_testkit::DEMO_BANK.into(),
+        requester_name: "Demo Bank".into(),
         action: request.action,
         texts: request.texts,
         amount: None,
@@ -72,7 +72,7 @@ fn statement_benches(c: &mut Criterion) {
         statement: bytes,
     };
     c.bench_function("statement/verify_evidence", |b| {
-        b.iter(|| black_box(&evidence).verify().unwrap())
+        b.iter(|| black_box(&evidence).verify("demo-bank").unwrap())
     });
 }
 

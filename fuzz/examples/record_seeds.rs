@@ -24,6 +24,8 @@ type Log = Vec<(String, Vec<u8>, u16, Vec<u8>)>;
 struct Recorder {
     inner: InProcessTransport,
     log: Mutex<Log>,
+    /// The service's clock: Demo Bank signs its calls at its time.
+    clock: Arc<TestClock>,
 }
 
 impl Transport for Recorder {
@@ -51,13 +53,22 @@ impl Recorder {
         );
         serde_json::from_slice(&r.body).unwrap()
     }
+    /// `body` signed by Demo Bank (the test kit's key, registered by
+    /// `service`) at the service's time.
+    fn signed<T: RequesterBody>(&self, body: T) -> RequesterSigned<T> {
+        akuersi_testkit::signed(body, akuersi_protocol::clock::Clock::now_ms(&*self.clock))
+    }
+    /// Demo Bank creates a request.
+    fn create(&self, req: CreateRequest) -> CreateRequestResponse {
+        self.call(paths::CREATE_REQUEST, &self.signed(req))
+    }
     /// Poll the request `created` started.
     fn poll(&self, created: &CreateRequestResponse) -> PollResponse {
         self.call(
             paths::POLL_REQUEST,
-            &PollRequest {
+            &self.signed(PollRequest {
                 poll_handle: created.poll_handle.clone(),
-            },
+            }),
         )
     }
     /// First successful request (or answer, with `answer`) on `path`.
@@ -98,6 +109,12 @@ fn with_selector(selector: usize, body: &[u8]) -> Vec<u8> {
     v
 }
 
+/// The body of a requester envelope, as JSON.
+fn body_of(envelope: &[u8]) -> Vec<u8> {
+    let v: serde_json::Value = serde_json::from_slice(envelope).unwrap();
+    serde_json::to_vec(&v["body"]).unwrap()
+}
+
 fn path_index(path: &str) -> usize {
     PATHS.iter().position(|p| *p == path).unwrap()
 }
@@ -108,6 +125,7 @@ fn main() {
     let rec = Arc::new(Recorder {
         inner: InProcessTransport::new(service.clone()),
         log: Mutex::new(Vec::new()),
+        clock: clock.clone(),
     });
     let installation = |clock: &Arc<TestClock>| {
         akuersi_testkit::installation(":memory:").open(rec.clone(), clock.clone())
@@ -168,7 +186,7 @@ fn main() {
         currency: "DKK".into(),
     });
     pay.account = Some("GL89 6471 0001 0002 06".into());
-    let created: CreateRequestResponse = rec.call(paths::CREATE_REQUEST, &pay);
+    let created: CreateRequestResponse = rec.create(pay);
     app.refresh(&pid).unwrap();
     app.approve(&pid, &created.request_id, PIN.into()).unwrap();
     let _ = rec.poll(&created);
@@ -176,7 +194,7 @@ fn main() {
     // Channel binding by code, approved; by QR, rejected; then a report.
     let mut by_code = log_on(OWNER);
     by_code.channel_binding = Some(ChannelBindingKind::Code);
-    let created: CreateRequestResponse = rec.call(paths::CREATE_REQUEST, &by_code);
+    let created: CreateRequestResponse = rec.create(by_code);
     app.refresh(&pid).unwrap();
     app.confirm_channel(
         &pid,
@@ -189,7 +207,7 @@ fn main() {
 
     let mut by_qr = log_on(OWNER);
     by_qr.channel_binding = Some(ChannelBindingKind::Qr);
-    let created: CreateRequestResponse = rec.call(paths::CREATE_REQUEST, &by_qr);
+    let created: CreateRequestResponse = rec.create(by_qr);
     clock.advance_secs(3);
     let shown = rec.poll(&created);
     let qr = shown.qr_value.clone().unwrap();
@@ -200,18 +218,18 @@ fn main() {
     let qr_request_id = created.request_id.clone();
     let rejected = rec.poll(&created);
 
-    let created: CreateRequestResponse = rec.call(paths::CREATE_REQUEST, &log_on(OWNER));
+    let created: CreateRequestResponse = rec.create(log_on(OWNER));
     app.refresh(&pid).unwrap();
     // A wrong PIN first (pin-failed), then the report.
     let _ = app.approve(&pid, &created.request_id, "730518".into());
     app.report(&pid, &created.request_id).unwrap();
     let reported = rec.poll(&created);
-    let created: CreateRequestResponse = rec.call(paths::CREATE_REQUEST, &log_on(OWNER));
+    let created: CreateRequestResponse = rec.create(log_on(OWNER));
     let _: PollResponse = rec.call(
         paths::CANCEL_REQUEST,
-        &PollRequest {
+        &rec.signed(CancelRequest {
             poll_handle: created.poll_handle,
-        },
+        }),
     );
 
     // Identity care.
@@ -296,7 +314,18 @@ fn main() {
             .unwrap_or_else(|| panic!("no wire kind {name}"))
     };
     let wire: Vec<(&str, Vec<u8>)> = vec![
-        ("CreateRequest", rec.find(paths::CREATE_REQUEST, false, 0)),
+        (
+            "CreateRequest",
+            body_of(&rec.find(paths::CREATE_REQUEST, false, 0)),
+        ),
+        (
+            "RequesterSigned<CreateRequest>",
+            rec.find(paths::CREATE_REQUEST, false, 0),
+        ),
+        (
+            "RequesterSigned<PollRequest>",
+            rec.find(paths::POLL_REQUEST, false, 0),
+        ),
         ("PollResponse", rec.find(paths::POLL_REQUEST, true, 0)),
         ("PendingResponse", rec.find(paths::PENDING, true, 0)),
         (
@@ -461,7 +490,7 @@ fn main() {
     write(
         "requester_texts",
         "payment.json",
-        &rec.find(paths::CREATE_REQUEST, false, 0),
+        &body_of(&rec.find(paths::CREATE_REQUEST, false, 0)),
     );
     write(
         "requester_texts",

@@ -2,7 +2,8 @@
 //! requester checks: `ApprovalStatement::decode` accepts exactly one encoding
 //! per value, so decode → encode gives back the input byte for byte; and
 //! `Evidence::verify` never panics, accepting a correctly signed statement
-//! exactly when it decodes and names the signing device.
+//! exactly when it decodes, names the signing device and is for the
+//! requester checking it.
 #![no_main]
 
 use akuersi_fuzz::{fixed_key, fixed_sign};
@@ -10,6 +11,9 @@ use akuersi_protocol::approval::{ApprovalStatement, Evidence, EvidenceError};
 use akuersi_protocol::crypto::device_id_for;
 use libfuzzer_sys::fuzz_target;
 use ring::signature::KeyPair;
+
+/// The requester checking the evidence (the seeds' statements are Demo Bank's).
+const REQUESTER: &str = "demo-bank";
 
 fuzz_target!(|data: &[u8]| {
     let decoded = ApprovalStatement::decode(data);
@@ -27,13 +31,18 @@ fuzz_target!(|data: &[u8]| {
         statement: data.to_vec(),
         signature: fixed_sign(data),
     };
-    match (evidence.verify(), &decoded) {
+    match (evidence.verify(REQUESTER), &decoded) {
         (Ok(st), Ok(expected)) => {
             assert_eq!(&st, expected);
             assert_eq!(st.device_id, device_id);
+            assert_eq!(st.requester_id, REQUESTER);
         }
         (Err(EvidenceError::Malformed(_)), Err(_)) => {}
         (Err(EvidenceError::DeviceMismatch), Ok(st)) => assert_ne!(st.device_id, device_id),
+        (Err(EvidenceError::OtherRequester), Ok(st)) => {
+            assert_eq!(st.device_id, device_id);
+            assert_ne!(st.requester_id, REQUESTER);
+        }
         (got, decoded) => panic!("verify gave {got:?} for a statement that decodes to {decoded:?}"),
     }
 
@@ -42,7 +51,10 @@ fuzz_target!(|data: &[u8]| {
     let mut forged = evidence.clone();
     forged.signature = data.iter().copied().cycle().take(64).collect();
     if forged.signature != evidence.signature {
-        assert!(forged.verify().is_err(), "a forged signature verified");
+        assert!(
+            forged.verify(REQUESTER).is_err(),
+            "a forged signature verified"
+        );
     }
     let split = data.len().min(65);
     let junk = Evidence {
@@ -51,5 +63,5 @@ fuzz_target!(|data: &[u8]| {
         statement: data.to_vec(),
         signature: data[split..].iter().copied().take(64).collect(),
     };
-    let _ = junk.verify();
+    let _ = junk.verify(REQUESTER);
 });

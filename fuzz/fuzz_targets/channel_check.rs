@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use akuersi_fuzz::{check_answer, log_on, service, text, Device, OWNER};
+use akuersi_fuzz::{check_answer, log_on, service, text, DemoBankCalls, Device, OWNER};
 use akuersi_protocol::clock::{Clock, TestClock};
 use akuersi_protocol::wire::{
     paths, qr_counter, ChannelBindingKind, ChannelCheck, ErrorCode, RequestStatus,
@@ -59,11 +59,11 @@ fn fresh() -> Fixture {
 impl Fixture {
     fn new_request(&mut self, kind: ChannelBindingKind) {
         if let Some(old) = self.current.take() {
-            let _ = self.service.cancel(&old.poll_handle);
+            let _ = self.service.bank_cancel(&old.poll_handle);
         }
         let mut req = log_on(OWNER);
         req.channel_binding = Some(kind);
-        let r = self.service.create_request(req).expect("create request");
+        let r = self.service.bank_create(req).expect("create request");
         self.current = Some(Current {
             request_id: r.request_id,
             poll_handle: r.poll_handle,
@@ -80,14 +80,14 @@ impl Fixture {
         for _ in 0..2 {
             let usable = self.current.as_ref().is_some_and(|c| {
                 c.kind == kind
-                    && self.service.poll(&c.poll_handle).expect("poll").status
+                    && self.service.bank_poll(&c.poll_handle).expect("poll").status
                         == RequestStatus::Pending
             });
             if !usable {
                 self.new_request(kind);
             }
             let c = self.current.as_mut().expect("request");
-            let p = self.service.poll(&c.poll_handle).expect("poll");
+            let p = self.service.bank_poll(&c.poll_handle).expect("poll");
             if p.status != RequestStatus::Pending {
                 continue;
             }

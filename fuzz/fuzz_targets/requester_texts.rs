@@ -1,9 +1,11 @@
-//! What a requester asks the owner to approve: requester id and name, the
-//! texts in every language, amount and account. Validation is idempotent
+//! What a requester asks the owner to approve, and how it is registered:
+//! requester id and name (the registry's rules), the texts in every
+//! language, amount and account. Validation is idempotent
 //! (validating its own output gives the same output), and what passes has
 //! no forbidden (control, direction-changing, invisible) character, keeps
 //! the length limits, is NFC, sorted by language and free of duplicates.
-//! Input: a `CreateRequest` as JSON, or else any text used as name and body.
+//! Input: a `CreateRequest` as JSON, or else any text used as body; the
+//! text is also tried as a requester id and name.
 #![no_main]
 
 use akuersi_fuzz::{log_on, text};
@@ -20,29 +22,28 @@ fn clean(s: &str) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
+    let s = text(data);
     let req = serde_json::from_slice::<CreateRequest>(data).unwrap_or_else(|_| {
-        let s = text(data);
         let mut r = log_on("fuzz-owner");
-        r.requester_name = s.clone();
         r.texts = vec![LocalizedText {
             lang: "da".into(),
             header: s.chars().take(60).collect(),
-            body: s,
+            body: s.clone(),
         }];
         r
     });
 
-    // Requester id and name, as the service checks them (name in NFC).
-    let name = nfc(&req.requester_name);
-    if validate_requester(&req.requester_id, &name).is_ok() {
+    // A requester id and name, as the registry checks them (name in NFC).
+    let id: String = s.chars().take(64).collect();
+    let name = nfc(&s);
+    if validate_requester(&id, &name).is_ok() {
         assert!(clean(&name), "forbidden character in name {name:?}");
         assert!(name.chars().count() <= MAX_REQUESTER_NAME_CHARS);
         assert!(!name.trim().is_empty());
         assert!(check_single_script(&name).is_ok());
         assert_eq!(nfc(&name), name, "NFC is not idempotent");
-        assert!(validate_requester(&req.requester_id, &nfc(&name)).is_ok());
-        assert!(req
-            .requester_id
+        assert!(validate_requester(&id, &nfc(&name)).is_ok());
+        assert!(id
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)));
     }

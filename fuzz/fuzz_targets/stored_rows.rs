@@ -18,7 +18,10 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use akuersi_fuzz::{check_answer_shape, log_on, Device, OWNER, STORED_COLUMNS, T0, TOKEN};
+use akuersi_fuzz::{
+    check_answer_shape, log_on, signed_json, DemoBankCalls, Device, OWNER, STORED_COLUMNS, T0,
+    TOKEN,
+};
 use akuersi_protocol::activity::verify_chain;
 use akuersi_protocol::approval::Decision;
 use akuersi_protocol::clock::TestClock;
@@ -59,12 +62,13 @@ fn template() -> &'static Template {
         let clock = Arc::new(TestClock::new(T0));
         let service = Service::open(file.to_str().expect("utf-8 path"), clock, config())
             .expect("template service");
+        akuersi_fuzz::register_demo_bank(&service);
         let mut device = Device::enroll(&service);
         service
             .operator_set_contact(OWNER, Some("+299321000"), Some("owner@example.gl"))
             .expect("contact");
         // A request rejected with a signed statement.
-        let decided = service.create_request(log_on(OWNER)).expect("request");
+        let decided = service.bank_create(log_on(OWNER)).expect("request");
         let pending = service
             .pending(device.envelope(PendingQuery {}))
             .expect("pending")
@@ -76,7 +80,7 @@ fn template() -> &'static Template {
         // A pending one with channel binding by code.
         let mut req = log_on(OWNER);
         req.channel_binding = Some(ChannelBindingKind::Code);
-        let open = service.create_request(req).expect("request");
+        let open = service.bank_create(req).expect("request");
         let identity_id = service
             .device_info(&device.device_id)
             .expect("device info")
@@ -149,7 +153,8 @@ fuzz_target!(|data: &[u8]| {
         );
     }
 
-    let clock = Arc::new(TestClock::new(T0 + 1_000));
+    let now = T0 + 1_000;
+    let clock = Arc::new(TestClock::new(now));
     let Ok(service) = Service::open(work.to_str().expect("utf-8 path"), clock, config()) else {
         return;
     };
@@ -158,17 +163,21 @@ fuzz_target!(|data: &[u8]| {
     let mut calls: Vec<(&str, Vec<u8>)> = vec![
         (
             paths::POLL_REQUEST,
-            serde_json::to_vec(&PollRequest {
-                poll_handle: t.pending_handle.clone(),
-            })
-            .unwrap(),
+            signed_json(
+                PollRequest {
+                    poll_handle: t.pending_handle.clone(),
+                },
+                now,
+            ),
         ),
         (
             paths::POLL_REQUEST,
-            serde_json::to_vec(&PollRequest {
-                poll_handle: t.decided_handle.clone(),
-            })
-            .unwrap(),
+            signed_json(
+                PollRequest {
+                    poll_handle: t.decided_handle.clone(),
+                },
+                now,
+            ),
         ),
     ];
     calls.push((
@@ -210,10 +219,7 @@ fuzz_target!(|data: &[u8]| {
         paths::ACTIVITY,
         serde_json::to_vec(&device.envelope(ActivityQuery { after_seq: 0, limit: 10 })).unwrap(),
     ));
-    calls.push((
-        paths::CREATE_REQUEST,
-        serde_json::to_vec(&log_on(OWNER)).unwrap(),
-    ));
+    calls.push((paths::CREATE_REQUEST, signed_json(log_on(OWNER), now)));
     calls.push((
         paths::ACTIVATE,
         serde_json::to_vec(&device.activation(OWNER, "0000-0000-0000", &t.verifier)).unwrap(),

@@ -19,7 +19,7 @@ use ring::signature::{EcdsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
 
 /// The clock's start (2026-12-01T00:00:00Z), the PIN of every device, and
 /// a Demo Bank log-on request in three languages: the test kit's.
-pub use akuersi_testkit::{log_on, PIN, T0};
+pub use akuersi_testkit::{log_on, register_demo_bank, signed_json, DemoBankCalls, PIN, T0};
 
 /// Operator token of every fuzzed service (the recorded seeds carry it, so
 /// it is the fuzzers' own, not the test kit's).
@@ -31,7 +31,9 @@ pub const OWNER: &str = "Fuzz-Owner";
 /// values past the end pick an unknown path).
 pub const PATHS: &[&str] = &paths::ALL;
 
-/// A fresh in-memory service on a test clock at [`T0`]. Limits that would
+/// A fresh in-memory service on a test clock at [`T0`], with Demo Bank
+/// registered (the test kit's fixed key, so recorded seeds stay signed
+/// correctly). Limits that would
 /// stop a long fuzz run (requests per hour, devices per identity) are lifted
 /// unless `realistic` is set.
 pub fn service(realistic: bool) -> (Arc<TestClock>, Service) {
@@ -47,6 +49,7 @@ pub fn service(realistic: bool) -> (Arc<TestClock>, Service) {
         config.max_active_devices = u32::MAX;
     }
     let service = Service::open(":memory:", clock.clone(), config).expect("in-memory service");
+    akuersi_testkit::register_demo_bank(&service);
     (clock, service)
 }
 
@@ -298,6 +301,20 @@ where
     }
 }
 
+/// Parse and round-trip a requester-signed envelope, and compute its signed bytes.
+fn requester_signed<T>(data: &[u8])
+where
+    T: akuersi_protocol::wire::RequesterBody + PartialEq + std::fmt::Debug,
+{
+    use akuersi_protocol::wire::RequesterSigned;
+    if let Some(m) = json_round_trip::<RequesterSigned<T>>(data) {
+        assert_eq!(
+            m.bytes(),
+            RequesterSigned::signed_bytes(&m.requester_id, m.timestamp_ms, &m.nonce, &m.body)
+        );
+    }
+}
+
 /// A check of one kind of wire message.
 pub type WireCheck = fn(&[u8]);
 
@@ -371,6 +388,21 @@ pub static WIRE_KINDS: &[(&str, WireCheck)] = {
         ("DeviceSigned<ChangeContact>", signed::<ChangeContact>),
         ("DeviceSigned<ChangeSettings>", signed::<ChangeSettings>),
         ("DeviceSigned<ChangePin>", signed::<ChangePin>),
+        (
+            "RequesterSigned<CreateRequest>",
+            requester_signed::<CreateRequest>,
+        ),
+        (
+            "RequesterSigned<PollRequest>",
+            requester_signed::<PollRequest>,
+        ),
+        (
+            "RequesterSigned<CancelRequest>",
+            requester_signed::<CancelRequest>,
+        ),
+        ("RegisterRequester", plain::<RegisterRequester>),
+        ("RequesterList", plain::<RequesterList>),
+        ("RevokeRequester", plain::<RevokeRequester>),
     ]
 };
 
@@ -436,4 +468,10 @@ pub const STORED_COLUMNS: &[(&str, &str)] = &[
     ("notifications", "event"),
     ("notifications", "text"),
     ("service_key", "pkcs8"),
+    ("requesters", "name_en"),
+    ("requesters", "actions"),
+    ("requesters", "channel_modes"),
+    ("requesters", "public_key"),
+    ("requesters", "revoked_at_ms"),
+    ("requester_nonces", "timestamp_ms"),
 ];

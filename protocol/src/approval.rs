@@ -69,7 +69,8 @@ pub struct ApprovalStatement {
     pub nonce: Vec<u8>,
     /// Who asks.
     pub requester_id: String,
-    /// The requester's display name as the owner saw it.
+    /// The requester's display name as the owner saw it: the service's
+    /// registry name in the owner's language, never the requester's own words.
     pub requester_name: String,
     /// The action verb.
     pub action: Action,
@@ -243,13 +244,18 @@ pub enum EvidenceError {
     /// The device id does not belong to the public key, or to the statement.
     #[error("the device id does not match the key or the statement")]
     DeviceMismatch,
+    /// The statement decides another requester's request.
+    #[error("the statement is for another requester")]
+    OtherRequester,
 }
 
 impl Evidence {
-    /// Check the signature and that key, id and statement belong together;
-    /// return the statement the device signed. A requester should also check
-    /// that the request id, decision and texts are the ones it expects.
-    pub fn verify(&self) -> Result<ApprovalStatement, EvidenceError> {
+    /// Check the signature, that key, id and statement belong together, and
+    /// that the statement decides a request of `requester_id` (the requester
+    /// verifying); return the statement the device signed. A requester should
+    /// also check that the request id, decision, texts, expiry, its name and
+    /// the channel-binding answer are the ones it expects.
+    pub fn verify(&self, requester_id: &str) -> Result<ApprovalStatement, EvidenceError> {
         if device_id_for(&self.device_public_key) != self.device_id {
             return Err(EvidenceError::DeviceMismatch);
         }
@@ -258,6 +264,9 @@ impl Evidence {
         let statement = ApprovalStatement::decode(&self.statement)?;
         if statement.device_id != self.device_id {
             return Err(EvidenceError::DeviceMismatch);
+        }
+        if statement.requester_id != requester_id {
+            return Err(EvidenceError::OtherRequester);
         }
         Ok(statement)
     }
@@ -340,5 +349,31 @@ mod tests {
             m(&mut s);
             assert_ne!(s.encode(), base);
         }
+    }
+
+    #[test]
+    fn evidence_verifies_only_for_the_requester_it_decides() {
+        use ring::rand::SystemRandom;
+        use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+        let rng = SystemRandom::new();
+        let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref(), &rng).unwrap();
+        let public = pair.public_key().as_ref().to_vec();
+        let mut st = sample();
+        st.device_id = device_id_for(&public);
+        let statement = st.encode();
+        let evidence = Evidence {
+            device_id: st.device_id.clone(),
+            device_public_key: public,
+            signature: pair.sign(&rng, &statement).unwrap().as_ref().to_vec(),
+            statement,
+        };
+        assert_eq!(evidence.verify("demo-bank").unwrap(), st);
+        assert_eq!(
+            evidence.verify("other-bank"),
+            Err(EvidenceError::OtherRequester)
+        );
+        assert_eq!(evidence.verify(""), Err(EvidenceError::OtherRequester));
     }
 }

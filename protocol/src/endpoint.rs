@@ -10,15 +10,17 @@ use serde::{de::DeserializeOwned, Serialize};
 
 use crate::approval::APPROVAL_DOMAIN;
 use crate::wire::{
-    Activate, CompletePairing, CreateIdentity, CreateRequest, Decide, DeviceSigned,
-    IssueActivationCode, OperatorFreeze, OperatorOutbox, OperatorSetContact, PollRequest,
-    SignedBody,
+    Activate, CompletePairing, CreateIdentity, Decide, DeviceSigned, IssueActivationCode,
+    ListRequesters, OperatorFreeze, OperatorOutbox, OperatorSetContact, RegisterRequester,
+    RequesterBody, RequesterSigned, RevokeRequester, SignedBody,
 };
 
 /// Who sends an endpoint's request, and so how it is authenticated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Caller {
-    /// A service provider asking for, or about, a request.
+    /// A registered service provider asking for, or about, a request. The
+    /// body travels in a [`RequesterSigned`] envelope signed with its
+    /// registered key.
     Requester,
     /// A device that is not enrolled yet; the message is signed by the key it
     /// is enrolling.
@@ -50,6 +52,12 @@ pub trait DeviceEndpoint: Endpoint<Request = DeviceSigned<Self::Body>> {
     type Body: SignedBody;
 }
 
+/// An endpoint whose request is a body in a [`RequesterSigned`] envelope.
+pub trait RequesterEndpoint: Endpoint<Request = RequesterSigned<Self::Body>> {
+    /// The body inside the envelope.
+    type Body: RequesterBody;
+}
+
 /// How a service reads request bodies and writes answers (JSON, with its
 /// own refusal for a body that does not parse).
 pub trait Codec {
@@ -77,6 +85,10 @@ impl<T: SignedBody> SigningDomain for DeviceSigned<T> {
     const DOMAIN: Option<&'static str> = Some(T::DOMAIN);
 }
 
+impl<T: RequesterBody> SigningDomain for RequesterSigned<T> {
+    const DOMAIN: Option<&'static str> = Some(T::DOMAIN);
+}
+
 macro_rules! signing_domain {
     ($($t:ty => $domain:expr;)*) => {
         $(impl SigningDomain for $t {
@@ -89,13 +101,14 @@ signing_domain! {
     Activate => Some(Activate::DOMAIN);
     CompletePairing => Some(CompletePairing::DOMAIN);
     Decide => Some(APPROVAL_DOMAIN);
-    CreateRequest => None;
-    PollRequest => None;
     OperatorFreeze => None;
     OperatorSetContact => None;
     OperatorOutbox => None;
     CreateIdentity => None;
     IssueActivationCode => None;
+    RegisterRequester => None;
+    ListRequesters => None;
+    RevokeRequester => None;
 }
 
 macro_rules! endpoints {
@@ -105,7 +118,10 @@ macro_rules! endpoints {
     )*) => {
         /// One zero-sized type per endpoint, each implementing [`Endpoint`].
         pub mod endpoints {
-            use super::{Caller, DeviceEndpoint, DeviceSigned, Endpoint, SignedBody, SigningDomain};
+            use super::{
+                Caller, DeviceEndpoint, DeviceSigned, Endpoint, RequesterBody, RequesterEndpoint,
+                RequesterSigned, SignedBody, SigningDomain,
+            };
             use crate::wire;
             $(
                 $(#[$doc])*
@@ -165,6 +181,18 @@ macro_rules! endpoints {
             type Body = $body;
         }
     };
+    (@impl Requester $name:ident $path:literal, $body:ty, $resp:ty) => {
+        impl Endpoint for $name {
+            const PATH: &'static str = $path;
+            const CALLER: Caller = Caller::Requester;
+            const DOMAIN: Option<&'static str> = Some(<$body as RequesterBody>::DOMAIN);
+            type Request = RequesterSigned<$body>;
+            type Response = $resp;
+        }
+        impl RequesterEndpoint for $name {
+            type Body = $body;
+        }
+    };
     (@impl $caller:ident $name:ident $path:literal, $req:ty, $resp:ty) => {
         impl Endpoint for $name {
             const PATH: &'static str = $path;
@@ -183,7 +211,8 @@ endpoints! {
     /// Requester: see a request's status.
     Requester PollRequest (POLL_REQUEST = "/v1/requests/poll"): wire::PollRequest => wire::PollResponse;
     /// Requester: withdraw a pending request.
-    Requester CancelRequest (CANCEL_REQUEST = "/v1/requests/cancel"): wire::PollRequest => wire::PollResponse;
+    Requester CancelRequest (CANCEL_REQUEST = "/v1/requests/cancel"):
+        wire::CancelRequest => wire::PollResponse;
     /// Device: enroll with an activation code.
     NewDevice Activate (ACTIVATE = "/v1/device/activate"): wire::Activate => wire::ActivateResponse;
     /// Device: fetch pending requests.
@@ -246,6 +275,15 @@ endpoints! {
     /// Operator: issue an activation code.
     Operator OperatorIssueCode (OPERATOR_ISSUE_CODE = "/v1/operator/activation-codes/issue"):
         wire::IssueActivationCode => wire::IssueActivationCodeResponse;
+    /// Operator: register a requester.
+    Operator OperatorRegisterRequester (OPERATOR_REGISTER_REQUESTER = "/v1/operator/requesters/register"):
+        wire::RegisterRequester => wire::RequesterInfo;
+    /// Operator: list the registered requesters.
+    Operator OperatorListRequesters (OPERATOR_LIST_REQUESTERS = "/v1/operator/requesters/list"):
+        wire::ListRequesters => wire::RequesterList;
+    /// Operator: revoke a requester.
+    Operator OperatorRevokeRequester (OPERATOR_REVOKE_REQUESTER = "/v1/operator/requesters/revoke"):
+        wire::RevokeRequester => wire::Ack;
 }
 
 #[cfg(test)]
@@ -253,7 +291,7 @@ mod tests {
     use super::*;
 
     /// The paths as v1 published them (docs/PROTOCOL.md §4), in their order.
-    const PUBLISHED: [&str; 30] = [
+    const PUBLISHED: [&str; 33] = [
         "/v1/requests/create",
         "/v1/requests/poll",
         "/v1/requests/cancel",
@@ -284,6 +322,9 @@ mod tests {
         "/v1/operator/outbox",
         "/v1/operator/identities/create",
         "/v1/operator/activation-codes/issue",
+        "/v1/operator/requesters/register",
+        "/v1/operator/requesters/list",
+        "/v1/operator/requesters/revoke",
     ];
 
     #[test]
@@ -296,16 +337,29 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for (path, caller, domain) in endpoints::TABLE {
             match caller {
-                Caller::Requester | Caller::Operator => assert_eq!(domain, None, "{path}"),
-                Caller::NewDevice | Caller::Device => {
-                    let d = domain.expect("a device endpoint is signed");
-                    assert!(d.starts_with("akuersi/v1/"), "{d}");
+                Caller::Operator => assert_eq!(domain, None, "{path}"),
+                Caller::Requester | Caller::NewDevice | Caller::Device => {
+                    let d = domain.expect("a device or requester endpoint is signed");
+                    let prefix = if caller == Caller::Requester {
+                        "akuersi/v1/requester/"
+                    } else {
+                        "akuersi/v1/device/"
+                    };
+                    // The approval statement has its own tag, outside the device's.
+                    assert!(d.starts_with(prefix) || d == APPROVAL_DOMAIN, "{d}");
                     assert!(seen.insert(d), "domain tag used twice: {d}");
                 }
             }
         }
-        assert_eq!(seen.len(), 22, "the device endpoints, each signed");
-        assert_eq!(endpoints::CreateRequest::DOMAIN, None);
+        assert_eq!(
+            seen.len(),
+            25,
+            "the device and requester endpoints, each signed"
+        );
+        assert_eq!(
+            endpoints::CreateRequest::DOMAIN,
+            Some("akuersi/v1/requester/create")
+        );
         assert_eq!(endpoints::OperatorFreeze::DOMAIN, None);
         assert_eq!(endpoints::Decide::CALLER, Caller::Device);
         assert_eq!(endpoints::Activate::CALLER, Caller::NewDevice);

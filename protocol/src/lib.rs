@@ -67,6 +67,7 @@ pub mod endpoint;
 pub mod identity;
 pub mod pin;
 pub mod request;
+pub mod requester_key;
 pub mod service_key;
 pub mod spake2plus;
 pub mod transport;

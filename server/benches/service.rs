@@ -14,7 +14,7 @@ use std::hint::black_box;
 use akuersi_protocol::wire::paths;
 use akuersi_server::api;
 use akuersi_testkit::bench::{self, Device};
-use akuersi_testkit::log_on;
+use akuersi_testkit::{log_on, signed_json, DemoBankCalls};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 
 fn decide_path(c: &mut Criterion) {
@@ -40,7 +40,7 @@ fn pending_and_create(c: &mut Criterion) {
     let path = dir.path().join("service.db");
     let service = bench::open(path.to_str().unwrap(), true);
     let mut dev = Device::enroll(&service, "bench-user");
-    service.create_request(log_on("bench-user")).unwrap();
+    service.bank_create(log_on("bench-user")).unwrap();
     c.bench_function("list_pending", |b| {
         b.iter_batched(
             || dev.pending_json(),
@@ -60,7 +60,7 @@ fn pending_and_create(c: &mut Criterion) {
         b.iter_batched(
             || {
                 n += 1;
-                serde_json::to_vec(&log_on(&format!("unknown-{n}"))).unwrap()
+                signed_json(log_on(&format!("unknown-{n}")), service.now_ms())
             },
             |json| {
                 let r = api::handle(&service, paths::CREATE_REQUEST, &json);

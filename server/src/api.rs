@@ -4,7 +4,7 @@
 use akuersi_protocol::crypto::ct_eq;
 use akuersi_protocol::endpoint::{dispatch, endpoints, Codec, Endpoint, Handle};
 use akuersi_protocol::wire::{
-    Ack, CreateIdentityResponse, ErrorCode, OutboxResponse, MAX_MESSAGE_BYTES,
+    Ack, CreateIdentityResponse, ErrorCode, OutboxResponse, RequesterList, MAX_MESSAGE_BYTES,
 };
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -81,8 +81,8 @@ macro_rules! handlers {
 
 handlers! {
     plain CreateRequest(s, m) => s.create_request(m);
-    plain PollRequest(s, m) => s.poll(&m.poll_handle);
-    plain CancelRequest(s, m) => s.cancel(&m.poll_handle);
+    plain PollRequest(s, m) => s.poll(m);
+    plain CancelRequest(s, m) => s.cancel(m);
     plain Activate(s, m) => s.activate(m);
     signed Pending(s, m) => s.pending(m);
     signed PinStart(s, m) => s.pin_start(m);
@@ -124,6 +124,16 @@ handlers! {
         identity_id: s.create_identity(&m.user_id)?,
     });
     operator OperatorIssueCode(s, m) => s.issue_activation_code(&m.user_id, m.channel);
+    operator OperatorRegisterRequester(s, m) => s.register_requester(m.requester);
+    operator OperatorListRequesters(s, m) => Ok(RequesterList {
+        requesters: s.list_requesters()?,
+    });
+    operator OperatorRevokeRequester(s, m) => {
+        s.revoke_requester(&m.requester_id)?;
+        Ok(Ack {
+            server_time_ms: s.now_ms(),
+        })
+    };
 }
 
 fn route(service: &Service, path: &str, body: &[u8]) -> Result<Vec<u8>> {

@@ -38,13 +38,17 @@ impl ServiceError {
             | InvalidTtl
             | PinRequired
             | InvalidContact
-            | ChannelBindingRequired => 400,
-            Unauthorized | BadSignature => 401,
+            | ChannelBindingRequired
+            | InvalidRequester => 400,
+            Unauthorized | BadSignature | UnknownRequester | RequesterRevoked | StaleTimestamp => {
+                401
+            }
+            ActionNotAllowed | ChannelBindingNotAllowed => 403,
             UnknownDevice | WrongPin | InvalidActivationCode | WrongChannelCode => 403,
             UnknownPath | RequestNotFound => 404,
             AlreadyDecided | PendingRequestExists | DeviceExists | IdentityExists
             | RequestCancelled | DeviceLimit | Replayed | PinSessionInvalid | LastDevice
-            | AdditionNotReady | PairingInvalid => 409,
+            | AdditionNotReady | PairingInvalid | RequesterExists => 409,
             RequestExpired => 410,
             TooLarge => 413,
             DeviceSuspended | DeviceBlocked | ActivationCodeBlocked | IdentityFrozen => 423,

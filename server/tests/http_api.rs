@@ -40,25 +40,23 @@ fn sample() -> Sample {
     app.refresh(&profile.profile_id).unwrap();
     app.approve(&profile.profile_id, &rid, PIN.into()).unwrap();
     let (_, cancelled) = start_request(&fx.base, "aviaja.k");
-    fx.post_json(paths::CANCEL_REQUEST, &json!({ "poll_handle": cancelled }))
-        .ok();
+    // The requester messages below are the very bytes sent.
+    let cancel_body = signed_handle(&fx.base, &cancelled, true);
+    fx.post(paths::CANCEL_REQUEST, &cancel_body).ok();
+    let poll_body = signed_handle(&fx.base, &handle, false);
+    fx.post(paths::POLL_REQUEST, &poll_body).ok();
     let new_user = json!({"token": TOKEN, "user_id": "nuka.p"});
     fx.post_json(paths::OPERATOR_CREATE_IDENTITY, &new_user)
         .ok();
     let code = json!({"token": TOKEN, "user_id": "nuka.p", "channel": "sms"});
     fx.post_json(paths::OPERATOR_ISSUE_CODE, &code).ok();
-    let (_, pending_handle) = start_request(&fx.base, "nuka.p");
+    let create_body = signed_log_on(&fx.base, "nuka.p");
+    let pending_handle = fx.post(paths::CREATE_REQUEST, &create_body).ok()["poll_handle"].clone();
     let to_vec = |v: &Value| serde_json::to_vec(v).unwrap();
     let messages = vec![
-        (paths::CREATE_REQUEST, to_vec(&log_on("nuka.p"))),
-        (
-            paths::POLL_REQUEST,
-            to_vec(&json!({ "poll_handle": handle })),
-        ),
-        (
-            paths::CANCEL_REQUEST,
-            to_vec(&json!({ "poll_handle": cancelled })),
-        ),
+        (paths::CREATE_REQUEST, create_body),
+        (paths::POLL_REQUEST, poll_body),
+        (paths::CANCEL_REQUEST, cancel_body),
         (paths::ACTIVATE, rec.last(paths::ACTIVATE)),
         (paths::PENDING, rec.last(paths::PENDING)),
         (paths::PIN_START, rec.last(paths::PIN_START)),
@@ -137,7 +135,7 @@ fn full_approval_flow_over_http() {
     // The requester gets the device's signed evidence and checks it itself.
     let p: PollResponse = serde_json::from_value(poll(&fx.base, &handle).ok()).unwrap();
     assert_eq!(p.status, RequestStatus::Approved);
-    let statement = p.evidence.expect("evidence").verify().unwrap();
+    let statement = p.evidence.expect("evidence").verify("demo-bank").unwrap();
     assert_eq!(statement.request_id, rid);
     assert_eq!(statement.decision, Decision::Approve);
     assert_eq!(statement.device_id, profile.device_id);
@@ -160,7 +158,10 @@ fn reject_report_expiry_and_cancel_over_http() {
     let decided = |handle: &str, status: RequestStatus, decision: Decision| {
         let p: PollResponse = serde_json::from_value(poll(&fx.base, handle).ok()).unwrap();
         assert_eq!(p.status, status);
-        assert_eq!(p.evidence.unwrap().verify().unwrap().decision, decision);
+        assert_eq!(
+            p.evidence.unwrap().verify("demo-bank").unwrap().decision,
+            decision
+        );
     };
 
     let (rid, handle) = start_request(&fx.base, "aviaja.k");
@@ -192,14 +193,9 @@ fn reject_report_expiry_and_cancel_over_http() {
 
     // Cancelled by the requester: gone from the app, cancelling twice refused.
     let (_, handle) = start_request(&fx.base, "aviaja.k");
-    let body = json!({ "poll_handle": handle });
-    assert_eq!(
-        fx.post_json(paths::CANCEL_REQUEST, &body).ok()["status"],
-        "cancelled"
-    );
+    assert_eq!(cancel(&fx.base, &handle).ok()["status"], "cancelled");
     assert!(app.refresh(pid).unwrap().is_empty());
-    fx.post_json(paths::CANCEL_REQUEST, &body)
-        .refused(409, "request_cancelled");
+    cancel(&fx.base, &handle).refused(409, "request_cancelled");
     assert_eq!(poll(&fx.base, &handle).ok()["status"], "cancelled");
 }
 
@@ -254,9 +250,9 @@ fn every_endpoint_refuses_an_oversized_body_with_413() {
     big.resize(MAX_MESSAGE_BYTES - 2, b'a');
     big.extend_from_slice(b"\"}");
     assert_eq!(big.len(), MAX_MESSAGE_BYTES);
-    // Exactly the limit is read and judged on its content…
-    fx.post(paths::POLL_REQUEST, &big)
-        .refused(404, "request_not_found");
+    // Exactly the limit is read and judged on its content (an unsigned
+    // poll is not a requester envelope)…
+    fx.post(paths::POLL_REQUEST, &big).refused(400, "malformed");
     big.insert(2, b' ');
     for path in ALL_PATHS {
         // …one byte more is refused with the very answer api::handle gives.
@@ -364,14 +360,21 @@ fn unauthenticated_messages_are_refused_for_every_endpoint() {
         .refused(401, "bad_signature");
     assert_eq!(fx.digest(), before_decide);
 
-    // Requester endpoints: the poll handle is the credential.
-    for path in [paths::POLL_REQUEST, paths::CANCEL_REQUEST] {
-        let bad = json!({"poll_handle": b64_encode(&[7u8; 32])});
-        fx.post_json(path, &bad).refused(404, "request_not_found");
+    // Requester endpoints: a registered requester's signature, and then
+    // the poll handle of one of its own requests.
+    for cancel in [false, true] {
+        let path = [paths::POLL_REQUEST, paths::CANCEL_REQUEST][usize::from(cancel)];
+        let bad = signed_handle(&fx.base, &b64_encode(&[7u8; 32]), cancel);
+        fx.post(path, &bad).refused(404, "request_not_found");
+        let unsigned = json!({"poll_handle": b64_encode(&[7u8; 32])});
+        fx.post_json(path, &unsigned).refused(400, "malformed");
     }
-    // (Creating a request needs no credential: an unknown user ID gets the
-    // same answer as a known one, so it reveals nothing.)
-    let a = fx.post_json(paths::CREATE_REQUEST, &log_on("nobody.here"));
+    // An unknown user ID gets the same answer as a known one, so it
+    // reveals nothing.
+    let a = fx.post(
+        paths::CREATE_REQUEST,
+        &signed_log_on(&fx.base, "nobody.here"),
+    );
     let ok = a.ok();
     assert!(ok["poll_handle"].is_string());
 
@@ -390,8 +393,8 @@ fn replayed_messages_are_refused_and_change_nothing() {
         (paths::PENDING, 409, "replayed"),
         (paths::PIN_START, 409, "replayed"),
         (paths::DECIDE, 409, "already_decided"),
-        (paths::CANCEL_REQUEST, 409, "request_cancelled"),
-        (paths::CREATE_REQUEST, 409, "pending_request_exists"),
+        (paths::CANCEL_REQUEST, 409, "replayed"),
+        (paths::CREATE_REQUEST, 409, "replayed"),
         (paths::OPERATOR_CREATE_IDENTITY, 409, "identity_exists"),
     ];
     for (path, status, code) in expected {
@@ -522,7 +525,7 @@ fn http_level_refusals_are_json_too() {
     .refused(404, "unknown_path");
     fx.post("/v1/health", b"{}").refused(405, "unknown_path");
     // JSON only: no content type, or another one, is refused before parsing.
-    let body = serde_json::to_vec(&log_on("aviaja.k")).unwrap();
+    let body = signed_log_on(&fx.base, "aviaja.k");
     post_as(&fx.base, paths::CREATE_REQUEST, None, &body).refused(415, "malformed");
     post_as(&fx.base, paths::CREATE_REQUEST, Some("text/plain"), &body).refused(415, "malformed");
     post_as(
@@ -563,8 +566,11 @@ fn server_stops_gracefully_and_keeps_what_it_committed() {
             .unwrap(),
         )
     };
-    let server = akuersi_server::http::spawn(open()).unwrap();
+    let service = open();
+    akuersi_testkit::register_demo_bank(&service);
+    let server = akuersi_server::http::spawn(service).unwrap();
     let base = server.base_url();
+    use_clock(&base, clock.clone());
     let recorder = Arc::new(Recorder::new(transport(&base)));
     let app = installation(recorder, clock.clone(), ":memory:");
     let profile = activate(&base, &app, "aviaja.k", "phone");
@@ -580,6 +586,7 @@ fn server_stops_gracefully_and_keeps_what_it_committed() {
 
     // A new server on the same file still has the decision.
     let server = akuersi_server::http::spawn(open()).unwrap();
+    use_clock(&server.base_url(), clock.clone());
     let p = poll(&server.base_url(), &handle).ok();
     assert_eq!(p["status"], "approved");
     server.shutdown().unwrap();
@@ -613,6 +620,7 @@ fn child_service() {
         },
     )
     .unwrap();
+    akuersi_testkit::register_demo_bank(&service);
     let (eof_tx, eof_rx) = tokio::sync::oneshot::channel::<()>();
     std::thread::spawn(move || {
         let mut sink = String::new();
@@ -757,7 +765,10 @@ fn app_reports_unreachable_and_recovers_when_the_service_restarts() {
     let service = ServiceProcess::start(&db, &addr);
     let p: PollResponse = serde_json::from_value(poll(&base, &first_handle).ok()).unwrap();
     assert_eq!(p.status, RequestStatus::Approved);
-    assert_eq!(p.evidence.unwrap().verify().unwrap().request_id, first);
+    assert_eq!(
+        p.evidence.unwrap().verify("demo-bank").unwrap().request_id,
+        first
+    );
     assert_eq!(poll(&base, &second_handle).ok()["status"], "pending");
     assert_eq!(app.refresh(pid).unwrap()[0].request_id, second);
     let outcome = app.approve(pid, &second, PIN.into()).unwrap();

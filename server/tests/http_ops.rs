@@ -220,7 +220,7 @@ fn shutdown_lets_a_message_in_flight_finish() {
     let _serial = serial();
     let fx = Fixture::start();
     create_identity(&fx.base, "aviaja.k").ok();
-    let body = serde_json::to_vec(&log_on("aviaja.k")).unwrap();
+    let body = signed_log_on(&fx.base, "aviaja.k");
     let addr = fx.server.addr();
 
     // Half a message is in; the handler waits for the rest.
@@ -241,7 +241,9 @@ fn shutdown_lets_a_message_in_flight_finish() {
     stopper.join().unwrap().unwrap();
     let handle = answer["poll_handle"].as_str().unwrap();
     assert_eq!(
-        service.poll(handle).unwrap().status,
+        akuersi_testkit::DemoBankCalls::bank_poll(&*service, handle)
+            .unwrap()
+            .status,
         akuersi_protocol::wire::RequestStatus::Pending
     );
     wait_for_line(&["stopped"]);
@@ -290,6 +292,7 @@ fn the_concurrency_limit_holds_until_the_database_work_is_done() {
         )
         .unwrap(),
     );
+    akuersi_testkit::register_demo_bank(&service);
     let server = http::spawn_with(
         service.clone(),
         HttpConfig {
@@ -300,6 +303,8 @@ fn the_concurrency_limit_holds_until_the_database_work_is_done() {
     )
     .unwrap();
     let base = server.base_url();
+    // The service's clock stands at T0 throughout.
+    use_clock(&base, Arc::new(TestClock::new(T0)));
     create_identity(&base, "aviaja.k").ok();
 
     // Another process holds the database's write lock.
@@ -307,7 +312,7 @@ fn the_concurrency_limit_holds_until_the_database_work_is_done() {
     other.execute_batch("BEGIN IMMEDIATE").unwrap();
 
     // A: takes the only slot, then waits on the lock past its time limit.
-    let body = serde_json::to_vec(&log_on("aviaja.k")).unwrap();
+    let body = signed_log_on(&base, "aviaja.k");
     let a = start_slow_post(server.addr(), paths::CREATE_REQUEST, &body, body.len());
     wait_for_line(&["admitted", paths::CREATE_REQUEST]);
     // B: finds no free slot within its time limit.
@@ -328,7 +333,7 @@ fn the_concurrency_limit_holds_until_the_database_work_is_done() {
     let again = post(
         &base,
         paths::CREATE_REQUEST,
-        &serde_json::to_vec(&log_on("aviaja.k")).unwrap(),
+        &signed_log_on(&base, "aviaja.k"),
     );
     again.refused(409, "pending_request_exists");
     server.shutdown().unwrap();

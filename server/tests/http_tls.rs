@@ -45,10 +45,7 @@ fn a_pinned_certificate_is_trusted_and_a_message_goes_through() {
     // A whole requester exchange over TLS: create, then poll.
     create_identity_over(&*t, "aviaja.k");
     let created = t
-        .post(
-            paths::CREATE_REQUEST,
-            serde_json::to_vec(&log_on("aviaja.k")).unwrap(),
-        )
+        .post(paths::CREATE_REQUEST, signed_log_on(&fx.base, "aviaja.k"))
         .unwrap();
     assert_eq!(
         created.status,
@@ -61,10 +58,7 @@ fn a_pinned_certificate_is_trusted_and_a_message_goes_through() {
         .unwrap()
         .to_owned();
     let polled = t
-        .post(
-            paths::POLL_REQUEST,
-            serde_json::to_vec(&serde_json::json!({ "poll_handle": handle })).unwrap(),
-        )
+        .post(paths::POLL_REQUEST, signed_handle(&fx.base, &handle, false))
         .unwrap();
     assert_eq!(polled.status, 200);
     // The pin may be written with colons and in capitals.

@@ -17,6 +17,11 @@
 //!   device's signed evidence itself before it says "logged in";
 //! * `POST /demo-bank/api/cancel/{login}`: the backend withdraws the request.
 //!
+//! Every call to the service is signed with the bank's registered requester
+//! key (`RequesterSigned`); `serve` and `demo` register the bank themselves
+//! (see `crate::requesters`). The name the owner reads is the service's
+//! registry name, never one the bank sends.
+//!
 //! The service's poll handle never leaves the backend: the page holds only a
 //! random login id. Like any requester, the bank cannot tell a known user ID
 //! from an unknown one: both get a request that the right app may show.
@@ -28,11 +33,14 @@ use std::time::{Duration, Instant};
 use akuersi_core::transport::{call, Transport};
 use akuersi_core::Error;
 use akuersi_protocol::approval::Decision;
+use akuersi_protocol::clock::Clock;
 use akuersi_protocol::crypto::{random_array, random_id};
 use akuersi_protocol::request::{validate_texts, Action, Amount, LocalizedText};
+use akuersi_protocol::requester_key::RequesterKey;
 use akuersi_protocol::wire::{
-    paths, ChannelBindingKind, CreateRequest, CreateRequestResponse, ErrorCode, PollRequest,
-    PollResponse, RequestStatus, MAX_TTL_SECONDS,
+    paths, qr_counter, CancelRequest, ChannelBindingKind, CreateRequest, CreateRequestResponse,
+    ErrorCode, PollRequest, PollResponse, RequestStatus, RequesterBody, RequesterNames,
+    RequesterSigned, MAX_TTL_SECONDS,
 };
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -47,8 +55,17 @@ const PAGE: &str = include_str!("web/demo_bank.html");
 
 /// The bank's requester id at the service.
 pub const REQUESTER_ID: &str = "demo-bank";
-/// The bank's name as the app shows it.
+/// The bank's name as the app shows it (the same in every language).
 pub const REQUESTER_NAME: &str = "Demo Bank";
+
+/// The names the bank is registered under, one per language.
+pub fn requester_names() -> RequesterNames {
+    RequesterNames {
+        kl: REQUESTER_NAME.into(),
+        da: REQUESTER_NAME.into(),
+        en: REQUESTER_NAME.into(),
+    }
+}
 /// Where the page lives.
 pub const PAGE_PATH: &str = "/demo-bank/";
 /// Most log-ins the backend remembers at once (older ones are dropped).
@@ -72,6 +89,9 @@ struct Login {
     action: Action,
     amount: Option<Amount>,
     account: Option<String>,
+    binding: Option<ChannelBindingKind>,
+    channel_code: Option<String>,
+    expires_at_ms: i64,
     started: Instant,
 }
 
@@ -79,6 +99,8 @@ struct Login {
 pub struct DemoBank {
     transport: Arc<dyn Transport>,
     ttl_seconds: Option<u32>,
+    key: RequesterKey,
+    clock: Arc<dyn Clock>,
     logins: Mutex<HashMap<String, Login>>,
 }
 
@@ -151,15 +173,33 @@ struct ErrorAnswer {
 }
 
 impl DemoBank {
-    /// A bank that reaches the service through `transport`, asking for
+    /// A bank that reaches the service through `transport`, signing each
+    /// call with its registered `key` at `clock`'s time, asking for
     /// requests that live `ttl_seconds` (30–300; the service's 300 when
     /// `None`).
-    pub fn new(transport: Arc<dyn Transport>, ttl_seconds: Option<u32>) -> Arc<Self> {
+    pub fn new(
+        transport: Arc<dyn Transport>,
+        ttl_seconds: Option<u32>,
+        key: RequesterKey,
+        clock: Arc<dyn Clock>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             transport,
             ttl_seconds,
+            key,
+            clock,
             logins: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// `body` signed with the bank's key, now.
+    fn signed<T: RequesterBody>(
+        &self,
+        body: T,
+    ) -> Result<RequesterSigned<T>, (StatusCode, String)> {
+        self.key
+            .sign(body, self.clock.now_ms())
+            .map_err(|_| internal())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Login>> {
@@ -197,17 +237,15 @@ impl DemoBank {
             (Action::LogOn, log_on_texts(&reference), None, None)
         };
         let texts = validate_texts(texts).map_err(|_| internal())?;
-        let req = CreateRequest {
+        let req = self.signed(CreateRequest {
             user_id: user_id.trim().to_owned(),
-            requester_id: REQUESTER_ID.into(),
-            requester_name: REQUESTER_NAME.into(),
             action,
             texts: texts.clone(),
             ttl_seconds: self.ttl_seconds,
             channel_binding: binding,
             amount: amount.clone(),
             account: account.clone(),
-        };
+        })?;
         let answer: CreateRequestResponse =
             call(self.transport.as_ref(), paths::CREATE_REQUEST, &req).map_err(start_error)?;
         let login_id = random_id().map_err(|_| internal())?;
@@ -232,6 +270,9 @@ impl DemoBank {
                 action,
                 amount,
                 account: account.clone(),
+                binding,
+                channel_code: answer.channel_code.clone(),
+                expires_at_ms: answer.expires_at_ms,
                 started: Instant::now(),
             },
         );
@@ -267,6 +308,9 @@ impl DemoBank {
                     action: l.action,
                     amount: l.amount.clone(),
                     account: l.account.clone(),
+                    binding: l.binding,
+                    channel_code: l.channel_code.clone(),
+                    expires_at_ms: l.expires_at_ms,
                 },
             )
         })
@@ -283,9 +327,9 @@ impl DemoBank {
         let poll: PollResponse = call(
             self.transport.as_ref(),
             paths::POLL_REQUEST,
-            &PollRequest {
+            &self.signed(PollRequest {
                 poll_handle: handle,
-            },
+            })?,
         )
         .map_err(|e| match e {
             Error::Network(_) => unreachable_service(),
@@ -328,9 +372,9 @@ impl DemoBank {
         let result: Result<PollResponse, Error> = call(
             self.transport.as_ref(),
             paths::CANCEL_REQUEST,
-            &PollRequest {
+            &self.signed(CancelRequest {
                 poll_handle: handle,
-            },
+            })?,
         );
         match result {
             Ok(_) | Err(Error::RequestCancelled) => {}
@@ -355,12 +399,30 @@ struct Expected {
     action: Action,
     amount: Option<Amount>,
     account: Option<String>,
+    binding: Option<ChannelBindingKind>,
+    channel_code: Option<String>,
+    expires_at_ms: i64,
 }
 
-/// Check the device's evidence for an approval: the signature verifies, and
-/// the statement is this request, approved, from this bank, with the texts,
-/// amount and account the bank sent. Returns a message for the page when it
-/// does not hold.
+/// Whether the channel-binding answer the device signed is the one this
+/// request needed: none without binding, the very code shown, or a QR
+/// value of this request.
+fn channel_answer_matches(signed: Option<&str>, request_id: &str, expected: &Expected) -> bool {
+    match (expected.binding, signed) {
+        (None, None) => true,
+        (Some(ChannelBindingKind::Code), Some(answer)) => {
+            expected.channel_code.as_deref() == Some(answer)
+        }
+        (Some(ChannelBindingKind::Qr), Some(answer)) => qr_counter(answer, request_id).is_some(),
+        _ => false,
+    }
+}
+
+/// Check the device's evidence for an approval: the signature verifies, the
+/// statement is for this bank (`Evidence::verify`), and it is this request,
+/// approved, under the bank's registered name, with the texts, amount,
+/// account, expiry and channel-binding answer of what the bank asked for.
+/// Returns a message for the page when it does not hold.
 fn check_evidence(
     poll: &PollResponse,
     request_id: &str,
@@ -373,15 +435,18 @@ fn check_evidence(
         .as_ref()
         .ok_or_else(|| refuse("no evidence came with it"))?;
     let statement = evidence
-        .verify()
+        .verify(REQUESTER_ID)
         .map_err(|_| refuse("the device signature does not verify"))?;
+    let names = requester_names();
     let ok = statement.request_id == request_id
         && statement.decision == Decision::Approve
-        && statement.requester_id == REQUESTER_ID
+        && [&names.kl, &names.da, &names.en].contains(&&statement.requester_name)
         && statement.action == expected.action
         && statement.texts == expected.texts
         && statement.amount == expected.amount
-        && statement.account == expected.account;
+        && statement.account == expected.account
+        && statement.expires_at_ms == expected.expires_at_ms
+        && channel_answer_matches(statement.channel_binding.as_deref(), request_id, expected);
     if ok {
         Ok(())
     } else {
@@ -677,5 +742,103 @@ mod tests {
         assert_eq!(seconds_between(0, 300_000), 300);
         assert_eq!(seconds_between(1, 300_000), 300);
         assert_eq!(seconds_between(300_000, 0), 0);
+    }
+
+    #[test]
+    fn the_bank_checks_the_signed_channel_answer_name_and_expiry() {
+        use akuersi_protocol::approval::{ApprovalStatement, Evidence};
+        use akuersi_protocol::crypto::device_id_for;
+        use akuersi_protocol::wire::qr_value;
+        use ring::rand::SystemRandom;
+        use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING};
+
+        let rng = SystemRandom::new();
+        let doc = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, doc.as_ref(), &rng).unwrap();
+        let public = pair.public_key().as_ref().to_vec();
+        let rid = "0123456789abcdef0123456789abcdef";
+        let texts = validate_texts(log_on_texts("R7K4")).unwrap();
+        let signed = ApprovalStatement {
+            request_id: rid.into(),
+            nonce: vec![7; 32],
+            requester_id: REQUESTER_ID.into(),
+            requester_name: REQUESTER_NAME.into(),
+            action: Action::LogOn,
+            texts: texts.clone(),
+            amount: None,
+            account: None,
+            expires_at_ms: 1_800_000_300_000,
+            decision: Decision::Approve,
+            device_id: device_id_for(&public),
+            pake: None,
+            channel_binding: Some("4711".into()),
+        };
+        let poll_of = |st: &ApprovalStatement| {
+            let statement = st.encode();
+            PollResponse {
+                request_id: rid.into(),
+                status: RequestStatus::Approved,
+                expires_at_ms: st.expires_at_ms,
+                server_time_ms: 0,
+                evidence: Some(Evidence {
+                    device_id: st.device_id.clone(),
+                    device_public_key: public.clone(),
+                    signature: pair.sign(&rng, &statement).unwrap().as_ref().to_vec(),
+                    statement,
+                }),
+                channel_code: None,
+                qr_value: None,
+            }
+        };
+        let by_code = Expected {
+            texts,
+            action: Action::LogOn,
+            amount: None,
+            account: None,
+            binding: Some(ChannelBindingKind::Code),
+            channel_code: Some("4711".into()),
+            expires_at_ms: 1_800_000_300_000,
+        };
+        assert_eq!(check_evidence(&poll_of(&signed), rid, &by_code), Ok(()));
+        type Change = fn(&mut ApprovalStatement);
+        let refused: Vec<(&str, Change)> = vec![
+            ("another code", |s| s.channel_binding = Some("4712".into())),
+            ("no code", |s| s.channel_binding = None),
+            ("another name", |s| s.requester_name = "Demo Bonk".into()),
+            ("another expiry", |s| s.expires_at_ms += 60_000),
+            ("another requester", |s| {
+                s.requester_id = "other-bank".into()
+            }),
+            ("another request", |s| s.request_id = "f".repeat(32)),
+            ("a rejection", |s| s.decision = Decision::Reject),
+        ];
+        for (what, change) in refused {
+            let mut st = signed.clone();
+            change(&mut st);
+            assert!(
+                check_evidence(&poll_of(&st), rid, &by_code).is_err(),
+                "{what} was accepted"
+            );
+        }
+        // By QR: a value of this request, not another's; without binding: none.
+        let by_qr = Expected {
+            binding: Some(ChannelBindingKind::Qr),
+            channel_code: None,
+            ..by_code
+        };
+        let mut st = signed.clone();
+        st.channel_binding = Some(qr_value(rid, &[9; 32], 17));
+        assert_eq!(check_evidence(&poll_of(&st), rid, &by_qr), Ok(()));
+        st.channel_binding = Some(qr_value(&"e".repeat(32), &[9; 32], 17));
+        assert!(check_evidence(&poll_of(&st), rid, &by_qr).is_err());
+        let unbound = Expected {
+            binding: None,
+            ..by_qr
+        };
+        st.channel_binding = None;
+        assert_eq!(check_evidence(&poll_of(&st), rid, &unbound), Ok(()));
+        st.channel_binding = Some("4711".into());
+        assert!(check_evidence(&poll_of(&st), rid, &unbound).is_err());
     }
 }

@@ -357,6 +357,8 @@ struct World {
     operator_token: String,
     operator: Arc<RecordingTransport>,
     requester: Arc<RecordingTransport>,
+    /// Demo Bank's key, registered with the service at the start.
+    bank_key: akuersi_protocol::requester_key::RequesterKey,
     phone: Device,
     tablet: Device,
 }
@@ -377,6 +379,14 @@ impl World {
                 ..Default::default()
             },
         )?);
+        // Demo Bank registers itself, as `serve` does (its key lives only
+        // in memory here).
+        let (bank_key, _) = akuersi_protocol::requester_key::RequesterKey::generate(REQUESTER_ID)
+            .map_err(|e| SimError::Demo(e.to_string()))?;
+        crate::requesters::register(
+            &service,
+            crate::requesters::demo_bank_registration(bank_key.public_key()),
+        )?;
         let front = || -> Arc<RecordingTransport> {
             Arc::new(RecordingTransport::new(Arc::new(InProcessTransport::new(
                 service.clone(),
@@ -413,9 +423,20 @@ impl World {
             operator_token,
             operator,
             requester,
+            bank_key,
             phone,
             tablet,
         })
+    }
+
+    /// `body` signed by Demo Bank at the demo clock's time.
+    fn signed<T: akuersi_protocol::wire::RequesterBody>(
+        &self,
+        body: T,
+    ) -> Result<akuersi_protocol::wire::RequesterSigned<T>, SimError> {
+        self.bank_key
+            .sign(body, self.clock.now_ms())
+            .map_err(|e| SimError::Demo(e.to_string()))
     }
 
     /// A service-clock time relative to the start of the demo.
@@ -442,17 +463,15 @@ impl World {
 
     /// Demo Bank asks the service for a log-on by the owner.
     fn create_request(&self, p: &mut Printer) -> Result<CreateRequestResponse, SimError> {
-        let req = CreateRequest {
+        let req = self.signed(CreateRequest {
             user_id: USER_ID.into(),
-            requester_id: REQUESTER_ID.into(),
-            requester_name: REQUESTER_NAME.into(),
             action: Action::LogOn,
             texts: log_on_texts(),
             ttl_seconds: None,
             channel_binding: None,
             amount: None,
             account: None,
-        };
+        })?;
         let transport: &dyn Transport = self.requester.as_ref();
         let answer: CreateRequestResponse = must(
             "Demo Bank could not start a request",
@@ -477,7 +496,11 @@ impl World {
         let transport: &dyn Transport = self.requester.as_ref();
         must(
             "Demo Bank could not poll",
-            call(transport, paths::POLL_REQUEST, &PollRequest { poll_handle }),
+            call(
+                transport,
+                paths::POLL_REQUEST,
+                &self.signed(PollRequest { poll_handle })?,
+            ),
         )
     }
 

@@ -27,6 +27,7 @@ pub mod load;
 pub mod operator;
 pub mod output;
 pub mod profile;
+pub mod requesters;
 pub mod serve;
 pub mod serve_keys;
 pub mod slow;

@@ -40,6 +40,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use akuersi_core::http::{HttpTransport, HttpTransportConfig};
 use akuersi_core::transport::{call, Transport};
 use akuersi_protocol::approval::{ApprovalStatement, Decision, PakeBinding};
+use akuersi_protocol::clock::Clock;
 use akuersi_protocol::clock::SystemClock;
 use akuersi_protocol::pin::{MIN_KDF_ITERATIONS, PAKE_VERIFIER_ID};
 use akuersi_protocol::spake2plus::{PakeContext, PakeScalar, Prover};
@@ -51,7 +52,7 @@ use akuersi_protocol::wire::{
 use akuersi_server::http::{spawn_with, HttpConfig};
 use akuersi_server::tls::ServerTls;
 use akuersi_server::{Service, ServiceConfig};
-use akuersi_testkit::{log_on, HandDevice, PIN};
+use akuersi_testkit::{log_on, register_demo_bank, signed, DemoBankCalls, HandDevice, PIN};
 use clap::Args;
 
 /// The HTTP latency budget (docs/BENCHMARKS.md): p99 of an HTTP call under the load.
@@ -486,6 +487,7 @@ pub fn run(options: &LoadOptions) -> Result<LoadReport, LoadError> {
         )
         .map_err(|e| LoadError::Setup(format!("opening the service: {e}")))?,
     );
+    register_demo_bank(&service);
     let mut devices = (0..options.clients)
         .map(|i| LoadDevice::enroll(&service, &format!("Load-User-{i}")))
         .collect::<Result<Vec<_>, _>>()?;
@@ -818,7 +820,13 @@ fn client(
 /// Create a request and approve it with the PIN; `None` after an error.
 fn operation(t: &dyn Transport, dev: &mut LoadDevice, tally: &mut Tally) -> Option<Acknowledged> {
     let created: CreateRequestResponse = tally.call(Endpoint::Create, || {
-        call(t, Endpoint::Create.path(), &log_on(&dev.user_id))
+        // Demo Bank (the testkit's registration) signs at the wall clock,
+        // which the service runs on.
+        call(
+            t,
+            Endpoint::Create.path(),
+            &signed(log_on(&dev.user_id), SystemClock.now_ms()),
+        )
     })?;
     let query = dev
         .hand
@@ -958,7 +966,7 @@ fn verify(
             ));
             continue;
         }
-        let poll = match service.poll(&a.poll_handle) {
+        let poll = match service.bank_poll(&a.poll_handle) {
             Ok(p) => p,
             Err(e) => {
                 check.fail(format!("{}: poll: {e}", a.request_id));
@@ -973,7 +981,7 @@ fn verify(
             ));
             continue;
         }
-        let statement = match poll.evidence.map(|e| e.verify()) {
+        let statement = match poll.evidence.map(|e| e.verify(akuersi_testkit::DEMO_BANK)) {
             Some(Ok(s)) => s,
             Some(Err(e)) => {
                 check.fail(format!("{}: evidence: {e}", a.request_id));
@@ -1033,6 +1041,7 @@ mod tests {
             ..ServiceConfig::default()
         };
         let service = Arc::new(Service::open(":memory:", Arc::new(SystemClock), config).unwrap());
+        register_demo_bank(&service);
         let t = akuersi_server::InProcessTransport::new(service.clone());
         let mut dev = LoadDevice::enroll(&service, "Load-Verify").unwrap();
         let mut tally = Tally::default();

@@ -1,17 +1,20 @@
 //! `akuersi-sim operator`: the citizen-service-centre side of the service's
 //! operator API over HTTP: create an identity, issue an activation code,
-//! freeze or unfreeze, set contact data, and read the outbox of every
-//! channel (SMS, e-mail, app) as an inbox.
+//! freeze or unfreeze, set contact data, read the outbox of every channel
+//! (SMS, e-mail, app) as an inbox, and register, list and revoke requesters.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use akuersi_core::http::HttpTransport;
 use akuersi_core::transport::{call, Transport};
+use akuersi_protocol::request::Action;
+use akuersi_protocol::requester_key::{parse_public_key_pem, public_key_pem};
 use akuersi_protocol::wire::{
-    paths, Ack, CodeChannel, CreateIdentity, CreateIdentityResponse, IssueActivationCode,
-    IssueActivationCodeResponse, NotificationItem, OperatorFreeze, OperatorOutbox,
-    OperatorSetContact, OutboxResponse, MAX_NOTIFICATION_PAGE,
+    paths, Ack, ChannelMode, CodeChannel, CreateIdentity, CreateIdentityResponse,
+    IssueActivationCode, IssueActivationCodeResponse, ListRequesters, NotificationItem,
+    OperatorFreeze, OperatorOutbox, OperatorSetContact, OutboxResponse, RegisterRequester,
+    RequesterInfo, RequesterList, RequesterNames, RevokeRequester, MAX_NOTIFICATION_PAGE,
 };
 
 use crate::error::SimError;
@@ -87,6 +90,61 @@ pub enum OperatorCommand {
         /// Only this user ID's messages.
         user_id: Option<String>,
     },
+    /// Register a requester (a service provider) with its P-256 key: it may
+    /// then create, poll and cancel requests, each call signed with the key.
+    RegisterRequester(RegisterRequesterArgs),
+    /// List the registered requesters, revoked ones included.
+    ListRequesters,
+    /// Revoke a requester: its calls are refused from now on.
+    RevokeRequester {
+        /// The requester's id.
+        requester_id: String,
+    },
+}
+
+/// `operator register-requester` options.
+#[derive(Debug, clap::Args)]
+pub struct RegisterRequesterArgs {
+    /// The requester's id: a-z, 0-9, '.', '_' and '-', at most 64.
+    pub requester_id: String,
+    /// The name the owner reads, in every language unless --name-kl,
+    /// --name-da or --name-en gives another.
+    #[arg(long)]
+    pub name: String,
+    /// The name in Kalaallisut.
+    #[arg(long)]
+    pub name_kl: Option<String>,
+    /// The name in Danish.
+    #[arg(long)]
+    pub name_da: Option<String>,
+    /// The name in English.
+    #[arg(long)]
+    pub name_en: Option<String>,
+    /// The actions it may ask for, comma-separated (log_on, approve,
+    /// confirm, accept, sign).
+    #[arg(long, value_delimiter = ',', default_value = "log_on")]
+    pub actions: Vec<String>,
+    /// The channel-binding modes it may use, comma-separated (none, code, qr).
+    #[arg(long, value_delimiter = ',', default_value = "none,code,qr")]
+    pub channel_binding: Vec<String>,
+    /// Most creates in any 60 seconds.
+    #[arg(long, default_value_t = 60)]
+    pub per_minute: u32,
+    /// Most creates in any hour.
+    #[arg(long, default_value_t = 1000)]
+    pub per_hour: u32,
+    /// Its public key: a P-256 `PUBLIC KEY` PEM file (as `openssl ec -pubout` writes).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "generate_key",
+        required_unless_present = "generate_key"
+    )]
+    pub public_key: Option<PathBuf>,
+    /// Make a new key pair instead: the private key goes to FILE (PKCS#8
+    /// PEM, mode 0600, never over an existing file), for the requester.
+    #[arg(long, value_name = "FILE")]
+    pub generate_key: Option<PathBuf>,
 }
 
 /// Run one operator command.
@@ -200,6 +258,26 @@ fn run(args: OperatorArgs) -> Result<(), SimError> {
             let items = read_outbox(t, &token, user_id.as_deref(), 0)?;
             print!("{}", render_inbox(&items));
         }
+        OperatorCommand::RegisterRequester(r) => register_requester(t, token, r)?,
+        OperatorCommand::ListRequesters => {
+            let r: RequesterList = call(
+                t,
+                paths::OPERATOR_LIST_REQUESTERS,
+                &ListRequesters { token },
+            )?;
+            print!("{}", render_requesters(&r.requesters));
+        }
+        OperatorCommand::RevokeRequester { requester_id } => {
+            let _: Ack = call(
+                t,
+                paths::OPERATOR_REVOKE_REQUESTER,
+                &RevokeRequester {
+                    token,
+                    requester_id: requester_id.clone(),
+                },
+            )?;
+            println!("Revoked requester {requester_id}: its calls are refused from now on.");
+        }
     }
     Ok(())
 }
@@ -235,6 +313,116 @@ pub(crate) fn read_outbox(
         }
     }
     Ok(items)
+}
+
+/// Parse comma-separated wire names with `parse`.
+fn names_of<T>(
+    what: &str,
+    items: &[String],
+    parse: fn(&str) -> Option<T>,
+) -> Result<Vec<T>, SimError> {
+    items
+        .iter()
+        .map(|i| parse(i.trim()).ok_or_else(|| SimError::Demo(format!("unknown {what}: {i:?}"))))
+        .collect()
+}
+
+/// Register a requester: read its public key, or make a key pair and keep
+/// the private key in a new 0600 file. Writes that file; one operator call.
+fn register_requester(
+    t: &dyn Transport,
+    token: String,
+    args: RegisterRequesterArgs,
+) -> Result<(), SimError> {
+    let actions = names_of("action", &args.actions, Action::from_wire)?;
+    let channel_modes = names_of(
+        "channel-binding mode",
+        &args.channel_binding,
+        ChannelMode::from_wire,
+    )?;
+    let (public_key, written) = match (&args.public_key, &args.generate_key) {
+        (Some(file), _) => {
+            let pem = std::fs::read_to_string(file)
+                .map_err(|e| SimError::Demo(format!("cannot read {}: {e}", file.display())))?;
+            let key = parse_public_key_pem(&pem)
+                .map_err(|e| SimError::Demo(format!("{}: {e}", file.display())))?;
+            (key, None)
+        }
+        (None, Some(file)) => {
+            let key = crate::requesters::generate_key_file(&args.requester_id, file)?;
+            (key.public_key(), Some(file))
+        }
+        (None, None) => {
+            return Err(SimError::Demo(
+                "give --public-key FILE or --generate-key FILE".into(),
+            ))
+        }
+    };
+    let name = |n: &Option<String>| n.clone().unwrap_or_else(|| args.name.clone());
+    let info = RequesterInfo {
+        requester_id: args.requester_id.clone(),
+        names: RequesterNames {
+            kl: name(&args.name_kl),
+            da: name(&args.name_da),
+            en: name(&args.name_en),
+        },
+        actions,
+        channel_modes,
+        max_per_minute: args.per_minute,
+        max_per_hour: args.per_hour,
+        public_key,
+        registered_at_ms: 0,
+        revoked_at_ms: None,
+    };
+    let stored: RequesterInfo = call(
+        t,
+        paths::OPERATOR_REGISTER_REQUESTER,
+        &RegisterRequester {
+            token,
+            requester: info,
+        },
+    )?;
+    println!("Registered requester {}.", stored.requester_id);
+    print!("{}", render_requesters(std::slice::from_ref(&stored)));
+    if let Some(file) = written {
+        println!(
+            "Its private key is in {} (mode 0600): give it to the requester, and only to it.",
+            file.display()
+        );
+    }
+    Ok(())
+}
+
+/// The registered requesters, one block each.
+pub fn render_requesters(requesters: &[RequesterInfo]) -> String {
+    let mut out = String::new();
+    if requesters.is_empty() {
+        out.push_str("(no requesters registered)\n");
+    }
+    for r in requesters {
+        let list = |v: Vec<&str>| v.join(", ");
+        out.push_str(&format!(
+            "{}{}\n   names: kl {:?}, da {:?}, en {:?}\n   actions: {}; channel binding: {}\n   \
+             limits: {} a minute, {} an hour; registered {}\n",
+            r.requester_id,
+            match r.revoked_at_ms {
+                Some(at) => format!(" (REVOKED {})", utc(at)),
+                None => String::new(),
+            },
+            r.names.kl,
+            r.names.da,
+            r.names.en,
+            list(r.actions.iter().map(|a| a.as_str()).collect()),
+            list(r.channel_modes.iter().map(|m| m.as_str()).collect()),
+            r.max_per_minute,
+            r.max_per_hour,
+            utc(r.registered_at_ms),
+        ));
+        for line in public_key_pem(&r.public_key).lines() {
+            out.push_str(&format!("   {line}\n"));
+        }
+    }
+    out
 }
 
 /// Freeze or unfreeze `user_id`'s identity (one operator call, both ways).

@@ -114,8 +114,15 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
     let service = Arc::new(Service::open(db_str, Arc::new(SystemClock), config)?);
     args.keys.after_open(&service)?;
     // The bank sends the requester's JSON messages to the service in
-    // process, through the same dispatcher the HTTP front uses.
-    let bank = DemoBank::new(Arc::new(InProcessTransport::new(service.clone())), args.ttl);
+    // process, through the same dispatcher the HTTP front uses, signed with
+    // its key from the data folder (registered on first start).
+    let bank_key = crate::requesters::demo_bank(&service, &args.data)?;
+    let bank = DemoBank::new(
+        Arc::new(InProcessTransport::new(service.clone())),
+        args.ttl,
+        bank_key,
+        Arc::new(SystemClock),
+    );
 
     let tls = args.tls.resolve(&args.data, args.addr)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -28,7 +28,15 @@ fn start() -> ServerHandle {
     service
         .create_identity("Aviaja-Nuuk")
         .expect("create identity");
-    let bank = DemoBank::new(Arc::new(InProcessTransport::new(service.clone())), None);
+    // Demo Bank registers itself with a key in a private folder, as `serve` does.
+    let dir = akuersi_testkit::TempDir::new("bank-api");
+    let key = akuersi_sim::requesters::demo_bank(&service, &dir.0).expect("Demo Bank registers");
+    let bank = DemoBank::new(
+        Arc::new(InProcessTransport::new(service.clone())),
+        None,
+        key,
+        Arc::new(SystemClock),
+    );
     let router = http::router(service).merge(bank::router(bank));
     ServerHandle::start(router, "127.0.0.1:0".parse().expect("an address")).expect("serve")
 }

@@ -19,7 +19,7 @@ use akuersi_protocol::wire::*;
 use akuersi_server::{api, InProcessTransport, Service, ServiceConfig};
 use rusqlite::params;
 
-use crate::{log_on, HandDevice, InstallationBuilder, PIN, T0};
+use crate::{log_on, DemoBankCalls, HandDevice, InstallationBuilder, PIN, T0};
 
 /// A service configuration for benchmarks: no request rate limit (a fixed
 /// clock would otherwise hit it), `synchronous=FULL` or `NORMAL`.
@@ -32,10 +32,14 @@ pub fn config(synchronous_full: bool) -> ServiceConfig {
     }
 }
 
-/// Open a service at `path` on a fixed test clock at [`T0`].
+/// Open a service at `path` on a fixed test clock at [`T0`], with Demo Bank
+/// registered.
 pub fn open(path: &str, synchronous_full: bool) -> Arc<Service> {
     let clock = Arc::new(TestClock::new(T0));
-    Arc::new(Service::open(path, clock, config(synchronous_full)).expect("open service"))
+    let service =
+        Arc::new(Service::open(path, clock, config(synchronous_full)).expect("open service"));
+    crate::register_demo_bank(&service);
+    service
 }
 
 /// A benchmark device: a [`HandDevice`] enrolled for a user ID.
@@ -91,7 +95,7 @@ impl Device {
     /// everything up to, but not including, the decide call.
     pub fn prepare_decide(&mut self, service: &Service) -> Vec<u8> {
         service
-            .create_request(log_on(&self.user_id))
+            .bank_create(log_on(&self.user_id))
             .expect("create request");
         let pending = service
             .pending(self.envelope(PendingQuery {}))
@@ -197,6 +201,7 @@ impl AppFixture {
     pub fn new(database_path: &str, identities: usize, kdf_iterations: u32) -> Self {
         let clock = Arc::new(TestClock::new(T0));
         let service = Arc::new(Service::open(":memory:", clock.clone(), config(false)).unwrap());
+        crate::register_demo_bank(&service);
         let transport = Arc::new(InProcessTransport::new(service.clone()));
         let installation = crate::installation(database_path)
             .kdf_iterations(kdf_iterations)
@@ -259,7 +264,7 @@ impl AppFixture {
     /// returns its id (the part before the owner taps "approve").
     pub fn new_request(&self) -> String {
         let (profile, user) = &self.profiles[0];
-        self.service.create_request(log_on(user)).unwrap();
+        self.service.bank_create(log_on(user)).unwrap();
         let views = self.app.refresh(profile).unwrap();
         views[0].request_id.clone()
     }

@@ -3,7 +3,8 @@
 //!
 //! * Constants: [`PIN`], [`WRONG_PIN`], [`NEW_PIN`], [`T0`], [`TOKEN`],
 //!   [`APPROVAL_PATHS`].
-//! * The Demo Bank request: [`log_on`].
+//! * The Demo Bank request: [`log_on`]; Demo Bank as a registered requester:
+//!   [`demo_bank`], [`signed`], [`DemoBankCalls`].
 //! * The one installation builder: [`installation`].
 //! * Hand-built devices: [`HandDevice`] (nothing unwraps) and [`RawDevice`]
 //!   (tests that replay, tamper and race).
@@ -16,6 +17,7 @@
 pub mod bench;
 mod device;
 mod installation;
+mod requester;
 mod temp;
 mod world;
 
@@ -24,6 +26,10 @@ use akuersi_protocol::wire::{paths, CreateRequest, ErrorCode};
 
 pub use device::{HandDevice, RawDevice};
 pub use installation::{installation, InstallationBuilder};
+pub use requester::{
+    demo_bank, demo_bank_key, register_demo_bank, registration, signed, signed_json, DemoBankCalls,
+    DEMO_BANK,
+};
 pub use temp::TempDir;
 pub use world::{fast_kdf_config, new_identity_code, now, service_on_test_clock, App, Tap, World};
 
@@ -79,8 +85,6 @@ pub fn text(lang: &str, header: &str, body: &str) -> LocalizedText {
 pub fn log_on(user_id: &str) -> CreateRequest {
     CreateRequest {
         user_id: user_id.into(),
-        requester_id: "demo-bank".into(),
-        requester_name: "Demo Bank".into(),
         action: Action::LogOn,
         texts: vec![
             text(
@@ -148,8 +152,6 @@ mod tests {
     fn log_on_is_the_json_a_requester_sends() {
         let expected = serde_json::json!({
             "user_id": "Aviaja-Nuuk",
-            "requester_id": "demo-bank",
-            "requester_name": "Demo Bank",
             "action": "log_on",
             "texts": [
                 {"lang": "kl", "header": "Demo Bank-imut iserneq", "body": "Demo Bank-imut iserniarputit"},

@@ -11,7 +11,7 @@ use akuersi_protocol::clock::{Clock, TestClock};
 use akuersi_protocol::wire::*;
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
 
-use crate::{log_on, PIN, T0, TOKEN, WRONG_PIN};
+use crate::{log_on, DemoBankCalls, PIN, T0, TOKEN, WRONG_PIN};
 
 /// A transport that counts calls and remembers every body it sent, so tests
 /// can replay or inspect them; optionally rewrites answers (a network attacker).
@@ -189,12 +189,12 @@ impl World {
 
     /// A log-on request from Demo Bank.
     pub fn request(&self, user_id: &str) -> CreateRequestResponse {
-        self.service.create_request(log_on(user_id)).unwrap()
+        self.service.bank_create(log_on(user_id)).unwrap()
     }
 
     /// Poll a request.
     pub fn poll(&self, handle: &str) -> PollResponse {
-        self.service.poll(handle).unwrap()
+        self.service.bank_poll(handle).unwrap()
     }
 
     /// A fresh in-memory world with one phone of `user_id` (named "phone")
@@ -259,7 +259,7 @@ impl World {
 }
 
 /// A service stored at `path` with `config` and the operator token `token`,
-/// on a new test clock at [`T0`]: (clock, service).
+/// on a new test clock at [`T0`], with Demo Bank registered: (clock, service).
 pub fn service_on_test_clock(
     path: &str,
     token: &str,
@@ -277,6 +277,7 @@ pub fn service_on_test_clock(
         )
         .unwrap(),
     );
+    crate::register_demo_bank(&service);
     (clock, service)
 }
 

@@ -46,7 +46,7 @@ use akuersi_core::keystore::SoftwareVault;
 use akuersi_core::transport::{call, Transport, TransportError, TransportResponse};
 use akuersi_core::Error;
 use akuersi_protocol::approval::Decision;
-use akuersi_protocol::clock::SystemClock;
+use akuersi_protocol::clock::{Clock, SystemClock};
 use akuersi_protocol::wire::*;
 use akuersi_server::lockout::LockoutPolicy;
 use akuersi_server::{Service, ServiceConfig};
@@ -167,6 +167,7 @@ fn crash_child() {
     match role.as_str() {
         "service" => {
             let service = Service::open(&db, Arc::new(SystemClock), config()).unwrap();
+            register_demo_bank(&service);
             let server = akuersi_server::http::spawn(Arc::new(service)).unwrap();
             println!("AKUERSI-LISTENING {}", server.base_url());
             loop {
@@ -186,8 +187,11 @@ fn app_child(db: &str) {
     let app = open_app(db, &std::env::var(VAULT).unwrap(), t.clone());
     println!("AKUERSI-READY");
     for round in 0u64.. {
-        match call::<_, CreateRequestResponse>(t.as_ref(), paths::CREATE_REQUEST, &log_on(APP_USER))
-        {
+        match call::<_, CreateRequestResponse>(
+            t.as_ref(),
+            paths::CREATE_REQUEST,
+            &signed(log_on(APP_USER), SystemClock.now_ms()),
+        ) {
             Ok(_)
             | Err(Error::Service {
                 code: ErrorCode::PendingRequestExists,
@@ -471,7 +475,11 @@ fn decide_once(
     let p = match dev.pending_via(t)?.requests.into_iter().next() {
         Some(p) => p,
         None => {
-            match call::<_, CreateRequestResponse>(t, paths::CREATE_REQUEST, &log_on(DECIDER)) {
+            match call::<_, CreateRequestResponse>(
+                t,
+                paths::CREATE_REQUEST,
+                &signed(log_on(DECIDER), SystemClock.now_ms()),
+            ) {
                 Ok(_)
                 | Err(Error::Service {
                     code: ErrorCode::PendingRequestExists,
@@ -840,6 +848,7 @@ fn app_survives_random_kills_while_approving() {
     );
     let service_db = dir.file("service.sqlite");
     let service = Arc::new(Service::open(&service_db, Arc::new(SystemClock), config()).unwrap());
+    register_demo_bank(&service);
     let code = new_identity_code(&service, APP_USER);
     let server = akuersi_server::http::spawn(service.clone()).unwrap();
     let base = server.base_url();
@@ -911,7 +920,11 @@ fn approve_one(
     profile_id: &str,
     pin: &str,
 ) -> akuersi_core::Result<()> {
-    let _: CreateRequestResponse = call(t, paths::CREATE_REQUEST, &log_on(user))?;
+    let _: CreateRequestResponse = call(
+        t,
+        paths::CREATE_REQUEST,
+        &signed(log_on(user), SystemClock.now_ms()),
+    )?;
     let views = app.refresh(profile_id)?;
     let v = views.first().expect("the request is pending");
     app.approve(profile_id, &v.request_id, pin.into())
@@ -936,6 +949,7 @@ fn app_killed_inside_secret_changes_keeps_the_right_pin() {
     let dir = TempDir::new("crash-steps");
     let service_db = dir.file("service.sqlite");
     let service = Arc::new(Service::open(&service_db, Arc::new(SystemClock), config()).unwrap());
+    register_demo_bank(&service);
     let server = akuersi_server::http::spawn(service.clone()).unwrap();
     let base = server.base_url();
     let t: Arc<dyn Transport> = Arc::new(transport(&base));
@@ -1093,6 +1107,7 @@ fn vault_failure_at_activation_spends_nothing() {
     let dir = TempDir::new("crash-vault");
     let service_db = dir.file("service.sqlite");
     let service = Arc::new(Service::open(&service_db, Arc::new(SystemClock), config()).unwrap());
+    register_demo_bank(&service);
     let server = akuersi_server::http::spawn(service.clone()).unwrap();
     let t: Arc<dyn Transport> = Arc::new(transport(&server.base_url()));
     let code = new_identity_code(&service, APP_USER);

@@ -67,7 +67,11 @@ fn client(base: &str, users: Vec<(String, RawDevice)>, ghost: String, until: Ins
         for (user, dev) in users.iter_mut() {
             round += 1;
             let Some(created) = tally.time("create", || {
-                call::<_, CreateRequestResponse>(t, paths::CREATE_REQUEST, &log_on(user))
+                call::<_, CreateRequestResponse>(
+                    t,
+                    paths::CREATE_REQUEST,
+                    &signed(log_on(user), wall()),
+                )
             }) else {
                 break 'outer;
             };
@@ -75,7 +79,7 @@ fn client(base: &str, users: Vec<(String, RawDevice)>, ghost: String, until: Ins
                 poll_handle: created.poll_handle.clone(),
             };
             tally.time("poll", || {
-                call::<_, PollResponse>(t, paths::POLL_REQUEST, &poll)
+                call::<_, PollResponse>(t, paths::POLL_REQUEST, &signed(poll.clone(), wall()))
             });
             let Some(listed) = tally.time("list", || dev.pending_via(t)) else {
                 break 'outer;
@@ -114,15 +118,23 @@ fn client(base: &str, users: Vec<(String, RawDevice)>, ghost: String, until: Ins
                 dev.device_id.clone(),
             ));
             let Some(done) = tally.time("poll", || {
-                call::<_, PollResponse>(t, paths::POLL_REQUEST, &poll)
+                call::<_, PollResponse>(t, paths::POLL_REQUEST, &signed(poll.clone(), wall()))
             }) else {
                 break 'outer;
             };
-            let st = done.evidence.expect("evidence").verify().expect("verifies");
+            let st = done
+                .evidence
+                .expect("evidence")
+                .verify("demo-bank")
+                .expect("verifies");
             assert_eq!(st.decision, decision);
             // An unknown user ID: a request nobody will see, withdrawn.
             let Some(g) = tally.time("create", || {
-                call::<_, CreateRequestResponse>(t, paths::CREATE_REQUEST, &log_on(&ghost))
+                call::<_, CreateRequestResponse>(
+                    t,
+                    paths::CREATE_REQUEST,
+                    &signed(log_on(&ghost), wall()),
+                )
             }) else {
                 break 'outer;
             };
@@ -130,14 +142,22 @@ fn client(base: &str, users: Vec<(String, RawDevice)>, ghost: String, until: Ins
                 call::<_, PollResponse>(
                     t,
                     paths::CANCEL_REQUEST,
-                    &PollRequest {
-                        poll_handle: g.poll_handle,
-                    },
+                    &signed(
+                        CancelRequest {
+                            poll_handle: g.poll_handle,
+                        },
+                        wall(),
+                    ),
                 )
             });
         }
     }
     tally
+}
+
+/// The wall clock: the service runs on it, so Demo Bank signs by it.
+fn wall() -> i64 {
+    akuersi_protocol::clock::Clock::now_ms(&SystemClock)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
@@ -164,6 +184,7 @@ fn many_clients_at_once_with_no_error_and_no_broken_invariant() {
         )
         .unwrap(),
     );
+    register_demo_bank(&service);
     // Two identities with a device each per client, enrolled in process.
     let mut owned = Vec::new();
     for c in 0..clients {

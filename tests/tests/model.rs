@@ -975,7 +975,7 @@ impl Harness {
         let na = self.additions.len();
         match *op {
             Op::Create { user, list } => {
-                let real = self.w.service.create_request(log_on(USERS[user]));
+                let real = self.w.service.bank_create(log_on(USERS[user]));
                 let want = self.m.create(user);
                 let got = real.as_ref().map(|_| ()).map_err(|e| e.code);
                 same(op, "", got, want);
@@ -996,7 +996,10 @@ impl Harness {
                 let Some(r) = self.pick_recent(req, nr) else {
                     return;
                 };
-                let real = self.w.service.cancel(&self.requests[r].created.poll_handle);
+                let real = self
+                    .w
+                    .service
+                    .bank_cancel(&self.requests[r].created.poll_handle);
                 let got = real.as_ref().map(|_| ()).map_err(|e| e.code);
                 same(op, "", got, self.m.cancel(r));
             }
@@ -1329,7 +1332,7 @@ impl Harness {
                     // Decided now, by the device the model says, never before.
                     let d = self.m.requests[r].decided_by.expect("decided in the model");
                     assert_eq!(e.device_id, self.devices[d].device_id);
-                    let st = e.verify().expect("evidence verifies");
+                    let st = e.verify("demo-bank").expect("evidence verifies");
                     assert_eq!(st.request_id, q.created.request_id);
                     self.evidence
                         .insert(r, (e.device_id.clone(), e.statement.clone()));

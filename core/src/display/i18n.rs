@@ -409,7 +409,14 @@ fn service_key(code: ErrorCode) -> &'static str {
         | ErrorCode::UnknownPath
         | ErrorCode::BadSignature
         | ErrorCode::Replayed
-        | ErrorCode::Unauthorized => "error.protocol",
+        | ErrorCode::Unauthorized
+        | ErrorCode::UnknownRequester
+        | ErrorCode::RequesterRevoked
+        | ErrorCode::StaleTimestamp
+        | ErrorCode::ActionNotAllowed
+        | ErrorCode::ChannelBindingNotAllowed
+        | ErrorCode::RequesterExists
+        | ErrorCode::InvalidRequester => "error.protocol",
         ErrorCode::InvalidText | ErrorCode::InvalidTtl | ErrorCode::Internal => "error.service",
         ErrorCode::InvalidUserId => "error.user_id_invalid",
         ErrorCode::InvalidActivationCode => "error.invalid_activation_code",

@@ -30,9 +30,10 @@ pub enum ErrorCode {
     IdentityExists,
     /// The device is not known or not active.
     UnknownDevice,
-    /// A device signature did not verify.
+    /// A device or requester signature did not verify.
     BadSignature,
-    /// A device message's sequence number was not above the last one seen.
+    /// A device message's sequence number was not above the last one seen,
+    /// or a requester message's nonce was already used.
     Replayed,
     /// No such request (for this device).
     RequestNotFound,
@@ -70,15 +71,30 @@ pub enum ErrorCode {
     ChannelBindingRequired,
     /// The channel-binding code or QR value is wrong or stale (3 wrong cancel the request).
     WrongChannelCode,
-    /// Too many requests for this user ID in the last hour.
+    /// Too many requests for this user ID in the last hour, or from this
+    /// requester in its registered minute or hour limit.
     RateLimited,
     /// Something failed inside the service; nothing was changed.
     Internal,
+    /// No requester with this id is registered.
+    UnknownRequester,
+    /// The requester's registration was revoked.
+    RequesterRevoked,
+    /// A requester message's timestamp is too far from the service's clock.
+    StaleTimestamp,
+    /// The requester may not ask for this action.
+    ActionNotAllowed,
+    /// The requester may not use this channel-binding mode.
+    ChannelBindingNotAllowed,
+    /// A requester with this id is already registered.
+    RequesterExists,
+    /// A requester registration breaks the registry's rules.
+    InvalidRequester,
 }
 
 impl ErrorCode {
     /// Every code, in declaration order (for tests that must cover them all).
-    pub const ALL: [ErrorCode; 34] = [
+    pub const ALL: [ErrorCode; 41] = [
         ErrorCode::Malformed,
         ErrorCode::TooLarge,
         ErrorCode::UnknownPath,
@@ -113,6 +129,13 @@ impl ErrorCode {
         ErrorCode::WrongChannelCode,
         ErrorCode::RateLimited,
         ErrorCode::Internal,
+        ErrorCode::UnknownRequester,
+        ErrorCode::RequesterRevoked,
+        ErrorCode::StaleTimestamp,
+        ErrorCode::ActionNotAllowed,
+        ErrorCode::ChannelBindingNotAllowed,
+        ErrorCode::RequesterExists,
+        ErrorCode::InvalidRequester,
     ];
 }
 

@@ -113,3 +113,133 @@ pub struct OutboxResponse {
     /// Oldest first.
     pub items: Vec<NotificationItem>,
 }
+
+/// A requester's display names, one per language the app speaks; the owner
+/// reads the one in their language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequesterNames {
+    /// Kalaallisut.
+    pub kl: String,
+    /// Danish.
+    pub da: String,
+    /// English.
+    pub en: String,
+}
+
+impl RequesterNames {
+    /// The name in `language` ("kl", "da"; anything else gets English).
+    pub fn for_language(&self, language: &str) -> &str {
+        match language {
+            "kl" => &self.kl,
+            "da" => &self.da,
+            _ => &self.en,
+        }
+    }
+}
+
+/// A channel-binding mode a requester may ask for; `none` is a request
+/// without channel binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChannelMode {
+    /// No channel binding.
+    None,
+    /// A 4-digit code.
+    Code,
+    /// An animated QR value.
+    Qr,
+}
+
+impl ChannelMode {
+    /// Stable wire name (also stored by the reference service).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelMode::None => "none",
+            ChannelMode::Code => "code",
+            ChannelMode::Qr => "qr",
+        }
+    }
+
+    /// Parse a wire name.
+    pub fn from_wire(s: &str) -> Option<Self> {
+        Some(match s {
+            "none" => ChannelMode::None,
+            "code" => ChannelMode::Code,
+            "qr" => ChannelMode::Qr,
+            _ => return None,
+        })
+    }
+
+    /// The mode of a create's `channel_binding`.
+    pub fn of(kind: Option<super::ChannelBindingKind>) -> Self {
+        match kind {
+            None => ChannelMode::None,
+            Some(super::ChannelBindingKind::Code) => ChannelMode::Code,
+            Some(super::ChannelBindingKind::Qr) => ChannelMode::Qr,
+        }
+    }
+}
+
+/// A registered requester as the operator sets it and reads it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequesterInfo {
+    /// Stable id, `[a-z0-9._-]{1,64}`.
+    pub requester_id: String,
+    /// The names the owner reads.
+    pub names: RequesterNames,
+    /// The actions it may ask for (at least one).
+    pub actions: Vec<crate::request::Action>,
+    /// The channel-binding modes it may use (at least one).
+    pub channel_modes: Vec<ChannelMode>,
+    /// Most creates in any 60 seconds (at least 1).
+    pub max_per_minute: u32,
+    /// Most creates in any hour (at least 1).
+    pub max_per_hour: u32,
+    /// Its credential: a P-256 public key, uncompressed SEC1 (65 bytes).
+    #[serde(with = "crate::encoding::b64")]
+    pub public_key: Vec<u8>,
+    /// When it was registered (service clock; ignored on registration).
+    #[serde(default)]
+    pub registered_at_ms: i64,
+    /// When it was revoked, if it was (ignored on registration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at_ms: Option<i64>,
+}
+
+/// Operator → service: register a requester.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequester {
+    /// Operator token.
+    pub token: String,
+    /// The requester.
+    pub requester: RequesterInfo,
+}
+
+/// Operator → service: list the registered requesters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListRequesters {
+    /// Operator token.
+    pub token: String,
+}
+
+/// Service → operator: every registered requester, revoked ones included, by id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequesterList {
+    /// The requesters.
+    pub requesters: Vec<RequesterInfo>,
+}
+
+/// Operator → service: revoke a requester; its calls are refused from now on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeRequester {
+    /// Operator token.
+    pub token: String,
+    /// The requester.
+    pub requester_id: String,
+}

@@ -1,21 +1,79 @@
-//! Requester ↔ service: create, poll and cancel a request.
+//! Requester ↔ service: create, poll and cancel a request, each in a
+//! [`RequesterSigned`] envelope signed with the requester's registered key.
 
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::approval::{Decision, Evidence};
-use crate::encoding::CanonicalWriter;
+use crate::encoding::{b64, CanonicalWriter};
 use crate::request::{Action, Amount, LocalizedText};
 
-/// Requester → service: ask the owner of `user_id` to take `action`.
+/// How far a requester envelope's `timestamp_ms` may be from the service's
+/// clock, either way, in milliseconds. A nonce is remembered this long.
+pub const REQUESTER_WINDOW_MS: i64 = 120_000;
+/// Length of a requester envelope's nonce, in bytes.
+pub const REQUESTER_NONCE_LEN: usize = 16;
+
+/// A requester message body that is signed inside a [`RequesterSigned`] envelope.
+pub trait RequesterBody: Serialize + DeserializeOwned {
+    /// The domain tag of this kind of message.
+    const DOMAIN: &'static str;
+    /// Append the body's fields in canonical form.
+    fn encode_fields(&self, w: &mut CanonicalWriter);
+}
+
+/// A requester message: the body plus the registered requester that sends
+/// it, its clock, a random nonce (so a copy is refused: the service
+/// remembers each nonce for [`REQUESTER_WINDOW_MS`]) and an ECDSA P-256
+/// signature over [`RequesterSigned::signed_bytes`] with the requester's key.
+/// It is an application-level signature, so it survives a TLS-terminating
+/// load balancer, and several machines of one requester can share a key
+/// without sharing a counter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequesterSigned<T> {
+    /// The registered requester, `[a-z0-9._-]{1,64}`.
+    pub requester_id: String,
+    /// The requester's clock, milliseconds since the epoch; within
+    /// [`REQUESTER_WINDOW_MS`] of the service's.
+    pub timestamp_ms: i64,
+    /// [`REQUESTER_NONCE_LEN`] random bytes, never used twice.
+    #[serde(with = "b64")]
+    pub nonce: Vec<u8>,
+    /// The message.
+    pub body: T,
+    /// Signature (r ‖ s) over the canonical bytes.
+    #[serde(with = "b64")]
+    pub signature: Vec<u8>,
+}
+
+impl<T: RequesterBody> RequesterSigned<T> {
+    /// Canonical bytes: domain tag, requester id, timestamp, nonce, body fields.
+    pub fn signed_bytes(requester_id: &str, timestamp_ms: i64, nonce: &[u8], body: &T) -> Vec<u8> {
+        let mut w = CanonicalWriter::new(T::DOMAIN);
+        w.str(requester_id).i64(timestamp_ms).bytes(nonce);
+        body.encode_fields(&mut w);
+        w.finish()
+    }
+
+    /// This envelope's canonical bytes.
+    pub fn bytes(&self) -> Vec<u8> {
+        Self::signed_bytes(
+            &self.requester_id,
+            self.timestamp_ms,
+            &self.nonce,
+            &self.body,
+        )
+    }
+}
+
+/// Requester → service: ask the owner of `user_id` to take `action`. The
+/// requester and the name the owner reads come from the envelope's
+/// registered requester, never from the body.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
     /// The user ID the person typed on the requester's page.
     pub user_id: String,
-    /// Stable id of the requester, `[a-z0-9._-]{1,64}`.
-    pub requester_id: String,
-    /// Name shown to the owner.
-    pub requester_name: String,
     /// The action verb.
     pub action: Action,
     /// Texts, one per language (header ≤ 60, body ≤ 130 characters).
@@ -35,6 +93,29 @@ pub struct CreateRequest {
     pub account: Option<String>,
 }
 
+impl RequesterBody for CreateRequest {
+    const DOMAIN: &'static str = "akuersi/v1/requester/create";
+    fn encode_fields(&self, w: &mut CanonicalWriter) {
+        w.str(&self.user_id)
+            .str(self.action.as_str())
+            .list(&self.texts, |w, t| {
+                w.str(&t.lang).str(&t.header).str(&t.body);
+            })
+            .option(self.ttl_seconds.as_ref(), |w, t| {
+                w.u32(*t);
+            })
+            .option(self.channel_binding.as_ref(), |w, c| {
+                w.str(c.as_str());
+            })
+            .option(self.amount.as_ref(), |w, a| {
+                w.i64(a.minor_units).str(&a.currency);
+            })
+            .option(self.account.as_deref(), |w, a| {
+                w.str(a);
+            });
+    }
+}
+
 /// How the owner proves they are at the screen that started a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -44,6 +125,16 @@ pub enum ChannelBindingKind {
     Code,
     /// An animated QR value shown on the screen, scanned by the app.
     Qr,
+}
+
+impl ChannelBindingKind {
+    /// Stable wire name, also used in signed bytes and the registry.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChannelBindingKind::Code => "code",
+            ChannelBindingKind::Qr => "qr",
+        }
+    }
 }
 
 /// Prefix of an animated QR value.
@@ -93,12 +184,35 @@ pub struct CreateRequestResponse {
     pub channel_code: Option<String>,
 }
 
-/// Requester → service: poll or cancel by handle.
+/// Requester → service: poll by handle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PollRequest {
     /// The handle from [`CreateRequestResponse`].
     pub poll_handle: String,
+}
+
+impl RequesterBody for PollRequest {
+    const DOMAIN: &'static str = "akuersi/v1/requester/poll";
+    fn encode_fields(&self, w: &mut CanonicalWriter) {
+        w.str(&self.poll_handle);
+    }
+}
+
+/// Requester → service: cancel by handle (its own type, so that a signed
+/// poll can never be taken for a cancel).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// The handle from [`CreateRequestResponse`].
+    pub poll_handle: String,
+}
+
+impl RequesterBody for CancelRequest {
+    const DOMAIN: &'static str = "akuersi/v1/requester/cancel";
+    fn encode_fields(&self, w: &mut CanonicalWriter) {
+        w.str(&self.poll_handle);
+    }
 }
 
 /// A request's status, as requester and device see it.
@@ -179,4 +293,87 @@ pub struct PollResponse {
     /// (poll every second; it changes every second).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qr_value: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// docs/PROTOCOL.md §11.9: the signed bytes of a requester poll.
+    #[test]
+    fn a_poll_envelope_signs_the_documented_bytes() {
+        let body = PollRequest {
+            poll_handle: "FRsddd6Q-qKJcs_Ar1wscfsAWk1hppIEt596Ck0HGk8".into(),
+        };
+        let nonce: Vec<u8> = (0u8..16).collect();
+        let bytes = RequesterSigned::signed_bytes("demo-bank", 1_767_225_660_000, &nonce, &body);
+        let expected = concat!(
+            "00000019616b75657273692f76312f7265717565737465722f706f6c6c",
+            "0000000964656d6f2d62616e6b",
+            "0000019b76db9260",
+            "00000010000102030405060708090a0b0c0d0e0f",
+            "0000002b46527364646436512d714b4a63735f417231777363667341576b3168",
+            "7070494574353936436b3048476b38",
+        );
+        assert_eq!(hex::encode(&bytes), expected);
+        assert_eq!(bytes.len(), 117);
+        // A cancel of the same handle signs other bytes (its own tag).
+        let cancel = CancelRequest {
+            poll_handle: body.poll_handle.clone(),
+        };
+        assert_ne!(
+            RequesterSigned::signed_bytes("demo-bank", 1_767_225_660_000, &nonce, &cancel),
+            bytes
+        );
+    }
+
+    #[test]
+    fn every_create_field_changes_the_signed_bytes() {
+        let base = CreateRequest {
+            user_id: "Aviaja.Nuuk-77".into(),
+            action: Action::Approve,
+            texts: vec![LocalizedText {
+                lang: "da".into(),
+                header: "Betaling".into(),
+                body: "Husleje".into(),
+            }],
+            ttl_seconds: Some(120),
+            channel_binding: Some(ChannelBindingKind::Code),
+            amount: Some(Amount {
+                minor_units: 900_000,
+                currency: "DKK".into(),
+            }),
+            account: Some("GL8964710001000206".into()),
+        };
+        let sign = |r: &CreateRequest| RequesterSigned::signed_bytes("demo-bank", 1, &[0; 16], r);
+        let reference = sign(&base);
+        let changes: Vec<fn(&mut CreateRequest)> = vec![
+            |r| r.user_id.push('x'),
+            |r| r.action = Action::Sign,
+            |r| r.texts[0].body.push('x'),
+            |r| r.texts[0].lang = "en".into(),
+            |r| r.ttl_seconds = None,
+            |r| r.channel_binding = Some(ChannelBindingKind::Qr),
+            |r| r.channel_binding = None,
+            |r| r.amount = None,
+            |r| r.account = None,
+        ];
+        for change in changes {
+            let mut r = base.clone();
+            change(&mut r);
+            assert_ne!(sign(&r), reference, "{r:?}");
+        }
+        assert_ne!(
+            RequesterSigned::signed_bytes("demo-bank", 2, &[0; 16], &base),
+            reference
+        );
+        assert_ne!(
+            RequesterSigned::signed_bytes("demo-bank", 1, &[1; 16], &base),
+            reference
+        );
+        assert_ne!(
+            RequesterSigned::signed_bytes("other-bank", 1, &[0; 16], &base),
+            reference
+        );
+    }
 }

@@ -7,6 +7,7 @@
 //! - [`config`]: the service's settings;
 //! - `identities`: identities and activation codes (operator calls);
 //! - `requests`: a request's life: create, poll, cancel, lapse, list;
+//! - `requesters`: the requester registry and signed requester calls;
 //! - `envelope`: device envelopes: signature and sequence number;
 //! - `pin`: SPAKE2+ PIN proofs and the lock-out count;
 //! - `decide`: a device's signed decision;
@@ -44,10 +45,13 @@ pub mod freeze;
 mod identities;
 mod pin;
 pub(crate) mod precheck;
+mod requesters;
 mod requests;
 pub mod retention;
 pub mod settings;
 
+#[cfg(test)]
+mod requester_tests;
 #[cfg(test)]
 mod test_support;
 #[cfg(test)]

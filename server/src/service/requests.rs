@@ -1,16 +1,17 @@
-//! A request's life: a requester creates it (one pending request per user
-//! ID, a rate limit per hour), polls it and may cancel it; it lapses at its
-//! expiry; devices of its identity list it while it is pending.
+//! A request's life: a registered requester creates it with a signed call
+//! (one pending request per user ID, a rate limit per hour per user ID and
+//! the requester's own limits), polls it and may cancel it; it lapses at
+//! its expiry; devices of its identity list it while it is pending.
 
 use akuersi_protocol::approval::Evidence;
 use akuersi_protocol::crypto::{is_hex_id, random_array, random_id, sha256};
 use akuersi_protocol::encoding::b64_encode;
 use akuersi_protocol::identity::UserId;
-use akuersi_protocol::request::{nfc, validate_account, validate_requester, validate_texts};
+use akuersi_protocol::request::{validate_account, validate_texts};
 use akuersi_protocol::wire::{
-    qr_value, ChannelBindingKind, CreateRequest, CreateRequestResponse, DeviceSigned, ErrorCode,
-    PendingQuery, PendingRequest, PendingResponse, PollResponse, RequestStatus, MAX_TTL_SECONDS,
-    MIN_TTL_SECONDS,
+    qr_value, CancelRequest, ChannelBindingKind, ChannelMode, CreateRequest, CreateRequestResponse,
+    DeviceSigned, ErrorCode, PendingQuery, PendingRequest, PendingResponse, PollRequest,
+    PollResponse, RequestStatus, RequesterSigned, MAX_TTL_SECONDS, MIN_TTL_SECONDS,
 };
 
 use super::channel::qr_counter_at;
@@ -52,16 +53,22 @@ fn hash_handle(handle: &str) -> [u8; 32] {
 }
 
 impl Service {
-    /// Start a request. An unknown user ID gets the same answer as a known one,
-    /// through the same work, and its request simply lapses. Writes state.
-    pub fn create_request(&self, req: CreateRequest) -> Result<CreateRequestResponse> {
+    /// Start a request for a registered requester (a signed call). The name
+    /// the owner reads is the registry's, in the owner's language. An
+    /// unknown user ID gets the same answer as a known one, through the same
+    /// work, and its request simply lapses. A refused call writes nothing.
+    /// Writes state.
+    pub fn create_request(
+        &self,
+        msg: RequesterSigned<CreateRequest>,
+    ) -> Result<CreateRequestResponse> {
+        self.check_requester_early(&msg);
+        let requester_id = msg.requester_id.clone();
+        let req = &msg.body;
         let user = UserId::parse(&req.user_id)
             .map_err(|e| err(ErrorCode::InvalidUserId, &e.to_string()))?;
-        let requester_name = nfc(&req.requester_name);
-        validate_requester(&req.requester_id, &requester_name)
+        let texts = validate_texts(req.texts.clone())
             .map_err(|e| err(ErrorCode::InvalidText, &e.to_string()))?;
-        let texts =
-            validate_texts(req.texts).map_err(|e| err(ErrorCode::InvalidText, &e.to_string()))?;
         if let Some(a) = &req.amount {
             a.validate()
                 .map_err(|e| err(ErrorCode::InvalidText, &e.to_string()))?;
@@ -102,6 +109,32 @@ impl Service {
         let now = self.now_ms();
         let expires_at_ms = now + i64::from(ttl) * 1000;
         self.db.write(|tx| {
+            let requester = self.authenticate_requester(tx, &msg, now)?;
+            if !requester.actions.contains(&req.action) {
+                return Err(err(
+                    ErrorCode::ActionNotAllowed,
+                    "this requester is not registered for this action",
+                ));
+            }
+            if !requester
+                .channel_modes
+                .contains(&ChannelMode::of(req.channel_binding))
+            {
+                return Err(err(
+                    ErrorCode::ChannelBindingNotAllowed,
+                    "this requester is not registered for this channel-binding mode",
+                ));
+            }
+            // The requester's own limits, the same for every user ID.
+            if tx.count_requester_creates(&requester_id, now - 60_000)? >= requester.max_per_minute
+                || tx.count_requester_creates(&requester_id, now - 3_600_000)?
+                    >= requester.max_per_hour
+            {
+                return Err(err(
+                    ErrorCode::RateLimited,
+                    "this requester made too many requests in its registered minute or hour limit",
+                ));
+            }
             // Keyed by user ID, not identity, so unknown IDs behave the same.
             // Withdrawn requests do not count: else anyone could create
             // and cancel ten in seconds and lock the owner out for an hour.
@@ -112,8 +145,13 @@ impl Service {
                     "too many requests for this user ID in the last hour",
                 ));
             }
-            // A frozen identity answers exactly like an unknown user ID.
-            let identity_id = tx.unfrozen_identity_by_user_key(user.key())?;
+            // A frozen identity answers exactly like an unknown user ID; an
+            // unknown one takes the same query and gets the English name.
+            let (identity_id, language) = match tx.unfrozen_identity_language(user.key())? {
+                Some((id, language)) => (Some(id), language),
+                None => (None, "en".to_owned()),
+            };
+            let requester_name = requester.names.for_language(&language);
             let busy = tx.pending_request_exists(user.key(), now)?;
             if busy {
                 return Err(err(
@@ -126,8 +164,8 @@ impl Service {
                 user_key: user.key(),
                 identity_id: identity_id.as_deref(),
                 nonce: &nonce,
-                requester_id: &req.requester_id,
-                requester_name: &requester_name,
+                requester_id: &requester_id,
+                requester_name,
                 action: req.action,
                 texts_json: &texts_json,
                 created_at_ms: now,
@@ -196,20 +234,40 @@ impl Service {
         })
     }
 
-    /// A request's status, with the device's signed evidence once decided.
-    pub fn poll(&self, poll_handle: &str) -> Result<PollResponse> {
+    /// One of the requester's own requests by its handle; another
+    /// requester's handle is refused like an unknown one.
+    fn own_request(&self, tx: &Store<'_>, requester_id: &str, handle: &str) -> Result<RequestRow> {
+        let row = self.request_by_handle(tx, handle)?;
+        if row.requester_id != requester_id {
+            return Err(err(
+                ErrorCode::RequestNotFound,
+                "no request has this poll handle",
+            ));
+        }
+        Ok(row)
+    }
+
+    /// A request's status, with the device's signed evidence once decided
+    /// (a signed call of the requester that created it). A read: the same
+    /// signed poll may be sent again within the timestamp window.
+    pub fn poll(&self, msg: RequesterSigned<PollRequest>) -> Result<PollResponse> {
+        self.check_requester_early(&msg);
         let now = self.now_ms();
         let conn = self.db.conn()?;
         let store = conn.store();
-        let row = self.request_by_handle(&store, poll_handle)?;
+        let requester = self.check_requester(&store, &msg, now)?;
+        let row = self.own_request(&store, &requester.requester_id, &msg.body.poll_handle)?;
         self.poll_response(&store, &row, now)
     }
 
-    /// Withdraw a pending request. Writes state.
-    pub fn cancel(&self, poll_handle: &str) -> Result<PollResponse> {
+    /// Withdraw a pending request (a signed call of the requester that
+    /// created it). Writes state.
+    pub fn cancel(&self, msg: RequesterSigned<CancelRequest>) -> Result<PollResponse> {
+        self.check_requester_early(&msg);
         let now = self.now_ms();
         self.db.write(|tx| {
-            let row = self.request_by_handle(tx, poll_handle)?;
+            let requester = self.authenticate_requester(tx, &msg, now)?;
+            let row = self.own_request(tx, &requester.requester_id, &msg.body.poll_handle)?;
             match row.status_at(now) {
                 RequestStatus::Pending => {}
                 RequestStatus::Expired => {

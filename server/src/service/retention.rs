@@ -51,13 +51,22 @@ pub struct RetentionReport {
     pub channel_codes: u64,
     /// Notifications deleted.
     pub notifications: u64,
+    /// Requester nonces deleted (older than the timestamp window).
+    pub requester_nonces: u64,
+    /// PIN attempts deleted (older than the lock-out's long window, and settled).
+    pub pin_attempts: u64,
     /// Transactions used.
     pub batches: u64,
 }
 
 impl RetentionReport {
     fn items(&self) -> u64 {
-        self.requests + self.pin_sessions + self.channel_codes + self.notifications
+        self.requests
+            + self.pin_sessions
+            + self.channel_codes
+            + self.notifications
+            + self.requester_nonces
+            + self.pin_attempts
     }
 }
 
@@ -87,10 +96,24 @@ impl Service {
         let requests = drain(&|tx| tx.purge_requests(request_cutoff, batch))?;
         let pin_sessions = drain(&|tx| tx.purge_pin_sessions(session_cutoff, batch))?;
         let notifications = drain(&|tx| tx.purge_notifications(notification_cutoff, batch))?;
+        let nonce_cutoff = now_ms.saturating_sub(akuersi_protocol::wire::REQUESTER_WINDOW_MS);
+        let requester_nonces = drain(&|tx| tx.purge_stale_requester_nonces(nonce_cutoff, batch))?;
+        // The lock-out looks back over its long window (30 days by default);
+        // an attempt older than that counts for nothing, once told.
+        let attempt_cutoff = now_ms.saturating_sub(
+            self.config
+                .lockout
+                .long_window_ms
+                .max(self.config.lockout.window_ms)
+                .saturating_add(DAY_MS),
+        );
+        let pin_attempts = drain(&|tx| tx.purge_pin_attempts(attempt_cutoff, batch))?;
         report.channel_codes = channel_codes;
         report.requests = requests;
         report.pin_sessions = pin_sessions;
         report.notifications = notifications;
+        report.requester_nonces = requester_nonces;
+        report.pin_attempts = pin_attempts;
         Ok(report)
     }
 

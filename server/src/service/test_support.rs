@@ -22,7 +22,19 @@ pub(crate) fn open_on(clock: std::sync::Arc<akuersi_protocol::clock::TestClock>)
         min_kdf_iterations: akuersi_protocol::pin::MIN_KDF_ITERATIONS,
         ..Default::default()
     };
-    crate::Service::open(":memory:", clock, config).unwrap()
+    let service = crate::Service::open(":memory:", clock, config).unwrap();
+    service
+        .register_requester(akuersi_testkit::demo_bank())
+        .unwrap();
+    service
+}
+
+/// `req` as Demo Bank sends it to `service`: signed at the service's clock.
+pub(crate) fn bank_signed<T: akuersi_protocol::wire::RequesterBody>(
+    service: &crate::Service,
+    req: T,
+) -> akuersi_protocol::wire::RequesterSigned<T> {
+    akuersi_testkit::signed(req, service.now_ms())
 }
 
 /// Create `user_id` and enroll a new hand-built device for it.
@@ -86,7 +98,10 @@ pub(crate) fn pending_log_on_with(service: crate::Service) -> (crate::Service, H
     use akuersi_protocol::wire::PendingQuery;
     let mut device = enroll(&service, "Aviaja-Nuuk");
     service
-        .create_request(akuersi_testkit::log_on("Aviaja-Nuuk"))
+        .create_request(bank_signed(
+            &service,
+            akuersi_testkit::log_on("Aviaja-Nuuk"),
+        ))
         .unwrap();
     let pending = service.pending(device.signed(PendingQuery {})).unwrap();
     let request_id = pending.requests[0].request_id.clone();

@@ -5,7 +5,7 @@ use crate::error::Result;
 
 /// Every table whose rows are service state, in a fixed order.
 /// (`write_pad` is not: it only makes refusals cost a write.)
-pub(super) const STATE_TABLES: [&str; 10] = [
+pub(super) const STATE_TABLES: [&str; 12] = [
     "identities",
     "devices",
     "activation_codes",
@@ -16,6 +16,8 @@ pub(super) const STATE_TABLES: [&str; 10] = [
     "notifications",
     "unfreeze_proofs",
     "pin_attempts",
+    "requesters",
+    "requester_nonces",
 ];
 
 impl Store<'_> {

@@ -81,14 +81,6 @@ impl Store<'_> {
         )
     }
 
-    /// The identity with this user key, unless it is frozen.
-    pub(crate) fn unfrozen_identity_by_user_key(&self, user_key: &str) -> Result<Option<String>> {
-        self.maybe_value(
-            "SELECT identity_id FROM identities WHERE user_key = ?1 AND frozen = 0",
-            [user_key],
-        )
-    }
-
     /// Whether an identity is frozen (an error if there is no such identity).
     pub(crate) fn is_frozen(&self, identity_id: &str) -> Result<bool> {
         self.value(

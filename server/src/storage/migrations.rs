@@ -175,4 +175,29 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         pad INTEGER NOT NULL
     );
     INSERT INTO write_pad(id, pad) VALUES (1, 0);",
+    // 5: registered requesters (issue 13): who may create, poll and cancel
+    // requests, the names the owner reads, what each may ask for, its rate
+    // limits and its P-256 public key; the nonces of their signed calls,
+    // kept for the timestamp window so that a copy is refused.
+    "CREATE TABLE requesters (
+        requester_id TEXT PRIMARY KEY,
+        name_kl TEXT NOT NULL,
+        name_da TEXT NOT NULL,
+        name_en TEXT NOT NULL,
+        actions TEXT NOT NULL,
+        channel_modes TEXT NOT NULL,
+        max_per_minute INTEGER NOT NULL,
+        max_per_hour INTEGER NOT NULL,
+        public_key BLOB NOT NULL,
+        registered_at_ms INTEGER NOT NULL,
+        revoked_at_ms INTEGER
+    );
+    CREATE TABLE requester_nonces (
+        requester_id TEXT NOT NULL,
+        nonce BLOB NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        PRIMARY KEY (requester_id, nonce)
+    );
+    CREATE INDEX requester_nonces_by_time ON requester_nonces(timestamp_ms);
+    CREATE INDEX requests_by_requester_time ON requests(requester_id, created_at_ms);",
 ];

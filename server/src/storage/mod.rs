@@ -11,7 +11,8 @@
 //! One file per table group: [`identities`], [`devices`], [`codes`]
 //! (activation codes), [`requests`], [`pin_sessions`], [`pin_attempts`] (the failure budget), [`activity`] (the
 //! hash-chained log), [`additions`] (device additions), [`notifications`]
-//! (the outbox), [`unfreeze`] (unfreeze proofs), [`keys`] (rotation statements of the service key)
+//! (the outbox), [`unfreeze`] (unfreeze proofs), [`requesters`] (the
+//! requester registry and nonces), [`keys`] (rotation statements of the service key)
 //! and [`diagnostics`]; [`migrations`] holds the schema and [`db`] the
 //! connection, the transaction helper and group commit.
 //!
@@ -57,6 +58,7 @@ mod migrations;
 mod notifications;
 mod pin_attempts;
 mod pin_sessions;
+mod requesters;
 mod requests;
 pub(crate) mod retention;
 mod unfreeze;

@@ -56,6 +56,30 @@ impl Store<'_> {
         )
     }
 
+    /// Delete at most `limit` requester nonces whose timestamp lies before
+    /// `cutoff_ms`: a call that old is refused as `stale_timestamp` before
+    /// its nonce is looked at, so the nonce guards nothing any more.
+    pub(crate) fn purge_stale_requester_nonces(&self, cutoff_ms: i64, limit: u32) -> Result<usize> {
+        self.changed(
+            "DELETE FROM requester_nonces WHERE rowid IN
+             (SELECT rowid FROM requester_nonces WHERE timestamp_ms < ?1 LIMIT ?2)",
+            params![cutoff_ms, limit],
+        )
+    }
+
+    /// Delete at most `limit` PIN attempts started before `cutoff_ms` that
+    /// no longer matter: right or forgiven ones, and wrong or abandoned ones
+    /// the owner was told of. Untold failures stay until they are told.
+    pub(crate) fn purge_pin_attempts(&self, cutoff_ms: i64, limit: u32) -> Result<usize> {
+        self.changed(
+            "DELETE FROM pin_attempts WHERE id IN
+             (SELECT id FROM pin_attempts WHERE started_at_ms < ?1
+                AND (outcome IN ('right', 'forgiven') OR told = 1)
+              ORDER BY id LIMIT ?2)",
+            params![cutoff_ms, limit],
+        )
+    }
+
     /// Rows in a table the retention job purges (tests and reports).
     pub(crate) fn count_rows(&self, table: RetainedTable) -> Result<u64> {
         let sql = match table {
@@ -63,6 +87,8 @@ impl Store<'_> {
             RetainedTable::PinSessions => "SELECT count(*) FROM pake_sessions",
             RetainedTable::Notifications => "SELECT count(*) FROM notifications",
             RetainedTable::Activity => "SELECT count(*) FROM activity",
+            RetainedTable::RequesterNonces => "SELECT count(*) FROM requester_nonces",
+            RetainedTable::PinAttempts => "SELECT count(*) FROM pin_attempts",
         };
         self.value(sql, [])
     }
@@ -79,4 +105,8 @@ pub enum RetainedTable {
     Notifications,
     /// The hash-chained activity log (never purged).
     Activity,
+    /// Nonces of signed requester calls.
+    RequesterNonces,
+    /// PIN attempts kept for the lock-out's budget.
+    PinAttempts,
 }

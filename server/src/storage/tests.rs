@@ -249,7 +249,7 @@ fn identities_round_trip() {
         assert_eq!(tx.identity_by_user_key("aviaja")?, None);
         assert_eq!(tx.identity_by_user_key("aviaja2")?, Some(ID.into()));
         // Frozen: requesters are told nothing of it.
-        assert_eq!(tx.unfrozen_identity_by_user_key("aviaja2")?, None);
+        assert_eq!(tx.unfrozen_identity_language("aviaja2")?, None);
         assert!(tx.is_frozen(ID)?);
         assert!(tx.notify_every_use(ID)?);
         assert_eq!(
@@ -278,8 +278,8 @@ fn identities_round_trip() {
     });
     write(&db, |tx| tx.set_frozen(ID, false));
     assert_eq!(
-        read(&db, |tx| tx.unfrozen_identity_by_user_key("aviaja2")),
-        Some(ID.into())
+        read(&db, |tx| tx.unfrozen_identity_language("aviaja2")),
+        Some((ID.into(), "en".into()))
     );
 }
 

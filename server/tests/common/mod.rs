@@ -31,7 +31,7 @@ pub const TOKEN: &str = "http-test-operator-token";
 
 /// Every protocol path (a test checks that the service knows each one;
 /// new paths go into `paths::ALL` in core).
-pub const ALL_PATHS: [&str; 30] = paths::ALL;
+pub const ALL_PATHS: [&str; 33] = paths::ALL;
 
 /// The operator endpoints (guarded by the token).
 pub const OPERATOR_PATHS: [&str; 5] = [
@@ -65,6 +65,7 @@ impl Fixture {
         );
         let server = http::spawn_with(service.clone(), config).unwrap();
         let base = server.base_url();
+        use_clock(&base, clock.clone());
         Self {
             clock,
             service,
@@ -267,19 +268,62 @@ pub fn issue_code(base: &str, user_id: &str) -> String {
     a.ok()["code"].as_str().unwrap().to_owned()
 }
 
-/// A Demo Bank log-on request, as a requester sends it (the testkit's, as
-/// JSON).
+/// The clock of the service behind each base URL that is not on the
+/// system clock, so that Demo Bank signs its calls at the service's time.
+fn clocks() -> &'static std::sync::Mutex<std::collections::HashMap<String, Arc<dyn Clock>>> {
+    static CLOCKS: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<String, Arc<dyn Clock>>>,
+    > = std::sync::OnceLock::new();
+    CLOCKS.get_or_init(Default::default)
+}
+
+/// Demo Bank signs its calls to `base` by `clock` from now on.
+pub fn use_clock(base: &str, clock: Arc<dyn Clock>) {
+    clocks().lock().unwrap().insert(base.to_owned(), clock);
+}
+
+/// The time Demo Bank signs its calls to `base` at.
+pub fn now_at(base: &str) -> i64 {
+    match clocks().lock().unwrap().get(base) {
+        Some(c) => c.now_ms(),
+        None => akuersi_protocol::clock::SystemClock.now_ms(),
+    }
+}
+
+/// A Demo Bank log-on request body (the testkit's, as JSON; unsigned).
 pub fn log_on(user_id: &str) -> Value {
     serde_json::to_value(akuersi_testkit::log_on(user_id)).unwrap()
 }
 
+/// A Demo Bank log-on request as Demo Bank sends it to `base`: signed, at
+/// the service's time.
+pub fn signed_log_on(base: &str, user_id: &str) -> Vec<u8> {
+    akuersi_testkit::signed_json(akuersi_testkit::log_on(user_id), now_at(base))
+}
+
+/// A poll (or, with `cancel`, a cancel) of `handle` as Demo Bank sends it to `base`.
+pub fn signed_handle(base: &str, handle: &str, cancel: bool) -> Vec<u8> {
+    let now = now_at(base);
+    if cancel {
+        akuersi_testkit::signed_json(
+            akuersi_protocol::wire::CancelRequest {
+                poll_handle: handle.into(),
+            },
+            now,
+        )
+    } else {
+        akuersi_testkit::signed_json(
+            akuersi_protocol::wire::PollRequest {
+                poll_handle: handle.into(),
+            },
+            now,
+        )
+    }
+}
+
 /// Requester: start a log-on request; returns (request_id, poll_handle).
 pub fn start_request(base: &str, user_id: &str) -> (String, String) {
-    let a = post(
-        base,
-        paths::CREATE_REQUEST,
-        &serde_json::to_vec(&log_on(user_id)).unwrap(),
-    );
+    let a = post(base, paths::CREATE_REQUEST, &signed_log_on(base, user_id));
     let v = a.ok();
     (
         v["request_id"].as_str().unwrap().to_owned(),
@@ -292,7 +336,16 @@ pub fn poll(base: &str, handle: &str) -> Answer {
     post(
         base,
         paths::POLL_REQUEST,
-        &serde_json::to_vec(&json!({ "poll_handle": handle })).unwrap(),
+        &signed_handle(base, handle, false),
+    )
+}
+
+/// Requester: cancel by handle.
+pub fn cancel(base: &str, handle: &str) -> Answer {
+    post(
+        base,
+        paths::CANCEL_REQUEST,
+        &signed_handle(base, handle, true),
     )
 }
 

@@ -16,13 +16,14 @@ use akuersi_protocol::clock::Clock;
 use akuersi_protocol::request::Action;
 use akuersi_protocol::wire::{
     parse_pairing_payload, paths, Ack, AdditionView, CodeChannel, CreateIdentity,
-    CreateIdentityResponse, ErrorCode, IssueActivationCode, IssueActivationCodeResponse,
-    NotificationItem, OperatorSetContact, PollResponse, PAIRING_PREFIX,
+    CreateIdentityResponse, CreateRequest, ErrorCode, IssueActivationCode,
+    IssueActivationCodeResponse, NotificationItem, OperatorSetContact, PollResponse,
+    PAIRING_PREFIX,
 };
 
 use super::{
     files_with, log_on_texts, messages_with, must, short, Device, World, DATABASE_FILES, PIN_A,
-    PIN_B, REQUESTER_ID, REQUESTER_NAME, USER_ID,
+    PIN_B, USER_ID,
 };
 use crate::card::{self, wrap, CARD_WIDTH};
 use crate::error::SimError;
@@ -899,13 +900,15 @@ impl Story<'_> {
         p: &mut Printer,
         user_id: &str,
     ) -> Result<(u16, serde_json::Value), SimError> {
-        let body = serde_json::json!({
-            "user_id": user_id,
-            "requester_id": REQUESTER_ID,
-            "requester_name": REQUESTER_NAME,
-            "action": Action::LogOn,
-            "texts": log_on_texts(),
-        });
+        let body = self.w.signed(CreateRequest {
+            user_id: user_id.into(),
+            action: Action::LogOn,
+            texts: log_on_texts(),
+            ttl_seconds: None,
+            channel_binding: None,
+            amount: None,
+            account: None,
+        })?;
         let bytes = serde_json::to_vec(&body)
             .map_err(|e| demo_err(format!("cannot encode the request: {e}")))?;
         let answer = self

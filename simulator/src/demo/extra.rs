@@ -10,7 +10,7 @@ use akuersi_protocol::wire::{
 };
 
 use super::scenes::Cast;
-use super::{must, short, show_screen, World, PIN_A, REQUESTER_ID, REQUESTER_NAME, USER_ID};
+use super::{must, short, show_screen, World, PIN_A, REQUESTER_ID, USER_ID};
 use crate::bank::{payment_texts, PAYMENT_ACCOUNT, PAYMENT_MINOR_UNITS};
 use crate::error::SimError;
 use crate::output::Printer;
@@ -27,17 +27,15 @@ pub(super) fn channel_binding(p: &mut Printer, w: &World, cast: &Cast) -> Result
         minor_units: PAYMENT_MINOR_UNITS,
         currency: "DKK".into(),
     };
-    let req = CreateRequest {
+    let req = w.signed(CreateRequest {
         user_id: USER_ID.into(),
-        requester_id: REQUESTER_ID.into(),
-        requester_name: REQUESTER_NAME.into(),
         action: Action::Approve,
         texts: payment_texts("R7K4"),
         ttl_seconds: None,
         channel_binding: Some(ChannelBindingKind::Code),
         amount: Some(amount.clone()),
         account: Some(PAYMENT_ACCOUNT.into()),
-    };
+    })?;
     let transport: &dyn Transport = w.requester.as_ref();
     let answer: CreateRequestResponse = must(
         "Demo Bank could not start the payment",
@@ -128,7 +126,10 @@ pub(super) fn channel_binding(p: &mut Printer, w: &World, cast: &Cast) -> Result
     )?;
 
     let poll = w.poll(&answer)?;
-    let statement = poll.evidence.as_ref().and_then(|e| e.verify().ok());
+    let statement = poll
+        .evidence
+        .as_ref()
+        .and_then(|e| e.verify(REQUESTER_ID).ok());
     match &statement {
         Some(s) => p.detail(format!(
             "signed statement: amount {:?} {}, account {:?}, channel binding {:?}",
@@ -183,17 +184,15 @@ pub(super) fn fraud_report(p: &mut Printer, w: &World, cast: &Cast) -> Result<()
     let unknown: Result<CreateRequestResponse, Error> = call(
         w.requester.as_ref() as &dyn Transport,
         paths::CREATE_REQUEST,
-        &CreateRequest {
+        &w.signed(CreateRequest {
             user_id: "Nobody-Here".into(),
-            requester_id: REQUESTER_ID.into(),
-            requester_name: REQUESTER_NAME.into(),
             action: Action::LogOn,
             texts: super::log_on_texts(),
             ttl_seconds: None,
             channel_binding: None,
             amount: None,
             account: None,
-        },
+        })?,
     );
     p.line(format!(
         "The caller tries again; for comparison, a user ID that does not exist: {} / {}",

@@ -215,7 +215,7 @@ fn verify_evidence(
         p.check(false, "the answer carries the device's signed evidence")?;
         return Ok(());
     };
-    let statement = match evidence.verify() {
+    let statement = match evidence.verify(REQUESTER_ID) {
         Ok(s) => s,
         Err(e) => {
             p.check(false, format!("the device's evidence verifies: {e}"))?;

@@ -75,20 +75,20 @@ fn one_changed_byte_anywhere_in_the_statement_fails_verification() {
     let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     phone.approve_with_pin(&req.request_id);
     let evidence = w.poll(&req.poll_handle).evidence.unwrap();
-    evidence.verify().unwrap();
+    evidence.verify("demo-bank").unwrap();
     for i in 0..evidence.statement.len() {
         for bit in [0x01u8, 0x80] {
             let mut e = evidence.clone();
             e.statement[i] ^= bit;
             assert!(
-                e.verify().is_err(),
+                e.verify("demo-bank").is_err(),
                 "byte {i} bit {bit:#x} changed and still verified"
             );
         }
     }
     let mut e = evidence.clone();
     e.signature[10] ^= 1;
-    assert!(e.verify().is_err());
+    assert!(e.verify("demo-bank").is_err());
 }
 
 /// The device signs what it was shown; if anything differs from what the
@@ -292,10 +292,7 @@ fn an_unknown_user_id_looks_the_same_as_a_known_one() {
     let _phone = w.app("Aviaja-Nuuk", "phone");
     let shape = crate::field_shape;
     let create = |user: &str| {
-        let r = w.raw(
-            paths::CREATE_REQUEST,
-            &serde_json::to_vec(&log_on(user)).unwrap(),
-        );
+        let r = w.raw(paths::CREATE_REQUEST, &signed_json(log_on(user), now(&w)));
         (
             r.status,
             serde_json::from_slice::<serde_json::Value>(&r.body).unwrap(),
@@ -309,8 +306,10 @@ fn an_unknown_user_id_looks_the_same_as_a_known_one() {
     assert_eq!(known["expires_at_ms"], unknown["expires_at_ms"]);
 
     let poll = |v: &serde_json::Value| {
-        let body = serde_json::json!({ "poll_handle": v["poll_handle"] });
-        let r = w.raw(paths::POLL_REQUEST, body.to_string().as_bytes());
+        let body = PollRequest {
+            poll_handle: v["poll_handle"].as_str().unwrap().into(),
+        };
+        let r = w.raw(paths::POLL_REQUEST, &signed_json(body, now(&w)));
         (
             r.status,
             serde_json::from_slice::<serde_json::Value>(&r.body).unwrap(),
@@ -389,8 +388,8 @@ fn malformed_and_oversized_messages_are_refused_without_change() {
     let r = w.raw("/v1/nope", b"{}");
     assert_eq!(code_of(&r), ErrorCode::UnknownPath);
     // Unknown fields are refused too.
-    let mut v = serde_json::to_value(log_on("Aviaja-Nuuk")).unwrap();
-    v["admin"] = true.into();
+    let mut v = serde_json::to_value(signed(log_on("Aviaja-Nuuk"), now(&w))).unwrap();
+    v["body"]["admin"] = true.into();
     let r = w.raw(paths::CREATE_REQUEST, v.to_string().as_bytes());
     assert_eq!(code_of(&r), ErrorCode::Malformed);
     assert_eq!(w.digest(), before);
@@ -403,7 +402,7 @@ fn bad_request_content_is_refused_without_change() {
     let before = w.digest();
     let mut long = log_on("Aviaja-Nuuk");
     long.texts[0].body = "x".repeat(131);
-    let e = w.service.create_request(long).unwrap_err();
+    let e = w.service.bank_create(long).unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidText);
     assert!(e.message.contains("131"), "{}", e.message);
 
@@ -414,19 +413,20 @@ fn bad_request_content_is_refused_without_change() {
         "Aviaja\u{202e}Nuuk",
         &"a".repeat(49),
     ] {
-        let e = w.service.create_request(log_on(bad_user)).unwrap_err();
+        let e = w.service.bank_create(log_on(bad_user)).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidUserId, "{bad_user:?}");
     }
-    let mut spoof = log_on("Aviaja-Nuuk");
-    spoof.requester_name = "Demo Bank\u{202e}".into();
-    assert_eq!(
-        w.service.create_request(spoof).unwrap_err().code,
-        ErrorCode::InvalidText
-    );
+    // A requester cannot name itself: a body with a name of its own is
+    // refused whole (the name the owner reads is the registry's).
+    let mut spoof = serde_json::to_value(signed(log_on("Aviaja-Nuuk"), now(&w))).unwrap();
+    spoof["body"]["requester_name"] = "Demo Bank\u{202e}".into();
+    let answer = w.raw(paths::CREATE_REQUEST, &serde_json::to_vec(&spoof).unwrap());
+    let body: ErrorBody = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(body.code, ErrorCode::Malformed);
     let mut ttl = log_on("Aviaja-Nuuk");
     ttl.ttl_seconds = Some(301);
     assert_eq!(
-        w.service.create_request(ttl).unwrap_err().code,
+        w.service.bank_create(ttl).unwrap_err().code,
         ErrorCode::InvalidTtl
     );
     assert_eq!(w.digest(), before);

@@ -44,15 +44,18 @@ fn body(r: &akuersi_core::transport::TransportResponse) -> Value {
 }
 
 fn create(w: &World, user: &str) -> akuersi_core::transport::TransportResponse {
-    w.raw(
-        paths::CREATE_REQUEST,
-        &serde_json::to_vec(&log_on(user)).unwrap(),
-    )
+    w.raw(paths::CREATE_REQUEST, &signed_json(log_on(user), now(w)))
 }
 
+/// A poll or cancel of the request `created` answered, signed by Demo Bank.
 fn by_handle(w: &World, path: &str, created: &Value) -> akuersi_core::transport::TransportResponse {
-    let b = serde_json::json!({ "poll_handle": created["poll_handle"] });
-    w.raw(path, b.to_string().as_bytes())
+    let poll_handle = created["poll_handle"].as_str().unwrap().to_owned();
+    let body = if path == paths::CANCEL_REQUEST {
+        signed_json(CancelRequest { poll_handle }, now(w))
+    } else {
+        signed_json(PollRequest { poll_handle }, now(w))
+    };
+    w.raw(path, &body)
 }
 
 /// A world with a known identity (one device), a frozen one, and nothing
@@ -154,13 +157,13 @@ fn known_unknown_and_frozen_user_ids_take_the_same_time() {
             let k = (k + i) % 3;
             let user = name(kinds[k], i);
             let s = Instant::now();
-            let created = w.service.create_request(log_on(&user)).unwrap();
+            let created = w.service.bank_create(log_on(&user)).unwrap();
             t[k][0].push(s.elapsed().as_secs_f64());
             let s = Instant::now();
-            w.service.poll(&created.poll_handle).unwrap();
+            w.service.bank_poll(&created.poll_handle).unwrap();
             t[k][1].push(s.elapsed().as_secs_f64());
             let s = Instant::now();
-            w.service.cancel(&created.poll_handle).unwrap();
+            w.service.bank_cancel(&created.poll_handle).unwrap();
             t[k][2].push(s.elapsed().as_secs_f64());
             let m = d.activation(&user, "ABCD-EFGH-JKMN", PIN);
             let s = Instant::now();
@@ -327,13 +330,13 @@ fn a_user_id_alone_cannot_use_up_pin_attempts_or_block_anything() {
     // Everything a requester can do: requests up to the cap, polls and
     // cancels with made-up handles.
     for _ in 0..20 {
-        let _ = w.service.create_request(log_on(OWNER));
+        let _ = w.service.bank_create(log_on(OWNER));
         let _ = w
             .service
-            .poll("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+            .bank_poll("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
         let _ = w
             .service
-            .cancel("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+            .bank_cancel("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     }
     // Activation with guessed codes, with a new device id and with the
     // owner's (it cannot sign as the owner's key).

@@ -32,7 +32,7 @@ fn happy_path_log_on_with_pin() {
     let poll = w.poll(&req.poll_handle);
     assert_eq!(poll.status, RequestStatus::Approved);
     let evidence = poll.evidence.expect("approved requests carry evidence");
-    let st = evidence.verify().expect("the evidence verifies");
+    let st = evidence.verify("demo-bank").expect("the evidence verifies");
     assert_eq!(st.request_id, req.request_id);
     assert_eq!(st.decision, Decision::Approve);
     assert_eq!(st.device_id, phone.profile.device_id);
@@ -69,7 +69,7 @@ fn decide_without_pin(
     assert_eq!(out.status, status);
     let poll = w.poll(&req.poll_handle);
     assert_eq!(poll.status, status);
-    let st = poll.evidence.unwrap().verify().unwrap();
+    let st = poll.evidence.unwrap().verify("demo-bank").unwrap();
     assert_eq!(st.decision, decision);
     (w, phone, st)
 }
@@ -165,7 +165,12 @@ fn second_device_loses_the_race() {
         tablet.app.reject(tablet.id(), &req.request_id),
         Err(Error::RequestNotFound)
     );
-    let st = w.poll(&req.poll_handle).evidence.unwrap().verify().unwrap();
+    let st = w
+        .poll(&req.poll_handle)
+        .evidence
+        .unwrap()
+        .verify("demo-bank")
+        .unwrap();
     assert_eq!(st.device_id, phone.profile.device_id);
 }
 
@@ -260,7 +265,7 @@ fn a_second_concurrent_request_is_refused() {
     let phone = w.app("Aviaja-Nuuk", "phone");
     let req = w.request("Aviaja-Nuuk");
     let before = w.digest();
-    let again = w.service.create_request(log_on("aviaja-nuuk")).unwrap_err();
+    let again = w.service.bank_create(log_on("aviaja-nuuk")).unwrap_err();
     assert_eq!(
         again.code,
         akuersi_protocol::wire::ErrorCode::PendingRequestExists
@@ -280,7 +285,7 @@ fn a_second_concurrent_request_is_refused() {
 fn cancelled_request_cannot_be_decided() {
     let (w, phone, req) = World::with_fetched_request("Aviaja-Nuuk");
     assert_eq!(
-        w.service.cancel(&req.poll_handle).unwrap().status,
+        w.service.bank_cancel(&req.poll_handle).unwrap().status,
         RequestStatus::Cancelled
     );
     assert_eq!(

@@ -298,12 +298,13 @@ fn freeze_by_a_device_refuses_every_decision_and_hides_the_identity() {
     w.clock.advance_secs(300);
     let frozen = w.raw(
         akuersi_protocol::wire::paths::CREATE_REQUEST,
-        &serde_json::to_vec(&log_on(USER)).unwrap(),
+        &signed_json(log_on(USER), now(&w)),
     );
     let unknown = w.raw(
         akuersi_protocol::wire::paths::CREATE_REQUEST,
-        &serde_json::to_vec(&log_on("Nobody-Here")).unwrap(),
+        &signed_json(log_on("Nobody-Here"), now(&w)),
     );
+    assert_eq!(frozen.status, 200);
     assert_eq!(frozen.status, unknown.status);
     let a: serde_json::Value = serde_json::from_slice(&frozen.body).unwrap();
     let b: serde_json::Value = serde_json::from_slice(&unknown.body).unwrap();

@@ -76,6 +76,12 @@ fn a_flood_of_requests_is_purged_and_the_database_returns_to_its_size() {
     );
     assert_eq!(w.service.row_count(RetainedTable::Requests).unwrap(), 0);
     assert_eq!(w.service.row_count(RetainedTable::PinSessions).unwrap(), 0);
+    // The nonces of the signed creates guard nothing once their timestamps
+    // are stale.
+    assert_eq!(
+        w.service.row_count(RetainedTable::RequesterNonces).unwrap(),
+        0
+    );
     // The hash-chained log is never purged, and still checks out.
     assert_eq!(
         w.service.row_count(RetainedTable::Activity).unwrap(),
@@ -84,7 +90,7 @@ fn a_flood_of_requests_is_purged_and_the_database_returns_to_its_size() {
     phone.app.activity_log(phone.id(), 0, 10).unwrap();
     // A purged request is unknown to its requester.
     assert_eq!(
-        w.service.poll(&handles[0]).unwrap_err().code,
+        w.service.bank_poll(&handles[0]).unwrap_err().code,
         ErrorCode::RequestNotFound
     );
 

@@ -21,7 +21,7 @@ fn phone_and_channel_request(
 ) -> (World, App, akuersi_protocol::wire::CreateRequestResponse) {
     let w = World::new();
     let phone = w.app(USER, "phone");
-    let req = w.service.create_request(with_channel(kind)).unwrap();
+    let req = w.service.bank_create(with_channel(kind)).unwrap();
     (w, phone, req)
 }
 
@@ -59,7 +59,12 @@ fn channel_binding_by_code_must_reach_the_app_before_approval() {
         .unwrap();
     assert!(phone.app.pending(phone.id()).unwrap()[0].channel_confirmed);
     phone.approve_with_pin(&req.request_id);
-    let st = w.poll(&req.poll_handle).evidence.unwrap().verify().unwrap();
+    let st = w
+        .poll(&req.poll_handle)
+        .evidence
+        .unwrap()
+        .verify("demo-bank")
+        .unwrap();
     assert_eq!(
         st.channel_binding.as_deref(),
         Some(code.as_str()),
@@ -134,7 +139,7 @@ fn animated_qr_changes_every_second_and_stale_or_forged_values_fail() {
     w.clock.advance_secs(300);
     let req = w
         .service
-        .create_request(with_channel(ChannelBindingKind::Qr))
+        .bank_create(with_channel(ChannelBindingKind::Qr))
         .unwrap();
     w.clock.advance_ms(2500);
     let fresh = w.poll(&req.poll_handle).qr_value.unwrap();
@@ -153,7 +158,7 @@ fn a_device_that_skips_channel_binding_is_refused_by_the_service() {
     let mut dev = RawDevice::enroll(&w, USER);
     let req = w
         .service
-        .create_request(with_channel(ChannelBindingKind::Code))
+        .bank_create(with_channel(ChannelBindingKind::Code))
         .unwrap();
     let p = dev.pending(&w).unwrap().requests.remove(0);
     let before = w.digest();
@@ -183,7 +188,7 @@ fn amounts_and_accounts_are_rendered_by_the_core_and_signed() {
         currency: "DKK".into(),
     });
     r.account = Some("GL89 6471 0001 0002 06".into());
-    let req = w.service.create_request(r).unwrap();
+    let req = w.service.bank_create(r).unwrap();
     phone.app.set_language(phone.id(), "da".into()).unwrap();
     let v = phone.app.refresh(phone.id()).unwrap();
     assert_eq!(v[0].amount.as_deref(), Some("9.000,00 kr."));
@@ -192,7 +197,12 @@ fn amounts_and_accounts_are_rendered_by_the_core_and_signed() {
     let v = phone.app.pending(phone.id()).unwrap();
     assert_eq!(v[0].amount.as_deref(), Some("DKK 9,000.00"));
     phone.approve_with_pin(&req.request_id);
-    let st = w.poll(&req.poll_handle).evidence.unwrap().verify().unwrap();
+    let st = w
+        .poll(&req.poll_handle)
+        .evidence
+        .unwrap()
+        .verify("demo-bank")
+        .unwrap();
     assert_eq!(st.amount.unwrap().minor_units, 900_000);
     assert_eq!(st.account.as_deref(), Some("GL8964710001000206"));
 
@@ -202,7 +212,7 @@ fn amounts_and_accounts_are_rendered_by_the_core_and_signed() {
         currency: "DKK".into(),
     });
     assert_eq!(
-        w.service.create_request(bad).unwrap_err().code,
+        w.service.bank_create(bad).unwrap_err().code,
         ErrorCode::InvalidText
     );
 }
@@ -226,28 +236,30 @@ fn spoofing_texts_are_refused_and_look_alikes_in_names_too() {
         ("control character", |r| {
             r.texts[2].body = "line\rbreak".into()
         }),
-        ("Cyrillic e in the name", |r| {
-            r.requester_name = "D\u{0435}mo Bank".into()
-        }),
-        ("Greek o in the name", |r| {
-            r.requester_name = "Dem\u{03bf} Bank".into()
-        }),
-        ("zero-width joiner in the name", |r| {
-            r.requester_name = "Demo\u{200d}Bank".into()
-        }),
     ];
     for (what, f) in cases {
         let mut r = log_on(USER);
         f(&mut r);
-        let e = w.service.create_request(r).unwrap_err();
+        let e = w.service.bank_create(r).unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidText, "{what}");
+    }
+    // The name comes from the registry, and the registry takes no tricks.
+    for (what, name) in [
+        ("Cyrillic e in the name", "D\u{0435}mo Bank"),
+        ("Greek o in the name", "Dem\u{03bf} Bank"),
+        ("zero-width joiner in the name", "Demo\u{200d}Bank"),
+        ("right-to-left override in the name", "Demo Bank\u{202e}"),
+    ] {
+        let r = registration("spoof-bank", name, demo_bank_key().public_key());
+        let e = w.service.register_requester(r).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequester, "{what}");
     }
     assert_eq!(w.digest(), before);
     // Decomposed text is stored and signed in NFC.
     let phone = w.app(USER, "phone");
     let mut r = log_on(USER);
     r.texts[1].body = "Tilla\u{030a}d betaling".into();
-    w.service.create_request(r).unwrap();
+    w.service.bank_create(r).unwrap();
     phone.app.set_language(phone.id(), "da".into()).unwrap();
     assert_eq!(
         phone.app.refresh(phone.id()).unwrap()[0].body,
@@ -261,17 +273,17 @@ fn the_hourly_cap_holds_for_known_and_unknown_user_ids() {
     w.identity(USER);
     for user in [USER, "Nobody-Here"] {
         for i in 0..10 {
-            w.service.create_request(log_on(user)).unwrap();
+            w.service.bank_create(log_on(user)).unwrap();
             if i < 9 {
                 w.clock.advance_secs(300); // let it lapse so the next is allowed
             }
         }
         w.clock.advance_secs(300);
-        let e = w.service.create_request(log_on(user)).unwrap_err();
+        let e = w.service.bank_create(log_on(user)).unwrap_err();
         assert_eq!(e.code, ErrorCode::RateLimited, "{user}");
     }
     w.clock.advance_secs(3600);
-    w.service.create_request(log_on(USER)).unwrap();
+    w.service.bank_create(log_on(USER)).unwrap();
 }
 
 #[test]
@@ -288,11 +300,16 @@ fn repeated_declines_from_one_requester_raise_a_push_fatigue_warning() {
     assert_eq!(v[0].recent_declined, 2);
     // Another requester starts clean.
     w.clock.advance_secs(300);
-    let mut other = log_on(USER);
-    other.requester_id = "other-shop".into();
-    other.requester_name = "Other Shop".into();
-    w.service.create_request(other).unwrap();
-    assert_eq!(phone.app.refresh(phone.id()).unwrap()[0].recent_declined, 0);
+    let (shop, _) = akuersi_protocol::requester_key::RequesterKey::generate("other-shop").unwrap();
+    w.service
+        .register_requester(registration("other-shop", "Other Shop", shop.public_key()))
+        .unwrap();
+    w.service
+        .create_request(shop.sign(log_on(USER), now(&w)).unwrap())
+        .unwrap();
+    let v = phone.app.refresh(phone.id()).unwrap();
+    assert_eq!(v[0].requester_name, "Other Shop");
+    assert_eq!(v[0].recent_declined, 0);
 }
 
 #[test]
@@ -361,7 +378,7 @@ fn creating_and_cancelling_cannot_use_up_the_hourly_cap() {
     let phone = w.app(USER, "phone");
     for _ in 0..30 {
         let r = w.request(USER);
-        w.service.cancel(&r.poll_handle).unwrap();
+        w.service.bank_cancel(&r.poll_handle).unwrap();
     }
     let r = w.request(USER);
     phone.app.refresh(phone.id()).unwrap();
