@@ -230,7 +230,7 @@ impl World {
 }
 
 /// The default service settings, except that PIN verifiers derived with the
-/// protocol's minimum KDF count ([`MIN_KDF_ITERATIONS`], what the fixtures'
+/// protocol's minimum KDF count ([`akuersi_protocol::pin::MIN_KDF_ITERATIONS`], what the fixtures'
 /// installations use for speed) are accepted: the default floor is 600,000.
 pub fn fast_kdf_config() -> ServiceConfig {
     ServiceConfig {

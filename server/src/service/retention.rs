@@ -11,20 +11,20 @@ use super::Service;
 
 const DAY_MS: i64 = 24 * 3_600_000;
 
-/// How long the service keeps what it no longer needs. Defaults in brackets.
+/// How long the service keeps what it no longer needs, with the defaults.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetentionPolicy {
     /// Requests, with their evidence (statement and signature), are kept
-    /// this long after they expire [30 days]. Never less than one day: the
+    /// this long after they expire (default 30 days). Never less than one day: the
     /// hourly request cap and the push-fatigue count look back that far.
     pub request_ms: i64,
-    /// PIN-proof sessions are deleted this long after they expire [1 hour].
+    /// PIN-proof sessions are deleted this long after they expire (default 1 hour).
     pub pin_session_ms: i64,
-    /// Notifications are deleted this long after they were made [90 days].
+    /// Notifications are deleted this long after they were made (default 90 days).
     pub notification_ms: i64,
-    /// Rows per purge transaction [500].
+    /// Rows per purge transaction (default 500).
     pub batch: u32,
-    /// How often the job runs [10 minutes].
+    /// How often the job runs (default 10 minutes).
     pub every_ms: i64,
 }
 

@@ -94,7 +94,7 @@ impl Store<'_> {
     }
 }
 
-/// The tables [`Store::count_rows`] counts.
+/// The tables the retention job looks after, as counted for tests and reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetainedTable {
     /// Requests (with their evidence).
