@@ -865,7 +865,7 @@ pub fn spawn(service: Arc<Service>) -> io::Result<ServerHandle> {
 /// Start the service on `config.addr` (port 0 for an ephemeral one) with the
 /// settings of `config`, on a background thread.
 pub fn spawn_with(service: Arc<Service>, config: HttpConfig) -> io::Result<ServerHandle> {
-    let router = router_with(service, &config);
+    let router = router_with(service, &config).fallback(unknown_path);
     ServerHandle::start_with(router, config)
 }
 
@@ -960,6 +960,25 @@ async fn health() -> Response {
     tracing::debug!(target: LOG_TARGET, method = "GET", path = HEALTH_PATH, status = 200u16, "answered");
     let body = format!(r#"{{"status":"ok","protocol_version":{PROTOCOL_VERSION}}}"#);
     json_response(StatusCode::OK, body.into_bytes())
+}
+
+/// The answer for a path outside the protocol's (anything not under
+/// `/v1/`, `/V1/…` and `/v2/…` included): `404` with code `unknown_path`, as
+/// JSON like every other refusal. Give a router that merges [`router`] with
+/// other routes this as its fallback.
+pub async fn unknown_path(method: Method) -> Response {
+    unknown_path_saying(
+        &method,
+        "no such path: protocol messages are POSTed to the /v1/ paths",
+    )
+}
+
+/// [`unknown_path`] with another `message` (a front that also serves pages
+/// may say where they are).
+pub fn unknown_path_saying(method: &Method, message: &str) -> Response {
+    let status = StatusCode::NOT_FOUND;
+    tracing::info!(target: LOG_TARGET, method = %method, path = "(unknown)", status = status.as_u16(), code = "unknown_path", "answered");
+    error_response(status, ErrorCode::UnknownPath, message)
 }
 
 async fn wrong_method(method: Method, uri: Uri) -> Response {

@@ -524,6 +524,36 @@ fn http_level_refusals_are_json_too() {
     )
     .refused(404, "unknown_path");
     fx.post("/v1/health", b"{}").refused(405, "unknown_path");
+    // Paths outside /v1/ (another version, another case) get the same
+    // typed answer, not a page.
+    for path in [
+        "/v2/requests/create",
+        "/V1/requests/create",
+        "/",
+        "/requests/create",
+    ] {
+        fx.post(path, &signed_log_on(&fx.base, "aviaja.k"))
+            .refused(404, "unknown_path");
+    }
+    // Every method but POST on a protocol path: 405, `Allow: POST`.
+    for method in ["PUT", "DELETE", "PATCH", "OPTIONS", "HEAD", "TRACE"] {
+        let head = format!(
+            "{method} {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+            paths::CREATE_REQUEST
+        );
+        let answer = raw_exchange(fx.server.addr(), head.as_bytes());
+        assert!(answer.starts_with("HTTP/1.1 405"), "{method}: {answer}");
+        assert!(
+            answer.to_ascii_lowercase().contains("allow: post"),
+            "{method}: {answer}"
+        );
+        if method != "HEAD" {
+            assert!(
+                answer.contains(r#""code":"unknown_path""#),
+                "{method}: {answer}"
+            );
+        }
+    }
     // JSON only: no content type, or another one, is refused before parsing.
     let body = signed_log_on(&fx.base, "aviaja.k");
     post_as(&fx.base, paths::CREATE_REQUEST, None, &body).refused(415, "malformed");

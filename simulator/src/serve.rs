@@ -13,8 +13,6 @@ use akuersi_protocol::crypto::random_id;
 use akuersi_protocol::wire::{MAX_TTL_SECONDS, MIN_TTL_SECONDS};
 use akuersi_server::http::{self, HttpConfig, DEFAULT_ADDR};
 use akuersi_server::{InProcessTransport, Service, ServiceConfig};
-use axum::body::Body;
-use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::bank::{self, DemoBank};
@@ -168,12 +166,14 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
     Ok(())
 }
 
-async fn not_found() -> Response {
-    let mut r = Response::new(Body::from(
-        "Not found. The Demo Bank page is at /demo-bank/\n",
-    ));
-    *r.status_mut() = StatusCode::NOT_FOUND;
-    r
+/// Any path neither the protocol nor Demo Bank has: the protocol's typed
+/// `unknown_path` (404, JSON), whose message also points a lost browser to
+/// the Demo Bank page.
+async fn not_found(method: axum::http::Method) -> Response {
+    http::unknown_path_saying(
+        &method,
+        "no such path: protocol messages are POSTed to the /v1/ paths; the Demo Bank page is at /demo-bank/",
+    )
 }
 
 // Each line of the banner has its own argument; a struct would only rename them.
