@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 use crate::keystore::{KeyStore, SecretVault, SoftwareKeyStore};
 use crate::store::staged::{self, Staged, StagedKind};
 use crate::store::{activity, profiles, Store};
-use crate::transport::{call_endpoint, Transport};
+use crate::transport::{call_endpoint, CallError, Transport};
 use akuersi_protocol::approval::{ApprovalStatement, Decision, PakeBinding};
 use akuersi_protocol::clock::Clock;
 use akuersi_protocol::crypto::{device_id_for, random_array, random_id};
@@ -30,8 +30,8 @@ use akuersi_protocol::request::{
 use akuersi_protocol::spake2plus::{registration_record, PakeContext, Prover};
 use akuersi_protocol::wire::{
     pake_context, Activate, ActivateResponse, ChannelBindingKind, ChannelCheck, Decide,
-    DecideResponse, DeviceSigned, PakeProof, PendingQuery, PendingRequest, PendingResponse,
-    PinFailed, PinPurpose, PinStart, PinStartResponse, RequestStatus, SignedBody,
+    DecideResponse, DeviceSigned, ErrorBody, ErrorCode, PakeProof, PendingQuery, PendingRequest,
+    PendingResponse, PinFailed, PinPurpose, PinStart, PinStartResponse, RequestStatus, SignedBody,
     VerifierRegistration,
 };
 
@@ -850,12 +850,23 @@ impl Installation {
     /// profile's signed messages go one at a time: the service accepts each
     /// sequence number only above the last one it saw, so two messages racing
     /// out of order would make the later-numbered one look like a replay.
+    ///
+    /// A `replayed` refusal that names a last accepted number above the one
+    /// just sent means numbers past this lease were used elsewhere: by
+    /// another process on the same profile, or before the store was restored
+    /// from a backup. The refused envelope changed nothing, so the lane moves
+    /// its high-water mark past that number (durably) and sends the body once
+    /// more under a new number. A refusal naming this very number (the
+    /// message itself arrived before) is not retried.
     pub(crate) fn signed_call<E: DeviceEndpoint>(
         &self,
         profile_id: &str,
         secrets: &ProfileSecrets,
         body: E::Body,
-    ) -> Result<E::Response> {
+    ) -> Result<E::Response>
+    where
+        E::Body: Clone,
+    {
         // A lane's lease is advanced before a number is used and never
         // rolled back, so a panic in a shell's callback while one was held
         // leaves nothing to repair.
@@ -867,8 +878,22 @@ impl Installation {
         // this profile is refused rather than left waiting for this lane.
         let _mark = crate::reentry::enter(crate::reentry::key_of(&lane))?;
         let mut lease = lane.lock().unwrap_or_else(|e| e.into_inner());
-        let envelope = self.sign_envelope(profile_id, secrets, &mut lease, body)?;
-        call_endpoint::<E>(self.transport.as_ref(), &envelope)
+        let envelope = self.sign_envelope(profile_id, secrets, &mut lease, body.clone())?;
+        match akuersi_protocol::transport::call_endpoint::<E>(self.transport.as_ref(), &envelope) {
+            Err(CallError::Refused(ErrorBody {
+                code: ErrorCode::Replayed,
+                last_seq: Some(last),
+                ..
+            })) if last > envelope.seq => {
+                self.store
+                    .write(|tx| profiles::skip_seq_past(tx, profile_id, last))?;
+                // Lease afresh from the moved mark.
+                lease.end = lease.next;
+                let envelope = self.sign_envelope(profile_id, secrets, &mut lease, body)?;
+                call_endpoint::<E>(self.transport.as_ref(), &envelope)
+            }
+            other => Ok(other?),
+        }
     }
 
     /// Take the next sequence number from the profile's lease (leasing a new

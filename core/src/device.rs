@@ -113,7 +113,10 @@ impl Installation {
         pin: String,
         purpose: PinPurpose,
         body: impl FnOnce(PakeProof) -> Result<E::Body>,
-    ) -> Result<E::Response> {
+    ) -> Result<E::Response>
+    where
+        E::Body: Clone,
+    {
         let pake = self.operation_proof(profile_id, secrets, pin, purpose)?;
         self.signed_call::<E>(profile_id, secrets, body(pake)?)
     }

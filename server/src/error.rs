@@ -15,6 +15,8 @@ pub struct ServiceError {
     pub attempts_left: Option<u32>,
     /// End of suspension (suspended device).
     pub until_ms: Option<i64>,
+    /// The last sequence number accepted from the device (`replayed`).
+    pub last_seq: Option<u64>,
 }
 
 impl ServiceError {
@@ -25,6 +27,7 @@ impl ServiceError {
             message: message.into(),
             attempts_left: None,
             until_ms: None,
+            last_seq: None,
         }
     }
 
@@ -64,6 +67,7 @@ impl ServiceError {
             message: self.message.clone(),
             attempts_left: self.attempts_left,
             until_ms: self.until_ms,
+            last_seq: self.last_seq,
         }
     }
 

@@ -13,7 +13,7 @@ use rusqlite::{params, Connection, ToSql, Transaction};
 
 use super::optional;
 use crate::app::{Profile, ProfileSecrets};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use akuersi_protocol::identity::UserId;
 
 /// A new row of `profiles`, as [`insert`] stores it.
@@ -139,6 +139,25 @@ pub(crate) fn lease_seq(tx: &Transaction<'_>, profile_id: &str, block: i64) -> R
         params![profile_id, block],
         |r| r.get(0),
     )?)
+}
+
+/// Move the profile's high-water mark past `last_seq`, the last number the
+/// service accepted (when another process on this profile, or a store
+/// restored from a backup, left this one behind). Never moves it back. A
+/// missing profile fails (`Error::Storage`).
+pub(crate) fn skip_seq_past(tx: &Transaction<'_>, profile_id: &str, last_seq: u64) -> Result<()> {
+    let past = i64::try_from(last_seq)
+        .ok()
+        .and_then(|s| s.checked_add(1))
+        .ok_or_else(|| Error::Storage("the service's sequence number is out of range".into()))?;
+    let changed = tx.execute(
+        "UPDATE profiles SET next_seq = MAX(next_seq, ?2) WHERE profile_id = ?1",
+        params![profile_id, past],
+    )?;
+    if changed == 0 {
+        return Err(Error::Storage("no such profile".into()));
+    }
+    Ok(())
 }
 
 /// The measured offset of the service's clock (service minus device, ms).

@@ -153,4 +153,10 @@ pub struct ErrorBody {
     /// For `device_suspended`: when the suspension ends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until_ms: Option<i64>,
+    /// For `replayed`, on a device envelope whose signature verified: the
+    /// last sequence number the service accepted from that device, so a
+    /// device whose numbers fell behind (another process on the same
+    /// profile, a store restored from a backup) can move past it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_seq: Option<u64>,
 }

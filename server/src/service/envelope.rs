@@ -88,10 +88,16 @@ impl Service {
             .filter(|s| *s >= 1)
             .ok_or_else(|| malformed("seq must be from 1 to 2^63 - 1"))?;
         if seq <= device.last_seq {
-            return Err(err(
-                ErrorCode::Replayed,
-                "this message was already received (sequence number not above the last one)",
-            ));
+            // Safe to tell: the signature verified, so only the device's
+            // key holder learns its own high-water mark, and a refused
+            // envelope changes nothing.
+            return Err(ServiceError {
+                last_seq: u64::try_from(device.last_seq).ok(),
+                ..err(
+                    ErrorCode::Replayed,
+                    "this message was already received (sequence number not above the last one)",
+                )
+            });
         }
         tx.advance_seq(&msg.device_id, seq, now)?;
         Ok(device)

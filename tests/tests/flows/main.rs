@@ -18,5 +18,6 @@ mod identity_care;
 mod reentry;
 mod retention;
 mod service_keys;
+mod shared_profile;
 mod staged_secrets;
 mod what_the_user_sees;
