@@ -1,5 +1,7 @@
 //! Reading docs/PROTOCOL.md: its sections, code blocks, labelled values and
 //! hex dumps, so the tests check the values where they are written.
+//! (Each test crate that includes it uses only some of it.)
+#![allow(dead_code)]
 
 /// The normative document, as committed next to the code.
 pub const PROTOCOL: &str = include_str!("../../../docs/PROTOCOL.md");
