@@ -444,3 +444,95 @@ fn every_device_signature_in_section_6_verifies() {
         "requester signatures the document leaves out"
     );
 }
+
+/// The examples are one run: what a requester sent is what the device is
+/// shown, the ids and expiries of the answers agree, and the channel code
+/// shown is the one the device confirms and signs.
+#[test]
+fn the_section_6_examples_tell_one_story() {
+    use akuersi_protocol::request::{validate_account, validate_texts};
+    use akuersi_protocol::wire::{ActivateResponse, CreateIdentityResponse, CreateRequestResponse};
+
+    let all = examples();
+    let creates: Vec<CreateRequest> = of(&all, endpoints::CreateRequest::PATH, None)
+        .iter()
+        .map(|e| typed::<RequesterSigned<CreateRequest>>(e).body)
+        .chain(
+            all.iter()
+                .filter(|e| !e.marked && e.heading.starts_with("### 6.1 "))
+                .map(typed::<CreateRequest>),
+        )
+        .collect();
+    let created: Vec<CreateRequestResponse> = of(&all, endpoints::CreateRequest::PATH, Some(200))
+        .iter()
+        .map(typed)
+        .collect();
+    let mut shown: Vec<PendingRequest> = of(&all, endpoints::Pending::PATH, Some(200))
+        .iter()
+        .flat_map(|e| typed::<PendingResponse>(e).requests)
+        .collect();
+    shown.extend(
+        all.iter()
+            .filter(|e| !e.marked && e.heading.starts_with("### 6.6 "))
+            .map(typed::<PendingRequest>),
+    );
+    assert_eq!((creates.len(), created.len(), shown.len()), (2, 2, 2));
+    for ((sent, answer), item) in creates.iter().zip(&created).zip(&shown) {
+        assert_eq!(item.request_id, answer.request_id);
+        assert_eq!(item.expires_at_ms, answer.expires_at_ms);
+        assert_eq!(item.created_at_ms, answer.server_time_ms);
+        assert_eq!(item.action, sent.action);
+        assert_eq!(
+            item.texts,
+            validate_texts(sent.texts.clone()).unwrap(),
+            "texts as shown"
+        );
+        assert_eq!(item.amount, sent.amount);
+        assert_eq!(
+            item.account,
+            sent.account
+                .as_deref()
+                .map(|a| validate_account(a).unwrap())
+        );
+        assert_eq!(item.channel_binding, sent.channel_binding);
+        assert_eq!(item.requester_id, "demo-bank");
+    }
+
+    // The channel code the requester shows is the answer the device has
+    // accepted and signs.
+    let code = created[1].channel_code.clone().expect("§6.1 channel code");
+    let checks: Vec<DeviceSigned<ChannelCheck>> = of(&all, endpoints::ChannelCheck::PATH, None)
+        .iter()
+        .map(typed)
+        .collect();
+    assert_eq!(checks.last().unwrap().body.answer, code);
+    assert!(checks[..checks.len() - 1]
+        .iter()
+        .all(|c| c.body.answer != code));
+    let bound: Vec<Decide> = of(&all, endpoints::Decide::PATH, None)
+        .iter()
+        .map(typed)
+        .filter(|d: &Decide| d.channel_binding.is_some())
+        .collect();
+    assert_eq!(bound.len(), 1);
+    assert_eq!(bound[0].channel_binding.as_deref(), Some(code.as_str()));
+
+    // Polls report the requests created.
+    for e in of(&all, endpoints::PollRequest::PATH, Some(200)) {
+        let poll: PollResponse = typed(&e);
+        if let Some(c) = created.iter().find(|c| c.request_id == poll.request_id) {
+            assert_eq!(poll.expires_at_ms, c.expires_at_ms);
+            assert_eq!(
+                poll.channel_code,
+                c.channel_code.clone().filter(|_| poll.evidence.is_none())
+            );
+        }
+    }
+
+    // The identity the operator created is the one the device joined.
+    let identity: CreateIdentityResponse =
+        typed(&of(&all, endpoints::OperatorCreateIdentity::PATH, Some(200))[0]);
+    let joined: ActivateResponse = typed(&of(&all, endpoints::Activate::PATH, Some(200))[0]);
+    assert_eq!(identity.identity_id, joined.identity_id);
+    assert_eq!(joined.device_id, device_id_for(&device_key()));
+}
