@@ -14,7 +14,7 @@ use akuersi_protocol::wire::{
     PollResponse, RequestStatus, RequesterSigned, MAX_TTL_SECONDS, MIN_TTL_SECONDS,
 };
 
-use super::channel::qr_counter_at;
+use super::channel::{qr_counter_at, CHANNEL_MAX_FAILURES};
 use super::{err, Service};
 use crate::error::{Result, ServiceError};
 use crate::storage::{NewRequest, Outcome, RequestRow, Store};
@@ -336,9 +336,15 @@ impl Service {
             RequestStatus::Expired => {
                 Err(err(ErrorCode::RequestExpired, "the request has expired"))
             }
+            // Say what happened: three wrong channel-binding answers are a
+            // sign of a request the owner did not start, not the requester's doing.
+            RequestStatus::Cancelled if row.channel_failures >= CHANNEL_MAX_FAILURES => Err(err(
+                ErrorCode::RequestCancelled,
+                "the request was cancelled after 3 wrong codes from the screen that started it",
+            )),
             RequestStatus::Cancelled => Err(err(
                 ErrorCode::RequestCancelled,
-                "the requester cancelled the request",
+                "the request was cancelled, by its requester or when the identity was frozen",
             )),
             _ => Err(err(
                 ErrorCode::AlreadyDecided,

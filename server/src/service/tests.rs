@@ -282,6 +282,28 @@ fn a_pending_request_reads_as_expired_from_its_expiry_on() {
     );
     let pending = decided.to_pending(4);
     assert_eq!((pending.recent_declined, pending.expires_at_ms), (4, 100));
+    // A cancelled request says what happened: 3 wrong channel-binding
+    // answers are not the requester's doing (PROTOCOL §13 item 7).
+    let by_codes = RequestRow {
+        status: RequestStatus::Cancelled,
+        channel_failures: 3,
+        ..decided.clone()
+    };
+    let e = Service::require_pending(&by_codes, 1).unwrap_err();
+    assert_eq!(e.code, ErrorCode::RequestCancelled);
+    assert!(e.message.contains("3 wrong codes"), "{e}");
+    assert!(!e.message.contains("requester cancelled"), "{e}");
+    let withdrawn = RequestRow {
+        status: RequestStatus::Cancelled,
+        channel_failures: 0,
+        ..decided
+    };
+    let e = Service::require_pending(&withdrawn, 1).unwrap_err();
+    assert!(
+        e.message
+            .contains("by its requester or when the identity was frozen"),
+        "{e}"
+    );
 }
 
 #[test]

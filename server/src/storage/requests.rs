@@ -258,7 +258,8 @@ impl Store<'_> {
 
     /// Push-fatigue: requests of this requester to the identity since
     /// `since_ms`, other than `request_id`, that the owner did not accept
-    /// (rejected, reported, or left to lapse by `now_ms`).
+    /// (rejected, reported, left to lapse by `now_ms`, or cancelled by 3
+    /// wrong channel-binding answers).
     pub(crate) fn count_recent_declined(
         &self,
         identity_id: &str,
@@ -272,8 +273,16 @@ impl Store<'_> {
                      WHERE identity_id = ?1 AND requester_id = ?2 AND created_at_ms > ?3
                        AND request_id != ?4
                        AND (status IN ('rejected', 'reported')
-                            OR (status = 'pending' AND expires_at_ms <= ?5))",
-            params![identity_id, requester_id, since_ms, request_id, now_ms],
+                            OR (status = 'pending' AND expires_at_ms <= ?5)
+                            OR (status = 'cancelled' AND channel_failures >= ?6))",
+            params![
+                identity_id,
+                requester_id,
+                since_ms,
+                request_id,
+                now_ms,
+                crate::service::channel::CHANNEL_MAX_FAILURES
+            ],
         )
     }
 

@@ -100,6 +100,16 @@ fn three_wrong_codes_cancel_the_request() {
         phone.app.confirm_channel(phone.id(), &req.request_id, code),
         Err(Error::RequestCancelled)
     );
+    // A request cancelled by wrong codes is one the owner did not accept:
+    // the requester's next one says so (push-fatigue count).
+    w.clock.advance_secs(1);
+    let next = w.request(USER);
+    let views = phone.app.refresh(phone.id()).unwrap();
+    let view = views
+        .iter()
+        .find(|v| v.request_id == next.request_id)
+        .expect("the next request is shown");
+    assert_eq!(view.recent_declined, 1);
 }
 
 #[test]
