@@ -5,7 +5,6 @@
 //! fingerprint, a CA file, or by default the development certificate found
 //! in the data folder they share with `serve`).
 
-use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
@@ -138,35 +137,11 @@ fn dev_certificate(data: &Path, ip: IpAddr) -> Result<(ServerTls, PathBuf), SimE
     }
     let dev = tls::generate_dev_certificate(&names).map_err(tls_error)?;
     // The key first, so a certificate never lies about without its key.
-    write_private(&key_file, dev.key_pem.as_bytes())?;
-    write_private(&cert_file, dev.cert_pem.as_bytes())?;
+    crate::profile::replace_private_file(&key_file, dev.key_pem.as_bytes())?;
+    crate::profile::replace_private_file(&cert_file, dev.cert_pem.as_bytes())?;
     let tls =
         ServerTls::from_pem(dev.cert_pem.as_bytes(), dev.key_pem.as_bytes()).map_err(tls_error)?;
     Ok((tls, cert_file))
-}
-
-/// Write a file only its owner can read, created that way (mode 0600 from
-/// the start, whatever the umask), replacing an older one.
-fn write_private(path: &Path, data: &[u8]) -> Result<(), SimError> {
-    let _ = std::fs::remove_file(path);
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| SimError::Demo(format!("cannot write {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    f.write_all(data)?;
-    f.sync_all()?;
-    Ok(())
 }
 
 /// How `app`, `operator` and `load` trust an `https://` service.

@@ -32,6 +32,47 @@ pub fn private_dir(dir: &Path, what: &str) -> Result<(), SimError> {
         .map_err(|e| SimError::Demo(format!("cannot create {what} {}: {e}", dir.display())))
 }
 
+/// Write `data` to a new file only its owner can read: mode 0600 from the
+/// start (whatever the umask), synced to disk. An existing file is never
+/// overwritten (that is an error). Writes a file; blocks on disk I/O.
+pub fn create_private_file(path: &Path, data: &[u8]) -> Result<(), SimError> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| SimError::Demo(format!("cannot create {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    f.write_all(data)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// [`create_private_file`], replacing an older file at `path`: it is
+/// removed first, so the new one never inherits a wider mode.
+pub fn replace_private_file(path: &Path, data: &[u8]) -> Result<(), SimError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(SimError::Demo(format!(
+                "cannot replace {}: {e}",
+                path.display()
+            )))
+        }
+    }
+    create_private_file(path, data)
+}
+
 /// Check a profile name: 1 to 32 of `A–Z a–z 0–9 _ -`, starting with a letter
 /// or digit (it names files).
 pub fn check_profile_name(name: &str) -> Result<(), SimError> {

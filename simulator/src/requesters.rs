@@ -2,7 +2,6 @@
 //! registration with the service (so `serve` and `demo` stay a two-command
 //! experience), and the key files of `operator register-requester`.
 
-use std::io::Write;
 use std::path::Path;
 
 use akuersi_protocol::request::Action;
@@ -33,36 +32,13 @@ pub fn demo_bank_registration(public_key: Vec<u8>) -> RequesterInfo {
     }
 }
 
-/// Write `data` to a new file only its owner can read; an existing file is
-/// never overwritten.
-pub fn create_private_file(path: &Path, data: &[u8]) -> Result<(), SimError> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| SimError::Demo(format!("cannot create {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    f.write_all(data)?;
-    f.sync_all()?;
-    Ok(())
-}
-
 /// A fresh key for `requester_id`, its PKCS#8 PEM written to `path` (0600,
 /// never over an existing file). Writes a file.
 pub fn generate_key_file(requester_id: &str, path: &Path) -> Result<RequesterKey, SimError> {
     let (key, pkcs8) =
         RequesterKey::generate(requester_id).map_err(|e| SimError::Demo(e.to_string()))?;
     let pem = Zeroizing::new(pem_encode("PRIVATE KEY", &pkcs8));
-    create_private_file(path, pem.as_bytes())?;
+    crate::profile::create_private_file(path, pem.as_bytes())?;
     Ok(key)
 }
 

@@ -98,7 +98,7 @@ fn run(args: ServeArgs) -> Result<(), SimError> {
         None => (random_id().map_err(akuersi_core::Error::from)?, true),
     };
     let token_file = args.data.join(TOKEN_FILE);
-    write_private(&token_file, token.as_bytes())?;
+    crate::profile::replace_private_file(&token_file, token.as_bytes())?;
     let db = args.data.join(SERVICE_DB);
     let db_str = db
         .to_str()
@@ -262,27 +262,5 @@ fn print_banner(
     writeln!(out, "then open {base}{} in a browser.", bank::PAGE_PATH)?;
     writeln!(out, "Press Ctrl-C to stop.")?;
     out.flush()?;
-    Ok(())
-}
-
-/// Write a file only its owner can read (replacing an older one).
-fn write_private(path: &Path, data: &[u8]) -> Result<(), SimError> {
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts
-        .open(path)
-        .map_err(|e| SimError::Demo(format!("cannot write {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    f.write_all(data)?;
-    f.sync_all()?;
     Ok(())
 }
